@@ -1,0 +1,301 @@
+"""Symbolic equivalence of two math answers through sympy, in a separate killable worker process.
+
+Why a process: sympy can take unbounded time (`simplify` of a crafted expression, `9**9**9`), and
+the usual remedy, SIGALRM, only works on the main thread (Math-Verify's known failure under
+thread pools). A child process can always be killed, from any thread, and sympy's import cost is
+paid once per warm Lambda, not at cold start. Lambda has no /dev/shm, so no multiprocessing
+pool: a plain `subprocess` speaking JSON lines over pipes.
+
+Safety: sympy's `parse_expr` evaluates Python, so text reaches it only after `to_sympy_syntax`
+has turned it into an allow-listed vocabulary (digits, operators, brackets, one-letter variables,
+a few function names); anything else is "not comparable". The worker also caps its own memory.
+
+Run as `python -m nova_rewards.symbolic` to start a worker (protocol below).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import OrderedDict
+
+__all__ = ["to_sympy_syntax", "SymbolicChecker", "symbolic_equal"]
+
+MAX_EXPR_CHARS = 10_000
+_WORKER_MEMORY_BYTES = 1024 * 1024 * 1024
+
+_LATEX_REPLACEMENTS = (
+    ("\\left", ""),
+    ("\\right", ""),
+    ("\\dfrac", "\\frac"),
+    ("\\tfrac", "\\frac"),
+    ("\\cdot", "*"),
+    ("\\times", "*"),
+    ("\\div", "/"),
+    ("\\pi", " pi "),
+    ("\\infty", " oo "),
+    ("\\ln", " log"),
+    ("\\log", " log"),
+    ("\\sin", " sin"),
+    ("\\cos", " cos"),
+    ("\\tan", " tan"),
+    ("\\exp", " exp"),
+    ("\\!", ""),
+    ("\\,", ""),
+    ("\\;", ""),
+    ("$", ""),
+    ("^", "**"),
+    ("\u2212", "-"),
+)
+_FUNCTIONS = {"sqrt", "pi", "oo", "log", "sin", "cos", "tan", "exp", "E", "I"}
+_IDENT_RE = re.compile(r"[A-Za-z]+")
+_ALLOWED_RE = re.compile(r"^[0-9A-Za-z+\-*/().,\s]*$")
+
+
+def _replace_frac_and_sqrt(text: str) -> str:
+    """`\\frac{a}{b}` -> `((a)/(b))`, `\\sqrt{x}` -> `sqrt(x)`, `\\sqrt[n]{x}` -> `(x)**(1/(n))`."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("\\frac", i):
+            i += 5
+            num, i = _group(text, i)
+            den, i = _group(text, i)
+            out.append(f"(({_replace_frac_and_sqrt(num)})/({_replace_frac_and_sqrt(den)}))")
+        elif text.startswith("\\sqrt", i):
+            i += 5
+            index = None
+            if i < len(text) and text[i] == "[":
+                close = text.index("]", i)
+                index, i = text[i + 1 : close], close + 1
+            arg, i = _group(text, i)
+            arg = _replace_frac_and_sqrt(arg)
+            out.append(f"sqrt({arg})" if index is None else f"(({arg})**(1/({index})))")
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _group(text: str, i: int) -> tuple[str, int]:
+    """A `{...}` group (nested) or a single character at `text[i]`, and the index after it."""
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i >= len(text):
+        raise ValueError("missing argument")
+    if text[i] != "{":
+        return text[i], i + 1
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1 : j], j + 1
+    raise ValueError("unbalanced braces")
+
+
+def to_sympy_syntax(answer: str) -> str | None:
+    """`answer` (LaTeX or plain math) as a string safe for sympy's parser, None when not allowed."""
+    text = str(answer)
+    if len(text) > MAX_EXPR_CHARS or "__" in text:
+        return None
+    text = re.sub(r"\\(?:text|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}", r"\1", text)
+    try:
+        text = _replace_frac_and_sqrt(text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac"))
+    except (ValueError, IndexError):
+        return None
+    for old, new in _LATEX_REPLACEMENTS:
+        text = text.replace(old, new)
+    text = text.replace("{", "(").replace("}", ")").replace("[", "(").replace("]", ")")
+    if "=" in text:  # "x = 5" / "y = 2x + 1": compare the right-hand side
+        text = text.rsplit("=", 1)[1]
+    text = text.strip().rstrip(".")
+    if not text or not _ALLOWED_RE.match(text):
+        return None
+    for ident in _IDENT_RE.findall(text):
+        if ident not in _FUNCTIONS and len(ident) > 1:
+            return None  # "x" and "y" are variables; "os" or "system" are not maths
+    return text
+
+
+# ---------------------------------------------------------------- worker side (child process)
+
+
+def _limit_own_memory() -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (_WORKER_MEMORY_BYTES, _WORKER_MEMORY_BYTES))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - platform without limits
+        pass
+
+
+def _worker_equal(a_text: str, b_text: str, tol: float) -> bool | None:
+    import sympy
+    from sympy.parsing.sympy_parser import (
+        convert_xor,
+        implicit_multiplication_application,
+        parse_expr,
+        standard_transformations,
+    )
+
+    transformations = (*standard_transformations, implicit_multiplication_application, convert_xor)
+    local = {name: sympy.Symbol(name) for name in "abcdfghjklmnopqrstuvwxyz"}
+    local.update({"E": sympy.E, "I": sympy.I, "pi": sympy.pi, "oo": sympy.oo})
+    try:
+        a = parse_expr(a_text, local_dict=local, transformations=transformations, evaluate=True)
+        b = parse_expr(b_text, local_dict=local, transformations=transformations, evaluate=True)
+    except Exception:  # noqa: BLE001 - unparseable text is "not comparable", not an error
+        return None
+    try:
+        if sympy.simplify(a - b) == 0:
+            return True
+        if not a.free_symbols and not b.free_symbols:
+            av, bv = complex(sympy.N(a)), complex(sympy.N(b))
+            return abs(av - bv) <= max(1e-12, tol * max(abs(av), abs(bv)))
+        return bool(a.equals(b))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _worker_main() -> int:
+    """Serve requests `{"a": str, "b": str, "tol": float}` -> `{"equal": bool | null}`, one per line."""
+    _limit_own_memory()
+    import sympy  # noqa: F401 - import before announcing readiness
+
+    sys.stdout.write('{"ready": true}\n')
+    sys.stdout.flush()
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            equal = _worker_equal(request["a"], request["b"], float(request.get("tol", 1e-6)))
+        except Exception:  # noqa: BLE001
+            equal = None
+        sys.stdout.write(json.dumps({"equal": equal}) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+# ---------------------------------------------------------------- caller side
+
+
+class SymbolicChecker:
+    """A lazily started sympy worker, shared by threads (one request at a time), killed on timeout."""
+
+    def __init__(self, *, startup_timeout: float = 30.0, cache_size: int = 4096) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._startup_timeout = startup_timeout
+        self._cache: OrderedDict[tuple[str, str, float], bool | None] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": os.environ.get("PATH", "")}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nova_rewards.symbolic"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd="/tmp" if os.path.isdir("/tmp") else None,
+            start_new_session=True,  # its own process group: killed as a whole on timeout
+        )
+        if self._read_line(proc, self._startup_timeout) is None:
+            self._kill(proc)
+            raise RuntimeError("symbolic worker did not start")
+        return proc
+
+    @staticmethod
+    def _read_line(proc: subprocess.Popen[bytes], timeout: float) -> bytes | None:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    return None
+                line = proc.stdout.readline()
+                return line or None
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+
+    def close(self) -> None:
+        """Stop the worker (it is restarted on the next request)."""
+        with self._lock:
+            if self._proc is not None:
+                self._kill(self._proc)
+                self._proc = None
+
+    def equal(self, a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0) -> bool | None:
+        """True/False when sympy decides within `timeout` seconds, None when it cannot or times out."""
+        a_expr, b_expr = to_sympy_syntax(a), to_sympy_syntax(b)
+        if a_expr is None or b_expr is None:
+            return None
+        key = (a_expr, b_expr, tol)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            result = self._ask(a_expr, b_expr, tol, timeout)
+            self._cache[key] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return result
+
+    def _ask(self, a: str, b: str, tol: float, timeout: float) -> bool | None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = self._start()
+        proc = self._proc
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write((json.dumps({"a": a, "b": b, "tol": tol}) + "\n").encode())
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._kill(proc)
+            self._proc = None
+            return None
+        line = self._read_line(proc, timeout)
+        if line is None:  # timed out or died: the worker's state is unknown, replace it
+            self._kill(proc)
+            self._proc = None
+            return None
+        try:
+            return json.loads(line).get("equal")
+        except ValueError:
+            return None
+
+
+_CHECKER: SymbolicChecker | None = None
+_CHECKER_LOCK = threading.Lock()
+
+
+def symbolic_equal(a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0) -> bool | None:
+    """Module-level convenience over one shared `SymbolicChecker`."""
+    global _CHECKER
+    with _CHECKER_LOCK:
+        if _CHECKER is None:
+            _CHECKER = SymbolicChecker()
+            atexit.register(_CHECKER.close)
+        checker = _CHECKER
+    return checker.equal(a, b, tol=tol, timeout=timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(_worker_main())

@@ -1,0 +1,265 @@
+"""math_equivalence: extraction (parse), comparison (grade), the dimension and the sympy fallback."""
+
+from __future__ import annotations
+
+import threading
+from fractions import Fraction
+
+import pytest
+from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
+from nova_rewards.dimensions.math import MathEquivalence, reference_answer
+from nova_rewards.mathparse import answers_equal, extract_final_answer, parse_number
+from nova_rewards.symbolic import SymbolicChecker, to_sympy_syntax
+from pydantic import ValidationError
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("The answer is 84.", "84"),  # trailing period is not part of the answer
+        ("so we get \\boxed{42} in the end", "42"),
+        ("\\boxed{\\frac{1}{\\sqrt{2}}}", "\\frac{1}{\\sqrt{2}}"),  # nested braces
+        ("first \\boxed{1}, corrected: \\boxed{2}", "2"),  # the last box wins
+        ("\\boxed 7", "7"),  # \boxed without braces
+        ("work...\n#### 1,234", "1,234"),
+        ("#### 3\nmore text\n#### 4", "4"),
+        ("Answer: $12.50", "$12.50"),
+        ("The final answer is 3.5. Hope that helps.", "3.5"),  # sentence ends at ". "
+        ("The answer is: 7", "7"),
+        ("3 apples plus 4 apples makes 7 apples", "7"),  # last number fallback
+        ("a total of 1{,}234 dollars", "1{,}234"),  # LaTeX thousands separator
+        ("I do not know", None),
+        ("", None),
+    ],
+)
+def test_extract_final_answer(response: str, expected: str | None) -> None:
+    assert extract_final_answer(response) == expected
+
+
+def test_extract_without_last_number_fallback() -> None:
+    assert extract_final_answer("it is 7", fallback_last_number=False) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "percent"),
+    [
+        ("42", Fraction(42), False),
+        ("-3", Fraction(-3), False),
+        ("0.25", Fraction(1, 4), False),
+        (".5", Fraction(1, 2), False),
+        ("1,234,567", Fraction(1234567), False),  # thousands separators
+        ("1{,}234", Fraction(1234), False),
+        ("3/4", Fraction(3, 4), False),
+        ("-3/4", Fraction(-3, 4), False),
+        ("\\frac{3}{4}", Fraction(3, 4), False),
+        ("\\dfrac{3}{4}", Fraction(3, 4), False),
+        ("\\tfrac{3}{4}", Fraction(3, 4), False),
+        ("\\frac34", Fraction(3, 4), False),  # LaTeX shorthand for single digits
+        ("-\\frac{1}{2}", Fraction(-1, 2), False),
+        ("1 1/2", Fraction(3, 2), False),  # mixed number
+        ("2\\frac{1}{4}", Fraction(9, 4), False),
+        ("50%", Fraction(50), True),
+        ("50\\%", Fraction(50), True),
+        ("12.5 percent", Fraction(25, 2), True),
+        ("$12.00", Fraction(12), False),  # currency
+        ("\\$1,000", Fraction(1000), False),
+        ("5 dollars", Fraction(5), False),  # unit words
+        ("60 km/h", Fraction(60), False),
+        ("x = -5", Fraction(-5), False),
+        ("\\text{12 apples}", Fraction(12), False),
+        ("$\\frac{3}{4}$", Fraction(3, 4), False),  # math delimiters
+        ("90^\\circ", Fraction(90), False),
+        ("{42}", Fraction(42), False),
+        ("1e3", Fraction(1000), False),
+        ("\u22125", Fraction(-5), False),  # Unicode minus sign
+        ("84 because 80 + 4 = 84", Fraction(84), False),  # number then prose
+        ("x + 1", None, None),
+        ("1/0", None, None),
+        ("", None, None),
+    ],
+)
+def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -> None:
+    parsed = parse_number(text)
+    if value is None:
+        assert parsed is None
+    else:
+        assert parsed is not None
+        assert (parsed.value, parsed.percent) == (value, percent)
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference", "kwargs", "expected"),
+    [
+        ("84", "84", {}, True),
+        ("84.0", "84", {}, True),
+        ("83", "84", {}, False),
+        ("0.75", "\\frac{3}{4}", {}, True),
+        ("3/4", "0.75", {}, True),
+        ("1 1/2", "3/2", {}, True),
+        ("1,234,567", "1234567", {}, True),
+        ("50%", "50", {}, True),  # a percentage equals its number
+        ("50%", "0.5", {}, True),  # ... and its fraction by default
+        ("0.5", "50%", {}, True),
+        ("50%", "0.5", {"percent_as_fraction": False}, False),
+        ("0.3333", "1/3", {}, False),  # outside the default relative tolerance
+        ("0.3333", "1/3", {"rel_tol": 1e-3}, True),
+        ("0.3333333", "1/3", {}, True),  # inside it
+        ("1e-10", "0", {}, True),  # within the absolute tolerance
+        ("-5", "5", {}, False),
+        ("$12.00", "12", {}, True),
+        ("x+1", "x+1", {}, True),  # equal normalised text, no sympy needed
+        ("\\frac{x}{2}", "\\dfrac{x}{2}", {}, True),
+        ("x+1", "1+x", {}, None),  # undecided without sympy
+    ],
+)
+def test_answers_equal(predicted: str, reference: str, kwargs: dict, expected: bool | None) -> None:
+    assert answers_equal(predicted, reference, **kwargs) is expected
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ({"final_answer": "84"}, "84"),
+        ({"answer": 84}, "84"),  # fallback key
+        ({"other": 1}, None),
+        ("Janet has 3 eggs ... #### 18", "18"),  # GSM8K-style worked solution
+        ("so \\boxed{5}", "5"),
+        (2.5, "2.5"),
+        (7, "7"),
+        (True, None),  # a boolean is not a math answer
+        (None, None),
+        ("   ", None),
+        ([1, 2], None),
+    ],
+)
+def test_reference_answer(reference: object, expected: str | None) -> None:
+    assert reference_answer(reference, "final_answer") == expected
+
+
+def _dim(**params: object) -> MathEquivalence:
+    cls = get_dimension_class("math_equivalence")
+    return cls(cls.Params(**params))  # type: ignore[return-value]
+
+
+def _score(dim: MathEquivalence, response: str, reference: object) -> float | None:
+    return dim.score(Sample("s", (), response, reference), ScoringContext()).value
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("12 * 7 = 84. The answer is 84.", {"final_answer": "84"}, 1.0),
+        ("The answer is 85.", {"final_answer": "84"}, 0.0),
+        ("#### 1,250", {"final_answer": "1250"}, 1.0),
+        ("She pays \\boxed{\\$12.50}.", "12.5", 1.0),
+        ("no number here", "3", 0.0),
+        ("The answer is 3", {"nothing": "3"}, None),  # reference without an answer: not scorable
+    ],
+)
+def test_dimension_scores(response: str, reference: object, expected: float | None) -> None:
+    assert _score(_dim(symbolic=False), response, reference) == expected
+
+
+def test_dimension_reports_answer_found_metric() -> None:
+    result = _dim().score(Sample("s", (), "nothing", "3"), ScoringContext())
+    assert (result.value, result.metrics["answer_found"]) == (0.0, 0.0)
+    result = _dim().score(Sample("s", (), "it is 4", "3"), ScoringContext())
+    assert (result.value, result.metrics["answer_found"]) == (0.0, 1.0)
+    result = _dim(fallback_last_number=False).score(Sample("s", (), "it is 3", "3"), ScoringContext())
+    assert (result.value, result.metrics["answer_found"]) == (0.0, 0.0)
+
+
+def test_custom_answer_key() -> None:
+    assert _score(_dim(answer_key="result", symbolic=False), "#### 9", {"result": "9"}) == 1.0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"tolerance": -1},
+        {"tolerance": 2},
+        {"symbolic_timeout_s": 0},
+        {"max_answer_chars": 0},
+        {"unknown": 1},  # extra keys are forbidden
+    ],
+)
+def test_params_are_validated(params: dict) -> None:
+    with pytest.raises(ValidationError):
+        MathEquivalence.Params(**params)
+
+
+def test_oversized_answers_are_wrong_not_slow() -> None:
+    dim = _dim(max_answer_chars=50)
+    assert _score(dim, "\\boxed{" + "1+" * 100 + "1}", "201") == 0.0
+
+
+# --- symbolic fallback (sympy in a worker process) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\\frac{1}{\\sqrt{2}}", "((1)/(sqrt(2)))"),
+        ("x^2", "x**2"),
+        ("2\\cdot\\pi", "2* pi"),
+        ("y = 2x + 1", "2x + 1"),  # right-hand side of an equation
+        ("__import__('os')", None),  # dunder: refused
+        ("os.system(1)", None),  # multi-letter names outside the allow-list: refused
+        ("\\frac{1}", None),  # malformed LaTeX
+    ],
+)
+def test_to_sympy_syntax(text: str, expected: str | None) -> None:
+    assert to_sympy_syntax(text) == expected
+
+
+@pytest.fixture(scope="module")
+def checker():
+    instance = SymbolicChecker()
+    yield instance
+    instance.close()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", True),  # rationalised denominator
+        ("(x+1)^2", "x^2+2x+1", True),
+        ("x+1", "x+2", False),
+        ("2\\pi", "6.283185307", True),  # numeric value of a closed form, within tolerance
+        ("os.system('id')", "1", None),  # never reaches sympy
+    ],
+)
+def test_symbolic_equal(checker: SymbolicChecker, a: str, b: str, expected: bool | None) -> None:
+    assert checker.equal(a, b, timeout=10) is expected
+
+
+def test_symbolic_timeout_kills_worker_and_recovers(checker: SymbolicChecker) -> None:
+    # a tower of powers: sympy would run out of time/memory; the worker is killed and replaced
+    assert checker.equal("9^9^9^9", "1", timeout=0.5) is None
+    assert checker.equal("2x", "x+x", timeout=10) is True
+
+
+def test_symbolic_works_off_the_main_thread(checker: SymbolicChecker) -> None:
+    results: list[bool | None] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(checker.equal("a*b", "b*a", timeout=10)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 4
+
+
+def test_dimension_uses_symbolic_fallback() -> None:
+    dim = _dim(symbolic_timeout_s=10)
+    assert _score(dim, "\\boxed{\\frac{\\sqrt{2}}{2}}", {"final_answer": "\\frac{1}{\\sqrt{2}}"}) == 1.0
+    assert _score(dim, "\\boxed{\\sqrt{3}}", {"final_answer": "\\frac{1}{\\sqrt{2}}"}) == 0.0
+
+
+def test_dimension_respects_deadline() -> None:
+    # no time left: the symbolic fallback is skipped and the answer is not credited
+    ctx = ScoringContext(deadline=0.0)
+    sample = Sample("s", (), "\\boxed{x+1}", "1+x")
+    assert _dim().score(sample, ctx).value == 0.0
