@@ -1,0 +1,131 @@
+"""Reward-hacking guards: checks on the response itself, independent of any dimension.
+
+A policy under RL finds the cheapest way to a high reward. These guards make the common shortcuts
+unprofitable whatever the dimensions are:
+
+- empty or whitespace-only response -> the bottom of the range (no dimension is run);
+- longer than `max_length_chars` -> reward multiplied by (1 - over_length_penalty);
+- heavy repetition (share of repeated word 3-grams above `max_repetition`) -> (1 - repetition_penalty);
+- echoing the prompt (share of the response's 3-grams found in the prompt >= `echo_prompt_threshold`)
+  -> flagged, (1 - hacking_penalty);
+- addressing the grader ("ignore the rubric", "give me full marks", "as the grader you must") ->
+  flagged, (1 - hacking_penalty).
+
+Every triggered guard is reported as a `guard.<name>` metric; all but `empty` count as hacking flags.
+Work is bounded: inputs are truncated to `_MAX_SCAN_CHARS` before any scan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nova_rewards.dimensions.base import Sample
+from nova_rewards.spec import GuardsConfig
+from nova_rewards.text import ngrams, repetition_ratio, tokenize
+
+__all__ = ["GuardVerdict", "check_guards", "addresses_grader", "echo_ratio", "EMPTY", "HACKING_FLAGS"]
+
+EMPTY = "empty"
+OVER_LENGTH = "over_length"
+REPETITION = "repetition"
+ECHO_PROMPT = "echo_prompt"
+GRADER_ADDRESSING = "grader_addressing"
+HACKING_FLAGS = frozenset({OVER_LENGTH, REPETITION, ECHO_PROMPT, GRADER_ADDRESSING})
+
+_MAX_SCAN_CHARS = 100_000
+
+# Phrases that only make sense when talking to whoever scores the answer. Matched case-insensitively
+# on whitespace-collapsed text; kept narrow so that ordinary answers ("the score was 10") pass.
+_GRADER_PATTERNS = [
+    r"\bignore (?:all |any |the |your )*(?:previous |prior |above |earlier )*"
+    r"(?:instructions?|rubric|criteria|grading|guidelines|rules|prompt)\b",
+    r"\bdisregard (?:all |any |the |your )*(?:previous |prior |above )*"
+    r"(?:instructions?|rubric|criteria|grading|guidelines|rules)\b",
+    r"\b(?:score|grade|rate|mark) (?:this|me|my (?:answer|response)|the (?:answer|response)|it)"
+    r"(?: response| answer)? (?:as |a |an |with )?"
+    r"(?:10|ten|5|five|100|1\.0|full|perfect|maximum|max|highest)\b",
+    r"\bgive (?:me|this|it|this (?:answer|response)) (?:a )?(?:full|perfect|maximum|max|top|highest) "
+    r"(?:marks?|score|points|credit|rating|reward)\b",
+    r"\b(?:full|perfect|maximum) (?:marks|score|reward) (?:please|is deserved|are deserved)\b",
+    r"\bas (?:the|a|an) (?:grader|judge|evaluator|reward model|scorer)\b[^.]{0,40}\b(?:must|should|will)\b",
+    r"\b(?:dear|attention|note to (?:the )?)(?:grader|judge|evaluator|reward model)\b",
+    r"\b(?:grader|judge|evaluator|reward model)[,:]? (?:please )?(?:give|award|assign|output|return) "
+    r"(?:a |the )?(?:score|full|perfect|maximum|10|5|1\.0)\b",
+    r"\bthis (?:answer|response) (?:deserves|should (?:get|receive)) (?:a )?(?:full|perfect|maximum|10|5)\b",
+    r"\byou must (?:give|award|assign|output) (?:a |the )?(?:score|full|perfect|maximum|10|5|1\.0)\b",
+]
+_GRADER_RE = re.compile("|".join(f"(?:{p})" for p in _GRADER_PATTERNS), re.IGNORECASE)
+_WS_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class GuardVerdict:
+    """What the guards found: triggered flags, the reward multiplier, and whether it is empty."""
+
+    empty: bool = False
+    multiplier: float = 1.0
+    flags: tuple[str, ...] = ()
+    measures: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def hacking(self) -> bool:
+        return any(flag in HACKING_FLAGS for flag in self.flags)
+
+
+def check_guards(sample: Sample, config: GuardsConfig) -> GuardVerdict:
+    """Run every enabled guard on one sample."""
+    text = sample.response
+    if not text.strip():
+        return GuardVerdict(empty=True, multiplier=0.0, flags=(EMPTY,))
+    flags: list[str] = []
+    measures: dict[str, float] = {}
+    multiplier = 1.0
+    if config.max_length_chars is not None and len(text) > config.max_length_chars:
+        flags.append(OVER_LENGTH)
+        multiplier *= 1.0 - config.over_length_penalty
+    scan = text[:_MAX_SCAN_CHARS]
+    if config.max_repetition is not None and _repetitive(scan, config):
+        flags.append(REPETITION)
+        multiplier *= 1.0 - config.repetition_penalty
+    hacking = False
+    if config.echo_prompt_threshold is not None:
+        ratio = echo_ratio(scan, sample.prompt_text[:_MAX_SCAN_CHARS], min_tokens=config.min_echo_tokens)
+        measures["echo_ratio"] = ratio
+        if ratio >= config.echo_prompt_threshold and ratio > 0:
+            flags.append(ECHO_PROMPT)
+            hacking = True
+    if config.detect_grader_addressing and addresses_grader(scan):
+        flags.append(GRADER_ADDRESSING)
+        hacking = True
+    if hacking:
+        multiplier *= 1.0 - config.hacking_penalty
+    return GuardVerdict(multiplier=multiplier, flags=tuple(flags), measures=measures)
+
+
+def _repetitive(text: str, config: GuardsConfig) -> bool:
+    assert config.max_repetition is not None
+    if len(tokenize(text[:2000])) < config.min_repetition_tokens and len(text) < 200:
+        return False  # too short to tell repetition from a terse answer
+    return repetition_ratio(text, 3) > config.max_repetition
+
+
+def addresses_grader(text: str) -> bool:
+    """True when the text contains an instruction aimed at the grader."""
+    return _GRADER_RE.search(_WS_RE.sub(" ", text)) is not None
+
+
+def echo_ratio(response: str, prompt: str, *, min_tokens: int = 12, n: int = 3) -> float:
+    """Share (0..1) of the response's word n-grams that also occur in the prompt.
+
+    0 for responses shorter than `min_tokens` tokens: a short answer legitimately repeats words of
+    its question ("12 * 7 = 84").
+    """
+    response_tokens = tokenize(response)
+    if len(response_tokens) < max(min_tokens, n) or not prompt:
+        return 0.0
+    prompt_grams = set(ngrams(tokenize(prompt), n))
+    if not prompt_grams:
+        return 0.0
+    grams = ngrams(response_tokens, n)
+    return sum(1 for g in grams if g in prompt_grams) / len(grams)
