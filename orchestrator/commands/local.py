@@ -1,0 +1,123 @@
+"""`orch local ...`: install, start, stop and inspect the local AWS stack, and provision `local` on it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import click
+
+PORT_OPTION = click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port on 127.0.0.1 (default: ORCH_LOCAL_PORT or 4566).",
+)
+PROJECT_OPTION = click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Repository root (default: the checkout this `orch` comes from).",
+)
+
+
+def project_root(project_dir: Path | None) -> Path:
+    """The repository root: the option, else the checkout that contains this package."""
+    if project_dir is not None:
+        return project_dir.resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+def _stack(project_dir: Path | None, port: int | None):
+    from orchestrator.local.stack import LocalStack
+
+    return LocalStack(project_root(project_dir), port)
+
+
+@click.group()
+def local() -> None:
+    """The local AWS stack: LocalStack in host mode (no Docker) with this project's plugins.
+
+    \b
+    Examples:
+      orch local up && eval "$(orch local env)"
+      orch local provision
+      orch local down
+    """
+
+
+@local.command()
+@PROJECT_OPTION
+@click.option("--force", is_flag=True, help="Reinstall even when the install stamp is current.")
+def install(project_dir: Path | None, force: bool) -> None:
+    """Install pinned LocalStack (Python 3.13, own venv under .orch/) and this project's plugins."""
+    from orchestrator.local.install import ensure_installed
+
+    result = ensure_installed(project_root(project_dir), force=force)
+    if not result.changed:
+        click.echo(f"LocalStack is installed and current in {result.venv}")
+        return
+    for step in result.steps:
+        click.echo(step)
+
+
+@local.command()
+@PORT_OPTION
+@PROJECT_OPTION
+@click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait for health.")
+def up(port: int | None, project_dir: Path | None, timeout: float) -> None:
+    """Start LocalStack on 127.0.0.1 (installs it on first use) and wait until it is healthy."""
+    stack = _stack(project_dir, port)
+    result = stack.start(timeout=timeout)
+    if result.state == "external":
+        click.echo(f"Not starting: {result.message}; using it as is.")
+    elif result.state == "already-running":
+        click.echo(f"LocalStack already running on {result.endpoint_url} (pid {result.pid}).")
+    else:
+        click.echo(
+            f"LocalStack started on {result.endpoint_url} (pid {result.pid}) in {result.seconds:.1f} s."
+        )
+        click.echo(f"Logs: {stack.log_file}")
+
+
+@local.command()
+@PORT_OPTION
+@PROJECT_OPTION
+def down(port: int | None, project_dir: Path | None) -> None:
+    """Stop the LocalStack that `orch local up` started (by its PID; never anything else)."""
+    stack = _stack(project_dir, port)
+    if stack.stop():
+        click.echo(f"LocalStack on {stack.endpoint_url} stopped.")
+    elif stack.is_healthy():
+        click.echo(f"The LocalStack on {stack.endpoint_url} was not started by this checkout; left running.")
+    else:
+        click.echo(f"No LocalStack of this checkout runs on {stack.endpoint_url}.")
+
+
+@local.command()
+@PORT_OPTION
+@PROJECT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(port: int | None, project_dir: Path | None, as_json: bool) -> None:
+    """Is the local stack running, whose is it, and which services are available?"""
+    info = _stack(project_dir, port).status()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    elif not info["running"]:
+        click.echo(f"Not running on {info['endpoint_url']}.")
+        raise click.exceptions.Exit(1)
+    else:
+        owner = f"pid {info['pid']}" if info["pid"] else "not started by this checkout"
+        click.echo(f"Running on {info['endpoint_url']} ({owner}), LocalStack {info['version']}")
+        for service, state in sorted(info["services"].items()):
+            click.echo(f"  {service:28} {state}")
+
+
+@local.command()
+@PORT_OPTION
+@PROJECT_OPTION
+def env(port: int | None, project_dir: Path | None) -> None:
+    """Print `export` lines for shells: eval "$(orch local env)"."""
+    for key, value in _stack(project_dir, port).client_env().items():
+        click.echo(f"export {key}={shlex.quote(value)}")
