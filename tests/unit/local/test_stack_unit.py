@@ -1,0 +1,100 @@
+"""Launcher behaviour that needs no running LocalStack: ports, environments, PID records, refusals."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator.errors import LocalStackError
+from orchestrator.local import install
+from orchestrator.local.stack import DEFAULT_PORT, LocalStack, free_port, resolve_port
+
+
+def test_port_precedence() -> None:
+    assert resolve_port(4610, {"ORCH_LOCAL_PORT": "4700"}) == 4610
+    assert resolve_port(None, {"ORCH_LOCAL_PORT": "4700"}) == 4700
+    assert resolve_port(None, {}) == DEFAULT_PORT
+    with pytest.raises(LocalStackError, match="ORCH_LOCAL_PORT"):
+        resolve_port(None, {"ORCH_LOCAL_PORT": "http"})
+
+
+def test_server_env_binds_loopback_and_keeps_state_per_instance(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path, port=4619, state_dir=tmp_path / "state")
+    env = stack.server_env()
+    assert env["GATEWAY_LISTEN"] == "127.0.0.1:4619"
+    assert env["GATEWAY_SERVER"] == "hypercorn"
+    assert env["LAMBDA_RUNTIME_EXECUTOR"] == "host"
+    for key in ("LOCALSTACK_VOLUME_DIR", "TMPDIR", "XDG_CACHE_HOME", "ORCH_LOCAL_STATE_DIR"):
+        assert env[key].startswith(str(tmp_path / "state"))
+    assert stack.client_env() == {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4619",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+
+
+def test_port_taken_by_something_else_is_refused(tmp_path: Path) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        stack = LocalStack(tmp_path, port=server.getsockname()[1], state_dir=tmp_path / "state")
+        with pytest.raises(LocalStackError, match="taken by something that is not LocalStack"):
+            stack.start(timeout=2, install_first=False)
+
+
+def test_stale_or_foreign_pid_file_is_not_ours(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path, port=free_port(), state_dir=tmp_path / "state")
+    stack.pid_file.parent.mkdir(parents=True)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        stack.pid_file.write_text(json.dumps({"pid": sleeper.pid, "port": stack.port}))
+        assert stack.running_pid() is None  # alive, but not LocalStack: never signalled
+        assert stack.stop() is False
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_status_when_nothing_runs(tmp_path: Path) -> None:
+    info = LocalStack(tmp_path, port=free_port(), state_dir=tmp_path / "s").status()
+    assert info["running"] is False and info["owner"] is None and info["services"] == {}
+
+
+def test_start_without_install_names_the_command(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path, port=free_port(), state_dir=tmp_path / "s")
+    with pytest.raises(LocalStackError, match="orch local install"):
+        stack.start(timeout=1, install_first=False)
+
+
+def test_install_stamp_tracks_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
+    venv = install.venv_dir(tmp_path)
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    assert not install.is_installed(tmp_path)
+    (venv / install.STAMP_NAME).write_text(json.dumps(install.expected_stamp(tmp_path)))
+    assert install.is_installed(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='y'\n")
+    assert not install.is_installed(tmp_path)
+
+
+def test_missing_python313_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(install.glob, "glob", lambda pattern: [])
+    with pytest.raises(LocalStackError, match="Python 3.13 not found"):
+        install.find_python313({"PATH": ""})
+
+
+def test_clear_plux_cache_removes_entry_point_lists(tmp_path: Path) -> None:
+    (tmp_path / "plux").mkdir()
+    (tmp_path / "plux" / "abc.entry_points.txt").write_text("x")
+    (tmp_path / "plux" / "keep.txt").write_text("x")
+    assert install.clear_plux_cache(tmp_path) == 1
+    assert sorted(p.name for p in (tmp_path / "plux").iterdir()) == ["keep.txt"]
