@@ -276,7 +276,8 @@ class _JudgeRequest:
     model_id: str
     system: str
     user: str
-    flags: tuple[str, ...]
+    flags: tuple[str, ...]  # only reward-hacking signals: the composition counts every flag as one
+    truncated: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,11 +343,11 @@ class LlmJudge(Dimension):
         """The exact system prompt and user message sent for `sample` (public for tests and tools)."""
         p = self.params
         response, flags = sample.response, []
-        if len(response) > p.max_response_chars:
+        truncated = len(response) > p.max_response_chars
+        if truncated:
             response = response[: p.max_response_chars] + "\n[... truncated ...]"
-            flags.append("judge_response_truncated")
         fenced = _TAG_RE.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}&gt;", response)
-        if fenced != response:
+        if fenced != response:  # a response forging our prompt structure is a reward-hacking signal
             flags.append("judge_delimiter_injection")
         reference_block = ""
         if p.include_reference and sample.reference is not None:
@@ -366,7 +367,7 @@ class LlmJudge(Dimension):
             [model_id, self._system, user, p.temperature, p.max_tokens], ensure_ascii=False
         )
         key = hashlib.sha256(canonical.encode()).hexdigest()
-        return _JudgeRequest(key, model_id, self._system, user, tuple(flags))
+        return _JudgeRequest(key, model_id, self._system, user, tuple(flags), truncated)
 
     # -- calling ------------------------------------------------------------------------------------
     def _converse(self, request: _JudgeRequest, ctx: ScoringContext, audit: dict[str, Any]) -> _CallOutcome:
@@ -446,7 +447,10 @@ class LlmJudge(Dimension):
             audit["latency_ms"] = round((time.monotonic() - started) * 1000.0, 1)
             AUDIT_LOGGER.info(json.dumps(audit, sort_keys=True))
         value = (score - p.scale_min) / (p.scale_max - p.scale_min)
-        return DimensionResult(value=value, metrics={"judge_score": float(score)}, flags=request.flags)
+        metrics = {"judge_score": float(score)}
+        if request.truncated:
+            metrics["judge_truncated"] = 1.0
+        return DimensionResult(value=value, metrics=metrics, flags=request.flags)
 
     # -- Dimension API ------------------------------------------------------------------------------
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
@@ -465,7 +469,7 @@ class LlmJudge(Dimension):
         model_id = self.model_id()
         for index, sample in enumerate(samples):
             if not sample.response.strip():
-                results[index] = DimensionResult(value=0.0, flags=("judge_empty_response",))
+                results[index] = DimensionResult(value=0.0)  # nothing to judge: the worst score
                 continue
             try:
                 request = self.build_request(sample, model_id)

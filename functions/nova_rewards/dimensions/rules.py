@@ -1,0 +1,290 @@
+"""`rules_rubric`: brand and policy compliance checked by rules, without an LLM.
+
+A response is checked against the rules a spec enables; the score is the weighted fraction of the
+applicable rules it satisfies (a facts rule gives partial credit: the share of facts covered).
+Rules, by category (each category's satisfied share is reported as metric `rule_<category>`):
+
+- `required`: phrase groups; a group is satisfied when `any` (or `all`) of its phrases appear.
+- `forbidden`: one rule, satisfied when none of the phrases appear.
+- `conditional`: rules that apply only when the prompt (`when_prompt`) and/or the reference
+  (`when_reference`) match a regex, e.g. "a prompt about refunds needs the refund-policy sentence".
+- `style`: at most `max_exclamations` exclamation marks; at most `max_shouted_words` ALL-CAPS words.
+- `facts`: the reference's `required_facts` (each a phrase, or a list of alternative phrases).
+
+Phrase matching is case-insensitive and word-boundary aware ("refund" does not match "refunded";
+"no refunds" matches "No   Refunds"), after Unicode NFKC folding and with typographic quotes and
+dashes mapped to ASCII, so a model cannot dodge a rule with look-alike characters.
+A rule that does not apply to a sample is left out; when none applies the value is None.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from nova_rewards.dimensions.base import (
+    Dimension,
+    DimensionParams,
+    DimensionResult,
+    Sample,
+    ScoringContext,
+)
+
+__all__ = ["ConditionalRule", "PhraseGroup", "RulesRubric", "RulesRubricParams", "phrase_pattern"]
+
+Weight = Field(1.0, ge=0.0, allow_inf_nan=False)
+_TRANSLATE = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-"}
+)
+_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+_DEFAULT_ACRONYMS = (
+    "ASAP", "FAQ", "USA", "UPS", "DHL", "USPS", "FEDEX", "PDF", "SMS", "URL", "VAT", "GST", "EST", "PST",
+    "UTC", "GMT", "API", "CEO", "SKU", "RMA", "ETA", "PIN", "CVV", "ATM", "EU", "UK",
+)  # fmt: skip
+
+
+def _fold(text: str) -> str:
+    """Canonical text for matching: NFKC, ASCII quotes/dashes, casefolded."""
+    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+
+
+@lru_cache(maxsize=4096)
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A regex for `phrase` on `_fold`ed text: any whitespace run between words, and word boundaries
+    at the ends that are word characters (so "refund" does not match inside "refunded").
+
+    >>> bool(phrase_pattern("No refunds").search(_fold("Sorry, NO\\n refunds.")))
+    True
+    >>> bool(phrase_pattern("refund").search(_fold("it was refunded")))
+    False
+    """
+    words = _fold(phrase).split()
+    if not words:
+        raise ValueError("empty phrase")
+    body = r"\s+".join(re.escape(word) for word in words)
+    start = r"(?<!\w)" if re.match(r"\w", words[0]) else ""
+    end = r"(?!\w)" if re.search(r"\w$", words[-1]) else ""
+    return re.compile(start + body + end)
+
+
+def _check_phrases(phrases: list[str]) -> list[str]:
+    for phrase in phrases:
+        if not phrase.strip():
+            raise ValueError("phrases must not be blank")
+    return phrases
+
+
+def _check_regex(pattern: str | None) -> str | None:
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    return pattern
+
+
+class PhraseGroup(DimensionParams):
+    """A required-phrase rule: satisfied when any (or all) of `phrases` appear in the response."""
+
+    name: str = Field(min_length=1)
+    phrases: list[str] = Field(min_length=1)
+    mode: Literal["any", "all"] = "any"
+    weight: float = Weight
+
+    _phrases = field_validator("phrases")(_check_phrases)
+
+
+class ConditionalRule(DimensionParams):
+    """A rule that applies only when its conditions match (all given conditions must match).
+
+    `when_prompt` is searched (case-insensitive regex) in the user turns; `when_reference` in the
+    reference answer (a string, or the JSON text of an object). Once it applies, the response must
+    contain any of `require_any`, all of `require_all`, and none of `forbid`.
+    """
+
+    name: str = Field(min_length=1)
+    when_prompt: str | None = None
+    when_reference: str | None = None
+    require_any: list[str] = Field(default_factory=list)
+    require_all: list[str] = Field(default_factory=list)
+    forbid: list[str] = Field(default_factory=list)
+    weight: float = Weight
+
+    _regexes = field_validator("when_prompt", "when_reference")(_check_regex)
+    _phrases = field_validator("require_any", "require_all", "forbid")(_check_phrases)
+
+    @model_validator(mode="after")
+    def _complete(self) -> ConditionalRule:
+        if self.when_prompt is None and self.when_reference is None:
+            raise ValueError(f"conditional rule {self.name!r} needs when_prompt and/or when_reference")
+        if not (self.require_any or self.require_all or self.forbid):
+            raise ValueError(f"conditional rule {self.name!r} needs require_any, require_all or forbid")
+        return self
+
+
+class RulesRubricParams(DimensionParams):
+    """Parameters of `rules_rubric`; every rule is off unless the spec names it."""
+
+    required: list[PhraseGroup] = Field(default_factory=list)
+    forbidden: list[str] = Field(default_factory=list)
+    forbidden_weight: float = Weight
+    conditional: list[ConditionalRule] = Field(default_factory=list)
+    max_exclamations: int | None = Field(None, ge=0)
+    max_shouted_words: int | None = Field(None, ge=0)
+    allowed_caps: list[str] = Field(default_factory=lambda: list(_DEFAULT_ACRONYMS))
+    style_weight: float = Weight
+    required_facts: bool = Field(False, description="check reference_answer.required_facts")
+    facts_weight: float = Weight
+    max_chars: int = Field(50_000, ge=100, description="only this much of a response is examined")
+
+    _forbidden = field_validator("forbidden")(_check_phrases)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> RulesRubricParams:
+        names = [rule.name for rule in [*self.required, *self.conditional]]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"rule names must be unique: {', '.join(duplicates)}")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    category: str
+    weight: float
+    satisfied: float  # 0..1 (partial credit for facts)
+
+
+def _found(patterns: Iterable[re.Pattern[str]], text: str) -> list[bool]:
+    return [pattern.search(text) is not None for pattern in patterns]
+
+
+def _reference_text(reference: Any) -> str:
+    if reference is None:
+        return ""
+    if isinstance(reference, str):
+        return reference
+    return json.dumps(reference, ensure_ascii=False, sort_keys=True)
+
+
+def _facts_of(reference: Any) -> list[list[str]] | None:
+    """`required_facts` of a reference object as lists of alternatives; None when absent/malformed."""
+    if not isinstance(reference, Mapping):
+        return None
+    facts = reference.get("required_facts")
+    if not isinstance(facts, list) or not facts:
+        return None
+    out: list[list[str]] = []
+    for fact in facts:
+        alternatives = [fact] if isinstance(fact, str) else fact
+        if not isinstance(alternatives, list) or not all(
+            isinstance(a, str) and a.strip() for a in alternatives
+        ):
+            return None
+        out.append(alternatives)
+    return out
+
+
+class RulesRubric(Dimension):
+    """Weighted fraction of brand/policy rules satisfied. See the module docstring."""
+
+    kind: ClassVar[str] = "rules_rubric"
+    Params: ClassVar[type[DimensionParams]] = RulesRubricParams
+    params: RulesRubricParams
+
+    def __init__(self, params: DimensionParams) -> None:
+        super().__init__(params)
+        p = self.params
+        self._required = [(g, [phrase_pattern(x) for x in g.phrases]) for g in p.required]
+        self._forbidden = [phrase_pattern(x) for x in p.forbidden]
+        self._conditional = [
+            (
+                rule,
+                re.compile(rule.when_prompt, re.IGNORECASE) if rule.when_prompt else None,
+                re.compile(rule.when_reference, re.IGNORECASE) if rule.when_reference else None,
+                [phrase_pattern(x) for x in rule.require_any],
+                [phrase_pattern(x) for x in rule.require_all],
+                [phrase_pattern(x) for x in rule.forbid],
+            )
+            for rule in p.conditional
+        ]
+        self._allowed_caps = {word.upper() for word in p.allowed_caps}
+
+    # -- rule families --------------------------------------------------------------------------
+    def _required_verdicts(self, text: str) -> Iterable[_Verdict]:
+        for group, patterns in self._required:
+            hits = _found(patterns, text)
+            ok = all(hits) if group.mode == "all" else any(hits)
+            yield _Verdict("required", group.weight, float(ok))
+
+    def _forbidden_verdicts(self, text: str) -> Iterable[_Verdict]:
+        if self._forbidden:
+            ok = not any(_found(self._forbidden, text))
+            yield _Verdict("forbidden", self.params.forbidden_weight, float(ok))
+
+    def _conditional_verdicts(self, sample: Sample, text: str) -> Iterable[_Verdict]:
+        prompt, reference = sample.prompt_text, _reference_text(sample.reference)
+        for rule, when_prompt, when_reference, any_of, all_of, forbid in self._conditional:
+            if when_prompt is not None and not when_prompt.search(prompt):
+                continue
+            if when_reference is not None and not when_reference.search(reference):
+                continue
+            ok = (
+                (not any_of or any(_found(any_of, text)))
+                and all(_found(all_of, text))
+                and not any(_found(forbid, text))
+            )
+            yield _Verdict("conditional", rule.weight, float(ok))
+
+    def _style_verdicts(self, raw: str) -> Iterable[_Verdict]:
+        p = self.params
+        if p.max_exclamations is not None:
+            ok = raw.count("!") <= p.max_exclamations
+            yield _Verdict("style", p.style_weight, float(ok))
+        if p.max_shouted_words is not None:
+            shouted = sum(
+                1
+                for word in _WORD_RE.findall(raw)
+                if len(word) >= 3 and word.isupper() and word not in self._allowed_caps
+            )
+            ok = shouted <= p.max_shouted_words
+            yield _Verdict("style", p.style_weight, float(ok))
+
+    def _facts_verdicts(self, sample: Sample, text: str) -> Iterable[_Verdict]:
+        if not self.params.required_facts:
+            return
+        facts = _facts_of(sample.reference)
+        if facts is None:
+            return
+        covered = sum(any(_found((phrase_pattern(a) for a in alts), text)) for alts in facts)
+        yield _Verdict("facts", self.params.facts_weight, covered / len(facts))
+
+    # -- Dimension API --------------------------------------------------------------------------
+    def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
+        raw = unicodedata.normalize("NFKC", sample.response[: self.params.max_chars])
+        text = _fold(raw)
+        verdicts = [
+            *self._required_verdicts(text),
+            *self._forbidden_verdicts(text),
+            *self._conditional_verdicts(sample, text),
+            *self._style_verdicts(raw),
+            *self._facts_verdicts(sample, text),
+        ]
+        total = sum(v.weight for v in verdicts)
+        if not verdicts or total <= 0:
+            return DimensionResult(value=None)
+        value = sum(v.weight * v.satisfied for v in verdicts) / total
+        metrics: dict[str, float] = {}
+        for category in dict.fromkeys(v.category for v in verdicts):
+            mine = [v.satisfied for v in verdicts if v.category == category]
+            metrics[f"rule_{category}"] = sum(mine) / len(mine)
+        metrics["rule_violations"] = float(sum(1 for v in verdicts if v.satisfied < 1.0))
+        # No flags: the composition counts every flag as reward hacking, and a policy slip is not that.
+        return DimensionResult(value=min(1.0, max(0.0, value)), metrics=metrics)

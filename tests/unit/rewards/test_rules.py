@@ -1,0 +1,215 @@
+"""`rules_rubric`: brand/policy rules without an LLM."""
+
+from __future__ import annotations
+
+import pytest
+from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
+from nova_rewards.dimensions.rules import RulesRubric, phrase_pattern
+from pydantic import ValidationError
+
+CTX = ScoringContext()
+
+
+def rubric(**params: object) -> RulesRubric:
+    cls = get_dimension_class("rules_rubric")
+    return cls(cls.Params.model_validate(params))
+
+
+def sample(response: str, prompt: str = "Hello", reference: object = None) -> Sample:
+    return Sample(
+        id="s",
+        prompt_messages=({"role": "user", "content": prompt},),
+        response=response,
+        reference=reference,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Phrase matching
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("refund", "We will refund you.", True),
+        ("refund", "It was refunded yesterday.", False),  # word boundary at the end
+        ("fund", "a refund", False),  # word boundary at the start
+        ("No refunds", "sorry, NO\n   refunds here", True),  # case and whitespace runs
+        ("don't", "We don\u2019t do that", True),  # typographic apostrophe
+        ("5-7 business days", "in 5\u20137 business days", True),  # en dash
+        ("ｓｈｕｔ up", "shut up", True),  # NFKC on the phrase too
+        ("shut up", "Ｓｈｕｔ ＵＰ", True),  # full-width letters in the response
+        ("$25", "a $25 credit", True),  # phrases that start with a non-word character
+        ("30 days", "within 300 days", False),
+        ("e-mail", "send an e-mail", True),
+    ],
+)
+def test_phrase_pattern(phrase: str, text: str, found: bool) -> None:
+    from nova_rewards.dimensions.rules import _fold
+
+    assert bool(phrase_pattern(phrase).search(_fold(text))) is found
+
+
+# ------------------------------------------------------------------------------------------------
+# Rule families
+
+
+def test_required_any_and_all() -> None:
+    dim = rubric(
+        required=[
+            {"name": "greeting", "phrases": ["hello", "hi", "dear"], "mode": "any"},
+            {"name": "signoff", "phrases": ["thank you", "best regards"], "mode": "all"},
+        ]
+    )
+    assert dim.score(sample("Hi Sam. Thank you! Best regards"), CTX).value == 1.0
+    assert dim.score(sample("Hi Sam. Thank you!"), CTX).value == 0.5  # signoff needs both
+    assert dim.score(sample("Thank you, best regards"), CTX).value == 0.5
+    assert dim.score(sample("ok"), CTX).value == 0.0
+
+
+def test_forbidden_is_one_rule_and_case_insensitive() -> None:
+    dim = rubric(forbidden=["not my problem", "whatever", "cheap"], forbidden_weight=2.0)
+    clean = dim.score(sample("Happy to help with your order."), CTX)
+    assert clean.value == 1.0 and clean.metrics["rule_forbidden"] == 1.0
+    dirty = dim.score(sample("WHATEVER. Not my   problem."), CTX)
+    assert dirty.value == 0.0 and dirty.metrics["rule_forbidden"] == 0.0
+    assert dirty.metrics["rule_violations"] == 1.0
+    assert dim.score(sample("It is not cheaper elsewhere."), CTX).value == 1.0  # "cheap" != "cheaper"
+    assert dirty.flags == ()  # a policy slip is not reward hacking
+
+
+REFUND_RULE = {
+    "name": "refund_policy",
+    "when_prompt": r"\brefund",
+    "require_any": ["refund policy", "refunds are issued"],
+}
+
+
+def test_conditional_rule_applies_only_when_prompt_matches() -> None:
+    dim = rubric(conditional=[REFUND_RULE], forbidden=["idiot"])
+    # prompt is not about refunds: the disclaimer rule does not apply (only 'forbidden' counts)
+    off_topic = dim.score(sample("Your parcel left today.", prompt="Where is my parcel?"), CTX)
+    assert off_topic.value == 1.0 and "rule_conditional" not in off_topic.metrics
+    missing = dim.score(sample("Sure, done.", prompt="Can I get a REFUND for order 12?"), CTX)
+    assert missing.value == 0.5 and missing.metrics["rule_conditional"] == 0.0
+    present = dim.score(
+        sample("Per our refund policy, refunds are issued in 5 days.", prompt="I want a refund"), CTX
+    )
+    assert present.value == 1.0
+
+
+def test_conditional_rule_on_reference_and_forbid() -> None:
+    rule = {
+        "name": "no_warranty_promises",
+        "when_reference": r"out of warranty",
+        "forbid": ["free repair", "free replacement"],
+        "require_all": ["warranty"],
+    }
+    dim = rubric(conditional=[rule])
+    ref = {"answer": "The device is out of warranty; repairs cost $80.", "required_facts": ["$80"]}
+    assert dim.score(sample("Your warranty has ended; repair is $80.", reference=ref), CTX).value == 1.0
+    assert dim.score(sample("We offer a free repair under warranty.", reference=ref), CTX).value == 0.0
+    assert dim.score(sample("Repair is $80.", reference=ref), CTX).value == 0.0  # 'warranty' missing
+    assert dim.score(sample("free repair!", reference={"answer": "in warranty"}), CTX).value is None
+
+
+def test_style_rules_exclamations_and_shouting() -> None:
+    dim = rubric(max_exclamations=1, max_shouted_words=0)
+    assert dim.score(sample("Thanks for waiting! Your order ships today."), CTX).value == 1.0
+    loud = dim.score(sample("AMAZING deal!!! Buy NOW!"), CTX)
+    assert loud.value == 0.0 and loud.metrics["rule_style"] == 0.0
+    # acronyms and short words are not shouting
+    assert dim.score(sample("Track it on the UPS site; see the FAQ. I am OK."), CTX).value == 1.0
+    # full-width exclamation marks count after NFKC folding
+    assert dim.score(sample("Great\uff01\uff01"), CTX).value == 0.5
+
+
+def test_allowed_caps_is_configurable() -> None:
+    dim = rubric(max_shouted_words=0, allowed_caps=["NOVA"])
+    assert dim.score(sample("Welcome to NOVA support"), CTX).value == 1.0
+    assert dim.score(sample("Welcome to the FAQ"), CTX).value == 0.0
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("Your refund of $25 will arrive within 5-7 business days.", 1.0),
+        ("Your refund of $25 is on its way.", 0.5),
+        ("Refund of twenty-five dollars, five to seven business days.", 0.5),  # alternative of fact 1
+        ("We are looking into it.", 0.0),
+    ],
+)
+def test_required_facts_give_partial_credit(response: str, expected: float) -> None:
+    dim = rubric(required_facts=True)
+    ref = {"answer": "...", "required_facts": [["$25", "twenty-five dollars"], "5-7 business days"]}
+    assert dim.score(sample(response, reference=ref), CTX).value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        None,
+        "plain text",
+        {"answer": "x"},
+        {"required_facts": []},
+        {"required_facts": [3]},
+        {"required_facts": "x"},
+    ],
+)
+def test_facts_rule_does_not_apply_without_usable_facts(reference: object) -> None:
+    assert rubric(required_facts=True).score(sample("anything", reference=reference), CTX).value is None
+
+
+def test_weighted_fraction_across_categories() -> None:
+    dim = rubric(
+        required=[{"name": "thanks", "phrases": ["thank you"], "weight": 1.0}],
+        forbidden=["whatever"],
+        forbidden_weight=3.0,
+        max_exclamations=0,
+        style_weight=1.0,
+    )
+    result = dim.score(sample("Whatever. Thank you."), CTX)
+    # required 1/1 (w1), forbidden 0/1 (w3), exclamations ok (w1) -> (1 + 0 + 1) / 5
+    assert result.value == pytest.approx(0.4)
+    assert result.metrics == {
+        "rule_required": 1.0,
+        "rule_forbidden": 0.0,
+        "rule_style": 1.0,
+        "rule_violations": 1.0,
+    }
+
+
+def test_no_rules_means_no_value() -> None:
+    assert rubric().score(sample("hello"), CTX).value is None
+
+
+def test_only_max_chars_of_a_response_is_examined() -> None:
+    dim = rubric(forbidden=["whatever"], max_chars=100)
+    assert dim.score(sample("x " * 100 + "whatever"), CTX).value == 1.0
+    assert dim.score(sample("whatever " + "x " * 100), CTX).value == 0.0
+
+
+# ------------------------------------------------------------------------------------------------
+# Params
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"required": [{"name": "g", "phrases": []}]},
+        {"required": [{"name": "g", "phrases": ["  "]}]},
+        {"required": [{"name": "g", "phrases": ["x"], "mode": "most"}]},
+        {"required": [{"name": "g", "phrases": ["x"]}, {"name": "g", "phrases": ["y"]}]},  # duplicate
+        {"forbidden": [""]},
+        {"conditional": [{"name": "c", "require_any": ["x"]}]},  # no condition
+        {"conditional": [{"name": "c", "when_prompt": "x"}]},  # nothing required
+        {"conditional": [{"name": "c", "when_prompt": "(unclosed", "require_any": ["x"]}]},
+        {"max_exclamations": -1},
+        {"forbidden_weight": -1},
+        {"style_weight": float("inf")},
+        {"forbiden": ["typo"]},
+    ],
+)
+def test_bad_params_are_rejected(params: dict) -> None:
+    with pytest.raises(ValidationError):
+        RulesRubric.Params.model_validate(params)
