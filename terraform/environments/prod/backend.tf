@@ -1,0 +1,11 @@
+# Remote state in S3 with native lock files (Terraform >= 1.10); create the state bucket once per
+# account (versioned, encrypted) before `terraform init`. Replace the bucket with your own.
+terraform {
+  backend "s3" {
+    bucket       = "nova-rft-terraform-state-prod"
+    key          = "nova-rft/prod/terraform.tfstate"
+    region       = "us-east-1"
+    encrypt      = true
+    use_lockfile = true
+  }
+}

@@ -1,0 +1,78 @@
+# The whole Nova RFT stack of one environment: sized graders, the dataset bucket and the role Bedrock
+# assumes for jobs. Every environment root calls this module; environments differ only in variables.
+
+locals {
+  name_prefix = "${var.project}-${var.environment}"
+  bucket_name = "${local.name_prefix}-datasets-${var.account_id}"
+  tags        = merge(var.tags, { Project = var.project, Environment = var.environment })
+}
+
+module "sizing" {
+  source   = "../sizing"
+  for_each = var.graders
+
+  batch_size                 = var.training.batch_size
+  samples_per_prompt         = var.training.samples_per_prompt
+  max_samples_per_invocation = var.training.max_samples_per_invocation
+  safety_factor              = var.training.safety_factor
+  expected_latency_seconds   = each.value.expected_latency_seconds
+  timeout_seconds            = each.value.timeout
+  account_concurrency_limit  = var.account_concurrency_limit
+}
+
+module "grader" {
+  source   = "../reward_lambda"
+  for_each = var.graders
+
+  function_name = "${local.name_prefix}-${each.key}"
+  package_file  = "${var.package_dir}/grader-${each.value.architecture}.zip"
+  architecture  = each.value.architecture
+  memory_size   = each.value.memory_size
+  timeout       = each.value.timeout
+  reward_spec   = each.value.spec
+  spec_file     = "${var.spec_dir}/${each.value.spec}.json"
+  log_level     = each.value.log_level
+
+  judge_model_arns = each.value.judge_model_arns
+  judge_model_id   = each.value.judge_model_id
+
+  reserved_concurrent_executions = module.sizing[each.key].reserved_concurrency
+  duration_alarm_threshold_ms    = module.sizing[each.key].duration_alarm_threshold_ms
+  concurrency_alarm_threshold    = module.sizing[each.key].concurrency_alarm_threshold
+
+  log_retention_days  = var.log_retention_days
+  kms_key_arn         = var.kms_key_arn
+  enable_xray         = var.enable_xray
+  alarm_sns_topic_arn = var.alarm_sns_topic_arn
+  create_dashboard    = var.create_dashboards
+
+  region     = var.region
+  account_id = var.account_id
+  partition  = var.partition
+  tags       = local.tags
+}
+
+module "dataset_bucket" {
+  source = "../dataset_bucket"
+
+  bucket_name   = local.bucket_name
+  kms_key_arn   = var.kms_key_arn
+  force_destroy = var.force_destroy_bucket
+  partition     = var.partition
+  tags          = local.tags
+}
+
+module "customization_role" {
+  source = "../customization_role"
+
+  role_name            = "${local.name_prefix}-customization"
+  dataset_bucket_name  = module.dataset_bucket.bucket_name
+  dataset_prefix       = var.dataset_prefix
+  output_prefix        = var.output_prefix
+  grader_function_arns = [for name in sort(keys(var.graders)) : module.grader[name].function_arn]
+  kms_key_arn          = var.kms_key_arn
+  region               = var.region
+  account_id           = var.account_id
+  partition            = var.partition
+  tags                 = local.tags
+}
