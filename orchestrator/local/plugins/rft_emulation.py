@@ -1,0 +1,502 @@
+"""EMULATED Bedrock reinforcement fine-tuning run for the local stack: no model is trained.
+
+What it does, per job, in a background thread started by the local Bedrock provider:
+
+1. validation: read the training dataset from S3, check it with the same Nova RFT rules as
+   `orch validate-dataset`, and check that the grader Lambda exists;
+2. data processing: turn records into prompt groups (system/user messages + `metadata`);
+3. training: `steps` of `batchSize` prompts x `trainingSamplePerPrompt` candidate responses. The
+   candidates are fabricated deterministically from the reference answers (see `candidates.py`), and
+   the REAL grader Lambda is invoked through the local stack with exactly Bedrock's event shape:
+   a JSON array of `{"id", "messages" (ending with the assistant response), "metadata"}` (with
+   `reference_answer` and the record's other fields inside `metadata`). Its responses are checked
+   strictly (`grader_contract.py`), and per-step reward statistics go to CloudWatch
+   (namespace `NovaRFT/EmulatedTraining`, dimension `JobName`) and to a JSONL file under the job's
+   output S3 prefix.
+
+The job ends Completed (with an emulated output model ARN and `trainingLoss` = 1 - final mean reward),
+Failed (dataset invalid, grader missing, grader contract violated, grader error rate too high), or
+Stopped. The engine talks to AWS only through the injected `EmulationPorts`, so it is unit-tested
+without LocalStack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from orchestrator.local.plugins.candidates import generate_candidates
+from orchestrator.local.plugins.grader_contract import (
+    GraderContractError,
+    ScoredSample,
+    check_grader_response,
+)
+
+METRICS_NAMESPACE = "NovaRFT/EmulatedTraining"
+METRICS_FILE_NAME = "emulated-training-metrics.jsonl"
+EMULATION_NOTE = "EMULATED by the local stack (nova_rft provider): no model was trained"
+
+# Settings: environment of the LocalStack process, overridable per job by a job tag of the same meaning.
+ENV_STEP_DELAY = "NOVA_RFT_EMULATOR_STEP_DELAY_S"
+ENV_PHASE_DELAY = "NOVA_RFT_EMULATOR_PHASE_DELAY_S"
+ENV_MAX_STEPS = "NOVA_RFT_EMULATOR_MAX_STEPS"
+ENV_MAX_ERROR_RATE = "NOVA_RFT_EMULATOR_MAX_GRADER_ERROR_RATE"
+ENV_CHUNK_SIZE = "NOVA_RFT_EMULATOR_GRADER_CHUNK_SIZE"
+ENV_CONCURRENCY = "NOVA_RFT_EMULATOR_GRADER_CONCURRENCY"
+TAG_PREFIX = "nova-rft-emulator:"  # e.g. jobTags [{"key": "nova-rft-emulator:max-steps", "value": "2"}]
+
+PHASES = ("validationDetails", "dataProcessingDetails", "trainingDetails")
+
+
+class GraderMissingError(Exception):
+    """The grader function does not exist (any more)."""
+
+
+class DatasetReadError(Exception):
+    """The dataset object could not be read."""
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """What a synchronous Lambda invoke returned: the payload and Lambda's FunctionError, if any."""
+
+    payload: bytes
+    function_error: str | None = None
+
+
+class EmulationPorts(Protocol):
+    """The AWS calls the emulation makes; LocalStack clients in production, fakes in unit tests."""
+
+    def read_object(self, s3_uri: str) -> bytes: ...
+
+    def put_object(self, s3_uri: str, body: bytes) -> None: ...
+
+    def grader_problem(self, lambda_arn: str) -> str | None: ...
+
+    def invoke_grader(self, lambda_arn: str, payload: bytes) -> InvokeResult: ...
+
+    def put_metrics(self, namespace: str, job_name: str, values: Mapping[str, float]) -> None: ...
+
+
+class JobEvents(Protocol):
+    """How the run reports progress to the job record and learns about a stop request."""
+
+    def phase(self, phase: str, status: str) -> None: ...
+
+    def stop_requested(self) -> bool: ...
+
+    def wait_for_stop(self, seconds: float) -> bool: ...
+
+
+@dataclass(frozen=True)
+class EmulatorSettings:
+    """Pace and tolerance of the emulation (env `NOVA_RFT_EMULATOR_*`, or job tags `nova-rft-emulator:*`)."""
+
+    step_delay_s: float = 0.0
+    phase_delay_s: float = 0.0
+    max_steps: int = 5
+    max_grader_error_rate: float = 0.2
+    grader_chunk_size: int = 32
+    grader_concurrency: int = 2
+
+    @classmethod
+    def resolve(cls, env: Mapping[str, str], tags: Mapping[str, str]) -> EmulatorSettings:
+        """Job tag beats environment beats default. Raises ValueError naming a bad value."""
+        spec: list[tuple[str, str, str, type, float]] = [
+            ("step_delay_s", ENV_STEP_DELAY, "step-delay-s", float, 0.0),
+            ("phase_delay_s", ENV_PHASE_DELAY, "phase-delay-s", float, 0.0),
+            ("max_steps", ENV_MAX_STEPS, "max-steps", int, 1),
+            ("max_grader_error_rate", ENV_MAX_ERROR_RATE, "max-grader-error-rate", float, 0.0),
+            ("grader_chunk_size", ENV_CHUNK_SIZE, "grader-chunk-size", int, 1),
+            ("grader_concurrency", ENV_CONCURRENCY, "grader-concurrency", int, 1),
+        ]
+        values: dict[str, Any] = {}
+        for attribute, env_name, tag_name, kind, minimum in spec:
+            raw = tags.get(TAG_PREFIX + tag_name, env.get(env_name))
+            if raw is None or raw == "":
+                continue
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ValueError(
+                    f"{env_name} / tag {TAG_PREFIX}{tag_name}: not a {kind.__name__}: {raw!r}"
+                ) from None
+            if not math.isfinite(value) or value < minimum:
+                raise ValueError(
+                    f"{env_name} / tag {TAG_PREFIX}{tag_name}: must be >= {minimum}, got {raw!r}"
+                )
+            values[attribute] = value
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What one emulated run needs to know about its job."""
+
+    job_name: str
+    job_arn: str
+    training_uri: str
+    output_uri: str  # the job's own prefix, ending with "/"
+    lambda_arn: str
+    batch_size: int = 16
+    samples_per_prompt: int = 4
+    epochs: int = 1
+    max_prompt_length: int | None = None
+
+    @property
+    def metrics_uri(self) -> str:
+        return self.output_uri + METRICS_FILE_NAME
+
+    @property
+    def seed(self) -> int:
+        return int.from_bytes(hashlib.sha256(self.job_arn.encode()).digest()[:8], "big")
+
+
+@dataclass
+class RunOutcome:
+    """How the run ended."""
+
+    status: str  # Completed | Failed | Stopped
+    failure_message: str | None = None
+    training_loss: float | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    grader_invocations: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+class JobFailed(Exception):
+    """Ends the run as Failed with this message (Bedrock's failureMessage)."""
+
+
+class JobStopped(Exception):
+    """Ends the run as Stopped."""
+
+
+# (lines, source, max_prompt_length) -> (error count, the first error messages)
+DatasetValidator = Callable[[Sequence[str], str, "int | None"], tuple[int, list[str]]]
+
+
+def nova_rft_validator(
+    lines: Sequence[str], source: str, max_prompt_length: int | None
+) -> tuple[int, list[str]]:
+    """The same Nova RFT dataset rules as `orch validate-dataset` (stdlib-only module, imported on use)."""
+    from orchestrator.datasets.validation import validate_dataset_lines
+
+    report = validate_dataset_lines(lines, source=source, max_prompt_length=max_prompt_length, max_issues=5)
+    return report.error_count, [str(issue) for issue in report.errors]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def build_prompt_groups(lines: Sequence[str]) -> list[dict[str, Any]]:
+    """Records -> {"messages", "metadata"}; metadata carries reference_answer and every other field."""
+    groups = []
+    for line in lines:
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        metadata = {key: value for key, value in record.items() if key != "messages"}
+        groups.append({"messages": record["messages"], "metadata": metadata})
+    return groups
+
+
+class EmulatedRftRun:
+    """One emulated RFT job run; `run()` blocks until the job ends and returns its outcome."""
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        ports: EmulationPorts,
+        events: JobEvents,
+        validator: DatasetValidator,
+        settings: EmulatorSettings | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.spec = spec
+        self.ports = ports
+        self.events = events
+        self.validator = validator
+        self.settings = settings or EmulatorSettings()
+        self.clock = clock
+        self.outcome = RunOutcome(status="InProgress")
+        self._records: list[str] = []
+
+    # -- phases --------------------------------------------------------------------------------------
+
+    def run(self) -> RunOutcome:
+        """Run the three phases; the phase that fails or is stopped is marked so in statusDetails."""
+        current = PHASES[0]
+        try:
+            for current, body in zip(PHASES, (self._validate, self._process, self._train), strict=True):
+                self._checkpoint()
+                self.events.phase(current, "InProgress")
+                body()
+                self.events.phase(current, "Completed")
+            self.outcome.status = "Completed"
+        except JobStopped:
+            self.events.phase(current, "Stopped")
+            self.outcome.status = "Stopped"
+        except JobFailed as exc:
+            self.events.phase(current, "Failed")
+            self.outcome.status, self.outcome.failure_message = "Failed", str(exc)
+        except Exception as exc:  # an emulator bug must still end the job, with a message
+            self.events.phase(current, "Failed")
+            self.outcome.status = "Failed"
+            self.outcome.failure_message = f"Internal error of the emulator: {type(exc).__name__}: {exc}"
+        return self.outcome
+
+    def _checkpoint(self, delay: float = 0.0) -> None:
+        if self.events.wait_for_stop(delay) if delay > 0 else self.events.stop_requested():
+            raise JobStopped()
+
+    def _validate(self) -> None:
+        self._checkpoint(self.settings.phase_delay_s)
+        try:
+            text = self.ports.read_object(self.spec.training_uri).decode("utf-8")
+        except (DatasetReadError, UnicodeDecodeError) as exc:
+            raise JobFailed(f"Training data {self.spec.training_uri} could not be read: {exc}") from None
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()  # the file's final newline does not make a blank line
+        count, first_errors = self.validator(lines, self.spec.training_uri, self.spec.max_prompt_length)
+        if count:
+            raise JobFailed(
+                f"Dataset invalid: {self.spec.training_uri} has {count} error(s) under the Nova RFT rules. "
+                f"First: {'; '.join(first_errors[:3])}"
+            )
+        problem = self.ports.grader_problem(self.spec.lambda_arn)
+        if problem:
+            raise JobFailed(f"Grader missing: {problem}")
+        self._records = lines
+
+    def _process(self) -> None:
+        self._checkpoint(self.settings.phase_delay_s)
+        self._groups = build_prompt_groups(self._records)
+
+    def _train(self) -> None:
+        plan = self._step_plan()
+        rng = random.Random(self.spec.seed)
+        for step, batch in enumerate(plan, start=1):
+            self._checkpoint()
+            progress = (step - 1) / max(1, len(plan) - 1)
+            record = self._run_step(step, batch, rng, progress)
+            self._checkpoint()  # a stop during the step leaves its chunks unscored: not grader errors
+            self.outcome.steps.append(record)
+            self._publish(record)
+            self._check_error_rate(record)
+            self._checkpoint(self.settings.step_delay_s)
+        final = self.outcome.steps[-1]["reward_mean"] if self.outcome.steps else 0.0
+        self.outcome.training_loss = round(1.0 - final, 6)
+        self._write_metrics_file(summary=True)
+
+    # -- steps ---------------------------------------------------------------------------------------
+
+    def _step_plan(self) -> list[list[int]]:
+        """Prompt indices per step: a seeded shuffle per epoch, the last batch of an epoch wrapped around."""
+        count, size = len(self._groups), self.spec.batch_size
+        per_epoch = max(1, math.ceil(count / size))
+        order_rng = random.Random(self.spec.seed ^ 0x5EED)
+        plan: list[list[int]] = []
+        for _ in range(self.spec.epochs):
+            order = list(range(count))
+            order_rng.shuffle(order)
+            for start in range(0, per_epoch * size, size):
+                plan.append([order[(start + i) % count] for i in range(size)])
+                if len(plan) >= self.settings.max_steps:
+                    return plan
+        return plan
+
+    def _build_samples(
+        self, step: int, batch: list[int], rng: random.Random, progress: float
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        samples, group_of = [], []
+        for position, index in enumerate(batch):
+            group = self._groups[index]
+            reference = group["metadata"].get("reference_answer")
+            candidates = generate_candidates(reference, self.spec.samples_per_prompt, rng, progress)
+            for k, candidate in enumerate(candidates):
+                samples.append(
+                    {
+                        "id": f"step{step}-p{position}-r{k}",
+                        "messages": [*group["messages"], {"role": "assistant", "content": candidate.text}],
+                        "metadata": group["metadata"],
+                    }
+                )
+                group_of.append(position)
+        return samples, group_of
+
+    def _run_step(self, step: int, batch: list[int], rng: random.Random, progress: float) -> dict[str, Any]:
+        samples, group_of = self._build_samples(step, batch, rng, progress)
+        size = self.settings.grader_chunk_size
+        chunks = [samples[i : i + size] for i in range(0, len(samples), size)]
+        with ThreadPoolExecutor(max_workers=self.settings.grader_concurrency) as pool:
+            results = list(pool.map(self._score_chunk, chunks))
+        scores: list[float | None] = []
+        latencies, errors, scored = [], [], []
+        for chunk, (chunk_scores, latency_ms, error) in zip(chunks, results, strict=True):
+            latencies.append(latency_ms)
+            if error is not None:
+                errors.append(error)
+                scores.extend([None] * len(chunk))
+            else:
+                scored.extend(chunk_scores)
+                scores.extend(s.score for s in chunk_scores)
+        self.outcome.grader_invocations += len(chunks)
+        self.outcome.latencies_ms.extend(latencies)
+        return step_statistics(step, len(batch), scores, group_of, scored, latencies, errors)
+
+    def _score_chunk(self, chunk: list[dict[str, Any]]) -> tuple[list[ScoredSample], float, str | None]:
+        """Invoke the grader on one chunk; returns (scores, latency ms, error text or None)."""
+        if self.events.stop_requested():
+            return [], 0.0, "stopped"
+        payload = json.dumps(chunk).encode("utf-8")
+        started = self.clock()
+        try:
+            result = self.ports.invoke_grader(self.spec.lambda_arn, payload)
+        except GraderMissingError as exc:
+            raise JobFailed(f"Grader missing: {exc}") from None
+        except Exception as exc:  # transport errors count as grader errors, like a failed Lambda call
+            return [], (self.clock() - started) * 1000, f"invoke failed: {type(exc).__name__}: {exc}"
+        latency_ms = (self.clock() - started) * 1000
+        if result.function_error:
+            return [], latency_ms, f"grader raised ({result.function_error}): {result.payload[:300]!r}"
+        try:
+            response = json.loads(result.payload)
+        except ValueError:
+            raise JobFailed(
+                f"Grader contract violated: the response is not JSON: {result.payload[:200]!r}"
+            ) from None
+        try:
+            return check_grader_response(response, [s["id"] for s in chunk]), latency_ms, None
+        except GraderContractError as exc:
+            raise JobFailed(f"Grader contract violated: {exc}") from None
+
+    def _check_error_rate(self, record: dict[str, Any]) -> None:
+        rate = record["grader_error_rate"]
+        if rate > self.settings.max_grader_error_rate:
+            raise JobFailed(
+                f"Grader error rate too high: {rate:.0%} of the {record['samples']} samples of step "
+                f"{record['step']} could not be scored "
+                f"(threshold {self.settings.max_grader_error_rate:.0%}). "
+                f"First error: {record['first_grader_error']}"
+            )
+
+    # -- output --------------------------------------------------------------------------------------
+
+    def _publish(self, record: dict[str, Any]) -> None:
+        values = {
+            "RewardMean": record["reward_mean"],
+            "RewardMin": record["reward_min"],
+            "RewardMax": record["reward_max"],
+            "RewardStd": record["reward_std"],
+            "NoSpreadGroupFraction": record["no_spread_group_fraction"],
+            "GraderErrors": float(record["grader_errors"]),
+            "GraderErrorRate": record["grader_error_rate"],
+            "GraderLatencyP50Ms": record["grader_latency_ms_p50"],
+            "GraderLatencyP95Ms": record["grader_latency_ms_p95"],
+            "SamplesScored": float(record["samples"] - record["grader_errors"]),
+        }
+        for name, mean in record["dimensions"].items():
+            values[f"Dim.{name}.Mean"] = mean
+        self.ports.put_metrics(METRICS_NAMESPACE, self.spec.job_name, values)
+        self._write_metrics_file(summary=False)
+
+    def _write_metrics_file(self, summary: bool) -> None:
+        lines = [json.dumps(step, sort_keys=True) for step in self.outcome.steps]
+        if summary:
+            lines.append(json.dumps(self._summary(), sort_keys=True))
+        self.ports.put_object(self.spec.metrics_uri, ("\n".join(lines) + "\n").encode("utf-8"))
+
+    def _summary(self) -> dict[str, Any]:
+        latencies = self.outcome.latencies_ms
+        return {
+            "type": "summary",
+            "note": EMULATION_NOTE,
+            "job_name": self.spec.job_name,
+            "steps": len(self.outcome.steps),
+            "grader_invocations": self.outcome.grader_invocations,
+            "grader_latency_ms_p50": round(percentile(latencies, 50), 3),
+            "grader_latency_ms_p95": round(percentile(latencies, 95), 3),
+            "reward_mean_per_step": [s["reward_mean"] for s in self.outcome.steps],
+            "training_loss": self.outcome.training_loss,
+        }
+
+
+def step_statistics(
+    step: int,
+    prompts: int,
+    scores: Sequence[float | None],
+    group_of: Sequence[int],
+    scored: Sequence[ScoredSample],
+    latencies: Sequence[float],
+    errors: Sequence[str],
+) -> dict[str, Any]:
+    """One step's record of the metrics file (None in `scores` = the sample could not be scored)."""
+    valid = [s for s in scores if s is not None]
+    groups: dict[int, list[float]] = {}
+    for group, score in zip(group_of, scores, strict=True):
+        if score is not None:
+            groups.setdefault(group, []).append(score)
+    multi = [g for g in groups.values() if len(g) >= 2]
+    dims: dict[str, list[float]] = {}
+    for sample in scored:
+        for name, value, _kind in sample.metrics:
+            dims.setdefault(name, []).append(value)
+    failed = sum(1 for s in scores if s is None)
+    return {
+        "type": "step",
+        "step": step,
+        "prompts": prompts,
+        "samples": len(scores),
+        "reward_mean": round(statistics.fmean(valid), 6) if valid else 0.0,
+        "reward_min": round(min(valid), 6) if valid else 0.0,
+        "reward_max": round(max(valid), 6) if valid else 0.0,
+        "reward_std": round(statistics.pstdev(valid), 6) if len(valid) > 1 else 0.0,
+        "no_spread_group_fraction": round(sum(1 for g in multi if max(g) == min(g)) / len(multi), 6)
+        if multi
+        else 0.0,
+        "grader_invocations": len(latencies),
+        "grader_errors": failed,
+        "grader_error_rate": round(failed / len(scores), 6) if scores else 0.0,
+        "first_grader_error": errors[0] if errors else None,
+        "grader_latency_ms_p50": round(percentile(latencies, 50), 3),
+        "grader_latency_ms_p95": round(percentile(latencies, 95), 3),
+        "dimensions": {name: round(statistics.fmean(v), 6) for name, v in sorted(dims.items())},
+        "time": time.time(),
+    }
+
+
+class ThreadEvents:
+    """JobEvents backed by a threading.Event and a callback that updates the job record."""
+
+    def __init__(self, on_phase: Callable[[str, str], None]) -> None:
+        self._stop = threading.Event()
+        self._on_phase = on_phase
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def phase(self, phase: str, status: str) -> None:
+        self._on_phase(phase, status)
+
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def wait_for_stop(self, seconds: float) -> bool:
+        return self._stop.wait(seconds)

@@ -1,0 +1,381 @@
+"""The emulated RFT run, without LocalStack: fake S3/Lambda/CloudWatch ports, real dataset rules."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import statistics
+
+import pytest
+
+from orchestrator.local.plugins import candidates as cand
+from orchestrator.local.plugins.grader_contract import GraderContractError, check_grader_response
+from orchestrator.local.plugins.rft_emulation import (
+    METRICS_NAMESPACE,
+    EmulatedRftRun,
+    EmulatorSettings,
+    RunSpec,
+    nova_rft_validator,
+    percentile,
+)
+from tests.unit.local.emulation_fakes import FakePorts, RecordingEvents, dataset_bytes, reference_grader
+
+TRAIN = "s3://data/datasets/train.jsonl"
+ARN = (
+    "arn:aws:bedrock:us-east-1:000000000000:model-customization-job/amazon.nova-2-lite-v1:0:256k/abcdefabcdef"
+)
+GRADER = "arn:aws:lambda:us-east-1:000000000000:function:math-grader"
+
+
+def make_spec(**overrides) -> RunSpec:
+    values = dict(
+        job_name="job-1",
+        job_arn=ARN,
+        training_uri=TRAIN,
+        output_uri="s3://out/rft-output/job-1/",
+        lambda_arn=GRADER,
+        batch_size=16,
+        samples_per_prompt=4,
+        epochs=1,
+    )
+    values.update(overrides)
+    return RunSpec(**values)
+
+
+def run(
+    ports: FakePorts, settings: EmulatorSettings | None = None, events: RecordingEvents | None = None, **spec
+):
+    events = events or RecordingEvents()
+    outcome = EmulatedRftRun(make_spec(**spec), ports, events, nova_rft_validator, settings).run()
+    return outcome, events
+
+
+def metrics_lines(ports: FakePorts, uri: str = "s3://out/rft-output/job-1/emulated-training-metrics.jsonl"):
+    return [json.loads(line) for line in ports.objects[uri].decode().splitlines()]
+
+
+# -- a healthy run -------------------------------------------------------------------------------------
+
+
+def test_completed_run_invokes_grader_with_bedrock_event_shape():
+    ports = FakePorts({TRAIN: dataset_bytes(100)})
+    outcome, events = run(ports, EmulatorSettings(max_steps=3, grader_chunk_size=20))
+
+    assert outcome.status == "Completed", outcome.failure_message
+    # 3 steps x 16 prompts x 4 samples = 64 samples per step, in chunks of 20 -> 4 invokes per step
+    assert outcome.grader_invocations == 12 == len(ports.invocations)
+    assert [len(chunk) for chunk in ports.invocations[:4]] == [20, 20, 20, 4]
+    sample = ports.invocations[0][0]
+    assert set(sample) == {"id", "messages", "metadata"}
+    assert [m["role"] for m in sample["messages"]] == ["system", "user", "assistant"]
+    assert set(sample["metadata"]) == {"id", "reference_answer", "task_id"}
+    ids = [s["id"] for chunk in ports.invocations[:4] for s in chunk]
+    assert len(ids) == len(set(ids)) == 64
+    assert events.phases == [
+        ("validationDetails", "InProgress"),
+        ("validationDetails", "Completed"),
+        ("dataProcessingDetails", "InProgress"),
+        ("dataProcessingDetails", "Completed"),
+        ("trainingDetails", "InProgress"),
+        ("trainingDetails", "Completed"),
+    ]
+
+
+def test_step_statistics_match_the_grader_scores():
+    ports = FakePorts({TRAIN: dataset_bytes(100)})
+    outcome, _ = run(ports, EmulatorSettings(max_steps=2, grader_chunk_size=64))
+
+    for step, chunk in zip(outcome.steps, ports.invocations, strict=True):
+        scores = [item["aggregate_reward_score"] for item in reference_grader(chunk)]
+        assert step["reward_mean"] == pytest.approx(statistics.fmean(scores), abs=1e-6)
+        assert step["reward_std"] == pytest.approx(statistics.pstdev(scores), abs=1e-6)
+        assert (step["reward_min"], step["reward_max"]) == (min(scores), max(scores))
+        assert step["dimensions"]["correctness"] == pytest.approx(step["reward_mean"], abs=1e-6)
+        assert step["dimensions"]["length_chars"] > 0
+        assert 0.0 <= step["no_spread_group_fraction"] < 1.0
+        assert step["grader_errors"] == 0 and step["samples"] == 64
+    assert outcome.training_loss == pytest.approx(1 - outcome.steps[-1]["reward_mean"], abs=1e-6)
+
+
+def test_metrics_go_to_cloudwatch_and_the_jsonl_file():
+    ports = FakePorts({TRAIN: dataset_bytes(100)})
+    outcome, _ = run(ports, EmulatorSettings(max_steps=2))
+
+    assert [(ns, job) for ns, job, _ in ports.metrics] == [(METRICS_NAMESPACE, "job-1")] * 2
+    first = ports.metrics[0][2]
+    assert first["RewardMean"] == outcome.steps[0]["reward_mean"]
+    assert {
+        "RewardStd",
+        "NoSpreadGroupFraction",
+        "GraderErrors",
+        "GraderLatencyP95Ms",
+        "Dim.correctness.Mean",
+    } <= set(first)
+    lines = metrics_lines(ports)
+    assert [line["type"] for line in lines] == ["step", "step", "summary"]
+    assert lines[-1]["reward_mean_per_step"] == [s["reward_mean"] for s in outcome.steps]
+    assert lines[-1]["grader_invocations"] == outcome.grader_invocations
+    assert "EMULATED" in lines[-1]["note"]
+
+
+def test_steps_follow_epochs_and_batch_size_up_to_max_steps():
+    ports = FakePorts({TRAIN: dataset_bytes(100)})
+    outcome, _ = run(ports, EmulatorSettings(max_steps=50), batch_size=32, epochs=2, samples_per_prompt=2)
+    assert len(outcome.steps) == 2 * math.ceil(100 / 32)
+    assert all(step["prompts"] == 32 and step["samples"] == 64 for step in outcome.steps)
+
+
+def test_run_is_deterministic_per_job_and_differs_between_jobs():
+    def payloads(arn: str) -> list:
+        ports = FakePorts({TRAIN: dataset_bytes(100)})
+        run(ports, EmulatorSettings(max_steps=2), job_arn=arn)
+        return ports.invocations
+
+    assert payloads(ARN) == payloads(ARN)
+    assert payloads(ARN) != payloads(ARN.replace("abcdefabcdef", "123456123456"))
+
+
+def test_rewards_rise_as_emulated_training_progresses():
+    ports = FakePorts({TRAIN: dataset_bytes(200)})
+    outcome, _ = run(ports, EmulatorSettings(max_steps=12), batch_size=64, epochs=4)
+    means = [s["reward_mean"] for s in outcome.steps]
+    assert statistics.fmean(means[-3:]) > statistics.fmean(means[:3]) + 0.15
+
+
+# -- failures ------------------------------------------------------------------------------------------
+
+
+def test_invalid_dataset_fails_with_the_first_errors():
+    lines = dataset_bytes(100).decode().splitlines()
+    lines[2] = json.dumps({"messages": [{"role": "user", "content": "hi"}]})  # no reference_answer
+    ports = FakePorts({TRAIN: ("\n".join(lines) + "\n").encode()})
+    outcome, events = run(ports)
+    assert outcome.status == "Failed"
+    assert outcome.failure_message.startswith("Dataset invalid:")
+    assert "line 3" in outcome.failure_message and "reference_answer" in outcome.failure_message
+    assert events.phases[-1] == ("validationDetails", "Failed")
+    assert ports.invocations == []
+
+
+def test_too_small_dataset_fails():
+    outcome, _ = run(FakePorts({TRAIN: dataset_bytes(20)}))
+    assert outcome.status == "Failed" and "Dataset invalid" in outcome.failure_message
+    assert "100" in outcome.failure_message
+
+
+def test_unreadable_dataset_fails():
+    outcome, _ = run(FakePorts({}))
+    assert outcome.status == "Failed" and "could not be read" in outcome.failure_message
+
+
+def test_missing_grader_fails_in_validation():
+    outcome, events = run(FakePorts({TRAIN: dataset_bytes(100)}, grader=None))
+    assert outcome.status == "Failed"
+    assert outcome.failure_message.startswith("Grader missing:") and GRADER in outcome.failure_message
+    assert events.phases[-1] == ("validationDetails", "Failed")
+
+
+def test_grader_deleted_during_training_fails():
+    ports = FakePorts({TRAIN: dataset_bytes(100)})
+    ports.grader_problem = lambda arn: None  # present at validation ...
+    ports.grader = None  # ... gone when invoked
+    outcome, events = run(ports)
+    assert outcome.status == "Failed" and outcome.failure_message.startswith("Grader missing:")
+    assert events.phases[-1] == ("trainingDetails", "Failed")
+
+
+def _reorder(items):
+    return list(reversed(items))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (lambda out: {"results": out}, "must be a JSON array"),
+        (lambda out: out[:-1], "items for"),
+        (_reorder, "was expected"),
+        (lambda out: [{**i, "aggregate_reward_score": "0.5"} for i in out], "finite number"),
+        (lambda out: [{**i, "aggregate_reward_score": float("nan")} for i in out], "finite number"),
+        (
+            lambda out: [{k: v for k, v in i.items() if k != "aggregate_reward_score"} for i in out],
+            "finite number",
+        ),
+        (
+            lambda out: [{**i, "metrics_list": [{"name": "x", "value": 1, "type": "Score"}]} for i in out],
+            "'type'",
+        ),
+        (lambda out: [{**i, "metrics_list": {"x": 1}} for i in out], "must be an array"),
+    ],
+    ids=[
+        "not-array",
+        "short",
+        "order",
+        "string-score",
+        "nan",
+        "missing-score",
+        "metric-type",
+        "metrics-object",
+    ],
+)
+def test_grader_contract_violations_fail_the_job(tamper, expected):
+    ports = FakePorts({TRAIN: dataset_bytes(100)}, grader=lambda event: tamper(reference_grader(event)))
+    outcome, _ = run(ports)
+    assert outcome.status == "Failed"
+    assert outcome.failure_message.startswith("Grader contract violated:")
+    assert expected in outcome.failure_message
+
+
+def test_non_json_grader_response_fails():
+    ports = FakePorts({TRAIN: dataset_bytes(100)})
+    ports.invoke_grader = lambda arn, payload: __import__(
+        "orchestrator.local.plugins.rft_emulation", fromlist=["InvokeResult"]
+    ).InvokeResult(b"not json")
+    outcome, _ = run(ports)
+    assert outcome.status == "Failed" and "not JSON" in outcome.failure_message
+
+
+def test_grader_error_rate_above_threshold_fails():
+    ports = FakePorts({TRAIN: dataset_bytes(100)}, function_error=lambda call: "boom: KeyError 'x'")
+    outcome, events = run(ports, EmulatorSettings(max_grader_error_rate=0.2))
+    assert outcome.status == "Failed"
+    assert outcome.failure_message.startswith("Grader error rate too high: 100%")
+    assert "boom" in outcome.failure_message and "threshold 20%" in outcome.failure_message
+    assert events.phases[-1] == ("trainingDetails", "Failed")
+
+
+def test_grader_errors_below_threshold_are_recorded_not_fatal():
+    # 64 samples in 4 chunks of 16; every 4th invoke fails -> 25% errors per step, threshold 30%
+    ports = FakePorts(
+        {TRAIN: dataset_bytes(100)}, function_error=lambda call: "flaky" if call % 4 == 0 else None
+    )
+    outcome, _ = run(
+        ports,
+        EmulatorSettings(max_steps=2, grader_chunk_size=16, grader_concurrency=1, max_grader_error_rate=0.3),
+    )
+    assert outcome.status == "Completed"
+    assert [s["grader_errors"] for s in outcome.steps] == [16, 16]
+    assert outcome.steps[0]["grader_error_rate"] == 0.25
+    assert "flaky" in outcome.steps[0]["first_grader_error"]
+
+
+# -- stop ----------------------------------------------------------------------------------------------
+
+
+def test_stop_before_training_ends_stopped():
+    events = RecordingEvents()
+    events.stop.set()
+    outcome, _ = run(FakePorts({TRAIN: dataset_bytes(100)}), events=events)
+    assert outcome.status == "Stopped"
+    assert events.phases == [("validationDetails", "Stopped")]
+
+
+def test_stop_during_training_ends_stopped_after_the_current_step():
+    events = RecordingEvents()
+
+    def grader(event):
+        events.stop.set()  # the stop request arrives while step 1 is being scored
+        return reference_grader(event)
+
+    ports = FakePorts({TRAIN: dataset_bytes(100)}, grader=grader)
+    outcome, _ = run(ports, EmulatorSettings(max_steps=5, grader_chunk_size=64), events=events)
+    assert outcome.status == "Stopped"
+    assert events.phases[-1] == ("trainingDetails", "Stopped")
+    assert len(ports.invocations) == 1
+
+
+# -- settings, helpers ---------------------------------------------------------------------------------
+
+
+def test_settings_resolve_tag_over_env_over_default():
+    settings = EmulatorSettings.resolve(
+        {"NOVA_RFT_EMULATOR_MAX_STEPS": "7", "NOVA_RFT_EMULATOR_STEP_DELAY_S": "0.5"},
+        {"nova-rft-emulator:max-steps": "2"},
+    )
+    assert (settings.max_steps, settings.step_delay_s, settings.grader_chunk_size) == (2, 0.5, 32)
+
+
+@pytest.mark.parametrize(
+    ("env", "tags"),
+    [({"NOVA_RFT_EMULATOR_MAX_STEPS": "zero"}, {}), ({}, {"nova-rft-emulator:max-steps": "0"}),
+     ({"NOVA_RFT_EMULATOR_STEP_DELAY_S": "-1"}, {}),
+     ({}, {"nova-rft-emulator:max-grader-error-rate": "nan"})],
+)  # fmt: skip
+def test_settings_reject_bad_values(env, tags):
+    with pytest.raises(ValueError, match="NOVA_RFT_EMULATOR_"):
+        EmulatorSettings.resolve(env, tags)
+
+
+def test_percentile_nearest_rank():
+    assert percentile([], 95) == 0.0
+    assert percentile([5.0], 50) == 5.0
+    assert percentile(list(map(float, range(1, 101))), 95) == 95.0
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+
+
+def test_contract_check_accepts_a_valid_response():
+    out = check_grader_response(
+        [
+            {
+                "id": "a",
+                "aggregate_reward_score": 1,
+                "metrics_list": [{"name": "m", "value": 2.5, "type": "Metric"}],
+            }
+        ],
+        ["a"],
+    )
+    assert out[0].score == 1.0 and out[0].metrics == (("m", 2.5, "Metric"),)
+    with pytest.raises(GraderContractError, match="boolean|finite"):
+        check_grader_response([{"id": "a", "aggregate_reward_score": True}], ["a"])
+
+
+# -- candidate responses -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reference", "style"),
+    [
+        ({"final_answer": "16"}, "final_answer"),  # gsm8k style
+        (42, "final_answer"),
+        ("3.5", "final_answer"),
+        ({"name": "Ada", "age": 36}, "json"),  # extraction target
+        (
+            {
+                "entry_point": "add",
+                "solution": "def add(a, b):\n    return a + b\n",
+                "tests": ["add(1, 2) == 3"],
+            },
+            "code",
+        ),
+        ("We refund within 14 days of purchase.", "text"),  # support answer
+    ],
+)
+def test_candidates_have_spread_and_are_deterministic(reference, style):
+    assert cand.reference_style(reference) == style
+    first = cand.generate_candidates(reference, 16, random.Random(7), progress=0.0)
+    again = cand.generate_candidates(reference, 16, random.Random(7), progress=0.0)
+    assert first == again
+    kinds = {c.kind for c in first}
+    assert cand.CORRECT in kinds and len(kinds) >= 3
+    assert len({c.text for c in first}) >= 3
+
+
+def test_every_group_has_a_correct_and_an_incorrect_candidate():
+    rng = random.Random(1)
+    for progress in (0.0, 1.0):
+        for _ in range(200):
+            kinds = [c.kind for c in cand.generate_candidates({"final_answer": "9"}, 2, rng, progress)]
+            assert cand.CORRECT in kinds and any(k != cand.CORRECT for k in kinds)
+
+
+def test_correct_json_candidate_parses_to_the_reference():
+    reference = {"name": "Ada", "age": 36}
+    texts = [
+        c.text
+        for c in cand.generate_candidates(reference, 16, random.Random(3), 1.0)
+        if c.kind == cand.CORRECT
+    ]
+    assert texts
+    for text in texts:
+        body = text[text.index("{") : text.rindex("}") + 1]
+        assert json.loads(body) == reference
