@@ -49,7 +49,7 @@ _GRADER_PATTERNS = [
     r"(?:marks?|score|points|credit|rating|reward)\b",
     r"\b(?:full|perfect|maximum) (?:marks|score|reward) (?:please|is deserved|are deserved)\b",
     r"\bas (?:the|a|an) (?:grader|judge|evaluator|reward model|scorer)\b[^.]{0,40}\b(?:must|should|will)\b",
-    r"\b(?:dear|attention|note to (?:the )?)(?:grader|judge|evaluator|reward model)\b",
+    r"\b(?:dear|attention,?|note to(?: the)?) (?:grader|judge|evaluator|reward model)\b",
     r"\b(?:grader|judge|evaluator|reward model)[,:]? (?:please )?(?:give|award|assign|output|return) "
     r"(?:a |the )?(?:score|full|perfect|maximum|10|5|1\.0)\b",
     r"\bthis (?:answer|response) (?:deserves|should (?:get|receive)) (?:a )?(?:full|perfect|maximum|10|5)\b",

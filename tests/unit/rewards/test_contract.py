@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from nova_rewards.contract import metric, parse_event, response_item, response_text
 from nova_rewards.errors import EventError
+
 from tests.unit.rewards.core_helpers import raw_sample
 
 
