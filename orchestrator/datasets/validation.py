@@ -118,9 +118,11 @@ class _Validator:
         min_records: int,
         max_records: int,
         max_issues: int,
+        prompt_length_is_error: bool = True,
     ) -> None:
         self.report = ValidationReport(source=source, max_issues=max_issues)
         self.max_prompt_length = max_prompt_length
+        self.prompt_length_is_error = prompt_length_is_error
         self.min_records = min_records
         self.max_records = max_records
         self.prompt_chars = LengthHistogram()
@@ -303,7 +305,8 @@ class _Validator:
         tokens = estimate_tokens(chars)
         if tokens > self.max_prompt_length:
             self.over_limit += 1
-            self.report.add_error(
+            add = self.report.add_error if self.prompt_length_is_error else self.report.add_warning
+            add(
                 line,
                 "messages",
                 f"prompt is ~{tokens} tokens (ESTIMATE: {chars} chars / {CHARS_PER_TOKEN}), "
@@ -363,14 +366,19 @@ def validate_dataset_lines(
     min_records: int = MIN_RECORDS,
     max_records: int = MAX_RECORDS,
     max_issues: int = DEFAULT_MAX_ISSUES,
+    prompt_length_is_error: bool = True,
 ) -> ValidationReport:
     """Validate JSONL lines (str or bytes, with or without line endings) in one pass.
 
     Never raises for bad content: every problem becomes an `Issue` in the report.
+    `prompt_length_is_error=False` reports prompts over `max_prompt_length` as warnings (the length
+    is only an estimate; `orch start-job` uses this so an estimate never blocks a job).
     """
     if max_prompt_length is not None and max_prompt_length < 1:
         raise ValueError("max_prompt_length must be a positive number of tokens")
-    validator = _Validator(source, max_prompt_length, min_records, max_records, max_issues)
+    validator = _Validator(
+        source, max_prompt_length, min_records, max_records, max_issues, prompt_length_is_error
+    )
     for line_number, raw in enumerate(_strip_line_endings(lines), start=1):
         validator.feed(line_number, raw)
     return validator.finish()

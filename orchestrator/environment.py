@@ -1,0 +1,273 @@
+"""Resolve an environment's Terraform outputs (grader ARNs, dataset bucket, role, region).
+
+`--env NAME` (default `$ORCH_ENV`, else `dev`) names `terraform/environments/NAME` under the project
+root (found by walking up from the working directory to a directory holding `terraform/environments`,
+or given with `--project-dir`). The outputs (docs/architecture.md) come from the first source that
+works, in this order:
+
+0. `--outputs FILE`, when given: an explicit file always wins and nothing else is consulted (JSON in
+   the shape of `terraform output -json`, or a flat `{name: value}` object);
+1. `terraform output -json`, when a `terraform` executable is on PATH and the environment directory is
+   initialised (`.terraform/` exists); bounded by a timeout;
+2. the state file: the S3 object named by the `backend "s3"` block of the environment's `.tf` files
+   (read with boto3 `get_object`), or `terraform.tfstate` of a local backend;
+
+Explicit flags (`--reward-arn`, `--bucket`, `--role-arn`, `--region`) override single outputs after
+that. When no source works the error lists each source tried and why it failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import ConfigError
+from orchestrator.tfstate import S3Backend, SourceUnavailable, find_backend, read_state_outputs
+
+ENV_VAR = "ORCH_ENV"
+DEFAULT_ENV = "dev"
+ENVIRONMENTS_DIR = Path("terraform") / "environments"
+TERRAFORM_TIMEOUT_S = 60.0
+STATE_READ_TIMEOUT_S = 30.0
+OUTPUT_NAMES = (
+    "grader_arns",
+    "dataset_bucket",
+    "dataset_prefix",
+    "output_prefix",
+    "customization_role_arn",
+    "region",
+)
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@dataclass(frozen=True)
+class EnvironmentOutputs:
+    """The Terraform outputs `orch` needs, and where they came from (for messages)."""
+
+    name: str
+    source: str
+    grader_arns: dict[str, str] = field(default_factory=dict)
+    dataset_bucket: str | None = None
+    dataset_prefix: str = "datasets/"
+    output_prefix: str = "rft-output/"
+    customization_role_arn: str | None = None
+    region: str | None = None
+    reward_arn: str | None = None  # --reward-arn: replaces the grader lookup
+
+    def require(self, name: str, flag: str) -> str:
+        """An output that must be set, or a ConfigError naming the output and its flag."""
+        value = getattr(self, name)
+        if not value:
+            raise ConfigError(
+                f"environment '{self.name}' has no output '{name}' (source: {self.source}); pass {flag}"
+            )
+        return str(value)
+
+    def grader_arn(self, grader: str | None) -> str:
+        """ARN of grader `grader` (or the only one, or --reward-arn)."""
+        if self.reward_arn:
+            return self.reward_arn
+        available = ", ".join(sorted(self.grader_arns)) or "none"
+        if grader is None:
+            if len(self.grader_arns) == 1:
+                return next(iter(self.grader_arns.values()))
+            raise ConfigError(f"choose a grader with --grader (available in '{self.name}': {available})")
+        if grader not in self.grader_arns:
+            raise ConfigError(f"no grader '{grader}' in environment '{self.name}' (available: {available})")
+        return self.grader_arns[grader]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.name,
+            "source": self.source,
+            **{name: getattr(self, name) for name in OUTPUT_NAMES},
+            "reward_arn": self.reward_arn,
+        }
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Explicit flags that replace single outputs."""
+
+    reward_arn: str | None = None
+    bucket: str | None = None
+    role_arn: str | None = None
+    region: str | None = None
+
+    def apply(self, outputs: EnvironmentOutputs) -> EnvironmentOutputs:
+        return replace(
+            outputs,
+            reward_arn=self.reward_arn or outputs.reward_arn,
+            dataset_bucket=self.bucket or outputs.dataset_bucket,
+            customization_role_arn=self.role_arn or outputs.customization_role_arn,
+            region=self.region or outputs.region,
+        )
+
+    def complete(self) -> bool:
+        """True when the flags alone are enough to run a job (no outputs needed)."""
+        return bool(self.reward_arn and self.bucket and self.role_arn)
+
+
+def default_env_name(environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return environ.get(ENV_VAR) or DEFAULT_ENV
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest directory at or above `start` that holds `terraform/environments`."""
+    for candidate in (start, *start.parents):
+        if (candidate / ENVIRONMENTS_DIR).is_dir():
+            return candidate
+    return None
+
+
+def parse_outputs(document: Any, origin: str) -> dict[str, Any]:
+    """Outputs as {name: value} from `terraform output -json` shape or a flat object."""
+    if not isinstance(document, dict):
+        raise SourceUnavailable(f"{origin}: expected a JSON object of outputs")
+    if document and all(isinstance(v, dict) and "value" in v for v in document.values()):
+        return {name: entry["value"] for name, entry in document.items()}
+    return dict(document)
+
+
+def outputs_from_mapping(name: str, source: str, values: Mapping[str, Any]) -> EnvironmentOutputs:
+    """Build `EnvironmentOutputs`, checking the types of the outputs that are present."""
+    grader_arns = values.get("grader_arns") or {}
+    if not isinstance(grader_arns, dict) or not all(isinstance(v, str) for v in grader_arns.values()):
+        raise ConfigError(f"{source}: output 'grader_arns' must be a map of grader name to ARN")
+    strings: dict[str, str] = {}
+    for key in OUTPUT_NAMES[1:]:
+        value = values.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{source}: output '{key}' must be a string, got {type(value).__name__}")
+        if value:
+            strings[key] = value
+    return EnvironmentOutputs(name=name, source=source, grader_arns=dict(grader_arns), **strings)
+
+
+class EnvironmentResolver:
+    """Finds the outputs of one environment; every collaborator is injectable for tests."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        project_dir: Path | None = None,
+        outputs_file: Path | None = None,
+        cwd: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        runner: Runner = subprocess.run,
+        s3_client_factory: Callable[[S3Backend], Any] | None = None,
+        terraform_timeout: float = TERRAFORM_TIMEOUT_S,
+    ) -> None:
+        self.name = name
+        self.project_dir = project_dir
+        self.outputs_file = outputs_file
+        self.cwd = cwd or Path.cwd()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.runner = runner
+        self.s3_client_factory = s3_client_factory or _default_s3_client
+        self.terraform_timeout = terraform_timeout
+
+    # -- public -------------------------------------------------------------------------------------
+    def resolve(self, overrides: Overrides | None = None) -> EnvironmentOutputs:
+        overrides = overrides or Overrides()
+        if self.outputs_file is not None:
+            return overrides.apply(self._from_file(self.outputs_file))
+        failures: list[str] = []
+        try:
+            directory = self.environment_dir()
+        except ConfigError as exc:
+            if overrides.complete():
+                return overrides.apply(EnvironmentOutputs(name=self.name, source="command-line flags"))
+            raise ConfigError(f"{exc}; or pass --outputs FILE") from exc
+        for label, reader in (("terraform output", self._from_terraform), ("state file", self._from_state)):
+            try:
+                return overrides.apply(reader(directory))
+            except SourceUnavailable as exc:
+                failures.append(f"{label}: {exc}")
+        failures.append("--outputs FILE: not given")
+        if overrides.complete():
+            return overrides.apply(EnvironmentOutputs(name=self.name, source="command-line flags"))
+        raise ConfigError(f"cannot read the outputs of environment '{self.name}': " + "; ".join(failures))
+
+    def environment_dir(self) -> Path:
+        root = self.project_dir or find_project_root(self.cwd)
+        if root is None:
+            raise ConfigError(f"no {ENVIRONMENTS_DIR}/ directory at or above {self.cwd}; use --project-dir")
+        directory = root / ENVIRONMENTS_DIR / self.name
+        if not directory.is_dir():
+            existing = ", ".join(sorted(p.name for p in (root / ENVIRONMENTS_DIR).glob("*") if p.is_dir()))
+            raise ConfigError(
+                f"no environment '{self.name}' in {root / ENVIRONMENTS_DIR} (found: {existing or 'none'})"
+            )
+        return directory
+
+    # -- sources --------------------------------------------------------------------------------------
+    def _from_file(self, path: Path) -> EnvironmentOutputs:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"--outputs {path}: cannot read: {exc.strerror or exc}") from exc
+        except ValueError as exc:
+            raise ConfigError(f"--outputs {path}: not valid JSON: {exc}") from exc
+        try:
+            values = parse_outputs(document, f"--outputs {path}")
+        except SourceUnavailable as exc:
+            raise ConfigError(str(exc)) from exc
+        return outputs_from_mapping(self.name, f"outputs file {path}", values)
+
+    def _from_terraform(self, directory: Path) -> EnvironmentOutputs:
+        executable = shutil.which("terraform", path=self.environ.get("PATH"))
+        if executable is None:
+            raise SourceUnavailable("no terraform executable on PATH")
+        if not (directory / ".terraform").is_dir():
+            raise SourceUnavailable(f"{directory} is not initialised (no .terraform/; run terraform init)")
+        env = {**self.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+        try:
+            done = self.runner(
+                [executable, "output", "-json"],
+                cwd=directory,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=self.terraform_timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SourceUnavailable(f"terraform output timed out after {self.terraform_timeout:g} s") from exc
+        except OSError as exc:
+            raise SourceUnavailable(f"cannot run {executable}: {exc}") from exc
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout or "").strip().splitlines()
+            raise SourceUnavailable(f"terraform output exited {done.returncode}: {' '.join(detail)[:300]}")
+        try:
+            values = parse_outputs(json.loads(done.stdout or "{}"), "terraform output")
+        except ValueError as exc:
+            raise SourceUnavailable(f"terraform output printed invalid JSON: {exc}") from exc
+        if not values:
+            raise SourceUnavailable("terraform output returned no outputs (not applied yet?)")
+        return outputs_from_mapping(self.name, f"terraform output in {directory}", values)
+
+    def _from_state(self, directory: Path) -> EnvironmentOutputs:
+        backend = find_backend(directory, workspace=self.environ.get("TF_WORKSPACE"))
+        values = read_state_outputs(backend, self.s3_client_factory)
+        if not values:
+            raise SourceUnavailable(f"{backend.describe()} has no outputs (not applied yet?)")
+        return outputs_from_mapping(self.name, backend.describe(), values)
+
+
+def _default_s3_client(backend: S3Backend) -> Any:
+    """An S3 client as Terraform's backend would build it (its region, profile and endpoint)."""
+    from orchestrator.aws import AwsFactory, ClientSettings
+
+    settings = ClientSettings(read_timeout=STATE_READ_TIMEOUT_S)
+    factory = AwsFactory(profile=backend.profile, region=backend.region, settings=settings)
+    return factory.client("s3", endpoint_url=backend.endpoint)

@@ -1,0 +1,82 @@
+"""The one place that builds collaborators for dataset and job commands (chalice's CLIFactory lesson).
+
+Commands parse options, ask the factory for an environment, an uploader or a jobs client, and call one
+service method. Tests swap collaborators through `ctx.obj`: `clients` ({service: boto3 client}, e.g. a
+Stubber-wrapped Bedrock client), `environ`, `cwd` and `sleep`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator.aws import AwsFactory
+from orchestrator.environment import EnvironmentOutputs, EnvironmentResolver, Overrides
+
+
+@dataclass
+class EnvOptions:
+    """The environment options every AWS-facing command shares."""
+
+    env: str
+    project_dir: Path | None = None
+    outputs_file: Path | None = None
+    profile: str | None = None
+    overrides: Overrides = field(default_factory=Overrides)
+
+
+class OrchFactory:
+    """Builds the environment resolver, boto3 clients and service objects of one command run."""
+
+    def __init__(
+        self,
+        options: EnvOptions,
+        *,
+        clients: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.options = options
+        self._clients = dict(clients or {})
+        self.environ = dict(os.environ if environ is None else environ)
+        self.cwd = cwd
+        self._outputs: EnvironmentOutputs | None = None
+
+    def outputs(self) -> EnvironmentOutputs:
+        if self._outputs is None:
+            resolver = EnvironmentResolver(
+                self.options.env,
+                project_dir=self.options.project_dir,
+                outputs_file=self.options.outputs_file,
+                cwd=self.cwd,
+                environ=self.environ,
+            )
+            self._outputs = resolver.resolve(self.options.overrides)
+        return self._outputs
+
+    def aws(self, region: str | None = None) -> AwsFactory:
+        return AwsFactory(profile=self.options.profile, region=region or self.options.overrides.region)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        if service in self._clients:
+            return self._clients[service]
+        return self.aws(region).client(service)
+
+    def uploader(self, progress: Callable[[str, int], Callable[[int], None]] | None = None) -> Any:
+        from orchestrator.datasets.upload import DatasetUploader
+
+        return DatasetUploader(self.client("s3", self.outputs().region), progress=progress)
+
+    def jobs(self, region: str | None = None) -> Any:
+        from orchestrator.jobs.client import BedrockJobs
+
+        return BedrockJobs(self.client("bedrock", region))
+
+
+def make_factory(obj: Mapping[str, Any] | None, options: EnvOptions) -> OrchFactory:
+    """The factory of a command, honouring test hooks in the click context object."""
+    obj = obj or {}
+    return OrchFactory(options, clients=obj.get("clients"), environ=obj.get("environ"), cwd=obj.get("cwd"))
