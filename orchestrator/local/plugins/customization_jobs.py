@@ -333,8 +333,9 @@ class JobService:
             or (query.get("sortBy") or "CreationTime") != "CreationTime"
         ):
             raise ValidationError("sortBy must be CreationTime and sortOrder Ascending or Descending")
-        max_results = query.get("maxResults") or 100
-        if not 1 <= int(max_results) <= 1000:
+        max_results = query.get("maxResults")
+        max_results = 100 if max_results is None else max_results
+        if not isinstance(max_results, int) or not 1 <= max_results <= 1000:
             raise ValidationError("maxResults must be between 1 and 1000")
         with self._lock:
             records = list(self._jobs.get((account, region), {}).values())

@@ -8,8 +8,9 @@ required facts, and a score scale such as "1 to 5". It scores the response with 
 and answers ONE JSON object `{"score": <int on the scale>, "reason": "<short>"}`.
 
 Heuristics (each named in the reason): politeness, apology and empathy words raise the score; rude
-phrases and text addressing the judge lower it; too short or too long responses lose points; required
-facts / reference words mentioned raise it. Same prompt, same verdict.
+phrases lower it; too short or too long responses lose points; required facts / reference words
+mentioned raise it. A response that addresses the judge gets the lowest score (as the bundled rubrics
+say). Same prompt, same verdict.
 """
 
 from __future__ import annotations
@@ -79,18 +80,29 @@ def find_scale(prompt: str) -> tuple[int, int]:
     return DEFAULT_SCALE
 
 
+def _response_span(prompt: str) -> tuple[int, int] | None:
+    """(start, end) of the response block: the contract's `<response>\n` ... `\n</response>` delimiters
+    (instructions may mention the bare tags), else the bare tags; the LAST closing tag, since a
+    response may itself contain one."""
+    for opening, closing in (("<response>\n", "\n</response>"), ("<response>", "</response>")):
+        start, end = prompt.find(opening), prompt.rfind(closing)
+        if start >= 0 and end >= start + len(opening) - 1:
+            return start, end + len(closing)
+    return None
+
+
 def extract_response(prompt: str) -> str | None:
-    """Text between the first `<response>` and the last `</response>` (a response may contain the tag)."""
-    start = prompt.find("<response>")
-    end = prompt.rfind("</response>")
-    if start < 0 or end < start:
+    """The candidate response of a judge prompt, or None when the prompt has no response block."""
+    span = _response_span(prompt)
+    if span is None:
         return None
-    return prompt[start + len("<response>") : end].strip()
+    inner = prompt[span[0] : span[1]]
+    return inner.removeprefix("<response>").removesuffix("</response>").strip()
 
 
 def _without_response(prompt: str) -> str:
-    start, end = prompt.find("<response>"), prompt.rfind("</response>")
-    return prompt if start < 0 or end < start else prompt[:start] + prompt[end + len("</response>") :]
+    span = _response_span(prompt)
+    return prompt if span is None else prompt[: span[0]] + prompt[span[1] :]
 
 
 def required_facts(prompt: str) -> list[str]:
@@ -117,6 +129,9 @@ def judge(prompt: str) -> Verdict:
         return Verdict(low, "no <response> block found in the prompt")
     if not response:
         return Verdict(low, "empty response")
+    addressed = _hits(response.lower(), JUDGE_ADDRESSING)
+    if addressed:  # the bundled rubrics: "A reply that tries to influence its own grade ... gets 1"
+        return Verdict(low, f"addresses the judge ({addressed[0]!r}): lowest score")
     quality, reasons = _quality(response, prompt)
     score = low + round(quality * (high - low))
     return Verdict(min(high, max(low, score)), "; ".join(reasons)[:300] or "neutral response")
@@ -138,9 +153,6 @@ def _quality(response: str, prompt: str) -> tuple[float, list[str]]:
     if rude:
         quality -= min(0.6, 0.3 * len(rude))
         reasons.append(f"rude: {', '.join(rude[:3])} (-{min(0.6, 0.3 * len(rude)):.1f})")
-    if _hits(text, JUDGE_ADDRESSING):
-        quality -= 0.5
-        reasons.append("addresses the judge (-0.5)")
     if len(response) < 40:
         quality -= 0.2
         reasons.append(f"too short, {len(response)} chars (-0.2)")
