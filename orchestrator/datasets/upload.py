@@ -9,8 +9,9 @@ boto3's managed transfer (`upload_file` + `TransferConfig`) does the multipart w
 is compared with the checksum computed locally: the full-object SHA-256 for a single-part upload, or
 the composite one (SHA-256 of the parts' SHA-256 digests, "-N" suffix) for multipart, using the same
 part size s3transfer uses. s3transfer aborts the multipart upload when a part fails; as a second line
-of defence, any multipart upload of this key that this process started and left behind is aborted
-too, so a failed or interrupted upload leaves neither an object nor pending parts.
+of defence, any multipart upload of this key that appeared during this call and is still pending is
+aborted too (uploads pending before the call are left alone), so a failed or interrupted upload
+leaves neither an object nor pending parts.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,6 @@ MULTIPART_THRESHOLD = 16 * MB
 MULTIPART_CHUNKSIZE = 16 * MB
 MAX_CONCURRENCY = 4
 HASH_BLOCK = 1 * MB
-CLOCK_SKEW = timedelta(minutes=5)
 METADATA_KEY = "sha256"
 # Characters Bedrock accepts in an S3 URI path segment (service model pattern of S3Uri).
 _UNSAFE_KEY_CHARS = re.compile(r"[^-!_*'().a-zA-Z0-9]")
@@ -156,12 +155,10 @@ class DatasetUploader:
         *,
         config: Any | None = None,
         progress: ProgressFactory | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.s3 = s3_client
         self.config = config or transfer_config()
         self.progress = progress
-        self.clock = clock
 
     def plan(self, path: Path, bucket: str, prefix: str) -> tuple[FileDigest, str]:
         """Digest and key of `path`, without any network call (used by --dry-run)."""
@@ -204,14 +201,16 @@ class DatasetUploader:
         )
 
     def _transfer(self, path: Path, bucket: str, key: str, digest: FileDigest) -> None:
-        started = self.clock()
+        multipart = digest.composite_b64 is not None
+        # Uploads of this key that exist before ours are someone else's: never abort those.
+        before = self._pending_upload_ids(bucket, key) if multipart else set()
         callback = self.progress(path.name, digest.size) if self.progress else None
         extra = {
             "ChecksumAlgorithm": "SHA256",
             "Metadata": {METADATA_KEY: digest.sha256_hex},
             "ContentType": "application/jsonl",
         }
-        if digest.composite_b64 is None:
+        if not multipart:
             # Single PUT: S3 rejects the body unless it matches this full-object checksum.
             extra["ChecksumSHA256"] = digest.sha256_b64
         try:
@@ -220,18 +219,20 @@ class DatasetUploader:
                     str(path), bucket, key, ExtraArgs=extra, Config=self.config, Callback=callback
                 )
         except BaseException:
-            self._abort_leftovers(bucket, key, started)
+            if multipart:
+                self._abort_leftovers(bucket, key, before)
             raise
 
-    def _abort_leftovers(self, bucket: str, key: str, started: datetime) -> None:
+    def _pending_upload_ids(self, bucket: str, key: str) -> set[str]:
+        with translate_errors(f"s3:ListMultipartUploads s3://{bucket}/{key}"):
+            listing = self.s3.list_multipart_uploads(Bucket=bucket, Prefix=key)
+        return {u["UploadId"] for u in listing.get("Uploads", []) if u.get("Key") == key}
+
+    def _abort_leftovers(self, bucket: str, key: str, before: set[str]) -> None:
         """Abort multipart uploads of `key` begun by this call (best effort: never masks the error)."""
         try:
-            listing = self.s3.list_multipart_uploads(Bucket=bucket, Prefix=key)
-            for upload in listing.get("Uploads", []):
-                initiated = upload.get("Initiated")
-                if upload.get("Key") != key or (initiated and initiated < started - CLOCK_SKEW):
-                    continue
-                self.s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
+            for upload_id in self._pending_upload_ids(bucket, key) - before:
+                self.s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         except Exception:  # cleanup must not hide the original failure
             return
 
