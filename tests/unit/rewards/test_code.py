@@ -1,0 +1,251 @@
+"""code_tests and its sandbox: extraction, test shapes, and adversarial solutions.
+
+Every adversarial solution must score 0 within its limits, and leave the host as it was: no
+stray processes, no files outside the sandbox directory, no leftover directories.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
+from nova_rewards.dimensions.code import extract_code
+from nova_rewards.sandbox import SandboxLimits, TestSuite, run_suite
+from pydantic import ValidationError
+
+ADD_TESTS = {"tests": ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(10, 5) == 15"]}
+GOOD = "def add(a, b):\n    return a + b\n"
+# small limits keep the adversarial cases fast
+LIMITS = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.5, cpu_seconds=3, memory_bytes=256 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("```python\nx = 1\n```", "x = 1\n"),
+        ("```py\nx = 1\n```", "x = 1\n"),
+        ("Intro\n```python\nx = 1\n```\nUsage:\n```python\nx = 2\n```", "x = 2\n"),  # the last python block
+        ("```python\nx = 1\n```\n```text\noutput\n```", "x = 1\n"),  # python blocks win over others
+        ("```\nx = 3\n```", "x = 3\n"),  # untagged fence
+        ("x = 4", "x = 4"),  # raw code
+        ("```python\nx = 5", "x = 5"),  # unterminated fence
+        ("   ", None),
+    ],
+)
+def test_extract_code(response: str, expected: str | None) -> None:
+    assert extract_code(response) == expected
+
+
+def test_extract_code_require_fence() -> None:
+    assert extract_code("x = 4", require_fence=True) is None
+
+
+@pytest.mark.parametrize(
+    ("reference", "mode", "size"),
+    [
+        (ADD_TESTS, "tests", 3),
+        (["assert True"], "tests", 1),  # a bare list of asserts
+        ({"tests": ["assert f()"], "setup": "import math"}, "tests", 1),
+        ({"inputs": ["1\n", "2\n"], "outputs": ["1", "4"]}, "io", 2),
+        ({"inputs": ["1\n"], "outputs": []}, None, 0),  # lengths differ
+        ({"tests": []}, None, 0),
+        ({"tests": [1, 2]}, None, 0),  # not strings
+        ("assert True", None, 0),
+        (None, None, 0),
+    ],
+)
+def test_suite_from_reference(reference: object, mode: str | None, size: int) -> None:
+    suite = TestSuite.from_reference(reference)
+    if mode is None:
+        assert suite is None
+    else:
+        assert suite is not None and (suite.mode, suite.size) == (mode, size)
+
+
+@pytest.mark.parametrize(
+    ("code", "suite", "expected"),
+    [
+        (GOOD, TestSuite("tests", tuple(ADD_TESTS["tests"])), (True, True, True)),
+        (
+            "def add(a, b):\n    return 3\n",
+            TestSuite("tests", tuple(ADD_TESTS["tests"])),
+            (True, False, False),
+        ),
+        ("def add(a, b) return", TestSuite("tests", ("assert add(1, 2) == 3",)), (False,)),  # syntax error
+        ("raise ValueError('boom')", TestSuite("tests", ("assert True",)), (False,)),  # solution crashes
+        # setup code runs in the solution's namespace before the tests
+        (GOOD, TestSuite("tests", ("assert add(PI, 0) == PI",), setup="PI = 3.14"), (True,)),
+        # stdin/stdout cases: output compared up to whitespace
+        (
+            "a, b = map(int, input().split())\nprint(a + b)",
+            TestSuite("io", inputs=("1 2\n", "3 4\n"), outputs=("3\n", "8")),
+            (True, False),
+        ),
+        (
+            "import sys\nprint(sys.stdin.read().upper())",
+            TestSuite("io", inputs=("ab",), outputs=("AB",)),
+            (True,),
+        ),
+        # one slow test fails alone (per-test timer), the others still count
+        (
+            "import time\ndef f(x):\n    if x == 2:\n        time.sleep(10)\n    return x\n",
+            TestSuite("tests", ("assert f(1) == 1", "assert f(2) == 2", "assert f(3) == 3")),
+            (True, False, True),
+        ),
+        # writing inside the sandbox directory is allowed
+        (
+            "open('notes.txt', 'w').write('hi')\n" + GOOD,
+            TestSuite("tests", ("assert add(1, 1) == 2",)),
+            (True,),
+        ),
+        # the environment is empty: no credentials inherited
+        (
+            "import os\ndef add(a, b):\n    return 0 if 'AWS_SECRET_ACCESS_KEY' in os.environ else a + b\n",
+            TestSuite("tests", ("assert add(1, 1) == 2",)),
+            (True,),
+        ),
+    ],
+)
+def test_run_suite(code: str, suite: TestSuite, expected: tuple[bool, ...]) -> None:
+    assert run_suite(code, suite, LIMITS).passed == expected
+
+
+def _children_of_this_process() -> list[int]:
+    me = str(os.getpid())
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # ppid
+            found.append(int(stat.split("/")[2]))
+    return found
+
+
+def _sandbox_dirs() -> set[str]:
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), "nova-sbx-*")))
+
+
+OUTSIDE = os.path.join(tempfile.gettempdir(), f"nova-h2-outside-{os.getpid()}.txt")
+
+ADVERSARIAL = [
+    # (name, solution) - each must pass no test
+    ("infinite loop", "def add(a, b):\n    while True:\n        pass\n"),
+    # swallowing the per-test timer: only the wall-clock kill stops it
+    (
+        "loop that catches BaseException",
+        "def add(a, b):\n    while True:\n        try:\n            while True: pass\n"
+        "        except BaseException:\n            pass\n",
+    ),
+    ("top-level infinite loop", "while True:\n    pass\n"),
+    (
+        "fork bomb",
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except Exception:\n        pass\n",
+    ),
+    ("fork in solution", "import os\ndef add(a, b):\n    os.fork()\n    return a + b\n"),
+    ("subprocess", "import subprocess\nsubprocess.run(['true'])\n" + GOOD),
+    ("os.system", "import os\nos.system('true')\n" + GOOD),
+    ("memory hog", "x = bytearray(8 * 1024 ** 3)\n" + GOOD),
+    (
+        "growing memory",
+        "def add(a, b):\n    chunks = []\n    while True:\n        chunks.append(bytearray(10 ** 7))\n",
+    ),
+    ("network", "import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=1)\n" + GOOD),
+    ("dns", "import socket\nsocket.getaddrinfo('example.com', 80)\n" + GOOD),
+    ("write outside", f"open({OUTSIDE!r}, 'w').write('x')\n" + GOOD),
+    ("os.open outside", f"import os\nos.open({OUTSIDE!r}, os.O_CREAT | os.O_WRONLY)\n" + GOOD),
+    ("huge file", "f = open('big.bin', 'wb')\nwhile True:\n    f.write(b'x' * 65536)\n"),
+    ("huge output", "while True:\n    print('x' * 100000)\n"),
+    ("kill the parent", "import os\nos.kill(os.getppid(), 9)\n" + GOOD),
+    ("read parent environment", "open('/proc/%d/environ' % __import__('os').getppid()).read()\n" + GOOD),
+    ("ctypes", "import ctypes\n" + GOOD),
+    ("fake pass lines", "print('1 0 1')\nprint('done')\nimport os\nos._exit(0)\n"),
+    ("raise limits", "import resource\nresource.setrlimit(resource.RLIMIT_CPU, (100, 100))\n" + GOOD),
+]
+
+
+@pytest.mark.parametrize(("name", "code"), ADVERSARIAL, ids=[name for name, _ in ADVERSARIAL])
+def test_adversarial_solutions_score_zero_and_host_stays_healthy(name: str, code: str) -> None:
+    dirs_before = _sandbox_dirs()
+    started = time.monotonic()
+    run = run_suite(code, TestSuite("tests", tuple(ADD_TESTS["tests"])), LIMITS)
+    assert run.passed == (False, False, False), name
+    assert time.monotonic() - started < LIMITS.wall_seconds + 2.0
+    assert not os.path.exists(OUTSIDE)
+    assert _children_of_this_process() == []
+    assert _sandbox_dirs() == dirs_before
+
+
+def test_huge_stdout_in_io_mode_is_capped() -> None:
+    limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=1.0, output_bytes=1024)
+    run = run_suite("print('x' * 5000)", TestSuite("io", inputs=("",), outputs=("x" * 5000,)), limits)
+    assert run.passed == (False,)
+
+
+def test_sandbox_runs_off_the_main_thread() -> None:
+    results: list[tuple[bool, ...]] = []
+    suite = TestSuite("tests", tuple(ADD_TESTS["tests"]))
+    threads = [
+        threading.Thread(target=lambda: results.append(run_suite(GOOD, suite, LIMITS).passed))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [(True, True, True)] * 3
+
+
+# ---------------------------------------------------------------- the dimension
+
+
+def _dim(**params: object):
+    cls = get_dimension_class("code_tests")
+    return cls(cls.Params(**params))
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "value", "passed"),
+    [
+        (f"Here:\n```python\n{GOOD}```", ADD_TESTS, 1.0, 3.0),
+        ("```python\ndef add(a, b):\n    return 0\n```", ADD_TESTS, pytest.approx(1 / 3), 1.0),
+        ("I cannot solve this.", ADD_TESTS, 0.0, 0.0),
+        ("   ", ADD_TESTS, 0.0, 0.0),  # no code at all
+        (GOOD, {"no": "tests"}, None, None),  # reference without tests: not scorable
+    ],
+)
+def test_dimension(response: str, reference: object, value, passed) -> None:
+    result = _dim(wall_seconds=5).score(Sample("s", (), response, reference), ScoringContext())
+    assert result.value == value
+    if passed is not None:
+        assert result.metrics["tests_passed"] == passed
+        assert result.metrics["tests_total"] == 3.0
+
+
+def test_dimension_batch_runs_concurrently_and_keeps_order() -> None:
+    bad = "```python\ndef add(a, b):\n    return 0\n```"
+    samples = [Sample(str(i), (), GOOD if i % 2 == 0 else bad, ADD_TESTS) for i in range(6)]
+    results = _dim(max_workers=3).score_batch(samples, ScoringContext())
+    assert [r.value for r in results] == [1.0, pytest.approx(1 / 3)] * 3
+
+
+def test_dimension_refuses_to_run_without_time_left() -> None:
+    samples = [Sample("s", (), GOOD, ADD_TESTS)]
+    results = _dim().score_batch(samples, ScoringContext(deadline=0.0))
+    assert isinstance(results[0], TimeoutError)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"wall_seconds": 0}, {"memory_mb": 1}, {"language": "ruby"}, {"max_workers": 0}, {"network": True}],
+)
+def test_params_are_validated(params: dict) -> None:
+    with pytest.raises(ValidationError):
+        get_dimension_class("code_tests").Params(**params)
