@@ -79,7 +79,7 @@ _MIXED_LATEX_RE = re.compile(r"^([+-]?)(\d+)\s*\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(
 _PERCENT_RE = re.compile(r"\s*(?:%|percent(?:age)?\b|per\s*cent\b)\s*$", re.IGNORECASE)
 _UNIT_WORDS_RE = re.compile(r"(?:\s*[A-Za-z][A-Za-z.'/²³]*)+\s*$")
 _LEADING_WORDS_RE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z']*\s+)*?(?:is|=|:|about|approximately|of)\s+")
-_EQUALS_RE = re.compile(r"^[^=]*?=\s*")
+_EQUALS_RE = re.compile(r"^\s*[A-Za-z][A-Za-z_ ]{0,30}=\s*")  # "x = 5", "total cost = 12"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,15 +272,13 @@ def parse_number(text: str) -> Number | None:
                 stripped = stripped[: match.start()]
             value = _parse_core(stripped)
     if value is None:
-        # an answer that starts with a number and goes on in prose: "84 because 80 + 4 = 84"
+        # an answer that starts with a number and goes on in words: "12, which is even". Not when
+        # more numbers follow: "84 or 85 or 86" must not win by listing candidates.
         lead = _NUMBER_RE.match(text)
-        if (
-            lead
-            and lead.end() < len(text)
-            and not re.match(r"\s*[-+*/^(\\_]", text[lead.end() :])
-            and (text[lead.end()] in " ,\t" or not text[lead.end()].isalnum())
-        ):
-            return parse_number(lead.group(0))
+        if lead and lead.end() < len(text):
+            rest = text[lead.end() :]
+            if (rest[0] in " ,\t" or not rest[0].isalnum()) and not re.search(r"[\d=+*/^\\]", rest):
+                return parse_number(lead.group(0))
         return None
     return Number(value, percent)
 

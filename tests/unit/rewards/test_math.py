@@ -72,7 +72,9 @@ def test_extract_without_last_number_fallback() -> None:
         ("{42}", Fraction(42), False),
         ("1e3", Fraction(1000), False),
         ("\u22125", Fraction(-5), False),  # Unicode minus sign
-        ("84 because 80 + 4 = 84", Fraction(84), False),  # number then prose
+        ("12, which is even", Fraction(12), False),  # number then words
+        ("84 or 85 or 86", None, None),  # listing candidates must not pay
+        ("84 because 80 + 4 = 84", None, None),  # more numbers after it: ambiguous
         ("x + 1", None, None),
         ("1/0", None, None),
         ("", None, None),
