@@ -13,7 +13,8 @@ Why it is built this way:
 - boto3 is imported on first use only (cold start), and one client per configuration is created per
   process and reused. Endpoints come from standard boto3 configuration (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME`,
   `AWS_ENDPOINT_URL`), so an emulator needs no special case here.
-- Every call is audit-logged (std `logging`, one JSON object per call): model id, SHA-256 of the
+- Every call is audit-logged (std `logging`, the fields as `extra`, so the JSON log formatter of
+  `nova_rewards.observability` writes one JSON object per call): model id, SHA-256 of the
   prompt sent, latency, attempts, outcome. Never the prompt or response text.
 """
 
@@ -419,7 +420,6 @@ class LlmJudge(Dimension):
         p = self.params
         started = time.monotonic()
         audit: dict[str, Any] = {
-            "event": "llm_judge_call",
             "model_id": request.model_id,
             "prompt_sha256": request.key,
         }
@@ -445,7 +445,7 @@ class LlmJudge(Dimension):
             raise
         finally:
             audit["latency_ms"] = round((time.monotonic() - started) * 1000.0, 1)
-            AUDIT_LOGGER.info(json.dumps(audit, sort_keys=True))
+            AUDIT_LOGGER.info("llm_judge_call", extra=audit)  # fields: top-level keys of the JSON log line
         value = (score - p.scale_min) / (p.scale_max - p.scale_min)
         metrics = {"judge_score": float(score)}
         if request.truncated:

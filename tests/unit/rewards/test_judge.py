@@ -24,6 +24,7 @@ from nova_rewards.dimensions.judge import (
     clear_client_cache,
     parse_judge_output,
 )
+from nova_rewards.observability import JsonFormatter
 from pydantic import ValidationError
 
 from tests.fakes.bedrock_runtime import ConverseRequest, FakeBedrockRuntime, FakeReply, score_reply
@@ -240,13 +241,19 @@ def failing_first(n: int, reply: FakeReply) -> Responder:
     return responder
 
 
+def audit_entries(caplog: pytest.LogCaptureFixture) -> list[dict]:
+    return [
+        json.loads(JsonFormatter("test").format(r)) for r in caplog.records if r.name == "nova_rewards.judge"
+    ]
+
+
 def test_throttling_is_retried_then_succeeds(fake_bedrock, caplog) -> None:
     fake = fake_bedrock(failing_first(2, FakeReply.throttle()))
     caplog.set_level(logging.INFO, logger="nova_rewards.judge")
     result = make_judge(max_attempts=4).score(sample("hello"), ScoringContext())
     assert result.value == 1.0
     assert fake.request_count == 3
-    (record,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "nova_rewards.judge"]
+    (record,) = audit_entries(caplog)
     assert record["attempts"] == 3 and record["outcome"] == "ok"
 
 
@@ -368,20 +375,21 @@ def test_audit_log_has_model_and_hash_but_no_text(fake_bedrock, caplog) -> None:
     judge = make_judge()
     batch = [sample(f"{secret} first"), sample(f"{secret} second")]
     judge.score_batch(batch, ScoringContext())
-    records = [r.getMessage() for r in caplog.records if r.name == "nova_rewards.judge"]
-    assert len(records) == 2
-    for raw in records:
-        assert secret not in raw and "Where is my order" not in raw
-        entry = json.loads(raw)
+    lines = [JsonFormatter("test").format(r) for r in caplog.records if r.name == "nova_rewards.judge"]
+    assert len(lines) == 2
+    for line in lines:
+        assert "4111" not in line and "Where is my order" not in line and "TONE" not in line
+        entry = json.loads(line)
+        assert entry["message"] == "llm_judge_call"
         assert entry["model_id"] == "amazon.nova-lite-v1:0"
         assert re.fullmatch(r"[0-9a-f]{64}", entry["prompt_sha256"])
         assert entry["latency_ms"] >= 0
         assert entry["attempts"] == 1
-    by_outcome = {json.loads(r)["outcome"]: json.loads(r) for r in records}
+    by_outcome = {entry["outcome"]: entry for entry in map(json.loads, lines)}
     assert set(by_outcome) == {"error", "ok"}
     assert by_outcome["error"]["error_code"] == "AccessDeniedException"
     assert by_outcome["ok"]["score"] == 5
-    hashes = {json.loads(r)["prompt_sha256"] for r in records}
+    hashes = {entry["prompt_sha256"] for entry in map(json.loads, lines)}
     assert hashes == {judge.build_request(s, "amazon.nova-lite-v1:0").key for s in batch}
 
 
