@@ -18,9 +18,11 @@ that. When no source works the error lists each source tried and why it failed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -44,7 +46,35 @@ OUTPUT_NAMES = (
     "region",
 )
 
-Runner = Callable[..., subprocess.CompletedProcess[str]]
+Runner = Callable[[list[str], Path, dict[str, str], float], subprocess.CompletedProcess[str]]
+
+
+def run_bounded(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run a command with a timeout that also ends its children (Terraform starts provider plugins).
+
+    The command gets its own process group; on timeout the whole group is killed, so no grandchild
+    keeps the output pipes open and `communicate` cannot hang.
+    """
+    with subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+        return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
 @dataclass(frozen=True)
@@ -163,7 +193,7 @@ class EnvironmentResolver:
         outputs_file: Path | None = None,
         cwd: Path | None = None,
         environ: Mapping[str, str] | None = None,
-        runner: Runner = subprocess.run,
+        runner: Runner = run_bounded,
         s3_client_factory: Callable[[S3Backend], Any] | None = None,
         terraform_timeout: float = TERRAFORM_TIMEOUT_S,
     ) -> None:
@@ -232,28 +262,20 @@ class EnvironmentResolver:
             raise SourceUnavailable(f"{directory} is not initialised (no .terraform/; run terraform init)")
         env = {**self.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
         try:
-            done = self.runner(
-                [executable, "output", "-json"],
-                cwd=directory,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=self.terraform_timeout,
-                check=False,
-            )
+            done = self.runner([executable, "output", "-json"], directory, env, self.terraform_timeout)
         except subprocess.TimeoutExpired as exc:
-            raise SourceUnavailable(f"terraform output timed out after {self.terraform_timeout:g} s") from exc
+            raise SourceUnavailable(f"timed out after {self.terraform_timeout:g} s") from exc
         except OSError as exc:
             raise SourceUnavailable(f"cannot run {executable}: {exc}") from exc
         if done.returncode != 0:
             detail = (done.stderr or done.stdout or "").strip().splitlines()
-            raise SourceUnavailable(f"terraform output exited {done.returncode}: {' '.join(detail)[:300]}")
+            raise SourceUnavailable(f"exited {done.returncode}: {' '.join(detail)[:300]}")
         try:
             values = parse_outputs(json.loads(done.stdout or "{}"), "terraform output")
         except ValueError as exc:
-            raise SourceUnavailable(f"terraform output printed invalid JSON: {exc}") from exc
+            raise SourceUnavailable(f"printed invalid JSON: {exc}") from exc
         if not values:
-            raise SourceUnavailable("terraform output returned no outputs (not applied yet?)")
+            raise SourceUnavailable("returned no outputs (not applied yet?)")
         return outputs_from_mapping(self.name, f"terraform output in {directory}", values)
 
     def _from_state(self, directory: Path) -> EnvironmentOutputs:

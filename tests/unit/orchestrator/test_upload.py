@@ -219,7 +219,7 @@ def test_dataset_key_normalises_the_prefix() -> None:
     assert dataset_key("/a/b/", "ab", "x.jsonl") == "a/b/ab/x.jsonl"
 
 
-# -- the command ------------------------------------------------------------------------------------------
+# -- the command ---
 def test_upload_dataset_command_json(s3: Any, tmp_path: Path) -> None:
     outputs = write_outputs(tmp_path / "outputs.json")
     train = write_dataset(tmp_path / "train.jsonl", 120)
