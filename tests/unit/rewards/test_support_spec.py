@@ -218,3 +218,30 @@ def test_response_items_carry_dimension_metrics(support_env, capsys) -> None:
     assert {"facts", "tone", "brand", "conciseness", "similarity", "tone.judge_score"} <= names
     rude = {m["name"]: m["value"] for m in items["rude"]["metrics_list"]}
     assert rude["tone"] == 0.0 and rude["brand.rule_forbidden"] == 0.0 and rude["facts"] == 1.0
+
+
+def test_tone_judge_speaks_the_local_stack_emulated_judge_contract(support_env) -> None:
+    """The local stack's emulated judge (orchestrator/local/plugins) parses our prompts and its answers
+    pass our strict parser: the judge output contract holds across both parts."""
+    judge_api = pytest.importorskip("orchestrator.local.plugins.judge_api")
+
+    def emulated(request: ConverseRequest) -> FakeReply:
+        body = judge_api.converse({"modelId": request.model_id, **request.body})
+        return FakeReply(text=body["output"]["message"]["content"][0]["text"])
+
+    support_env.responder = emulated
+    tone = next(d for d in load_spec("support").dimensions if d.name == "tone").dimension
+    samples, variants = [], []
+    for index, case in enumerate(gen.build_cases()[:16], start=1):
+        rec = gen.record(index, case)
+        for variant, reply in gen.variant_responses(case).items():
+            samples.append(Sample(rec["id"], tuple(rec["messages"]), reply, rec["reference_answer"]))
+            variants.append(variant)
+    outcomes = tone.score_batch(samples, ScoringContext())
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert not errors, errors[:3]
+    by_variant: dict[str, list[float]] = defaultdict(list)
+    for variant, outcome in zip(variants, outcomes, strict=True):
+        by_variant[variant].append(outcome.value)
+    mean = {variant: statistics.fmean(values) for variant, values in by_variant.items()}
+    assert mean["polite"] > mean["rude"] and mean["polite"] > mean["hacking"], mean
