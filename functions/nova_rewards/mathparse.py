@@ -283,6 +283,15 @@ def parse_number(text: str) -> Number | None:
     return Number(value, percent)
 
 
+def _terminates(value: Fraction) -> bool:
+    """Whether `value` has a finite decimal expansion (its denominator has only factors 2 and 5)."""
+    den = value.denominator
+    for factor in (2, 5):
+        while den % factor == 0:
+            den //= factor
+    return den == 1
+
+
 def numbers_equal(
     predicted: Number,
     reference: Number,
@@ -294,7 +303,10 @@ def numbers_equal(
     """Whether two numbers are the same answer.
 
     A percentage matches its number (50% ~ 50) and, when `percent_as_fraction`, also its fraction
-    (50% ~ 0.5), on either side. Closeness is `|a-b| <= max(abs_tol, rel_tol * max(|a|, |b|))`.
+    (50% ~ 0.5), on either side. Two finite decimals (integers included) must be exactly equal: a
+    relative tolerance would accept 1234568 for 1234567. When one side has no finite decimal form
+    (1/3, so the other may be a rounding of it), closeness is
+    `|a-b| <= max(abs_tol, rel_tol * max(|a|, |b|))`.
     """
     candidates = [(predicted.value, reference.value)]
     if percent_as_fraction and predicted.percent != reference.percent:
@@ -305,6 +317,8 @@ def numbers_equal(
     for a, b in candidates:
         if a == b:
             return True
+        if _terminates(a) and _terminates(b):
+            continue  # both exact decimals: no rounding happened, so no tolerance (1234567 != 1234568)
         tolerance = max(abs_tol, rel_tol * float(max(abs(a), abs(b))))
         if float(abs(a - b)) <= tolerance:
             return True

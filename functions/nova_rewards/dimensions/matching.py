@@ -233,7 +233,7 @@ class RegexFormat(Dimension):
         if p.strip:
             text = text.strip()
         forbidden_hits = sum(1 for rx in self._forbidden if rx.search(text))
-        metrics = {"forbidden_hits": float(forbidden_hits)}
+        metrics = {"forbidden_hits": float(forbidden_hits)} if self._forbidden else {}
         if forbidden_hits:
             return DimensionResult(0.0, metrics)
         if not self._required:

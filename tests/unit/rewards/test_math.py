@@ -106,7 +106,11 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("0.3333", "1/3", {}, False),  # outside the default relative tolerance
         ("0.3333", "1/3", {"rel_tol": 1e-3}, True),
         ("0.3333333", "1/3", {}, True),  # inside it
-        ("1e-10", "0", {}, True),  # within the absolute tolerance
+        ("1e-10", "0", {}, False),  # two exact decimals: no tolerance
+        ("1234568", "1234567", {}, False),  # large integers compare exactly (1e-6 relative would pass)
+        ("1,234,567.51", "1234567.50", {}, False),
+        ("0.1428571", "1/7", {}, True),  # a rounding of a non-terminating fraction: tolerance applies
+        ("2/3", "0.6666667", {}, True),
         ("-5", "5", {}, False),
         ("$12.00", "12", {}, True),
         ("x+1", "x+1", {}, True),  # equal normalised text, no sympy needed
