@@ -75,7 +75,8 @@ def _money(rng: random.Random) -> Problem:
     total = qty * price
     return Problem(
         "money",
-        f"{name} buys {qty} {items} at ${fmt(price, 'money')} per {item}. How many dollars does {name} spend?",
+        f"{name} buys {qty} {items} at ${fmt(price, 'money')} per {item}. "
+        f"How many dollars does {name} spend?",
         f"{qty} x ${fmt(price, 'money')} = ${fmt(total, 'money')}.",
         total,
         "money",
@@ -115,7 +116,8 @@ def _hours(rng: random.Random) -> Problem:
     hours = Fraction(duration, 60)
     return Problem(
         "time",
-        f"A train leaves at {start}:00 and the trip takes {duration} minutes. How many hours long is the trip?",
+        f"A train leaves at {start}:00 and the trip takes {duration} minutes. "
+        "How many hours long is the trip?",
         f"{duration} / 60 = {fmt(hours)} hours.",
         hours,
     )
@@ -127,7 +129,8 @@ def _rate(rng: random.Random) -> Problem:
     distance = speed * (hours + extra)
     return Problem(
         "rates",
-        f"A car drives at {speed} km per hour for {fmt(hours + extra)} hours. How many kilometres does it travel?",
+        f"A car drives at {speed} km per hour for {fmt(hours + extra)} hours. "
+        "How many kilometres does it travel?",
         f"{speed} x {fmt(hours + extra)} = {fmt(distance)}.",
         distance,
     )
@@ -153,7 +156,8 @@ def _fraction_of(rng: random.Random) -> Problem:
     part = Fraction(num, den) * whole
     return Problem(
         "fractions",
-        f"{name} has {whole} marbles and gives away {num}/{den} of them. How many marbles does {name} give away?",
+        f"{name} has {whole} marbles and gives away {num}/{den} of them. "
+        f"How many marbles does {name} give away?",
         f"{num}/{den} x {whole} = {fmt(part)}.",
         part,
     )
@@ -164,8 +168,8 @@ def _fraction_sum(rng: random.Random) -> Problem:
     total = Fraction(1, a) + Fraction(1, b)
     return Problem(
         "fractions",
-        f"A recipe uses 1/{a} cup of sugar and 1/{b} cup of honey. How many cups of sweetener is that in total? "
-        "Answer with a fraction.",
+        f"A recipe uses 1/{a} cup of sugar and 1/{b} cup of honey. "
+        "How many cups of sweetener is that in total? Answer with a fraction.",
         f"1/{a} + 1/{b} = {fmt(total, 'fraction')}.",
         total,
         "fraction",
