@@ -1,0 +1,455 @@
+"""`orch start-job`, `status`, `wait`, `list-jobs`, `stop-job`: Bedrock RFT jobs."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from orchestrator import hyperparams
+from orchestrator.commands.datasets import load_report, require_valid
+from orchestrator.environment import EnvironmentOutputs
+from orchestrator.errors import ConfigError
+from orchestrator.factory import OrchFactory, make_factory
+from orchestrator.jobs.client import JOB_STATUSES
+from orchestrator.jobs.polling import (
+    DEFAULT_POLL_INTERVAL_S,
+    EXIT_TIMED_OUT,
+    WaitOutcome,
+    describe_phase,
+    wait_for_job,
+)
+from orchestrator.jobs.request import (
+    DEFAULT_BASE_MODEL,
+    LAMBDA_ARN_PATTERN,
+    ROLE_ARN_PATTERN,
+    JobInputs,
+    build_request,
+    check_pattern,
+    output_uri,
+)
+from orchestrator.options import env_options, env_options_from, json_option, positive_float, region_options
+from orchestrator.output import Output, make_output, transfer_progress
+
+EXIT_CODES_HELP = """\b
+Exit codes when following a job:
+  0   Completed
+  10  Failed
+  11  Stopped
+  12  timed out (--timeout reached; the job keeps running)
+  2 bad option or missing environment output, 3 invalid dataset, 4 AWS error"""
+
+HP_OPTIONS = (
+    ("--epochs", "epochCount"),
+    ("--batch-size", "batchSize"),
+    ("--learning-rate", "learningRate"),
+    ("--samples-per-prompt", "trainingSamplePerPrompt"),
+    ("--max-prompt-length", "maxPromptLength"),
+    ("--inference-max-tokens", "inferenceMaxTokens"),
+    ("--reasoning-effort", "reasoningEffort"),
+    ("--eval-interval", "evalInterval"),
+)
+
+
+def hyperparameter_options(func: Any) -> Any:
+    """One option per RFT hyperparameter; ranges are checked together, before any AWS call."""
+    for option, api_name in reversed(HP_OPTIONS):
+        hp = hyperparams.BY_API_NAME[api_name]
+        kind: Any = click.Choice(hp.choices) if hp.choices else hp.kind
+        func = click.option(option, api_name, type=kind, help=f"{api_name} ({hp.describe_range()}).")(func)
+    return func
+
+
+def wait_options(func: Any) -> Any:
+    func = click.option(
+        "--poll-interval",
+        type=float,
+        default=DEFAULT_POLL_INTERVAL_S,
+        show_default=True,
+        callback=positive_float,
+        help="First delay between polls in seconds (grows with backoff and jitter; reset on phase changes).",
+    )(func)
+    return click.option(
+        "--timeout", type=float, callback=positive_float, help="Give up after S seconds (exit 12)."
+    )(func)
+
+
+# -- start-job ----------------------------------------------------------------------------------------
+@click.command("start-job", epilog=EXIT_CODES_HELP)
+@click.option(
+    "--dataset",
+    required=True,
+    help="Training data: an s3:// URI or a local JSONL file (validated, uploaded).",
+)
+@click.option("--validation-dataset", help="Validation data: an s3:// URI or a local JSONL file.")
+@click.option("--base-model", default=DEFAULT_BASE_MODEL, show_default=True, help="Base model id or ARN.")
+@click.option("--grader", help="Grader name from the environment's `grader_arns` output.")
+@click.option("--reward-arn", help="Grader Lambda ARN (instead of --grader).")
+@click.option("--role-arn", help="Customization role ARN (overrides `customization_role_arn`).")
+@click.option("--bucket", help="Dataset/output bucket (overrides `dataset_bucket`).")
+@click.option("--job-name", help="Job name (default: nova-rft-<grader>-<hash of the inputs>).")
+@click.option("--model-name", help="Custom model name (default: same as the job name).")
+@click.option("--run-id", help="Label that makes an otherwise identical job a new one (part of the token).")
+@click.option(
+    "--hyperparameters",
+    "hyperparameters_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON file of hyperparameters (API names, e.g. epochCount); options override it.",
+)
+@hyperparameter_options
+@click.option("--dry-run", is_flag=True, help="Print the exact request JSON; upload and start nothing.")
+@click.option("--wait", "follow", is_flag=True, help="Follow the job until it ends (exit codes below).")
+@wait_options
+@env_options
+@json_option
+@click.pass_context
+def start_job(ctx: click.Context, **kwargs: Any) -> None:
+    """Start a Nova RFT job on Bedrock (idempotent: a retried command never starts a second job).
+
+    The clientRequestToken is a hash of the normalised inputs (model, role, dataset URIs, output,
+    grader, hyperparameters, explicit names, --run-id); default job/model names come from the same
+    hash, not from the clock, so re-running the same command finds the job it started. Local
+    datasets are validated and uploaded to content-addressed keys first. Hyperparameters are checked
+    against the documented ranges before any AWS call.
+
+    \b
+    Examples:
+      orch start-job --env dev --dataset datasets/math.jsonl --grader math --wait
+      orch start-job --dataset s3://bucket/datasets/<sha>/train.jsonl --grader math --epochs 2 --dry-run
+      orch start-job --dataset train.jsonl --hyperparameters hp.json --batch-size 64 --json
+    """
+    output = make_output(kwargs.pop("as_json"))
+    hp_values = {api_name: kwargs.pop(api_name) for _, api_name in HP_OPTIONS}
+    hp_file = kwargs.pop("hyperparameters_file")
+    file_values = hyperparams.load_file(hp_file) if hp_file else {}
+    hyperparameters = hyperparams.merge(file_values, hp_values)
+    reward_arn = kwargs.pop("reward_arn")
+    if reward_arn:
+        check_pattern(reward_arn, LAMBDA_ARN_PATTERN, "--reward-arn")
+    role_arn = kwargs.pop("role_arn")
+    if role_arn:
+        check_pattern(role_arn, ROLE_ARN_PATTERN, "--role-arn")
+    factory = make_factory(
+        ctx.obj,
+        env_options_from(kwargs, reward_arn=reward_arn, role_arn=role_arn, bucket=kwargs.pop("bucket")),
+    )
+    outputs = factory.outputs()
+    dry_run = kwargs.pop("dry_run")
+    max_prompt = hyperparameters.get("maxPromptLength")
+    with transfer_progress(output) as progress:
+        uploader = factory.uploader(progress)
+        training = resolve_dataset(kwargs.pop("dataset"), outputs, uploader, dry_run, max_prompt, output)
+        validation_arg = kwargs.pop("validation_dataset")
+        validation = (
+            resolve_dataset(validation_arg, outputs, uploader, dry_run, max_prompt, output)
+            if validation_arg
+            else None
+        )
+    grader = kwargs.pop("grader")
+    inputs = JobInputs(
+        training_uri=training,
+        validation_uri=validation,
+        output_uri=output_uri(outputs.require("dataset_bucket", "--bucket"), outputs.output_prefix),
+        role_arn=outputs.require("customization_role_arn", "--role-arn"),
+        grader_arn=outputs.grader_arn(grader),
+        grader_label=None if outputs.reward_arn else grader,
+        base_model=kwargs.pop("base_model"),
+        hyperparameters=hyperparameters,
+        job_name=kwargs.pop("job_name"),
+        model_name=kwargs.pop("model_name"),
+        run_id=kwargs.pop("run_id"),
+    )
+    request = build_request(inputs)
+    if dry_run:
+        output.emit_json(request)
+        return
+    jobs = factory.jobs(outputs.region)
+    started = jobs.start(request)
+    result: dict[str, Any] = {
+        "jobArn": started.job_arn,
+        "jobName": started.job_name,
+        "customModelName": request["customModelName"],
+        "clientRequestToken": request["clientRequestToken"],
+        "created": started.created,
+        "trainingDataUri": training,
+        "validationDataUri": validation,
+        "region": outputs.region,
+    }
+    if not output.json_mode:
+        verb = "started" if started.created else "already started earlier (same inputs; nothing new started)"
+        output.line(f"job {started.job_name}: {verb}")
+        output.line(started.job_arn)
+    if not kwargs.pop("follow"):
+        if output.json_mode:
+            output.emit_json(result)
+        return
+    outcome = follow(ctx, jobs, started.job_arn, output, kwargs["timeout"], kwargs["poll_interval"])
+    if output.json_mode:
+        output.emit_json({**result, "final": outcome_dict(outcome)})
+    ctx.exit(outcome.exit_code)
+
+
+def resolve_dataset(
+    value: str,
+    outputs: EnvironmentOutputs,
+    uploader: Any,
+    dry_run: bool,
+    max_prompt_length: int | None,
+    output: Output,
+) -> str:
+    """An s3:// URI as given, or a local file validated and uploaded (only planned with --dry-run)."""
+    if value.startswith("s3://"):
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(f"dataset {value!r} is neither an s3:// URI nor a readable file")
+    # The prompt length is an estimate: over-long prompts are warnings here, never a blocker.
+    report = load_report(path, max_prompt_length=max_prompt_length, prompt_length_is_error=False)
+    require_valid(report)
+    if report.warning_count:
+        output.note(f"{path}: {report.warning_count} warning(s); first: {report.warnings[0]}")
+    bucket = outputs.require("dataset_bucket", "--bucket")
+    if dry_run:
+        _, key = uploader.plan(path, bucket, outputs.dataset_prefix)
+        output.note(f"dry run: would upload {path} to s3://{bucket}/{key}")
+        return f"s3://{bucket}/{key}"
+    result = uploader.upload(path, bucket, outputs.dataset_prefix)
+    output.note(f"{path}: {'uploaded to' if result.uploaded else 'already at'} {result.uri}")
+    return str(result.uri)
+
+
+# -- status / wait --------------------------------------------------------------------------------------
+def job_region(job: str, region: str | None) -> str | None:
+    """--region, else the region inside a job ARN, else None (boto3's default)."""
+    if region:
+        return region
+    match = re.match(r"arn:aws[^:]*:bedrock:([a-z0-9-]+):", job)
+    return match.group(1) if match else None
+
+
+def jobs_factory(ctx: click.Context, kwargs: dict[str, Any]) -> OrchFactory:
+    return make_factory(ctx.obj, env_options_from({"env_name": "", **kwargs}))
+
+
+def print_job(output: Output, job: dict[str, Any]) -> None:
+    details = job.get("statusDetails") or {}
+    metrics = job.get("trainingMetrics") or {}
+    validation = [m.get("validationLoss") for m in job.get("validationMetrics") or []]
+    output.key_values(
+        f"Job {job.get('jobName')}",
+        [
+            ("status", job.get("status")),
+            ("validation", (details.get("validationDetails") or {}).get("status")),
+            ("data processing", (details.get("dataProcessingDetails") or {}).get("status")),
+            ("training", (details.get("trainingDetails") or {}).get("status")),
+            ("failure message", job.get("failureMessage")),
+            ("training loss", metrics.get("trainingLoss")),
+            ("validation loss", ", ".join(str(v) for v in validation if v is not None)),
+            ("output model", job.get("outputModelArn") or job.get("outputModelName")),
+            ("job ARN", job.get("jobArn")),
+            ("base model", job.get("baseModelArn")),
+            ("created", job.get("creationTime")),
+            ("last modified", job.get("lastModifiedTime")),
+            ("ended", job.get("endTime")),
+        ],
+    )
+
+
+@click.command("status")
+@click.argument("job")
+@region_options
+@json_option
+@click.pass_context
+def status(ctx: click.Context, job: str, as_json: bool, **kwargs: Any) -> None:
+    """Show a job: status, sub-statuses, failure message, metrics, output model.
+
+    JOB is a job name or ARN. The region comes from --region, the ARN, or the AWS configuration.
+
+    \b
+    Examples:
+      orch status nova-rft-math-1a2b3c4d5e6f
+      orch status arn:aws:bedrock:us-east-1:123456789012:model-customization-job/... --json
+    """
+    output = make_output(as_json)
+    region = job_region(job, kwargs.get("region"))
+    details = jobs_factory(ctx, kwargs).jobs(region).get(job)
+    if as_json:
+        output.emit_json(details)
+    else:
+        print_job(output, details)
+
+
+def follow(
+    ctx: click.Context, jobs: Any, job: str, output: Output, timeout: float | None, poll_interval: float
+) -> WaitOutcome:
+    """Poll with backoff; a rich status line on stderr shows the phase and the elapsed time."""
+    obj = ctx.obj or {}
+    sleep = obj.get("sleep", time.sleep)
+    clock = obj.get("clock", time.monotonic)
+    if not output.interactive:
+        return wait_for_job(
+            lambda: jobs.get(job), timeout=timeout, poll_interval=poll_interval, sleep=sleep, clock=clock
+        )
+    with output.stderr.status(f"waiting for {job}") as spinner:
+
+        def on_update(current: dict[str, Any], elapsed: float) -> None:
+            spinner.update(f"{current.get('jobName', job)}: {describe_phase(current)} - {elapsed:.0f} s")
+
+        return wait_for_job(
+            lambda: jobs.get(job),
+            timeout=timeout,
+            poll_interval=poll_interval,
+            sleep=sleep,
+            clock=clock,
+            on_update=on_update,
+        )
+
+
+def outcome_dict(outcome: WaitOutcome) -> dict[str, Any]:
+    return {
+        "state": outcome.state,
+        "exitCode": outcome.exit_code,
+        "elapsedSeconds": round(outcome.elapsed, 1),
+        "polls": outcome.polls,
+        "job": outcome.job,
+    }
+
+
+def report_outcome(output: Output, outcome: WaitOutcome) -> None:
+    if output.json_mode:
+        output.emit_json(outcome_dict(outcome))
+        return
+    print_job(output, outcome.job)
+    if outcome.exit_code == EXIT_TIMED_OUT:
+        output.line(
+            f"timed out after {outcome.elapsed:.0f} s; the job is still {describe_phase(outcome.job)}"
+        )
+    else:
+        output.line(f"job ended: {outcome.state} (exit {outcome.exit_code})")
+
+
+@click.command("wait", epilog=EXIT_CODES_HELP)
+@click.argument("job")
+@wait_options
+@region_options
+@json_option
+@click.pass_context
+def wait(
+    ctx: click.Context, job: str, timeout: float | None, poll_interval: float, as_json: bool, **kwargs: Any
+) -> None:
+    """Wait until a job ends; the exit code tells how it ended.
+
+    Polls GetModelCustomizationJob with exponential backoff and jitter (starting at
+    --poll-interval, at most 5 minutes apart, faster again after each phase change).
+
+    \b
+    Examples:
+      orch wait nova-rft-math-1a2b3c4d5e6f --timeout 14400
+      orch wait "$JOB_ARN" --json > final.json; echo $?
+    """
+    output = make_output(as_json)
+    jobs = jobs_factory(ctx, kwargs).jobs(job_region(job, kwargs.get("region")))
+    outcome = follow(ctx, jobs, job, output, timeout, poll_interval)
+    report_outcome(output, outcome)
+    ctx.exit(outcome.exit_code)
+
+
+# -- list / stop --------------------------------------------------------------------------------------------
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Click callback: '7d', '12h', '30m', '2w' ago, or an ISO date/datetime (UTC when naive)."""
+    if value is None:
+        return None
+    match = _RELATIVE.match(value.strip().lower())
+    if match:
+        return datetime.now(UTC) - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter("use e.g. 7d, 12h, 30m, 2w or an ISO date such as 2026-11-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.command("list-jobs")
+@click.option("--status", "status_filter", type=click.Choice(JOB_STATUSES), help="Only jobs in this status.")
+@click.option("--name-contains", help="Only jobs whose name contains this text.")
+@click.option("--max-results", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option(
+    "--since", callback=parse_since, help="Created after: 7d, 12h, 30m, 2w or an ISO date/datetime."
+)
+@region_options
+@json_option
+@click.pass_context
+def list_jobs(
+    ctx: click.Context,
+    status_filter: str | None,
+    name_contains: str | None,
+    max_results: int,
+    since: datetime | None,
+    as_json: bool,
+    **kwargs: Any,
+) -> None:
+    """List model customization jobs, newest first (all pages, up to --max-results).
+
+    \b
+    Examples:
+      orch list-jobs --status InProgress
+      orch list-jobs --name-contains nova-rft-math --since 7d --json
+    """
+    output = make_output(as_json)
+    jobs = jobs_factory(ctx, kwargs).jobs(kwargs.get("region"))
+    summaries = list(
+        jobs.list(status=status_filter, name_contains=name_contains, since=since, max_results=max_results)
+    )
+    if as_json:
+        output.emit_json(summaries)
+        return
+    output.table(
+        f"{len(summaries)} job(s)",
+        ("name", "status", "type", "created", "ended", "custom model"),
+        (
+            (
+                s.get("jobName"),
+                s.get("status"),
+                s.get("customizationType"),
+                _when(s.get("creationTime")),
+                _when(s.get("endTime")),
+                s.get("customModelName"),
+            )
+            for s in summaries
+        ),
+    )
+
+
+def _when(value: Any) -> str:
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else (value or "")
+
+
+@click.command("stop-job")
+@click.argument("job")
+@region_options
+@json_option
+@click.pass_context
+def stop_job(ctx: click.Context, job: str, as_json: bool, **kwargs: Any) -> None:
+    """Ask Bedrock to stop a running job (it goes to Stopping, then Stopped).
+
+    \b
+    Examples:
+      orch stop-job nova-rft-math-1a2b3c4d5e6f
+      orch stop-job "$JOB_ARN" --json
+    """
+    output = make_output(as_json)
+    jobs = jobs_factory(ctx, kwargs).jobs(job_region(job, kwargs.get("region")))
+    jobs.stop(job)
+    details = jobs.get(job)
+    if as_json:
+        output.emit_json({"job": job, "stopRequested": True, "status": details.get("status")})
+        return
+    output.line(f"stop requested: {details.get('jobName', job)} is {describe_phase(details)}")
