@@ -73,6 +73,18 @@ _FENCE_RE = re.compile(r"\A```(?:json)?[ \t]*\r?\n(.*?)\r?\n?```\Z", re.DOTALL)
 _MIN_CALL_S = 0.2  # no call is started with less time than this before the deadline
 _BACKOFF_BASE_S = 0.25
 _BACKOFF_CAP_S = 4.0
+# Errors that hold for every call of the invocation (credentials, permissions, model id).
+_FATAL_CODES = frozenset(
+    {
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "ResourceNotFoundException",
+        "NoCredentialsError",
+        "PartialCredentialsError",
+    }
+)
 _RETRYABLE_CODES = frozenset(
     {
         "ThrottlingException",
@@ -310,6 +322,20 @@ def _backoff(attempt: int) -> float:
     return random.uniform(0.0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2 ** (attempt - 1)))
 
 
+def _pause_before_retry(
+    attempt: int, max_attempts: int, ctx: ScoringContext, error: str, exc: BaseException
+) -> None:
+    """Sleep a backoff before the next attempt, or raise when there is none (or no time for one)."""
+    if attempt >= max_attempts:
+        raise JudgeCallError(f"judge call failed after {attempt} attempts: {error}") from exc
+    pause = _backoff(attempt)
+    if pause > ctx.remaining() - _MIN_CALL_S:
+        raise JudgeTimeoutError(
+            f"deadline reached while retrying the judge after {attempt} attempts: {error}"
+        ) from exc
+    time.sleep(pause)
+
+
 def _text_of(response: dict[str, Any]) -> str:
     content = response.get("output", {}).get("message", {}).get("content") or []
     texts = [block["text"] for block in content if isinstance(block, dict) and "text" in block]
@@ -374,7 +400,10 @@ class LlmJudge(Dimension):
     def _converse(self, request: _JudgeRequest, ctx: ScoringContext, audit: dict[str, Any]) -> _CallOutcome:
         """One judged sample: Converse with deadline-aware retries (full-jitter backoff).
 
-        `audit["attempts"]` counts the calls made, also when this raises."""
+        `audit["attempts"]` counts the calls made, also when this raises. An error that no retry and
+        no other sample can fix (denied access, unknown model) opens a per-invocation breaker: the
+        batch's remaining samples fail at once instead of repeating a doomed call each.
+        """
         p = self.params
         kwargs = {
             "modelId": request.model_id,
@@ -382,9 +411,12 @@ class LlmJudge(Dimension):
             "messages": [{"role": "user", "content": [{"text": request.user}]}],
             "inferenceConfig": {"maxTokens": p.max_tokens, "temperature": p.temperature},
         }
+        breaker = ("llm_judge_fatal", request.model_id)
         region, last_error = _region(p), "none"
         audit["attempts"] = 0
         for attempt in range(1, p.max_attempts + 1):
+            if breaker in ctx.cache:
+                raise JudgeCallError(f"judge disabled for this invocation: {ctx.cache[breaker]}")
             remaining = ctx.remaining()
             if remaining < _MIN_CALL_S:
                 raise JudgeTimeoutError(
@@ -396,17 +428,12 @@ class LlmJudge(Dimension):
             try:
                 response = client.converse(**kwargs)
             except Exception as exc:
-                if not _is_retryable(exc):
-                    raise JudgeCallError(f"judge call failed: {_error_code(exc)}: {exc}") from exc
                 last_error = _error_code(exc)
-                if attempt == p.max_attempts:
-                    raise JudgeCallError(f"judge call failed after {attempt} attempts: {last_error}") from exc
-                pause = _backoff(attempt)
-                if pause > ctx.remaining() - _MIN_CALL_S:
-                    raise JudgeTimeoutError(
-                        f"deadline reached while retrying the judge after {attempt} attempts: {last_error}"
-                    ) from exc
-                time.sleep(pause)
+                if not _is_retryable(exc):
+                    if last_error in _FATAL_CODES:
+                        ctx.cache[breaker] = f"{last_error} from model {request.model_id}"
+                    raise JudgeCallError(f"judge call failed: {last_error}: {exc}") from exc
+                _pause_before_retry(attempt, p.max_attempts, ctx, last_error, exc)
                 continue
             return _CallOutcome(
                 text=_text_of(response),

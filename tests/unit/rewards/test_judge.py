@@ -284,6 +284,25 @@ def test_client_errors_are_not_retried(fake_bedrock) -> None:
     assert fake.request_count == 1
 
 
+def test_access_denied_stops_the_batch_from_calling_again(fake_bedrock) -> None:
+    fake = fake_bedrock(lambda _r: FakeReply.error(403, "AccessDeniedException"))
+    judge = make_judge(max_concurrency=1)
+    outcomes = judge.score_batch([sample(f"reply {i}") for i in range(5)], ScoringContext())
+    assert all(isinstance(o, JudgeCallError) for o in outcomes)
+    assert fake.request_count == 1  # the other four fail at once: same credentials, same model
+    assert "disabled for this invocation" in str(outcomes[-1])
+    judge.score_batch([sample("reply 0")], ScoringContext())  # a new invocation tries again
+    assert fake.request_count == 2
+
+
+def test_long_response_is_cut_before_judging(fake_bedrock) -> None:
+    fake = fake_bedrock(score_reply(3))
+    result = make_judge(max_response_chars=100).score(sample("word " * 200), ScoringContext())
+    fenced = re.search(r"<response>\n(.*)\n</response>", fake.requests[0].user_text, re.DOTALL).group(1)
+    assert fenced.endswith("[... truncated ...]") and len(fenced) < 130
+    assert result.metrics["judge_truncated"] == 1.0 and result.flags == ()
+
+
 def test_hanging_call_times_out_per_call(fake_bedrock) -> None:
     fake = fake_bedrock(lambda _r: FakeReply(hang=True))
     started = time.monotonic()
@@ -369,7 +388,7 @@ def test_same_response_to_different_prompts_is_judged_separately(fake_bedrock) -
 
 
 def test_audit_log_has_model_and_hash_but_no_text(fake_bedrock, caplog) -> None:
-    fake_bedrock(failing_first(1, FakeReply.error(400, "AccessDeniedException")))
+    fake_bedrock(failing_first(1, FakeReply.error(400, "ValidationException")))
     caplog.set_level(logging.INFO, logger="nova_rewards.judge")
     secret = "customer card 4111-1111-1111-1111"
     judge = make_judge()
@@ -387,7 +406,7 @@ def test_audit_log_has_model_and_hash_but_no_text(fake_bedrock, caplog) -> None:
         assert entry["attempts"] == 1
     by_outcome = {entry["outcome"]: entry for entry in map(json.loads, lines)}
     assert set(by_outcome) == {"error", "ok"}
-    assert by_outcome["error"]["error_code"] == "AccessDeniedException"
+    assert by_outcome["error"]["error_code"] == "ValidationException"
     assert by_outcome["ok"]["score"] == 5
     hashes = {entry["prompt_sha256"] for entry in map(json.loads, lines)}
     assert hashes == {judge.build_request(s, "amazon.nova-lite-v1:0").key for s in batch}
