@@ -11,6 +11,7 @@ import json
 import re
 import statistics
 import sys
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from types import ModuleType
@@ -245,3 +246,30 @@ def test_tone_judge_speaks_the_local_stack_emulated_judge_contract(support_env) 
         by_variant[variant].append(outcome.value)
     mean = {variant: statistics.fmean(values) for variant, values in by_variant.items()}
     assert mean["polite"] > mean["rude"] and mean["polite"] > mean["hacking"], mean
+
+
+class _LambdaContext:
+    """Just enough of the Lambda context object: the remaining time."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self._deadline = time.monotonic() + remaining_ms / 1000.0
+        self.aws_request_id = "test-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def test_a_hanging_judge_never_makes_the_grader_miss_its_deadline(support_env, capsys) -> None:
+    support_env.responder = lambda _r: FakeReply(hang=True)
+    batch = bedrock_batches(size=14)[0]
+    started = time.monotonic()
+    # the spec keeps 2000 ms of margin: 2800 ms remaining leaves a 0.8 s scoring budget
+    items = handler.lambda_handler(batch, _LambdaContext(2800))
+    elapsed = time.monotonic() - started
+    capsys.readouterr()
+    assert elapsed < 2.0
+    assert [item["id"] for item in items] == [item["id"] for item in batch]
+    for item in items:
+        assert item["aggregate_reward_score"] == 0.0  # failure score (or empty's minimum)
+        names = {m["name"] for m in item["metrics_list"]}
+        assert names & {"error", "timeout"} or item["id"].endswith("/empty"), item
