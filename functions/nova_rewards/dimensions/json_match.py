@@ -9,7 +9,7 @@ normalisation, numbers with a tolerance, nested objects recursively, lists by F1
 Reference shapes:
 - the expected object itself: `{"name": "Ada", "age": 36}`;
 - or an envelope `{"expected": {...}, "schema": {...}}` (keys set by `expected_key` and
-  `schema_key`), the schema being a per-record hint used when the spec gives none.
+  `schema_key`), the schema being a per-record hint, checked as well as the spec's own `schema`.
 """
 
 from __future__ import annotations
@@ -231,10 +231,10 @@ class JsonMatch(Dimension):
         expected, record_schema = self._split_reference(sample.reference)
         value, parsed = extract_json(sample.response[: p.max_chars])
         metrics: dict[str, float] = {"parsed": 1.0 if parsed else 0.0}
-        schema = p.json_schema if p.json_schema is not None else record_schema
+        schemas = [s for s in (p.json_schema, record_schema) if s is not None]
         schema_ok = True
-        if schema is not None:
-            schema_ok = parsed and self._schema_valid(value, schema)
+        if schemas:  # the spec's schema and the record's hint must both hold
+            schema_ok = parsed and all(self._schema_valid(value, schema) for schema in schemas)
             metrics["schema_valid"] = 1.0 if schema_ok else 0.0
         if not isinstance(expected, Mapping | list):
             return DimensionResult(None, metrics)

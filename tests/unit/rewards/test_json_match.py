@@ -117,6 +117,14 @@ def _score(params: dict, response: str, reference: object):
             {"schema_valid": 1.0, "field_credit": 0.5},
         ),
         ({}, '{"a": 1}', "not an object", None, {"parsed": 1.0}),  # reference of the wrong shape
+        # both the spec's schema and the record's schema must hold
+        (
+            {"schema": {"type": "object", "maxProperties": 1}},
+            '{"name": "Ada", "age": 36}',
+            {"expected": {"name": "Ada", "age": 36}, "schema": SCHEMA},
+            0.0,
+            {"schema_valid": 0.0},
+        ),
     ],
 )
 def test_dimension(params: dict, response: str, reference: object, value, metrics: dict) -> None:
