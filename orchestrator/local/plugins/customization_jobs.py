@@ -37,6 +37,7 @@ from orchestrator.local.plugins.rft_emulation import (
     RunOutcome,
     RunSpec,
     ThreadEvents,
+    job_output_prefix,
 )
 
 STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
@@ -98,8 +99,7 @@ class JobRecord:
     @property
     def output_prefix(self) -> str:
         """Where this job writes (the emulated metrics file): `<outputDataConfig.s3Uri>/<jobName>/`."""
-        base = self.request.output_uri
-        return f"{base}{'' if base.endswith('/') else '/'}{self.name}/"
+        return job_output_prefix(self.request.output_uri, self.name)
 
     def set_phase(self, phase: str, status: str, when: datetime) -> None:
         with self.lock:

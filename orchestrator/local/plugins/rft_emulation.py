@@ -57,6 +57,16 @@ TAG_PREFIX = "nova-rft-emulator:"  # e.g. jobTags [{"key": "nova-rft-emulator:ma
 PHASES = ("validationDetails", "dataProcessingDetails", "trainingDetails")
 
 
+def job_output_prefix(output_uri: str, job_name: str) -> str:
+    """Where a job writes: `<outputDataConfig.s3Uri>/<jobName>/`."""
+    return f"{output_uri}{'' if output_uri.endswith('/') else '/'}{job_name}/"
+
+
+def job_metrics_uri(output_uri: str, job_name: str) -> str:
+    """The emulated run's metrics file (JSONL: one record per step, then a summary record)."""
+    return job_output_prefix(output_uri, job_name) + METRICS_FILE_NAME
+
+
 class GraderMissingError(Exception):
     """The grader function does not exist (any more)."""
 
@@ -477,7 +487,9 @@ def step_statistics(
         "first_grader_error": errors[0] if errors else None,
         "grader_latency_ms_p50": round(percentile(latencies, 50), 3),
         "grader_latency_ms_p95": round(percentile(latencies, 95), 3),
+        # mean over the samples whose metrics_list reported the name (guards report only when they fire)
         "dimensions": {name: round(statistics.fmean(v), 6) for name, v in sorted(dims.items())},
+        "dimension_counts": {name: len(v) for name, v in sorted(dims.items())},
         "time": time.time(),
     }
 

@@ -379,3 +379,26 @@ def test_correct_json_candidate_parses_to_the_reference():
     for text in texts:
         body = text[text.index("{") : text.rindex("}") + 1]
         assert json.loads(body) == reference
+
+
+# -- the demo's reading of the metrics file ------------------------------------------------------------
+
+
+def test_demo_dimension_means_weight_by_reporting_samples():
+    from orchestrator.commands.demo import dimension_means, summary_lines
+
+    ports = FakePorts({TRAIN: dataset_bytes(100)})
+    outcome, _ = run(ports, EmulatorSettings(max_steps=2))
+    records = metrics_lines(ports)
+    means = dimension_means([r for r in records if r["type"] == "step"])
+    scores = [i["aggregate_reward_score"] for chunk in ports.invocations for i in reference_grader(chunk)]
+    assert means["correctness"] == (pytest.approx(statistics.fmean(scores)), 128)
+    sparse = [
+        {"type": "step", "samples": 10, "dimensions": {"guard.x": 1.0}, "dimension_counts": {"guard.x": 2}},
+        {"type": "step", "samples": 10, "dimensions": {"guard.x": 0.5}, "dimension_counts": {"guard.x": 6}},
+    ]
+    assert dimension_means(sparse) == {"guard.x": (pytest.approx(0.625), 8)}
+    job = {"jobName": "job-1", "status": "Completed", "outputModelArn": "arn:x"}
+    text = "\n".join(summary_lines(job, records, "s3://out/m.jsonl"))
+    assert "reward mean per step: " + ", ".join(f"{s['reward_mean']:.3f}" for s in outcome.steps) in text
+    assert "s3://out/m.jsonl" in text and "NovaRFT/EmulatedTraining" in text and "JobName=job-1" in text
