@@ -19,7 +19,7 @@ from nova_rewards.errors import EventError
 from nova_rewards.observability import configure_logging, emf_record, emit_emf, invocation_metrics
 from nova_rewards.spec import SPEC_ENV, CompiledSpec, load_spec
 
-__all__ = ["lambda_handler", "get_spec", "reset_spec_cache", "deadline_from_context"]
+__all__ = ["lambda_handler", "handle", "get_spec", "reset_spec_cache", "deadline_from_context"]
 
 log = logging.getLogger("nova_rewards.handler")
 configure_logging()
@@ -56,9 +56,13 @@ def deadline_from_context(context: Any, margin_ms: int, now: float | None = None
 
 
 def lambda_handler(event: Any, context: Any = None) -> list[dict[str, Any]]:
-    """Score a Bedrock RFT batch: one response item per input sample, in input order."""
+    """Score a Bedrock RFT batch under `$REWARD_SPEC`: one response item per input sample, in order."""
+    return handle(event, context, get_spec())
+
+
+def handle(event: Any, context: Any, compiled: CompiledSpec) -> list[dict[str, Any]]:
+    """The handler's work under an explicit spec (`orch reward score` calls this with its spec)."""
     started = time.monotonic()
-    compiled = get_spec()
     deadline = deadline_from_context(context, compiled.spec.time_budget_margin_ms, started)
     try:
         slots = parse_event(event)

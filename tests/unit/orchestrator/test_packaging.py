@@ -1,0 +1,136 @@
+"""`orch reward package`: reproducible zips with the right platform wheels."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from orchestrator.packaging import (
+    FIXED_DATE,
+    PackagingError,
+    _prune,
+    build_package,
+    find_python312,
+    repo_root,
+    runtime_requirements,
+    write_reproducible_zip,
+)
+
+CACHE = repo_root() / ".orch" / "wheel-cache"
+
+
+def make_tree(root: Path, mtime: int) -> None:
+    for name, text in {"b.py": "b = 1\n", "a/z.txt": "z", "a/c.json": "{}", "run.sh": "#!/bin/sh\n"}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.utime(path, (mtime, mtime))
+    (root / "run.sh").chmod(0o755)
+
+
+def test_zip_bytes_do_not_depend_on_mtimes_or_modes(tmp_path: Path) -> None:
+    make_tree(tmp_path / "one", 1_000_000_000)
+    make_tree(tmp_path / "two", 1_700_000_000)
+    (tmp_path / "two" / "b.py").chmod(0o600)
+    write_reproducible_zip(tmp_path / "one", tmp_path / "one.zip")
+    write_reproducible_zip(tmp_path / "two", tmp_path / "two.zip")
+    assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "one.zip") as archive:
+        infos = archive.infolist()
+    assert [i.filename for i in infos] == ["a/c.json", "a/z.txt", "b.py", "run.sh"]  # sorted
+    assert {i.date_time for i in infos} == {FIXED_DATE}
+    assert {i.external_attr >> 16 for i in infos} == {0o100644}
+
+
+def test_prune_removes_scripts_bytecode_and_dependency_tests(tmp_path: Path) -> None:
+    for name in ("bin/isympy", "x/__pycache__/m.cpython-312.pyc", "x/m.pyc", "sympy/core/tests/test_a.py",
+                 "sympy/core/basic.py", "mpmath/tests/t.py", "x/keep.py"):  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    _prune(tmp_path)
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["sympy/core/basic.py", "x/keep.py"]
+
+
+def test_unknown_arch_and_bad_source(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match="unknown architecture 'sparc'"):
+        build_package("sparc", output_dir=tmp_path, cache_dir=tmp_path)
+    with pytest.raises(PackagingError, match="not the nova_rewards package"):
+        build_package("x86_64", output_dir=tmp_path, cache_dir=tmp_path, source_dir=tmp_path)
+
+
+def test_runtime_requirements_are_pinned_and_exclude_boto3() -> None:
+    pins = runtime_requirements()
+    assert [p.split("==")[0] for p in pins] == ["pydantic", "jsonschema", "sympy"]
+    assert all("==" in p for p in pins)
+
+
+def test_package_without_dependencies_is_reproducible(tmp_path: Path) -> None:
+    # no pip involved: just the library, twice, into different directories
+    first = build_package("x86_64", output_dir=tmp_path / "a", cache_dir=tmp_path / "c", requirements=[])
+    second = build_package("x86_64", output_dir=tmp_path / "b", cache_dir=tmp_path / "c", requirements=[])
+    assert first.sha256 == second.sha256 == hashlib.sha256(first.path.read_bytes()).hexdigest()
+    with zipfile.ZipFile(first.path) as archive:
+        names = archive.namelist()
+    assert "nova_rewards/handler.py" in names
+    assert not any("__pycache__" in n for n in names)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("arch", "so_suffix"), [("x86_64", "x86_64-linux-gnu.so"), ("arm64", "aarch64-linux-gnu.so")]
+)
+def test_grader_zip_is_reproducible_and_has_platform_wheels(
+    tmp_path: Path, arch: str, so_suffix: str
+) -> None:
+    python312 = find_python312()
+    first = build_package(arch, output_dir=tmp_path / "a", cache_dir=CACHE, compile_with=python312)
+    second = build_package(arch, output_dir=tmp_path / "b", cache_dir=CACHE, compile_with=python312)
+    assert first.path.name == f"grader-{arch}.zip"
+    assert first.sha256 == second.sha256  # same inputs, same bytes
+    assert first.path.read_bytes() == second.path.read_bytes()
+    with zipfile.ZipFile(first.path) as archive:
+        names = archive.namelist()
+    assert "nova_rewards/handler.py" in names
+    assert f"pydantic_core/_pydantic_core.cpython-312-{so_suffix}" in names
+    top = {n.split("/")[0] for n in names}
+    assert {"pydantic", "jsonschema", "sympy", "mpmath", "nova_rewards"} <= top
+    assert not top & {"boto3", "botocore", "aws_lambda_powertools", "bin", "orchestrator"}
+    if python312:
+        assert "nova_rewards/__pycache__/handler.cpython-312.pyc" in names
+
+
+@pytest.mark.slow
+def test_x86_64_zip_runs_the_handler_on_python312(tmp_path: Path) -> None:
+    python312 = find_python312()
+    if python312 is None or os.uname().machine != "x86_64":
+        pytest.skip("needs CPython 3.12 on x86_64")
+    built = build_package("x86_64", output_dir=tmp_path, cache_dir=CACHE, compile_with=python312)
+    task = tmp_path / "task"
+    with zipfile.ZipFile(built.path) as archive:
+        archive.extractall(task)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"name": "z", "dimensions": [{"name": "p", "kind": "python",
+                                "params": {"function": "json:dumps"}}]}))  # fmt: skip
+    script = (
+        "import json, sys\n"
+        "from nova_rewards.handler import lambda_handler\n"
+        "msgs = [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'x'}]\n"
+        "event = [{'id': 'a', 'messages': msgs}]\n"
+        "print(json.dumps(lambda_handler(event, None)), file=sys.stderr)\n"
+    )
+    env = {"PATH": os.environ.get("PATH", ""), "REWARD_SPEC": str(spec), "PYTHONDONTWRITEBYTECODE": "1"}
+    code = f"import sys; sys.path.insert(0, {str(task)!r})\n" + script  # -I: only the zip's packages
+    result = subprocess.run(
+        [python312, "-I", "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    # json.dumps returns a str, not a number: the sample is an error, the batch still answers
+    assert result.returncode == 0, result.stderr
+    (item,) = json.loads(result.stderr.strip().splitlines()[-1])
+    assert item["id"] == "a" and item["aggregate_reward_score"] == 0.0
