@@ -134,6 +134,14 @@ def test_inline_rubric_is_sent_verbatim(fake_bedrock) -> None:
     assert "Score 5 if the reply mentions pirates." in fake.requests[0].user_text
 
 
+def test_generic_endpoint_variable_is_honoured_too(fake_bedrock, monkeypatch) -> None:
+    fake = fake_bedrock(score_reply(4))
+    monkeypatch.delenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", fake.url)  # standard boto3 configuration, no special case
+    assert make_judge().score(sample("ok"), ScoringContext()).value == 0.75
+    assert fake.request_count == 1
+
+
 def test_environment_overrides_model_id(fake_bedrock, monkeypatch) -> None:
     fake = fake_bedrock(score_reply(4))
     monkeypatch.setenv(MODEL_ID_ENV, "us.amazon.nova-pro-v1:0")
