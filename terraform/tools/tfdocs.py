@@ -87,7 +87,10 @@ def inputs_table(blocks: dict[str, list[dict[str, Any]]]) -> list[str]:
     variables = _named(blocks.get("variable", []))
     if not variables:
         return ["No inputs."]
-    rows = ["| Name | Description | Type | Default | Required |", "|------|-------------|------|---------|:--------:|"]
+    rows = [
+        "| Name | Description | Type | Default | Required |",
+        "|------|-------------|------|---------|:--------:|",
+    ]
     for name, body in variables:
         default = _default(body["default"]) if "default" in body else "n/a"
         required = "no" if "default" in body else "yes"

@@ -47,7 +47,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
-      kms_master_key_id = var.kms_key_arn
+      kms_master_key_id = var.kms_key_arn == null ? null : var.kms_key_arn # null, not a reference, offline
     }
     bucket_key_enabled = var.kms_key_arn != null
   }

@@ -1,6 +1,8 @@
 # Alarms on the Lambda's health (AWS/Lambda) and on the grader's own EMF metrics (NovaRFT/Grader),
 # all keyed by the FunctionName dimension. Thresholds come from modules/sizing and the variables.
-# Every map below holds only non-null values: offline evaluators stop expanding for_each on a null.
+# The for_each maps hold only constants and non-null values: offline evaluators (tfparse) stop expanding
+# on a null and cannot see values computed by sibling modules inside them, so the alarms whose
+# thresholds come from modules/sizing (duration, concurrency) are resources of their own.
 
 locals {
   alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
@@ -22,14 +24,6 @@ locals {
       threshold           = 0
       evaluation_periods  = 1
       description         = "Invocations were throttled: reserved concurrency is too low for the training step."
-    }
-    concurrency = {
-      metric_name         = "ConcurrentExecutions"
-      statistic           = "Maximum"
-      comparison_operator = "GreaterThanOrEqualToThreshold"
-      threshold           = var.concurrency_alarm_threshold
-      evaluation_periods  = var.alarm_evaluation_periods
-      description         = "Concurrent executions are close to the reserved limit (${var.reserved_concurrent_executions})."
     }
   }
 
@@ -85,6 +79,23 @@ resource "aws_cloudwatch_metric_alarm" "duration" {
   evaluation_periods  = var.alarm_evaluation_periods
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.duration_alarm_threshold_ms
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "concurrency" {
+  alarm_name          = "${var.function_name}-concurrency"
+  alarm_description   = "Concurrent executions are close to the reserved limit (${var.reserved_concurrent_executions})."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ConcurrentExecutions"
+  dimensions          = local.dimensions
+  statistic           = "Maximum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = var.alarm_evaluation_periods
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = var.concurrency_alarm_threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

@@ -27,8 +27,10 @@ resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_338:Grader logs are operational debug output; retention is a variable (default 30 days) so cost stays bounded. Compliance archives belong in the audit account.
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = local.tags
+  # Nullable inputs are passed as `x == null ? null : x` throughout: the same value for Terraform, and
+  # offline evaluators (tfparse) then see null instead of an unresolved reference.
+  kms_key_id = var.kms_key_arn == null ? null : var.kms_key_arn
+  tags       = local.tags
 }
 
 resource "aws_lambda_function" "this" {
@@ -50,7 +52,7 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
-  kms_key_arn                    = var.kms_key_arn
+  kms_key_arn                    = var.kms_key_arn == null ? null : var.kms_key_arn
 
   environment {
     variables = local.environment

@@ -29,7 +29,10 @@ output "alarm_names" {
   value = merge(
     { for k, a in aws_cloudwatch_metric_alarm.lambda : k => a.alarm_name },
     { for k, a in aws_cloudwatch_metric_alarm.grader : k => a.alarm_name },
-    { duration-p99 = aws_cloudwatch_metric_alarm.duration.alarm_name },
+    {
+      duration-p99 = aws_cloudwatch_metric_alarm.duration.alarm_name
+      concurrency  = aws_cloudwatch_metric_alarm.concurrency.alarm_name
+    },
   )
 }
 
