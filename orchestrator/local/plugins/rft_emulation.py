@@ -55,6 +55,8 @@ ENV_CONCURRENCY = "NOVA_RFT_EMULATOR_GRADER_CONCURRENCY"
 TAG_PREFIX = "nova-rft-emulator:"  # e.g. jobTags [{"key": "nova-rft-emulator:max-steps", "value": "2"}]
 
 PHASES = ("validationDetails", "dataProcessingDetails", "trainingDetails")
+# Lambda's synchronous payload limit is 6 MB; chunks stay below it with room for the JSON framing.
+MAX_PAYLOAD_BYTES = 5_500_000
 
 
 def job_output_prefix(output_uri: str, job_name: str) -> str:
@@ -353,8 +355,7 @@ class EmulatedRftRun:
 
     def _run_step(self, step: int, batch: list[int], rng: random.Random, progress: float) -> dict[str, Any]:
         samples, group_of = self._build_samples(step, batch, rng, progress)
-        size = self.settings.grader_chunk_size
-        chunks = [samples[i : i + size] for i in range(0, len(samples), size)]
+        chunks = chunk_samples(samples, self.settings.grader_chunk_size, MAX_PAYLOAD_BYTES)
         with ThreadPoolExecutor(max_workers=self.settings.grader_concurrency) as pool:
             results = list(pool.map(self._score_chunk, chunks))
         scores: list[float | None] = []
@@ -446,6 +447,26 @@ class EmulatedRftRun:
             "reward_mean_per_step": [s["reward_mean"] for s in self.outcome.steps],
             "training_loss": self.outcome.training_loss,
         }
+
+
+def chunk_samples(
+    samples: list[dict[str, Any]], max_count: int, max_bytes: int
+) -> list[list[dict[str, Any]]]:
+    """Consecutive chunks of at most `max_count` samples and (unless one sample alone is larger)
+    `max_bytes` of JSON, so an invoke never exceeds Lambda's payload limit because of batching."""
+    chunks: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 2  # "[]"
+    for sample in samples:
+        sample_size = len(json.dumps(sample).encode("utf-8")) + 2
+        if current and (len(current) >= max_count or size + sample_size > max_bytes):
+            chunks.append(current)
+            current, size = [], 2
+        current.append(sample)
+        size += sample_size
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def step_statistics(

@@ -16,6 +16,7 @@ from orchestrator.local.plugins.rft_emulation import (
     EmulatedRftRun,
     EmulatorSettings,
     RunSpec,
+    chunk_samples,
     nova_rft_validator,
     percentile,
 )
@@ -304,6 +305,19 @@ def test_settings_resolve_tag_over_env_over_default():
 def test_settings_reject_bad_values(env, tags):
     with pytest.raises(ValueError, match="NOVA_RFT_EMULATOR_"):
         EmulatorSettings.resolve(env, tags)
+
+
+def test_chunks_respect_count_and_payload_size():
+    samples = [{"id": str(i), "messages": [{"role": "assistant", "content": "x" * 100}]} for i in range(10)]
+    one = len(json.dumps(samples[0]).encode()) + 2
+    assert [len(c) for c in chunk_samples(samples, 4, 10**9)] == [4, 4, 2]
+    assert [len(c) for c in chunk_samples(samples, 100, 2 + 3 * one)] == [3, 3, 3, 1]
+    assert [len(c) for c in chunk_samples(samples, 100, 10)] == [
+        1
+    ] * 10  # a sample above the limit goes alone
+    assert [s for c in chunk_samples(samples, 3, 500) for s in c] == samples
+    for chunk in chunk_samples(samples, 100, 2 + 3 * one):
+        assert len(json.dumps(chunk).encode()) <= 2 + 3 * one
 
 
 def test_percentile_nearest_rank():
