@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60
-MAX_ATTEMPTS = 5  # botocore "standard" retry mode: exponential backoff with full jitter
+MAX_ATTEMPTS = 5  # in total (first try included); "standard" mode: exponential backoff + jitter
 
 
 class AwsNotFoundError(AwsError):
@@ -108,7 +108,7 @@ class AwsFactory:
         config = Config(
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
-            retries={"mode": "standard", "max_attempts": self.settings.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts},
         )
         with translate_errors(f"create the {service} client"):
             return self.session.client(
