@@ -86,7 +86,8 @@ class LocalStack:
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.port = resolve_port(port)
-        self.state_dir = Path(state_dir or self.project_dir / ".orch" / "localstack").resolve()
+        default_state = os.environ.get("ORCH_LOCAL_STATE_DIR") or self.project_dir / ".orch" / "localstack"
+        self.state_dir = Path(state_dir or default_state).resolve()
         self.extra_env = dict(extra_env or {})
 
     # ---- paths and endpoints -------------------------------------------------------------------
