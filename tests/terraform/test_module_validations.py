@@ -52,6 +52,7 @@ INVALID = [
     ("reward_lambda", "concurrency_alarm_threshold", 11),  # above the reservation of 10
     ("reward_lambda", "account_id", "12345"),
     ("reward_lambda", "alarm_period_seconds", 90),
+    ("reward_lambda", "judge_model_id", "amazon.titan-text-express-v1"),  # not among judge_model_arns
     ("dataset_bucket", "bucket_name", "Upper_Case"),
     ("dataset_bucket", "kms_key_arn", "alias/aws/s3"),
     ("dataset_bucket", "noncurrent_version_expiration_days", 0),
@@ -84,6 +85,11 @@ def test_valid_inputs_pass_every_validation(module: str, tmp_path: Path) -> None
     evaluated = _evaluate_call(tmp_path, module, VALID[module])
     assert failed_validations(evaluated) == []
     assert any(r.get("__tfmeta", {}).get("type") == "resource" for rs in evaluated.values() for r in rs)
+
+
+def test_judge_model_id_covered_by_the_arns_passes(tmp_path: Path) -> None:
+    args = {**VALID["reward_lambda"], "judge_model_id": "amazon.nova-lite-v1:0"}
+    assert failed_validations(_evaluate_call(tmp_path, "reward_lambda", args)) == []
 
 
 @pytest.mark.parametrize(("module", "variable", "value"), INVALID, ids=lambda v: str(v)[:40])

@@ -118,6 +118,11 @@ variable "judge_model_id" {
   description = "Optional REWARD_JUDGE_MODEL_ID: overrides the judge model of LLM-judge dimensions (must be covered by judge_model_arns)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.judge_model_id == null || anytrue([for arn in var.judge_model_arns : endswith(arn, "/${coalesce(var.judge_model_id, "-")}")])
+    error_message = "judge_model_id must be the model id of one of judge_model_arns, or the grader could not invoke it."
+  }
 }
 
 variable "metrics_namespace" {
