@@ -190,6 +190,8 @@ def start_job(ctx: click.Context, **kwargs: Any) -> None:
     outcome = follow(ctx, jobs, started.job_arn, output, kwargs["timeout"], kwargs["poll_interval"])
     if output.json_mode:
         output.emit_json({**result, "final": outcome_dict(outcome)})
+    else:
+        report_outcome(output, outcome)
     ctx.exit(outcome.exit_code)
 
 

@@ -615,3 +615,17 @@ def test_region_comes_from_the_job_arn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert job_region(job_arn("x").replace("us-east-1", "eu-west-1"), None) == "eu-west-1"
     assert job_region("name", None) is None
     assert job_region(job_arn("x"), "ap-south-1") == "ap-south-1"
+
+
+def test_start_job_wait_human_output(outputs: Path) -> None:
+    args = ["start-job", "--outputs", str(outputs), "--dataset", TRAIN_URI, "--grader", "math"]
+    request = json.loads(run_orch([*args, "--dry-run"]).stdout)
+    arn = job_arn(request["jobName"])
+    with bedrock_stub() as (client, stubber):
+        not_found(stubber)
+        stubber.add_response("create_model_customization_job", {"jobArn": arn})
+        stubber.add_response("get_model_customization_job", job_response(request["jobName"], "Completed"))
+        run = run_orch([*args, "--wait"], {"clients": {"bedrock": client}, "sleep": lambda s: None})
+    assert run.exit_code == 0, run.stderr
+    assert f"job {request['jobName']}: started" in run.stdout
+    assert "job ended: Completed (exit 0)" in run.stdout
