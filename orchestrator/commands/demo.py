@@ -137,7 +137,10 @@ def job_request(outputs: Any, training_uri: str, settings: DemoSettings) -> dict
         grader_arn=outputs.grader_arn(GRADER),
         grader_label=GRADER,
         hyperparameters=dict(HYPERPARAMETERS),
-        run_id=datetime.now(UTC).strftime("demo-%Y%m%dT%H%M%S") if settings.fresh else None,
+        # The step count is an emulator setting (a job tag), not a job input: put it in the run id so
+        # that another --steps is another job, and --fresh adds the time for a new job every run.
+        run_id=f"demo-{settings.steps}-steps"
+        + (datetime.now(UTC).strftime("-%Y%m%dT%H%M%S") if settings.fresh else ""),
     )
     request = build_request(inputs)
     # How many emulated training steps to run (an emulator setting; ignored by real Bedrock).

@@ -1,0 +1,65 @@
+"""`orch demo` end to end on the test session's local stack: twice (idempotent), then with --fresh."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def run_demo(local_stack, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, **local_stack.client_env()}
+    command = [
+        sys.executable, "-c", "from orchestrator.cli import main; main()",
+        "demo", "--port", str(local_stack.port), "--steps", "3", "--timeout", "240", *args,
+    ]  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    return done, time.monotonic() - started
+
+
+def job_name(output: str) -> str:
+    match = re.search(r"^job (\S+): (\w+)$", output, re.MULTILINE)
+    assert match, output
+    return match.group(1)
+
+
+def test_demo_runs_twice_and_fresh(local_stack):
+    first, first_s = run_demo(local_stack)
+    assert first.returncode == 0, first.stdout + first.stderr
+    out = first.stdout
+    name = job_name(out)
+    assert f"job {name}: Completed" in out
+    means = re.search(r"reward mean per step: (.+)$", out, re.MULTILINE).group(1).split(", ")
+    assert len(means) == 3 and all(0.0 <= float(m) <= 1.0 for m in means)
+    assert re.search(r"^\s+correctness\s+\d\.\d{3}", out, re.MULTILINE)  # a dimension of the math spec
+    uri = re.search(r"metrics file: (s3://\S+)", out).group(1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    lines = local_stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["type"] == "summary" and summary["steps"] == 3 and summary["grader_invocations"] >= 3
+    metrics = local_stack.client("cloudwatch").list_metrics(
+        Namespace="NovaRFT/EmulatedTraining", Dimensions=[{"Name": "JobName", "Value": name}]
+    )["Metrics"]
+    assert "RewardMean" in {m["MetricName"] for m in metrics}
+    assert "orch local down" in out
+
+    second, second_s = run_demo(local_stack)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert job_name(second.stdout) == name
+    assert "same inputs as an earlier run" in second.stdout
+    assert "is up to date" in second.stdout  # the grader package is reused
+    assert "already at s3://" in second.stdout  # the dataset is not uploaded again
+    assert second_s < first_s
+
+    fresh, _ = run_demo(local_stack, "--fresh")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert job_name(fresh.stdout) != name and "started" in fresh.stdout
+    print(f"orch demo: first run {first_s:.1f} s, second run {second_s:.1f} s")
