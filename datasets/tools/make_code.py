@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,20 @@ class CodeTask:
     tests: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    name: str | None = None  # the function to write (None for stdin/stdout programs)
+
+    def renamed(self, new: str) -> CodeTask:
+        """The same task asking for the function under another name (to keep prompts unique)."""
+        assert self.name is not None
+        pattern = re.compile(rf"\b{re.escape(self.name)}\b")
+        return CodeTask(
+            self.topic,
+            pattern.sub(new, self.prompt),
+            pattern.sub(new, self.solution),
+            pattern.sub(new, self.buggy),
+            tests=[pattern.sub(new, t) for t in self.tests],
+            name=new,
+        )
 
     @property
     def reference(self) -> dict[str, Any]:
@@ -70,7 +85,7 @@ def fn_task(topic: str, prompt: str, name: str, solution: str, buggy: str, cases
         expected = func(*args)
         call = ", ".join(repr(a) for a in args)
         tests.append(f"assert {name}({call}) == {expected!r}")
-    return CodeTask(topic, prompt, solution, buggy, tests=tests)
+    return CodeTask(topic, prompt, solution, buggy, tests=tests, name=name)
 
 
 def io_task(topic: str, prompt: str, solution: str, buggy: str, inputs: list[str]) -> CodeTask:
@@ -513,8 +528,14 @@ def t_anagram(v: int, rng: random.Random) -> CodeTask:
 
 
 def t_io_stats(v: int, rng: random.Random) -> CodeTask:
-    op = ["sum", "max", "min", "range", "sum"][v]
-    expr = {"sum": "sum(xs)", "max": "max(xs)", "min": "min(xs)", "range": "max(xs) - min(xs)"}[op]
+    op = ["sum", "max", "min", "range", "product"][v]
+    expr = {
+        "sum": "sum(xs)",
+        "max": "max(xs)",
+        "min": "min(xs)",
+        "range": "max(xs) - min(xs)",
+        "product": "__import__('math').prod(xs)",
+    }[op]
     sol = f"import sys\ndata = sys.stdin.read().split()\nn = int(data[0])\nxs = [int(t) for t in data[1:1 + n]]\nprint({expr})\n"
     bug = f"import sys\ndata = sys.stdin.read().split()\nxs = [int(t) for t in data[1:]]\nprint({expr.replace('xs', 'xs[:-1]')})\n"
     inputs = []
@@ -588,9 +609,14 @@ def tasks() -> list[tuple[str, CodeTask]]:
     """(id, task) for every record, in file order."""
     rng = random.Random(SEED)
     out: list[tuple[str, CodeTask]] = []
+    seen: set[str] = set()
     for v in range(VARIANTS):
         for template in TEMPLATES:
-            out.append((f"code-{len(out) + 1:04d}", template(v, rng)))
+            task = template(v, rng)
+            if task.prompt in seen and task.name:  # same behaviour as an earlier variant: rename
+                task = task.renamed(f"{task.name}_v{v + 1}")
+            seen.add(task.prompt)
+            out.append((f"code-{len(out) + 1:04d}", task))
     return out
 
 
