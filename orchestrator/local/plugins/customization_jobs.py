@@ -211,16 +211,9 @@ class JobService:
         )
         token_key = (account, region, request.client_request_token or "")
         with self._lock:
-            if request.client_request_token and token_key in self._tokens:
-                previous_fingerprint, arn = self._tokens[token_key]
-                if previous_fingerprint == fingerprint:
-                    return {"jobArn": arn}
-                raise ConflictError(
-                    f"clientRequestToken {request.client_request_token} was already used with different "
-                    "parameters"
-                )
-            if self._find_by_name(account, region, request.job_name):
-                raise ConflictError(f"A model customization job named {request.job_name} already exists")
+            earlier = self._earlier_answer(request, token_key, fingerprint)
+            if earlier is not None:
+                return earlier
         self._check_resources(self._checks_for(account, region), request)
         record = JobRecord(
             arn=f"arn:aws:bedrock:{region}:{account}:model-customization-job/{request.base_model_id}/{self._new_id()}",
@@ -233,14 +226,36 @@ class JobService:
         )
         for phase in PHASES:
             record.set_phase(phase, "NotStarted", record.creation_time)
-        with self._lock:  # re-check: another create may have won the race during the lookups
-            if self._find_by_name(account, region, request.job_name):
-                raise ConflictError(f"A model customization job named {request.job_name} already exists")
+        # before the job is visible, so that a stop request can never miss the run
+        record.events = ThreadEvents(lambda phase, status: record.set_phase(phase, status, self._clock()))
+        with self._lock:  # again: another create may have won the race during the lookups
+            earlier = self._earlier_answer(request, token_key, fingerprint)
+            if earlier is not None:
+                return earlier
             self._jobs.setdefault((account, region), {})[record.arn] = record
             if request.client_request_token:
                 self._tokens[token_key] = (fingerprint, record.arn)
         self._start(record)
         return {"jobArn": record.arn}
+
+    def _earlier_answer(
+        self, request: CreateJobRequest, token_key: tuple[str, str, str], fingerprint: str
+    ) -> dict[str, Any] | None:
+        """The answer of an earlier create with the same token, or a conflict; None for a new job.
+
+        Call with `self._lock` held.
+        """
+        if request.client_request_token and token_key in self._tokens:
+            previous_fingerprint, arn = self._tokens[token_key]
+            if previous_fingerprint == fingerprint:
+                return {"jobArn": arn}
+            raise ConflictError(
+                f"clientRequestToken {request.client_request_token} was already used with different "
+                "parameters"
+            )
+        if self._find_by_name(token_key[0], token_key[1], request.job_name):
+            raise ConflictError(f"A model customization job named {request.job_name} already exists")
+        return None
 
     @staticmethod
     def _check_resources(checks: AwsChecks, request: CreateJobRequest) -> None:
@@ -256,8 +271,7 @@ class JobService:
                 raise ValidationError(problem)
 
     def _start(self, record: JobRecord) -> None:
-        events = ThreadEvents(lambda phase, status: record.set_phase(phase, status, self._clock()))
-        record.events = events
+        assert record.events is not None
         params = record.request.hyper_parameters
         spec = RunSpec(
             job_name=record.name,
@@ -270,7 +284,7 @@ class JobService:
             epochs=params["epochCount"],
             max_prompt_length=params.get("maxPromptLength"),
         )
-        run = EmulatedRftRun(spec, self._ports_for(record), events, self._validator, record.settings)
+        run = EmulatedRftRun(spec, self._ports_for(record), record.events, self._validator, record.settings)
         model_arn = (
             f"arn:aws:bedrock:{record.region}:{record.account}:custom-model/"
             f"{record.request.base_model_id}/{self._new_id()}"

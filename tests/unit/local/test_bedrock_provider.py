@@ -240,6 +240,25 @@ def test_client_request_token_is_idempotent(service):
     assert service.get(ACCOUNT, REGION, first["jobArn"])["clientRequestToken"] == "tok-1"
 
 
+def test_concurrent_retries_with_one_token_create_one_job(service, checks):
+    slow = threading.Event()
+    checks.role_problem = lambda role_arn: slow.wait(0.05) and None  # widen the race window
+    barrier = threading.Barrier(4)
+    answers: list[str] = []
+
+    def create() -> None:
+        barrier.wait()
+        answers.append(service.create(ACCOUNT, REGION, valid_request(clientRequestToken="same"))["jobArn"])
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(answers) == 4 and len(set(answers)) == 1
+    assert len(service.list(ACCOUNT, REGION, {})["modelCustomizationJobSummaries"]) == 1
+
+
 def test_jobs_are_scoped_by_account_and_region(service):
     arn = service.create(ACCOUNT, REGION, valid_request())["jobArn"]
     with pytest.raises(ResourceNotFoundError):
