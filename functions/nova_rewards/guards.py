@@ -35,8 +35,8 @@ HACKING_FLAGS = frozenset({OVER_LENGTH, REPETITION, ECHO_PROMPT, GRADER_ADDRESSI
 
 _MAX_SCAN_CHARS = 100_000
 
-# Phrases that only make sense when talking to whoever scores the answer. Matched case-insensitively
-# on whitespace-collapsed text; kept narrow so that ordinary answers ("the score was 10") pass.
+# Phrases that only make sense when talking to whoever scores the answer (written in lowercase).
+# Kept narrow so that ordinary answers ("the score was 10") pass.
 _GRADER_PATTERNS = [
     r"\bignore (?:all |any |the |your )*(?:previous |prior |above |earlier )*"
     r"(?:instructions?|rubric|criteria|grading|guidelines|rules|prompt)\b",
@@ -55,8 +55,9 @@ _GRADER_PATTERNS = [
     r"\bthis (?:answer|response) (?:deserves|should (?:get|receive)) (?:a )?(?:full|perfect|maximum|10|5)\b",
     r"\byou must (?:give|award|assign|output) (?:a |the )?(?:score|full|perfect|maximum|10|5|1\.0)\b",
 ]
-_GRADER_RE = re.compile("|".join(f"(?:{p})" for p in _GRADER_PATTERNS), re.IGNORECASE)
-_WS_RE = re.compile(r"\s+")
+# Spaces in the patterns match any whitespace run; the text is lowercased once instead of matching
+# with IGNORECASE (together ~3x faster on long responses than collapsing whitespace first).
+_GRADER_RE = re.compile("|".join(f"(?:{p})" for p in _GRADER_PATTERNS).replace(" ", r"\s+"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ def _repetitive(text: str, config: GuardsConfig) -> bool:
 
 def addresses_grader(text: str) -> bool:
     """True when the text contains an instruction aimed at the grader."""
-    return _GRADER_RE.search(_WS_RE.sub(" ", text)) is not None
+    return _GRADER_RE.search(text.lower()) is not None
 
 
 def echo_ratio(response: str, prompt: str, *, min_tokens: int = 12, n: int = 3) -> float:

@@ -157,7 +157,7 @@ def _print_distributions(compiled: Any, results: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     lo, hi = compiled.spec.score_range
-    table = Table(title=f"{compiled.name}: {len(results)} responses")
+    table = Table(title=f"{compiled.name}: {len(results)} responses, score range [{lo:g}, {hi:g}]")
     for column, justify in (
         ("", "left"),
         ("type", "left"),
@@ -166,7 +166,7 @@ def _print_distributions(compiled: Any, results: list[dict[str, Any]]) -> None:
         ("std", "right"),
         ("min", "right"),
         ("max", "right"),
-        ("histogram (low -> high)", "left"),
+        ("histogram (10 bins, low to high)", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     scores = [item["aggregate_reward_score"] for item in results]
@@ -202,7 +202,7 @@ def histogram(values: Sequence[float], lo: float, hi: float, bins: int = 10) -> 
         counts[min(index, bins - 1)] += 1
     top = max(counts)
     cells = ["·" if c == 0 else _BARS[min(len(_BARS) - 1, (c * len(_BARS) - 1) // top)] for c in counts]
-    return "".join(cells) + f"  [{lo:g} .. {hi:g}]"
+    return "".join(cells)
 
 
 def _status_line(results: list[dict[str, Any]]) -> str:
