@@ -84,6 +84,7 @@ class JobRecord:
     end_time: datetime | None = None
     output_model_arn: str | None = None
     training_loss: float | None = None
+    validation_losses: list[float] = field(default_factory=list)
     events: ThreadEvents | None = None
     outcome: RunOutcome | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -113,6 +114,7 @@ class JobRecord:
             self.status = outcome.status
             self.failure_message = outcome.failure_message
             self.training_loss = outcome.training_loss
+            self.validation_losses = list(outcome.validation_losses)
             self.end_time = self.last_modified = when
             if outcome.status == "Completed":
                 self.output_model_arn = model_arn
@@ -147,6 +149,7 @@ class JobRecord:
                 "trainingMetrics": {"trainingLoss": self.training_loss}
                 if self.training_loss is not None
                 else None,
+                "validationMetrics": [{"validationLoss": loss} for loss in self.validation_losses] or None,
             }
             response.update({key: value for key, value in optional.items() if value is not None})
             return response
@@ -283,6 +286,8 @@ class JobService:
             samples_per_prompt=params["trainingSamplePerPrompt"],
             epochs=params["epochCount"],
             max_prompt_length=params.get("maxPromptLength"),
+            validation_uris=record.request.validation_uris,
+            eval_interval=params.get("evalInterval"),
         )
         run = EmulatedRftRun(spec, self._ports_for(record), record.events, self._validator, record.settings)
         model_arn = (

@@ -163,6 +163,8 @@ class RunSpec:
     samples_per_prompt: int = 4
     epochs: int = 1
     max_prompt_length: int | None = None
+    validation_uris: tuple[str, ...] = ()
+    eval_interval: int | None = None  # steps between validation passes; None: after the last step only
 
     @property
     def metrics_uri(self) -> str:
@@ -181,6 +183,9 @@ class RunOutcome:
     failure_message: str | None = None
     training_loss: float | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
+    validations: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)  # steps and validations, in order
+    validation_losses: list[float] = field(default_factory=list)  # per validator, of the last pass
     grader_invocations: int = 0
     latencies_ms: list[float] = field(default_factory=list)
 
@@ -193,17 +198,22 @@ class JobStopped(Exception):
     """Ends the run as Stopped."""
 
 
-# (lines, source, max_prompt_length) -> (error count, the first error messages)
-DatasetValidator = Callable[[Sequence[str], str, "int | None"], tuple[int, list[str]]]
+# (lines, source, max_prompt_length, min_records) -> (error count, the first error messages)
+DatasetValidator = Callable[[Sequence[str], str, "int | None", int], tuple[int, list[str]]]
+MIN_TRAINING_RECORDS = 100
+# AWS documents no minimum for validation data: the emulator only asks for one valid record.
+MIN_VALIDATION_RECORDS = 1
 
 
 def nova_rft_validator(
-    lines: Sequence[str], source: str, max_prompt_length: int | None
+    lines: Sequence[str], source: str, max_prompt_length: int | None, min_records: int = MIN_TRAINING_RECORDS
 ) -> tuple[int, list[str]]:
     """The same Nova RFT dataset rules as `orch validate-dataset` (stdlib-only module, imported on use)."""
     from orchestrator.datasets.validation import validate_dataset_lines
 
-    report = validate_dataset_lines(lines, source=source, max_prompt_length=max_prompt_length, max_issues=5)
+    report = validate_dataset_lines(
+        lines, source=source, max_prompt_length=max_prompt_length, min_records=min_records, max_issues=5
+    )
     return report.error_count, [str(issue) for issue in report.errors]
 
 
@@ -248,6 +258,8 @@ class EmulatedRftRun:
         self.clock = clock
         self.outcome = RunOutcome(status="InProgress")
         self._records: list[str] = []
+        self._validation_records: list[list[str]] = []
+        self._validation_groups: list[list[dict[str, Any]]] = []
 
     # -- phases --------------------------------------------------------------------------------------
 
@@ -277,29 +289,38 @@ class EmulatedRftRun:
         if self.events.wait_for_stop(delay) if delay > 0 else self.events.stop_requested():
             raise JobStopped()
 
-    def _validate(self) -> None:
-        self._checkpoint(self.settings.phase_delay_s)
+    def _read_checked(self, uri: str, label: str, min_records: int) -> list[str]:
+        """The lines of a dataset that passes the Nova RFT rules, else JobFailed naming the first errors."""
         try:
-            text = self.ports.read_object(self.spec.training_uri).decode("utf-8")
+            text = self.ports.read_object(uri).decode("utf-8")
         except (DatasetReadError, UnicodeDecodeError) as exc:
-            raise JobFailed(f"Training data {self.spec.training_uri} could not be read: {exc}") from None
+            raise JobFailed(f"{label} {uri} could not be read: {exc}") from None
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()  # the file's final newline does not make a blank line
-        count, first_errors = self.validator(lines, self.spec.training_uri, self.spec.max_prompt_length)
+        count, first_errors = self.validator(lines, uri, self.spec.max_prompt_length, min_records)
         if count:
             raise JobFailed(
-                f"Dataset invalid: {self.spec.training_uri} has {count} error(s) under the Nova RFT rules. "
+                f"{label} invalid: {uri} has {count} error(s) under the Nova RFT rules. "
                 f"First: {'; '.join(first_errors[:3])}"
             )
+        return lines
+
+    def _validate(self) -> None:
+        self._checkpoint(self.settings.phase_delay_s)
+        self._records = self._read_checked(self.spec.training_uri, "Dataset", MIN_TRAINING_RECORDS)
+        self._validation_records = [
+            self._read_checked(uri, "Validation dataset", MIN_VALIDATION_RECORDS)
+            for uri in self.spec.validation_uris
+        ]
         problem = self.ports.grader_problem(self.spec.lambda_arn)
         if problem:
             raise JobFailed(f"Grader missing: {problem}")
-        self._records = lines
 
     def _process(self) -> None:
         self._checkpoint(self.settings.phase_delay_s)
         self._groups = build_prompt_groups(self._records)
+        self._validation_groups = [build_prompt_groups(lines) for lines in self._validation_records]
 
     def _train(self) -> None:
         plan = self._step_plan()
@@ -310,8 +331,11 @@ class EmulatedRftRun:
             record = self._run_step(step, batch, rng, progress)
             self._checkpoint()  # a stop during the step leaves its chunks unscored: not grader errors
             self.outcome.steps.append(record)
+            self.outcome.records.append(record)
             self._publish(record)
             self._check_error_rate(record)
+            if self._validation_groups and self._evaluation_due(step, len(plan)):
+                self._evaluate(step, progress)
             self._checkpoint(self.settings.step_delay_s)
         final = self.outcome.steps[-1]["reward_mean"] if self.outcome.steps else 0.0
         self.outcome.training_loss = round(1.0 - final, 6)
@@ -355,6 +379,46 @@ class EmulatedRftRun:
 
     def _run_step(self, step: int, batch: list[int], rng: random.Random, progress: float) -> dict[str, Any]:
         samples, group_of = self._build_samples(step, batch, rng, progress)
+        scores, scored, latencies, errors = self._score_samples(samples)
+        return step_statistics(step, len(batch), scores, group_of, scored, latencies, errors)
+
+    def _evaluation_due(self, step: int, last: int) -> bool:
+        interval = self.spec.eval_interval
+        return step == last or (interval is not None and step % interval == 0)
+
+    def _evaluate(self, step: int, progress: float) -> None:
+        """A validation pass: one response per prompt (at most batchSize prompts) of each validator."""
+        for index, groups in enumerate(self._validation_groups):
+            rng = random.Random(self.spec.seed ^ (step * 1009 + index))
+            samples = []
+            for position, group in enumerate(groups[: self.spec.batch_size]):
+                reference = group["metadata"].get("reference_answer")
+                candidate = generate_candidates(reference, 1, rng, progress)[0]
+                samples.append(
+                    {
+                        "id": f"eval{step}-v{index}-p{position}",
+                        "messages": [*group["messages"], {"role": "assistant", "content": candidate.text}],
+                        "metadata": group["metadata"],
+                    }
+                )
+            scores, scored, latencies, errors = self._score_samples(samples)
+            record = step_statistics(
+                step, len(samples), scores, list(range(len(samples))), scored, latencies, errors
+            )
+            record.update(type="validation", validator=index)
+            self.outcome.validations.append(record)
+            self.outcome.records.append(record)
+            self.ports.put_metrics(
+                METRICS_NAMESPACE, self.spec.job_name, {"ValidationRewardMean": record["reward_mean"]}
+            )
+            self._write_metrics_file(summary=False)
+        last = {v["validator"]: v["reward_mean"] for v in self.outcome.validations}
+        self.outcome.validation_losses = [round(1.0 - last[i], 6) for i in sorted(last)]
+
+    def _score_samples(
+        self, samples: list[dict[str, Any]]
+    ) -> tuple[list[float | None], list[ScoredSample], list[float], list[str]]:
+        """Grade `samples` in chunks: scores (None = unscored), checked items, latencies, errors."""
         chunks = chunk_samples(samples, self.settings.grader_chunk_size, MAX_PAYLOAD_BYTES)
         with ThreadPoolExecutor(max_workers=self.settings.grader_concurrency) as pool:
             results = list(pool.map(self._score_chunk, chunks))
@@ -370,7 +434,7 @@ class EmulatedRftRun:
                 scores.extend(s.score for s in chunk_scores)
         self.outcome.grader_invocations += len(chunks)
         self.outcome.latencies_ms.extend(latencies)
-        return step_statistics(step, len(batch), scores, group_of, scored, latencies, errors)
+        return scores, scored, latencies, errors
 
     def _score_chunk(self, chunk: list[dict[str, Any]]) -> tuple[list[ScoredSample], float, str | None]:
         """Invoke the grader on one chunk; returns (scores, latency ms, error text or None)."""
@@ -429,7 +493,7 @@ class EmulatedRftRun:
         self._write_metrics_file(summary=False)
 
     def _write_metrics_file(self, summary: bool) -> None:
-        lines = [json.dumps(step, sort_keys=True) for step in self.outcome.steps]
+        lines = [json.dumps(record, sort_keys=True) for record in self.outcome.records]
         if summary:
             lines.append(json.dumps(self._summary(), sort_keys=True))
         self.ports.put_object(self.spec.metrics_uri, ("\n".join(lines) + "\n").encode("utf-8"))
@@ -445,7 +509,12 @@ class EmulatedRftRun:
             "grader_latency_ms_p50": round(percentile(latencies, 50), 3),
             "grader_latency_ms_p95": round(percentile(latencies, 95), 3),
             "reward_mean_per_step": [s["reward_mean"] for s in self.outcome.steps],
+            "validation_reward_means": [
+                {"step": v["step"], "validator": v["validator"], "reward_mean": v["reward_mean"]}
+                for v in self.outcome.validations
+            ],
             "training_loss": self.outcome.training_loss,
+            "validation_losses": self.outcome.validation_losses,
         }
 
 

@@ -299,6 +299,19 @@ def test_stop_moves_to_stopping_then_stopped(service):
         service.stop(ACCOUNT, REGION, "math-rft-001")
 
 
+def test_validation_data_gives_validation_metrics(service, ports):
+    ports.objects["s3://data-bucket/datasets/val.jsonl"] = dataset_bytes(30)
+    request = valid_request(
+        validationDataConfig={"validators": [{"s3Uri": "s3://data-bucket/datasets/val.jsonl"}]}
+    )
+    service.create(ACCOUNT, REGION, request)
+    job = wait_terminal(service, "math-rft-001")
+    assert job["status"] == "Completed", job.get("failureMessage")
+    assert_shape(job, "GetModelCustomizationJobResponse")
+    assert len(job["validationMetrics"]) == 1 and 0 <= job["validationMetrics"][0]["validationLoss"] <= 1
+    assert job["validationDataConfig"] == request["validationDataConfig"]
+
+
 def test_failed_job_reports_failure_message(service, ports):
     ports.objects[TRAIN] = dataset_bytes(10)
     service.create(ACCOUNT, REGION, valid_request())

@@ -144,6 +144,40 @@ def test_rewards_rise_as_emulated_training_progresses():
     assert statistics.fmean(means[-3:]) > statistics.fmean(means[:3]) + 0.15
 
 
+def test_validation_passes_at_eval_interval_and_at_the_end():
+    valid = "s3://data/datasets/val.jsonl"
+    ports = FakePorts({TRAIN: dataset_bytes(100), valid: dataset_bytes(20)})
+    outcome, _ = run(ports, EmulatorSettings(max_steps=5), validation_uris=(valid,), eval_interval=2)
+    assert outcome.status == "Completed", outcome.failure_message
+    assert [v["step"] for v in outcome.validations] == [2, 4, 5]
+    assert all(v["samples"] == 16 and v["type"] == "validation" for v in outcome.validations)
+    eval_chunks = [c for c in ports.invocations if c[0]["id"].startswith("eval")]
+    assert len(eval_chunks) == 3 and all(len(c) == 16 for c in eval_chunks)
+    assert all(s["metadata"]["id"].startswith("rec-") for s in eval_chunks[0])
+    assert outcome.validation_losses == [pytest.approx(1 - outcome.validations[-1]["reward_mean"], abs=1e-6)]
+    kinds = [line["type"] for line in metrics_lines(ports)]
+    assert kinds == [
+        "step",
+        "step",
+        "validation",
+        "step",
+        "step",
+        "validation",
+        "step",
+        "validation",
+        "summary",
+    ]
+    assert sum("ValidationRewardMean" in values for _, _, values in ports.metrics) == 3
+
+
+def test_invalid_validation_dataset_fails():
+    valid = "s3://data/datasets/val.jsonl"
+    ports = FakePorts({TRAIN: dataset_bytes(100), valid: b'{"messages": []}\n'})
+    outcome, _ = run(ports, validation_uris=(valid,))
+    assert outcome.status == "Failed" and outcome.failure_message.startswith("Validation dataset invalid:")
+    assert "line 1" in outcome.failure_message
+
+
 # -- failures ------------------------------------------------------------------------------------------
 
 
