@@ -177,7 +177,12 @@ class DatasetUploader:
             self._check_existing(existing, digest, bucket, key)
             checksum = existing.get("ChecksumSHA256") or expected
             return UploadResult(str(path), bucket, key, digest.sha256_hex, digest.size, False, checksum)
-        self._transfer(path, bucket, key, digest)
+        try:
+            self._transfer(path, bucket, key, digest)
+        except BaseException:
+            # Ctrl-C can land after S3 already completed the object: keep it only if it is intact.
+            self._discard_unless_intact(bucket, key, expected)
+            raise
         checksum = self._verify(bucket, key, expected)
         return UploadResult(str(path), bucket, key, digest.sha256_hex, digest.size, True, checksum)
 
@@ -238,14 +243,26 @@ class DatasetUploader:
 
     def _verify(self, bucket: str, key: str, expected: str) -> str:
         head = self._head(bucket, key)
-        remote = (head or {}).get("ChecksumSHA256")
-        if head is not None and _strip_part_count(remote) == expected:
+        if head is None:
+            # s3transfer can report success when a worker thread died (e.g. KeyboardInterrupt there).
+            raise AwsError(f"upload to s3://{bucket}/{key} did not create the object; nothing was stored")
+        remote = head.get("ChecksumSHA256")
+        if _strip_part_count(remote) == expected:
             return str(remote)
         self._delete_quietly(bucket, key)
         raise AwsError(
             f"checksum verification of s3://{bucket}/{key} failed: S3 reports {remote!r}, "
             f"expected {expected!r}; the object was deleted"
         )
+
+    def _discard_unless_intact(self, bucket: str, key: str, expected: str) -> None:
+        """After a failed transfer: delete an object at `key` whose checksum is not the expected one."""
+        try:
+            head = self.s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        except Exception:  # absent (the normal case) or unreachable: nothing to do
+            return
+        if _strip_part_count(head.get("ChecksumSHA256")) != expected:
+            self._delete_quietly(bucket, key)
 
     def _delete_quietly(self, bucket: str, key: str) -> None:
         try:

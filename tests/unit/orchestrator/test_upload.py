@@ -263,3 +263,47 @@ def test_bucket_flag_overrides_outputs(s3: Any, tmp_path: Path) -> None:
     )
     assert run.json()["training"]["bucket"] == "other-bucket"
     assert all_keys(s3, BUCKET) == []
+
+
+def test_interrupt_in_a_worker_thread_is_caught_by_verification(s3: Any, big_file: Path) -> None:
+    """A KeyboardInterrupt kills an s3transfer worker and upload_file still "succeeds": verify catches it."""
+    calls = [0]
+
+    def hook(**_: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise KeyboardInterrupt
+
+    s3.meta.events.register("before-call.s3.UploadPart", hook)
+    with pytest.raises(AwsError, match="did not create the object"):
+        DatasetUploader(s3, config=SMALL_PARTS).upload(big_file, BUCKET, "datasets/")
+    assert all_keys(s3, BUCKET) == []
+    assert pending_uploads(s3, BUCKET) == []
+
+
+def test_ctrl_c_in_the_main_thread_leaves_nothing_partial(s3: Any, big_file: Path) -> None:
+    """Ctrl-C while parts are in flight: either no object at all, or the complete, verified one."""
+    import _thread
+    import threading
+    import time
+
+    part_started, interrupt_sent = threading.Event(), threading.Event()
+
+    def slow_part(**_: Any) -> None:
+        part_started.set()
+        if interrupt_sent.wait(10):
+            time.sleep(0.5)  # the main thread handles Ctrl-C within this window
+
+    def press_ctrl_c() -> None:
+        if part_started.wait(10):
+            _thread.interrupt_main()
+        interrupt_sent.set()
+
+    s3.meta.events.register("before-call.s3.UploadPart", slow_part)
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        DatasetUploader(s3, config=SMALL_PARTS).upload(big_file, BUCKET, "datasets/")
+    keys = all_keys(s3, BUCKET)
+    if keys:  # S3 completed it before the interrupt was handled: it must be whole and intact
+        assert s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read() == big_file.read_bytes()
+    assert pending_uploads(s3, BUCKET) == []
