@@ -173,3 +173,12 @@ def test_spec_file_roundtrip_keeps_shape(tmp_path: Path) -> None:
     spec = load_spec(path).spec
     assert spec.score_range == (-1.0, 1.0) and spec.failure_value == -1.0
     assert spec.guards.max_length_chars == 100 and not spec.guards.detect_grader_addressing
+
+
+def test_readme_kinds_table_lists_every_builtin_kind() -> None:
+    from nova_rewards.dimensions import _BUILTIN
+
+    readme = (Path(__file__).resolve().parents[3] / "functions" / "nova_rewards" / "README.md").read_text()
+    table = readme.split("## Dimension kinds", 1)[1].split("\n## ", 1)[0]
+    listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert listed == set(_BUILTIN)
