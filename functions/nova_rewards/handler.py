@@ -15,7 +15,7 @@ from typing import Any
 from nova_rewards.compose import score_slots
 from nova_rewards.contract import parse_event
 from nova_rewards.dimensions.base import ScoringContext
-from nova_rewards.errors import EventError
+from nova_rewards.errors import EventError, SpecError
 from nova_rewards.observability import configure_logging, emf_record, emit_emf, invocation_metrics
 from nova_rewards.spec import SPEC_ENV, CompiledSpec, load_spec
 
@@ -57,7 +57,12 @@ def deadline_from_context(context: Any, margin_ms: int, now: float | None = None
 
 def lambda_handler(event: Any, context: Any = None) -> list[dict[str, Any]]:
     """Score a Bedrock RFT batch under `$REWARD_SPEC`: one response item per input sample, in order."""
-    return handle(event, context, get_spec())
+    try:
+        compiled = get_spec()
+    except SpecError as exc:  # misconfiguration: fail the invocation loudly, with the field paths
+        log.error("reward spec cannot be loaded", extra={"error": str(exc)})
+        raise
+    return handle(event, context, compiled)
 
 
 def handle(event: Any, context: Any, compiled: CompiledSpec) -> list[dict[str, Any]]:

@@ -145,3 +145,35 @@ class FakeContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._end - time.monotonic()) * 1000))
+
+
+class ShortParams(DimensionParams):
+    drop: int = 1
+
+
+@register_dimension
+class ShortBatchDim(Dimension):
+    """A buggy batch dimension: returns `drop` fewer results than samples."""
+
+    kind = "t_short"
+    Params = ShortParams
+
+    def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
+        return DimensionResult(1.0)
+
+    def score_batch(self, samples, ctx):  # type: ignore[no-untyped-def]
+        return [DimensionResult(1.0) for _ in samples][self.params.drop :]
+
+
+class GiveUp(BaseException):
+    """Like Math-Verify's TimeoutException: not an Exception, so `except Exception` misses it."""
+
+
+@register_dimension
+class BaseExceptionDim(Dimension):
+    """Raises a BaseException subclass, which escapes the default score_batch."""
+
+    kind = "t_base_exc"
+
+    def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
+        raise GiveUp("gave up")

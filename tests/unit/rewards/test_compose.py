@@ -165,3 +165,17 @@ def test_chunks_respect_order_and_every_sample_is_answered() -> None:
     response = run(spec, *samples).response()
     assert [i["id"] for i in response] == [f"s{i}" for i in range(10)]
     assert [i["aggregate_reward_score"] for i in response] == [float(i % 2) for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    "dimension",
+    [
+        {"name": "short", "kind": "t_short"},  # score_batch returns too few results
+        {"name": "base", "kind": "t_base_exc"},  # a BaseException escapes score_batch
+    ],
+)
+def test_broken_batch_dimension_fails_its_chunk_not_the_batch(dimension: dict) -> None:
+    spec = build_spec({"name": "ok", "kind": "t_const"}, dimension, chunk_size=2)
+    outcome = run(spec, *[raw_sample(f"s{i}") for i in range(3)])
+    assert [s.status for s in outcome.samples] == ["error", "error", "error"]
+    assert all(math.isfinite(i["aggregate_reward_score"]) for i in outcome.response())
