@@ -66,6 +66,7 @@ class ClientSettings:
     connect_timeout: float = CONNECT_TIMEOUT_S
     read_timeout: float = READ_TIMEOUT_S
     max_attempts: int = MAX_ATTEMPTS
+    s3_path_style: bool = False  # only for a Terraform backend that asks for it (use_path_style)
 
 
 class AwsFactory:
@@ -109,6 +110,7 @@ class AwsFactory:
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
             retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts},
+            s3={"addressing_style": "path"} if self.settings.s3_path_style else None,
         )
         with translate_errors(f"create the {service} client"):
             return self.session.client(

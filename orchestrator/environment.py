@@ -290,6 +290,6 @@ def _default_s3_client(backend: S3Backend) -> Any:
     """An S3 client as Terraform's backend would build it (its region, profile and endpoint)."""
     from orchestrator.aws import AwsFactory, ClientSettings
 
-    settings = ClientSettings(read_timeout=STATE_READ_TIMEOUT_S)
+    settings = ClientSettings(read_timeout=STATE_READ_TIMEOUT_S, s3_path_style=backend.path_style)
     factory = AwsFactory(profile=backend.profile, region=backend.region, settings=settings)
     return factory.client("s3", endpoint_url=backend.endpoint)

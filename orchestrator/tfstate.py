@@ -2,7 +2,9 @@
 
 The backend is found in the environment's `.tf` files (python-hcl2 8.x, with its serialization
 options stripping the quotes of strings and labels). An `s3` backend's state object is fetched with
-boto3 `get_object`; a `local` backend (or none) means `terraform.tfstate` in the directory. Only the
+boto3 `get_object`, using the backend's region, profile, S3 endpoint and path-style setting as
+Terraform would (credentials written in the backend block are NOT used: boto3's standard credential
+chain applies); a `local` backend (or none) means `terraform.tfstate` in the directory. Only the
 `outputs` section of the state (format version 4) is used.
 """
 
@@ -31,6 +33,7 @@ class S3Backend:
     profile: str | None = None
     endpoint: str | None = None
     declared_in: str = ""
+    path_style: bool = False
 
     def describe(self) -> str:
         return f"S3 state s3://{self.bucket}/{self.key} (backend in {self.declared_in})"
@@ -102,6 +105,7 @@ def _s3_backend(body: dict[str, Any], path: Path, workspace: str) -> S3Backend:
         profile=body.get("profile"),
         endpoint=endpoints.get("s3") or body.get("endpoint"),
         declared_in=str(path),
+        path_style=bool(body.get("use_path_style") or body.get("force_path_style")),
     )
 
 

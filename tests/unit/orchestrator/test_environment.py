@@ -237,6 +237,10 @@ def test_backend_parsing(tmp_path: Path) -> None:
     backend = find_backend(tmp_path)
     assert backend == S3Backend("b-1", "k", None, "p", "http://127.0.0.1:4566", str(tmp_path / "backend.tf"))
     (tmp_path / "backend.tf").write_text(
+        'terraform {\n backend "s3" {\n bucket = "b"\n key = "k"\n use_path_style = true\n }\n}\n'
+    )
+    assert find_backend(tmp_path).path_style is True
+    (tmp_path / "backend.tf").write_text(
         'terraform {\n backend "local" {\n path = "state/x.tfstate"\n }\n}\n'
     )
     assert find_backend(tmp_path) == LocalBackend(tmp_path / "state" / "x.tfstate")
@@ -308,3 +312,24 @@ def test_orch_env_variable_selects_the_environment(
     run = run_orch(["upload-dataset", str(dataset), "--project-dir", str(project)])
     assert run.exit_code == 2
     assert "no environment 'qa'" in run.stderr
+
+
+def test_state_client_follows_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Endpoint, region and path style of the backend block are used, as Terraform would."""
+    from orchestrator.environment import _default_s3_client
+
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    backend = S3Backend("my-state", "k", "eu-west-1", None, "http://localhost:4566", "backend.tf", True)
+    client = _default_s3_client(backend)
+    urls: list[str] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        urls.append(request.url)
+        raise SystemExit  # stop before any network I/O
+
+    client.meta.events.register("before-send.s3.GetObject", capture)
+    with pytest.raises(SystemExit):
+        client.get_object(Bucket="my-state", Key="a/b")
+    assert urls == ["http://localhost:4566/my-state/a/b"]
+    assert client.meta.region_name == "eu-west-1"
