@@ -127,10 +127,16 @@ class RewardSpec(_Strict):
         return self.score_range[0] if self.failure_score is None else self.failure_score
 
 
+# metric names the composition itself puts in metrics_list
+RESERVED_NAMES = frozenset({"error", "timeout", "unscored", "guard", "flag"})
+
+
 def _dimension_problems(dimensions: list[DimensionSpec]) -> list[str]:
     problems: list[str] = []
     seen: dict[str, int] = {}
     for i, dim in enumerate(dimensions):
+        if dim.name in RESERVED_NAMES:
+            problems.append(f"dimensions[{i}].name: {dim.name!r} is reserved for the composition's metrics")
         if dim.name in seen:
             problems.append(
                 f"dimensions[{i}].name: duplicate name {dim.name!r} (also dimensions[{seen[dim.name]}])"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nova_rewards.compose import score_slots
 from nova_rewards.contract import parse_event
 from nova_rewards.dimensions.base import Sample, ScoringContext
@@ -113,3 +115,19 @@ def test_hacked_answers_score_below_the_honest_one_in_a_batch() -> None:
     assert scores["honest"] == 1.0
     assert all(scores[key] < scores["honest"] for key in responses if key != "honest"), scores
     assert sum(1 for s in outcome.samples if s.hacking) == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    response=st.text(max_size=3000),
+    prompt=st.text(max_size=500),
+    penalties=st.tuples(*[st.floats(0, 1) for _ in range(3)]),
+)
+def test_multiplier_is_always_within_zero_and_one(response: str, prompt: str, penalties) -> None:
+    over, rep, hack = penalties
+    config = GuardsConfig(
+        max_length_chars=1000, over_length_penalty=over, repetition_penalty=rep, hacking_penalty=hack
+    )
+    verdict = check_guards(sample(response, prompt), config)
+    assert 0.0 <= verdict.multiplier <= 1.0
+    assert verdict.empty == (not response.strip())

@@ -77,6 +77,7 @@ def test_dependency_order_puts_required_dimensions_first() -> None:
         ([CONST], {"guards": {"typo": 1}}, "guards.typo: Extra inputs are not permitted"),
         ([CONST], {"extra_top": 1}, "extra_top: Extra inputs are not permitted"),
         ([], {}, "dimensions: List should have at least 1 item"),
+        ([CONST, {**CONST, "name": "error"}], {}, "dimensions[1].name: 'error' is reserved"),
     ],
 )
 def test_errors_name_the_field(dimensions: list[dict], settings: dict, expected: str) -> None:
