@@ -71,6 +71,7 @@ _TAG_RE = re.compile(r"<\s*(/?)\s*(response|prompt|reference)\s*>", re.IGNORECAS
 _FENCE_RE = re.compile(r"\A```(?:json)?[ \t]*\r?\n(.*?)\r?\n?```\Z", re.DOTALL)
 
 _MIN_CALL_S = 0.2  # no call is started with less time than this before the deadline
+_RETURN_MARGIN_S = 0.1  # score_batch returns this long before the deadline
 _BACKOFF_BASE_S = 0.25
 _BACKOFF_CAP_S = 4.0
 # Errors that hold for every call of the invocation (credentials, permissions, model id).
@@ -524,7 +525,9 @@ class LlmJudge(Dimension):
         pool = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm-judge")
         try:
             futures = {pool.submit(self._judge, request, ctx): request.key for request in requests}
-            timeout = ctx.remaining() if math.isfinite(ctx.deadline) else None
+            # Return a little before the deadline, so the composition (which stops waiting for a
+            # dimension at the deadline) still receives the verdicts that did arrive.
+            timeout = max(0.0, ctx.remaining() - _RETURN_MARGIN_S) if math.isfinite(ctx.deadline) else None
             done, _not_done = cf.wait(futures, timeout=timeout)
         finally:
             # Threads still running end by themselves: their read timeout is bounded by the deadline.

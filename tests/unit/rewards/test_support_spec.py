@@ -263,13 +263,26 @@ def test_a_hanging_judge_never_makes_the_grader_miss_its_deadline(support_env, c
     support_env.responder = lambda _r: FakeReply(hang=True)
     batch = bedrock_batches(size=14)[0]
     started = time.monotonic()
-    # the spec keeps 2000 ms of margin: 2800 ms remaining leaves a 0.8 s scoring budget
-    items = handler.lambda_handler(batch, _LambdaContext(2800))
+    # the spec keeps 2000 ms of margin: 3000 ms remaining leaves a 1 s scoring budget
+    items = handler.lambda_handler(batch, _LambdaContext(3000))
     elapsed = time.monotonic() - started
     capsys.readouterr()
-    assert elapsed < 2.0
+    assert elapsed < 2.5  # the budget plus slack for a loaded machine; the judge's timeout_s is 15 s
     assert [item["id"] for item in items] == [item["id"] for item in batch]
     for item in items:
         assert item["aggregate_reward_score"] == 0.0  # failure score (or empty's minimum)
         names = {m["name"] for m in item["metrics_list"]}
         assert names & {"error", "timeout"} or item["id"].endswith("/empty"), item
+
+
+def test_verdicts_that_arrived_survive_a_deadline_hit_by_other_samples(support_env, capsys) -> None:
+    support_env.responder = lambda r: FakeReply(hang=True) if "HANG" in r.user_text else tone_heuristic(r)
+    polite, rude = bedrock_batches(size=7)[0][:2]
+    hanging = json.loads(json.dumps(rude))
+    hanging["id"] = "hanging"
+    hanging["messages"][-1]["content"] = "HANG please"
+    # a 2.5 s budget: ample for the fast call even on a loaded machine; the slow one never answers
+    items = {item["id"]: item for item in handler.lambda_handler([polite, hanging], _LambdaContext(4500))}
+    capsys.readouterr()
+    assert items[polite["id"]]["aggregate_reward_score"] == 1.0  # judged, not lost with the slow one
+    assert items["hanging"]["aggregate_reward_score"] == 0.0
