@@ -134,3 +134,13 @@ def test_x86_64_zip_runs_the_handler_on_python312(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (item,) = json.loads(result.stderr.strip().splitlines()[-1])
     assert item["id"] == "a" and item["aggregate_reward_score"] == 0.0
+
+
+def test_find_python312_honours_the_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "python-fake"
+    fake.write_text("#!/bin/sh\necho cpython 3 12\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("ORCH_PYTHON312", str(fake))
+    assert find_python312() == str(fake)
+    fake.write_text("#!/bin/sh\necho cpython 3 11\n")  # a wrong version is never chosen
+    assert find_python312() != str(fake)
