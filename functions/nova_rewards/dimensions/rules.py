@@ -230,7 +230,8 @@ class RulesRubric(Dimension):
             yield _Verdict("forbidden", self.params.forbidden_weight, float(ok))
 
     def _conditional_verdicts(self, sample: Sample, text: str) -> Iterable[_Verdict]:
-        prompt, reference = sample.prompt_text, _reference_text(sample.reference)
+        limit = self.params.max_chars  # bounded regex work on long prompts and references too
+        prompt, reference = sample.prompt_text[:limit], _reference_text(sample.reference)[:limit]
         for rule, when_prompt, when_reference, any_of, all_of, forbid in self._conditional:
             if when_prompt is not None and not when_prompt.search(prompt):
                 continue

@@ -130,8 +130,10 @@ def test_reference_is_shown_only_when_asked(fake_bedrock) -> None:
 
 def test_inline_rubric_is_sent_verbatim(fake_bedrock) -> None:
     fake = fake_bedrock(score_reply(2))
-    make_judge(rubric="Score 5 if the reply mentions pirates.").score(sample("arr"), ScoringContext())
-    assert "Score 5 if the reply mentions pirates." in fake.requests[0].user_text
+    rubric = "Score 5 if the reply mentions pirates; $rubric, ${x} and {braces} stay literal."
+    make_judge(rubric=rubric).score(sample("arr $response"), ScoringContext())
+    assert rubric in fake.requests[0].user_text
+    assert "<response>\narr $response\n</response>" in fake.requests[0].user_text
 
 
 def test_generic_endpoint_variable_is_honoured_too(fake_bedrock, monkeypatch) -> None:
