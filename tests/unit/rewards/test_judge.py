@@ -462,3 +462,31 @@ def test_module_import_does_not_import_boto3() -> None:
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules, 'boto3 imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_one_client_per_process_is_reused(fake_bedrock) -> None:
+    from nova_rewards.dimensions import judge as judge_module
+
+    fake_bedrock(score_reply(4))
+    first, second = make_judge(), make_judge()
+    first.score_batch([sample("a"), sample("b")], ScoringContext())
+    second.score_batch([sample("c")], ScoringContext())
+    assert len(judge_module._CLIENTS) == 1
+
+
+@pytest.mark.parametrize(
+    ("timeout_s", "remaining", "expected"),
+    [
+        (20.0, 100.0, 20.0),  # far from the deadline: the configured timeout
+        (20.0, 20.0, 20.0),
+        (20.0, 9.0, 8.0),  # nearer: the largest power of two seconds that fits
+        (20.0, 1.3, 1.0),
+        (20.0, 0.6, 0.5),
+        (20.0, 0.3, 0.25),  # floor
+        (0.3, 0.6, 0.3),  # never above the configured timeout
+    ],
+)
+def test_read_timeout_shrinks_with_the_deadline(timeout_s: float, remaining: float, expected: float) -> None:
+    from nova_rewards.dimensions.judge import _read_timeout
+
+    assert _read_timeout(timeout_s, remaining) == expected
