@@ -1,6 +1,7 @@
 """Composition: run a spec's dimensions over a batch and combine them into one reward per sample.
 
-Order of work, per chunk of `spec.chunk_size` samples (so the deadline is checked often):
+Order of work, per chunk of at most `spec.chunk_size` samples (the deadline is checked between
+chunks; under a deadline, chunk sizes adapt so that a chunk fits the time left, see `_ChunkSizer`):
 
 1. guards (`nova_rewards.guards`): an empty response gets the bottom of the range and no dimension
    runs; other guards give a multiplier and flags;
@@ -28,6 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -104,9 +106,11 @@ def score_slots(compiled: CompiledSpec, slots: Sequence[Slot], ctx: ScoringConte
             outcomes[slot.index] = _failed(compiled, slot.id, "invalid", None)
         else:
             work.append(_Work(slot=slot, sample=slot.sample))
-    size = compiled.spec.chunk_size
-    for start in range(0, len(work), size):
-        chunk = work[start : start + size]
+    sizer = _ChunkSizer(compiled.spec.chunk_size, ctx)
+    start = 0
+    while start < len(work):
+        chunk = work[start : start + sizer.next_size()]
+        started = time.monotonic()
         try:
             _score_chunk(compiled, chunk, ctx)
         except _Deadline:
@@ -117,9 +121,42 @@ def score_slots(compiled: CompiledSpec, slots: Sequence[Slot], ctx: ScoringConte
                 extra={"timed_out": len(work) - start, "batch_size": len(slots)},
             )
             break
+        sizer.observe(len(chunk), time.monotonic() - started)
         for item in chunk:
             outcomes[item.slot.index] = _finish(compiled, item)
+        start += len(chunk)
     return BatchOutcome([outcomes[slot.index] for slot in slots])
+
+
+class _ChunkSizer:
+    """Chunk sizes: `chunk_size` without a deadline; with one, a small probe chunk first, then chunks
+    that fit the remaining time at the slowest per-sample pace seen so far (never above `chunk_size`).
+
+    A chunk cut by the deadline loses all of its work, so near the deadline chunks shrink and as many
+    samples as possible are scored. Without a deadline (local runs) chunking never changes results.
+    """
+
+    PROBE = 4
+    SAFETY = 1.25
+
+    def __init__(self, limit: int, ctx: ScoringContext) -> None:
+        self.limit = limit
+        self.ctx = ctx
+        self.per_sample: float | None = None
+
+    def next_size(self) -> int:
+        if math.isinf(self.ctx.deadline):
+            return self.limit
+        if self.per_sample is None:
+            return min(self.limit, self.PROBE)
+        if self.per_sample <= 0:
+            return self.limit
+        fits = int(self.ctx.remaining() / (self.per_sample * self.SAFETY))
+        return max(1, min(self.limit, fits))
+
+    def observe(self, samples: int, seconds: float) -> None:
+        pace = seconds / max(1, samples)
+        self.per_sample = pace if self.per_sample is None else max(pace, self.per_sample)
 
 
 def _score_chunk(compiled: CompiledSpec, chunk: list[_Work], ctx: ScoringContext) -> None:

@@ -179,3 +179,25 @@ def test_broken_batch_dimension_fails_its_chunk_not_the_batch(dimension: dict) -
     outcome = run(spec, *[raw_sample(f"s{i}") for i in range(3)])
     assert [s.status for s in outcome.samples] == ["error", "error", "error"]
     assert all(math.isfinite(i["aggregate_reward_score"]) for i in outcome.response())
+
+
+def test_chunks_shrink_to_fit_the_time_left() -> None:
+    # chunk_size 100 would be cut as a whole (20 x 0.05 s = 1 s > 0.6 s budget); adaptive sizing
+    # probes 4 samples, then sizes chunks to the time left, so about half the batch is scored.
+    spec = build_spec({"name": "slow", "kind": "t_slow", "params": {"seconds": 0.05}}, chunk_size=100)
+    started = time.monotonic()
+    outcome = run(spec, *[raw_sample(f"s{i}") for i in range(20)], deadline=started + 0.6)
+    assert time.monotonic() - started < 0.9
+    statuses = [s.status for s in outcome.samples]
+    scored = statuses.count("ok")
+    assert scored >= 6 and statuses == ["ok"] * scored + ["timeout"] * (20 - scored)
+
+
+def test_without_deadline_chunk_size_is_the_spec_value() -> None:
+    calls: list[int] = []
+    spec = build_spec({"name": "c", "kind": "t_const"}, chunk_size=7)
+    dimension = spec.dimensions[0].dimension
+    original = dimension.score_batch
+    dimension.score_batch = lambda samples, ctx: calls.append(len(samples)) or original(samples, ctx)  # type: ignore[method-assign]
+    run(spec, *[raw_sample(f"s{i}") for i in range(16)])
+    assert calls == [7, 7, 2]
