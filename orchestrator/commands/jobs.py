@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -123,22 +124,26 @@ def start_job(ctx: click.Context, **kwargs: Any) -> None:
       orch start-job --dataset train.jsonl --hyperparameters hp.json --batch-size 64 --json
     """
     output = make_output(kwargs.pop("as_json"))
-    hp_values = {api_name: kwargs.pop(api_name) for _, api_name in HP_OPTIONS}
-    hp_file = kwargs.pop("hyperparameters_file")
-    file_values = hyperparams.load_file(hp_file) if hp_file else {}
-    hyperparameters = hyperparams.merge(file_values, hp_values)
-    reward_arn = kwargs.pop("reward_arn")
-    if reward_arn:
-        check_pattern(reward_arn, LAMBDA_ARN_PATTERN, "--reward-arn")
-    role_arn = kwargs.pop("role_arn")
-    if role_arn:
-        check_pattern(role_arn, ROLE_ARN_PATTERN, "--role-arn")
-    factory = make_factory(
-        ctx.obj,
-        env_options_from(kwargs, reward_arn=reward_arn, role_arn=role_arn, bucket=kwargs.pop("bucket")),
-    )
+    hyperparameters = collect_hyperparameters(kwargs)
+    flags = explicit_flags(kwargs)
+    factory = make_factory(ctx.obj, env_options_from(kwargs, **flags))
     outputs = factory.outputs()
     dry_run = kwargs.pop("dry_run")
+    grader = kwargs.pop("grader")
+    bucket = outputs.require("dataset_bucket", "--bucket")
+    draft = JobInputs(
+        training_uri=f"s3://{bucket}/pending",  # replaced below, once local files are uploaded
+        output_uri=output_uri(bucket, outputs.output_prefix),
+        role_arn=outputs.require("customization_role_arn", "--role-arn"),
+        grader_arn=outputs.grader_arn(grader),
+        grader_label=None if outputs.reward_arn else grader,
+        base_model=kwargs.pop("base_model"),
+        hyperparameters=hyperparameters,
+        job_name=kwargs.pop("job_name"),
+        model_name=kwargs.pop("model_name"),
+        run_id=kwargs.pop("run_id"),
+    )
+    draft.validate()  # every ARN and name is checked before anything is uploaded
     max_prompt = hyperparameters.get("maxPromptLength")
     with transfer_progress(output) as progress:
         uploader = factory.uploader(progress)
@@ -149,20 +154,7 @@ def start_job(ctx: click.Context, **kwargs: Any) -> None:
             if validation_arg
             else None
         )
-    grader = kwargs.pop("grader")
-    inputs = JobInputs(
-        training_uri=training,
-        validation_uri=validation,
-        output_uri=output_uri(outputs.require("dataset_bucket", "--bucket"), outputs.output_prefix),
-        role_arn=outputs.require("customization_role_arn", "--role-arn"),
-        grader_arn=outputs.grader_arn(grader),
-        grader_label=None if outputs.reward_arn else grader,
-        base_model=kwargs.pop("base_model"),
-        hyperparameters=hyperparameters,
-        job_name=kwargs.pop("job_name"),
-        model_name=kwargs.pop("model_name"),
-        run_id=kwargs.pop("run_id"),
-    )
+    inputs = replace(draft, training_uri=training, validation_uri=validation)
     request = build_request(inputs)
     if dry_run:
         output.emit_json(request)
@@ -193,6 +185,24 @@ def start_job(ctx: click.Context, **kwargs: Any) -> None:
     else:
         report_outcome(output, outcome)
     ctx.exit(outcome.exit_code)
+
+
+def collect_hyperparameters(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters from --hyperparameters FILE and the options (which win), range-checked."""
+    option_values = {api_name: kwargs.pop(api_name) for _, api_name in HP_OPTIONS}
+    path = kwargs.pop("hyperparameters_file")
+    file_values = hyperparams.load_file(path) if path else {}
+    return hyperparams.merge(file_values, option_values)
+
+
+def explicit_flags(kwargs: dict[str, Any]) -> dict[str, str | None]:
+    """--reward-arn, --role-arn and --bucket, the ARNs checked against the service model."""
+    reward_arn, role_arn = kwargs.pop("reward_arn"), kwargs.pop("role_arn")
+    if reward_arn:
+        check_pattern(reward_arn, LAMBDA_ARN_PATTERN, "--reward-arn")
+    if role_arn:
+        check_pattern(role_arn, ROLE_ARN_PATTERN, "--role-arn")
+    return {"reward_arn": reward_arn, "role_arn": role_arn, "bucket": kwargs.pop("bucket")}
 
 
 def resolve_dataset(

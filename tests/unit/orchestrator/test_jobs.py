@@ -629,3 +629,23 @@ def test_start_job_wait_human_output(outputs: Path) -> None:
     assert run.exit_code == 0, run.stderr
     assert f"job {request['jobName']}: started" in run.stdout
     assert "job ended: Completed (exit 0)" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--grader", "code"], "no grader 'code'"),
+        (["--grader", "math", "--job-name", "bad name"], "--job-name"),
+    ],
+)
+def test_environment_and_name_errors_come_before_any_upload(
+    outputs: Path, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    train = write_dataset(tmp_path / "train.jsonl")
+    with mock_aws():
+        s3 = s3_client()
+        s3.create_bucket(Bucket=BUCKET)
+        run = run_orch(["start-job", "--outputs", str(outputs), "--dataset", str(train), *extra])
+        assert s3.list_objects_v2(Bucket=BUCKET).get("Contents") is None
+    assert run.exit_code == 2
+    assert message in run.stderr
