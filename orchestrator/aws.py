@@ -11,7 +11,8 @@ AwsError
 ├── AwsNotFoundError      the named resource does not exist (404, ResourceNotFoundException, NoSuchKey)
 ├── AwsConflictError      the resource exists or is in a state that forbids the call (ConflictException)
 ├── AwsAccessDeniedError  credentials lack permission (AccessDenied, 403)
-└── AwsThrottledError     still throttled after botocore's retries
+├── AwsThrottledError     still throttled after botocore's retries
+└── AwsUnavailableError   no connection, a timeout or a 5xx after botocore's retries (transient)
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ class AwsAccessDeniedError(AwsError):
 
 class AwsThrottledError(AwsError):
     """The call was still throttled after every retry."""
+
+
+class AwsUnavailableError(AwsError):
+    """The service could not be reached or failed on its side (5xx), even after retries."""
+
+
+TRANSIENT_ERRORS: tuple[type[AwsError], ...] = (AwsThrottledError, AwsUnavailableError)
 
 
 _NOT_FOUND = {"ResourceNotFoundException", "NoSuchKey", "NoSuchBucket", "NotFound", "404", "NoSuchUpload"}
@@ -135,6 +143,8 @@ def _error_class(code: str, status: int | None) -> type[AwsError]:
         return AwsAccessDeniedError
     if code in _THROTTLED or status == 429:
         return AwsThrottledError
+    if status is not None and status >= 500:
+        return AwsUnavailableError
     return AwsError
 
 
@@ -147,11 +157,13 @@ def translate_errors(operation: str) -> Iterator[None]:
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,
+        HTTPClientError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
         ProfileNotFound,
     )
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     try:
         yield
@@ -164,5 +176,7 @@ def translate_errors(operation: str) -> Iterator[None]:
         raise ConfigError(f"{operation}: {exc} (configure AWS credentials, e.g. AWS_PROFILE)") from exc
     except NoRegionError as exc:
         raise ConfigError(f"{operation}: no AWS region (use --region, AWS_REGION or the profile)") from exc
+    except (BotoConnectionError, HTTPClientError) as exc:  # refused, connect/read timeouts
+        raise AwsUnavailableError(f"{operation} failed: {exc}") from exc
     except BotoCoreError as exc:
         raise AwsError(f"{operation} failed: {exc}") from exc

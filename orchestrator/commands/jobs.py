@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from orchestrator import hyperparams
+from orchestrator.aws import TRANSIENT_ERRORS
 from orchestrator.commands.datasets import load_report, require_valid
 from orchestrator.environment import EnvironmentOutputs
 from orchestrator.errors import ConfigError
@@ -304,7 +305,12 @@ def follow(
     clock = obj.get("clock", time.monotonic)
     if not output.interactive:
         return wait_for_job(
-            lambda: jobs.get(job), timeout=timeout, poll_interval=poll_interval, sleep=sleep, clock=clock
+            lambda: jobs.get(job),
+            timeout=timeout,
+            poll_interval=poll_interval,
+            sleep=sleep,
+            clock=clock,
+            transient=TRANSIENT_ERRORS,
         )
     with output.stderr.status(f"waiting for {job}") as spinner:
 
@@ -318,6 +324,7 @@ def follow(
             sleep=sleep,
             clock=clock,
             on_update=on_update,
+            transient=TRANSIENT_ERRORS,
         )
 
 

@@ -25,6 +25,7 @@ TERMINAL = frozenset(EXIT_CODES)
 DEFAULT_POLL_INTERVAL_S = 15.0
 MAX_POLL_INTERVAL_S = 300.0
 BACKOFF_FACTOR = 1.5
+MAX_TRANSIENT_FAILURES = 5  # consecutive failed polls (after botocore's own retries) before giving up
 SUB_STATUSES = (
     ("validation", "validationDetails"),
     ("data processing", "dataProcessingDetails"),
@@ -97,14 +98,33 @@ def wait_for_job(
     clock: Callable[[], float] = time.monotonic,
     rng: Callable[[], float] = random.random,
     on_update: Callable[[dict[str, Any], float], None] | None = None,
+    transient: tuple[type[BaseException], ...] = (),
+    max_transient_failures: int = MAX_TRANSIENT_FAILURES,
 ) -> WaitOutcome:
-    """Poll `fetch()` until the job reaches a terminal status or `timeout` seconds pass."""
+    """Poll `fetch()` until the job reaches a terminal status or `timeout` seconds pass.
+
+    A `transient` error of a poll (throttling, a network blip: a wait can last hours) is retried with
+    the same backoff, up to `max_transient_failures` in a row; any other error propagates at once.
+    """
     backoff = Backoff(initial=poll_interval, maximum=max(max_interval, poll_interval), rng=rng)
     started = clock()
     polls = 0
+    failures = 0
     last_phase: tuple[str, ...] | None = None
+    job: dict[str, Any] = {}
     while True:
-        job = fetch()
+        try:
+            job = fetch()
+            failures = 0
+        except transient:
+            failures += 1
+            if failures >= max_transient_failures:
+                raise
+            elapsed = clock() - started
+            if timeout is not None and elapsed >= timeout:
+                return WaitOutcome(TIMED_OUT, job, elapsed, polls)
+            sleep(_bounded(backoff.next_delay(), timeout, elapsed))
+            continue
         polls += 1
         elapsed = clock() - started
         if on_update is not None:
@@ -115,10 +135,11 @@ def wait_for_job(
         if phase != last_phase:
             backoff.reset()
             last_phase = phase
-        delay = backoff.next_delay()
-        if timeout is not None:
-            remaining = timeout - elapsed
-            if remaining <= 0:
-                return WaitOutcome(TIMED_OUT, job, elapsed, polls)
-            delay = min(delay, remaining)
-        sleep(delay)
+        if timeout is not None and elapsed >= timeout:
+            return WaitOutcome(TIMED_OUT, job, elapsed, polls)
+        sleep(_bounded(backoff.next_delay(), timeout, elapsed))
+
+
+def _bounded(delay: float, timeout: float | None, elapsed: float) -> float:
+    """Never sleep past the timeout."""
+    return delay if timeout is None else max(0.0, min(delay, timeout - elapsed))

@@ -190,3 +190,16 @@ def test_to_json_is_deterministic() -> None:
     assert to_json({"b": datetime(2026, 1, 2, tzinfo=UTC), "a": {1, 2} & {2}}) == (
         '{\n  "a": [\n    2\n  ],\n  "b": "2026-01-02T00:00:00+00:00"\n}'
     )
+
+
+def test_network_failures_are_transient() -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    from orchestrator.aws import AwsUnavailableError
+
+    with pytest.raises(AwsUnavailableError), translate_errors("op"):
+        raise ReadTimeoutError(endpoint_url="http://127.0.0.1:1")
+    with pytest.raises(AwsUnavailableError), translate_errors("op"):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+    with pytest.raises(AwsUnavailableError, match="InternalServerException"), translate_errors("op"):
+        raise client_error("InternalServerException", 500)

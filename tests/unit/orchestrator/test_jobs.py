@@ -649,3 +649,56 @@ def test_environment_and_name_errors_come_before_any_upload(
         assert s3.list_objects_v2(Bucket=BUCKET).get("Contents") is None
     assert run.exit_code == 2
     assert message in run.stderr
+
+
+class Flaky:
+    """fetch() that raises the given errors first, then returns the given jobs."""
+
+    def __init__(self, errors: list[BaseException], jobs: list[dict[str, Any]]) -> None:
+        self.errors, self.jobs, self.calls = list(errors), list(jobs), 0
+
+    def __call__(self) -> dict[str, Any]:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.jobs.pop(0)
+
+
+def test_wait_rides_out_transient_errors() -> None:
+    from orchestrator.aws import TRANSIENT_ERRORS, AwsThrottledError, AwsUnavailableError
+
+    fetch = Flaky([AwsThrottledError("slow down"), AwsUnavailableError("503")], [{"status": "Completed"}])
+    sleeps: list[float] = []
+    outcome = wait_for_job(
+        fetch, timeout=None, poll_interval=2, sleep=sleeps.append, rng=lambda: 1.0, transient=TRANSIENT_ERRORS
+    )
+    assert (outcome.state, outcome.polls, fetch.calls) == ("Completed", 1, 3)
+    assert sleeps == [2, 3]  # the failed polls back off too
+
+
+def test_wait_gives_up_after_too_many_transient_errors() -> None:
+    from orchestrator.aws import TRANSIENT_ERRORS, AwsThrottledError
+
+    fetch = Flaky([AwsThrottledError(f"#{i}") for i in range(5)], [])
+    with pytest.raises(AwsThrottledError, match="#4"):
+        wait_for_job(
+            fetch, timeout=None, sleep=lambda s: None, transient=TRANSIENT_ERRORS, max_transient_failures=5
+        )
+
+
+def test_wait_does_not_retry_other_errors() -> None:
+    from orchestrator.aws import TRANSIENT_ERRORS, AwsNotFoundError
+
+    fetch = Flaky([AwsNotFoundError("gone")], [{"status": "Completed"}])
+    with pytest.raises(AwsNotFoundError):
+        wait_for_job(fetch, timeout=None, sleep=pytest.fail, transient=TRANSIENT_ERRORS)
+    assert fetch.calls == 1
+
+
+def test_orch_wait_survives_a_throttled_poll() -> None:
+    with bedrock_stub() as (client, stubber):
+        stubber.add_client_error("get_model_customization_job", "ThrottlingException", "Rate exceeded", 400)
+        stubber.add_client_error("get_model_customization_job", "InternalServerException", "oops", 500)
+        stubber.add_response("get_model_customization_job", job_response("j", "Stopped"))
+        run = run_orch(["wait", "j", "--json"], {"clients": {"bedrock": client}, "sleep": lambda s: None})
+    assert run.exit_code == 11, run.stderr
