@@ -144,3 +144,21 @@ def test_find_python312_honours_the_override(tmp_path: Path, monkeypatch: pytest
     assert find_python312() == str(fake)
     fake.write_text("#!/bin/sh\necho cpython 3 11\n")  # a wrong version is never chosen
     assert find_python312() != str(fake)
+
+
+@pytest.mark.slow
+def test_package_command_prints_path_size_and_sha256(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from orchestrator.cli import cli
+
+    args = ["reward", "package", "--output-dir", str(tmp_path), "--arch", "arm64", "--no-compile", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    (built,) = json.loads(result.stdout)
+    path = Path(built["path"])
+    assert path == tmp_path / "grader-arm64.zip"
+    assert built["size"] == path.stat().st_size
+    assert built["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    human = CliRunner().invoke(cli, args[:-1])
+    assert f"{path}  {built['size']:,} bytes  sha256 {built['sha256']}" in human.stdout  # same bytes again
