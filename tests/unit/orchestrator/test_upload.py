@@ -307,3 +307,35 @@ def test_ctrl_c_in_the_main_thread_leaves_nothing_partial(s3: Any, big_file: Pat
     if keys:  # S3 completed it before the interrupt was handled: it must be whole and intact
         assert s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read() == big_file.read_bytes()
     assert pending_uploads(s3, BUCKET) == []
+
+
+class _RawBody:
+    """The raw body of a fabricated HTTP response (what botocore reads from urllib3)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+    def read(self, *_: Any, **__: Any) -> bytes:
+        return self.body
+
+
+def test_a_transient_500_on_a_part_is_retried(s3: Any, big_file: Path) -> None:
+    """The client's retry policy (standard mode) re-sends a part that got a 500; the upload completes."""
+    from botocore.awsrequest import AWSResponse
+
+    sends = [0]
+    error = b"<?xml version='1.0'?><Error><Code>InternalError</Code><Message>boom</Message></Error>"
+
+    def flaky_send(request: Any, **_: Any) -> AWSResponse | None:
+        sends[0] += 1
+        return AWSResponse(request.url, 500, {}, _RawBody(error)) if sends[0] == 2 else None
+
+    s3.meta.events.register_first("before-send.s3.UploadPart", flaky_send)
+    result = DatasetUploader(s3, config=SMALL_PARTS).upload(big_file, BUCKET, "datasets/")
+    assert result.uploaded
+    assert sends[0] == 4  # three parts, one of them sent twice
+    assert s3.get_object(Bucket=BUCKET, Key=result.key)["Body"].read() == big_file.read_bytes()
+    assert pending_uploads(s3, BUCKET) == []
