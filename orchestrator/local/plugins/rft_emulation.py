@@ -507,7 +507,9 @@ class EmulatedRftRun:
             "steps": len(self.outcome.steps),
             "grader_invocations": self.outcome.grader_invocations,
             "grader_latency_ms_p50": round(percentile(latencies, 50), 3),
+            "grader_latency_ms_p90": round(percentile(latencies, 90), 3),
             "grader_latency_ms_p95": round(percentile(latencies, 95), 3),
+            "grader_latency_ms_max": round(max(latencies, default=0.0), 3),
             "reward_mean_per_step": [s["reward_mean"] for s in self.outcome.steps],
             "validation_reward_means": [
                 {"step": v["step"], "validator": v["validator"], "reward_mean": v["reward_mean"]}
