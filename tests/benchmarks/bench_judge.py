@@ -124,6 +124,48 @@ def bench_handler() -> float:
         return _timed(lambda: handler.lambda_handler(event, None))
 
 
+_COLD = """
+import contextlib, io, json, sys, time
+t0 = time.perf_counter()
+from nova_rewards import handler
+t1 = time.perf_counter()
+event = json.loads(sys.stdin.read())
+with contextlib.redirect_stdout(io.StringIO()):
+    handler.lambda_handler(event, None)
+t2 = time.perf_counter()
+print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_batch_ms": (t2 - t1) * 1000,
+                  "boto3_loaded": "boto3" in sys.modules}))
+"""
+
+
+def bench_cold_start() -> dict[str, float]:
+    """A fresh interpreter: import the handler, then score one 64-sample support batch (judge included)."""
+    import subprocess
+
+    records = [json.loads(line) for line in (ROOT / "datasets" / "support.jsonl").read_text().splitlines()]
+    event = [
+        {
+            "id": rec["id"],
+            "messages": [
+                *rec["messages"],
+                {"role": "assistant", "content": rec["reference_answer"]["answer"]},
+            ],
+            "metadata": {"reference_answer": rec["reference_answer"]},
+        }
+        for rec in records[:BATCH]
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _COLD],
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     import logging
 
@@ -138,6 +180,7 @@ def main() -> int:
         one, batches = bench_dimension()
         throughput = bench_throughput()
         grader = bench_handler()
+        cold = bench_cold_start()
         requests = fake.request_count
     print(
         f"emulated judge latency        {LATENCY_S * 1000:.0f} ms per call (fake Bedrock runtime, real boto3)"
@@ -151,6 +194,11 @@ def main() -> int:
         )
     print(f"throughput, 512 samples       {throughput:.0f} samples/s at max_concurrency 64")
     print(f"grader, {BATCH} support replies   {grader * 1000:.0f} ms (handler + support spec, judge conc 32)")
+    print(
+        f"cold start, fresh process     import {cold['import_ms']:.0f} ms + first {BATCH}-sample "
+        f"support batch {cold['first_batch_ms']:.0f} ms (boto3 import + client creation included, "
+        f"{LATENCY_S * 1000:.0f} ms judge latency included)"
+    )
     print(f"judge requests served         {requests}")
     ratio = batches[32] / one
     verdict = "PASS" if ratio <= GOAL_RATIO else "FAIL"

@@ -362,6 +362,14 @@ class LlmJudge(Dimension):
         self._user_template = Template(_resource_text("judge_user.txt"))
         self._reference_template = Template(_resource_text("judge_reference.txt"))
 
+    def warm_up(self) -> None:
+        """Import boto3 and create the client now (~0.3 s) instead of during the first batch.
+
+        For a Lambda init phase (not billed against the invocation's timeout); makes no request.
+        """
+        p = self.params
+        _client(_region(p), min(p.connect_timeout_s, p.timeout_s), p.timeout_s, p.max_concurrency)
+
     # -- prompt -------------------------------------------------------------------------------------
     def model_id(self) -> str:
         """The judge model: env REWARD_JUDGE_MODEL_ID when set, else the spec's `model_id`."""

@@ -490,3 +490,14 @@ def test_read_timeout_shrinks_with_the_deadline(timeout_s: float, remaining: flo
     from nova_rewards.dimensions.judge import _read_timeout
 
     assert _read_timeout(timeout_s, remaining) == expected
+
+
+def test_warm_up_creates_the_client_without_calling(fake_bedrock) -> None:
+    from nova_rewards.dimensions import judge as judge_module
+
+    fake = fake_bedrock(score_reply(4))
+    judge = make_judge()
+    judge.warm_up()
+    assert len(judge_module._CLIENTS) == 1 and fake.request_count == 0
+    judge.score(sample("ok"), ScoringContext())
+    assert len(judge_module._CLIENTS) == 1  # the batch reused the warmed client
