@@ -95,6 +95,18 @@ def test_files_are_what_the_generator_writes() -> None:
     assert gen.main(["--check"]) == 0
 
 
+def test_generator_check_detects_stale_files(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(gen, "DATASET", tmp_path / "support.jsonl")
+    monkeypatch.setattr(gen, "RESPONSES", tmp_path / "responses" / "support.responses.jsonl")
+    monkeypatch.setattr(gen, "ROOT", tmp_path)
+    assert gen.main(["--check"]) == 1  # missing
+    assert gen.main([]) == 0
+    assert gen.main(["--check"]) == 0
+    gen.DATASET.write_text(gen.DATASET.read_text().replace("Northwind", "Southwind"))
+    assert gen.main(["--check"]) == 1
+    assert "stale" in capsys.readouterr().err
+
+
 def test_every_prompt_has_every_variant() -> None:
     ids = [r["id"] for r in read_jsonl(DATASET)]
     per_id = Counter(item["id"] for item in read_jsonl(RESPONSES))
