@@ -12,6 +12,7 @@ curve rises like a healthy run would. Everything is seeded, so the same job prod
 
 from __future__ import annotations
 
+import ast
 import json
 import random
 import re
@@ -28,7 +29,7 @@ EMPTY = "empty"
 HACKING = "hacking"
 
 _CODE_KEYS = frozenset(
-    {"tests", "test_cases", "unit_tests", "entry_point", "function_name", "solution", "code"}
+    {"tests", "test_cases", "unit_tests", "entry_point", "function_name", "solution", "code", "inputs"}
 )
 _FILLER = (
     "Let me restate the problem carefully before answering, considering every detail once more. "
@@ -158,7 +159,15 @@ def _mutate_json(value: Any, rng: random.Random) -> Any:
     return "unexpected"
 
 
+def _json_target(reference: Any) -> Any:
+    """The JSON a correct answer contains: `expected` when the reference also carries a schema."""
+    if isinstance(reference, dict) and "expected" in reference:
+        return reference["expected"]
+    return reference
+
+
 def _json(reference: Any, kind: str, rng: random.Random) -> str:
+    reference = _json_target(reference)
     text = json.dumps(reference, ensure_ascii=False)
     if kind == CORRECT:
         return rng.choice([text, f"```json\n{text}\n```", f"Here is the extracted record:\n{text}"])
@@ -183,6 +192,56 @@ def _reference_code(reference: dict[str, Any]) -> str | None:
     return None
 
 
+def _assert_case(test: Any) -> tuple[str, str, Any] | None:
+    """(function name, repr(args), expected) of a test `assert f(<literals>) == <literal>`, else None."""
+    try:
+        node = ast.parse(str(test)).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    if not isinstance(node, ast.Assert) or not isinstance(node.test, ast.Compare):
+        return None
+    compare = node.test
+    call = compare.left
+    if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq) or not isinstance(call, ast.Call):
+        return None
+    if not isinstance(call.func, ast.Name) or call.keywords:
+        return None
+    try:
+        args = tuple(ast.literal_eval(arg) for arg in call.args)
+        expected = ast.literal_eval(compare.comparators[0])
+    except (ValueError, TypeError, SyntaxError):
+        return None
+    return call.func.id, repr(args), expected
+
+
+def _assert_cases(tests: Any) -> tuple[str, dict[str, Any]] | None:
+    """(function name, {repr(args): expected}) when every test is a literal call assert of one function."""
+    if not isinstance(tests, list) or not tests:
+        return None
+    cases = [case for case in map(_assert_case, tests) if case is not None]
+    if len(cases) != len(tests) or len({name for name, _, _ in cases}) != 1:
+        return None
+    return cases[0][0], {args: expected for _, args, expected in cases}
+
+
+def _table_solution(reference: dict[str, Any], wrong: bool) -> str | None:
+    """A solution that passes (or, `wrong`, fails) the reference tests by looking the answers up.
+
+    The datasets carry tests, not solutions; an emulator cannot write real code, so it memorises the
+    tested cases (which is what a reward-hacking policy would do, and what a test-based grader rewards).
+    """
+    found = _assert_cases(reference.get("tests"))
+    if found is not None:
+        name, cases = found
+        bump = " + 1" if wrong else ""
+        return f"_CASES = {cases!r}\n\n\ndef {name}(*args):\n    return _CASES[repr(args)]{bump}\n"
+    inputs, outputs = reference.get("inputs"), reference.get("outputs")
+    if isinstance(inputs, list) and isinstance(outputs, list) and len(inputs) == len(outputs):
+        table = {i: ("0\n" if wrong else o) for i, o in zip(inputs, outputs, strict=True)}
+        return f"import sys\n\n_CASES = {table!r}\nsys.stdout.write(_CASES.get(sys.stdin.read(), ''))\n"
+    return None
+
+
 def _break_code(code: str, rng: random.Random) -> str:
     swaps = [(" + ", " - "), (" < ", " <= "), (" == ", " != "), ("return ", "return -"), (" * ", " + ")]
     rng.shuffle(swaps)
@@ -193,18 +252,16 @@ def _break_code(code: str, rng: random.Random) -> str:
 
 
 def _code(reference: Any, kind: str, rng: random.Random) -> str:
-    code = _reference_code(reference) if isinstance(reference, dict) else None
-    name = (
-        (reference.get("entry_point") or reference.get("function_name") or "solve")
-        if isinstance(reference, dict)
-        else "solve"
+    ref = reference if isinstance(reference, dict) else {}
+    name = ref.get("entry_point") or ref.get("function_name") or "solve"
+    code = (
+        _reference_code(ref) or _table_solution(ref, wrong=False) or f"def {name}(*args):\n    return None\n"
     )
-    if code is None:
-        code = f"def {name}(*args):\n    return None\n"
     if kind == CORRECT:
         return f"```python\n{code}\n```"
     if kind == WRONG:
-        return f"```python\n{_break_code(code, rng)}\n```"
+        wrong = _table_solution(ref, wrong=True) if _reference_code(ref) is None else None
+        return f"```python\n{wrong or _break_code(code, rng)}\n```"
     if kind == MALFORMED:
         return f"```python\ndef {name}(:\n    return\n```"
     if kind == PADDED:

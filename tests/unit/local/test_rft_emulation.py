@@ -6,6 +6,8 @@ import json
 import math
 import random
 import statistics
+import subprocess
+import sys
 
 import pytest
 
@@ -450,3 +452,42 @@ def test_demo_dimension_means_weight_by_reporting_samples():
     text = "\n".join(summary_lines(job, records, "s3://out/m.jsonl"))
     assert "reward mean per step: " + ", ".join(f"{s['reward_mean']:.3f}" for s in outcome.steps) in text
     assert "s3://out/m.jsonl" in text and "NovaRFT/EmulatedTraining" in text and "JobName=job-1" in text
+
+
+def _code_of(text: str) -> str:
+    return text.split("```python\n", 1)[1].rsplit("```", 1)[0]
+
+
+def test_code_candidates_from_tests_only_references_pass_or_fail_them():
+    reference = {"tests": ["assert add_3(0) == 3", "assert add_3(-5) == -2", "assert add_3(82) == 85"]}
+    assert cand.reference_style(reference) == "code"
+    rng = random.Random(5)
+    correct = cand._code(reference, cand.CORRECT, rng)
+    wrong = cand._code(reference, cand.WRONG, rng)
+    for text, should_pass in ((correct, True), (wrong, False)):
+        namespace: dict = {}
+        exec(_code_of(text), namespace)  # the emulator's own generated code, not untrusted input
+        results = [eval(test.removeprefix("assert "), namespace) for test in reference["tests"]]
+        assert all(results) is should_pass
+
+
+def test_code_candidates_for_stdin_stdout_references():
+    reference = {"inputs": ["1\n10\n", "2\n1 2\n"], "outputs": ["10\n", "3\n"]}
+    correct = _code_of(cand._code(reference, cand.CORRECT, random.Random(1)))
+    wrong = _code_of(cand._code(reference, cand.WRONG, random.Random(1)))
+    for stdin, stdout in zip(reference["inputs"], reference["outputs"], strict=True):
+        for code, expected in ((correct, stdout), (wrong, "0\n")):
+            done = subprocess.run(
+                [sys.executable, "-c", code], input=stdin, capture_output=True, text=True, timeout=30
+            )
+            assert done.stdout == expected
+
+
+def test_json_candidates_target_expected_when_the_reference_has_a_schema():
+    reference = {"expected": {"name": "Ada"}, "schema": {"type": "object"}}
+    texts = [
+        c.text
+        for c in cand.generate_candidates(reference, 12, random.Random(2), 1.0)
+        if c.kind == cand.CORRECT
+    ]
+    assert texts and all(json.loads(t[t.index("{") : t.rindex("}") + 1]) == {"name": "Ada"} for t in texts)
