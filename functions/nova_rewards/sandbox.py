@@ -156,14 +156,20 @@ def _read_verdicts(path: Path, nonce: str, size: int) -> tuple[list[bool], bool]
     return verdicts, completed
 
 
-def run_suite(code: str, suite: TestSuite, limits: SandboxLimits | None = None) -> TestRun:
-    """Run `code` against `suite` in a sandboxed child; safe to call from any thread."""
+def run_suite(
+    code: str, suite: TestSuite, limits: SandboxLimits | None = None, *, temp_root: str | None = None
+) -> TestRun:
+    """Run `code` against `suite` in a sandboxed child; safe to call from any thread.
+
+    The child's private directory is created under `temp_root` (default: the system temporary
+    directory, /tmp in Lambda) and removed afterwards.
+    """
     limits = limits or SandboxLimits()
     started = time.monotonic()
     if len(code) > _MAX_CODE_CHARS:
         return TestRun((False,) * suite.size, False, False, 0.0, "code too long")
     nonce = secrets.token_hex(16)
-    workdir = Path(tempfile.mkdtemp(prefix="nova-sbx-"))
+    workdir = Path(tempfile.mkdtemp(prefix="nova-sbx-", dir=temp_root))
     try:
         shutil.copyfile(_CHILD_SOURCE, workdir / "_harness.py")
         (workdir / "payload.json").write_text(json.dumps(_payload(code, suite, limits, nonce)), "utf-8")

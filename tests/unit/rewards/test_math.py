@@ -269,3 +269,47 @@ def test_dimension_respects_deadline() -> None:
     ctx = ScoringContext(deadline=0.0)
     sample = Sample("s", (), "\\boxed{x+1}", "1+x")
     assert _dim().score(sample, ctx).value == 0.0
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_FRACTIONS = st.fractions(min_value=-(10**6), max_value=10**6, max_denominator=50)
+
+
+def _notations(value: Fraction) -> list[str]:
+    """Ways a model may write `value` exactly."""
+    out = [f"{value.numerator}/{value.denominator}", f"\\frac{{{value.numerator}}}{{{value.denominator}}}"]
+    if value.denominator == 1:
+        out += [str(value.numerator), f"{value.numerator:,}", f"{value.numerator}.00"]
+    if value < 0:
+        out.append(f"-\\dfrac{{{-value.numerator}}}{{{value.denominator}}}")
+    return out
+
+
+@given(_FRACTIONS, st.sampled_from(["\\boxed{%s}", "#### %s", "The answer is %s.", "Answer: $%s$"]))
+@settings(max_examples=300, deadline=None)
+def test_every_exact_notation_of_a_value_matches_it(value: Fraction, wrapper: str) -> None:
+    reference = f"{value.numerator}/{value.denominator}"
+    for written in _notations(value):
+        extracted = extract_final_answer(wrapper % written)
+        assert extracted is not None
+        assert answers_equal(extracted, reference) is True, (written, extracted)
+
+
+@given(_FRACTIONS, _FRACTIONS)
+@settings(max_examples=300, deadline=None)
+def test_different_values_never_match(a: Fraction, b: Fraction) -> None:
+    if a != b:
+        assert answers_equal(f"{a.numerator}/{a.denominator}", f"{b.numerator}/{b.denominator}") is not True
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_extraction_and_parsing_never_raise(text: str) -> None:
+    answer = extract_final_answer(text)
+    if answer is not None:
+        parse_number(answer)
+        answers_equal(answer, "42")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nova_rewards.text import (
     ngram_counts,
     ngrams,
@@ -89,3 +91,9 @@ def test_repetition_ratio_is_bounded_on_huge_input() -> None:
 )
 def test_strip_code_fences(text: str, expected: str) -> None:
     assert strip_code_fences(text) == expected
+
+
+@given(st.text(max_size=500), st.integers(min_value=1, max_value=6))
+@settings(max_examples=200, deadline=None)
+def test_repetition_ratio_is_a_share(text: str, n: int) -> None:
+    assert 0.0 <= repetition_ratio(text, n) <= 1.0
