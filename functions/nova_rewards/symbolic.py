@@ -31,6 +31,7 @@ from collections import OrderedDict
 __all__ = ["to_sympy_syntax", "SymbolicChecker", "symbolic_equal"]
 
 MAX_EXPR_CHARS = 10_000
+_RETRY_START_AFTER_S = 60.0
 _WORKER_MEMORY_BYTES = 1024 * 1024 * 1024
 
 _LATEX_REPLACEMENTS = (
@@ -193,17 +194,21 @@ def _worker_main() -> int:
 class SymbolicChecker:
     """A lazily started sympy worker, shared by threads (one request at a time), killed on timeout."""
 
-    def __init__(self, *, startup_timeout: float = 30.0, cache_size: int = 4096) -> None:
+    def __init__(
+        self, *, startup_timeout: float = 15.0, cache_size: int = 4096, python: str | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._startup_timeout = startup_timeout
+        self._python = python or sys.executable
         self._cache: OrderedDict[tuple[str, str, float], bool | None] = OrderedDict()
         self._cache_size = cache_size
+        self._broken_until = 0.0
 
     def _start(self) -> subprocess.Popen[bytes]:
         env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": os.environ.get("PATH", "")}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "nova_rewards.symbolic"],
+            [self._python, "-m", "nova_rewards.symbolic"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -261,7 +266,16 @@ class SymbolicChecker:
 
     def _ask(self, a: str, b: str, tol: float, timeout: float) -> bool | None:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = self._start()
+            if time.monotonic() < self._broken_until:
+                return None
+            try:
+                self._proc = self._start()
+            except (OSError, RuntimeError):
+                # no sympy in this environment, or no room for a process: answers that need the
+                # symbolic fallback are "not decided" for a while instead of failing every sample
+                self._proc = None
+                self._broken_until = time.monotonic() + _RETRY_START_AFTER_S
+                return None
         proc = self._proc
         assert proc.stdin is not None
         try:

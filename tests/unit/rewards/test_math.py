@@ -245,6 +245,17 @@ def test_symbolic_timeout_kills_worker_and_recovers(checker: SymbolicChecker) ->
     assert checker.equal("2x", "x+x", timeout=10) is True
 
 
+def test_symbolic_worker_that_cannot_start_means_undecided(tmp_path) -> None:
+    # e.g. an interpreter without sympy: no exception per sample, just "not decided"
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\nexit 1\n")
+    fake_python.chmod(0o755)
+    broken = SymbolicChecker(python=str(fake_python), startup_timeout=5)
+    assert broken.equal("x+1", "1+x", timeout=5) is None
+    assert broken.equal("2x", "x+x", timeout=5) is None  # not retried at once
+    broken.close()
+
+
 def test_symbolic_works_off_the_main_thread(checker: SymbolicChecker) -> None:
     results: list[bool | None] = []
     threads = [
