@@ -23,6 +23,12 @@ DEFAULT_SCALE = (1, 5)
 POLITE = ("please", "thank", "happy to help", "glad to", "appreciate", "you're welcome", "my pleasure")
 APOLOGY = ("sorry", "apolog", "regret")
 EMPATHY = ("understand", "frustrat", "inconvenien", "i see how", "that sounds", "i can imagine")
+FURTHER_HELP = ("let me know", "anything else", "feel free", "happy to help", "reach out", "here to help")
+# A plain, factual reply sits in the middle of the scale; each tone signal moves it (calibrated on the
+# bundled tone rubric: warm + apologetic + empathetic + offering help = top, rude = bottom).
+BASE_QUALITY = 0.45
+TONE_SIGNALS = (("polite", POLITE, 0.2), ("apologises", APOLOGY, 0.15), ("empathetic", EMPATHY, 0.15),
+                ("offers further help", FURTHER_HELP, 0.1))  # fmt: skip
 RUDE = (
     "stupid", "idiot", "not my problem", "whatever", "shut up", "your fault", "dumb", "ridiculous",
     "deal with it", "figure it out yourself",
@@ -140,12 +146,8 @@ def judge(prompt: str) -> Verdict:
 def _quality(response: str, prompt: str) -> tuple[float, list[str]]:
     """Quality in 0..1 and the named heuristics that moved it."""
     text = response.lower()
-    quality, reasons = 0.5, []
-    for label, phrases, delta in (
-        ("polite", POLITE, 0.1),
-        ("apologises", APOLOGY, 0.1),
-        ("empathetic", EMPATHY, 0.1),
-    ):
+    quality, reasons = BASE_QUALITY, []
+    for label, phrases, delta in TONE_SIGNALS:
         if _hits(text, phrases):
             quality += delta
             reasons.append(f"{label} (+{delta})")

@@ -165,3 +165,17 @@ def test_invoke_model_nova_and_anthropic_bodies():
     assert anthropic["content"][0]["type"] == "text" and anthropic["stop_reason"] == "end_turn"
     with pytest.raises(ValidationError):
         judge_api.invoke_model(b"not json")
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("Your order NW-1 shipped with USPS and arrives on March 2 at the latest.", 3),  # plain facts: middle
+        ("Thank you for asking! Your order NW-1 shipped with USPS and arrives on March 2.", 4),  # polite
+        ("I'm sorry for the wait and I understand how frustrating it is. Thank you for your patience: "
+         "NW-1 shipped with USPS and arrives March 2. Let me know if there is anything else.", 5),
+        ("Whatever, it shipped. Not my problem if USPS is slow, figure it out yourself.", 1),
+    ],
+)  # fmt: skip
+def test_tone_calibration_on_a_1_to_5_scale(response, expected):
+    assert judge(real_judge_prompt(response)).score == expected
