@@ -344,8 +344,21 @@ def demo(
     \b
     Starts the local stack, builds and deploys the graders (terraform/environments/local), uploads
     datasets/math.jsonl, runs an EMULATED Bedrock RFT job that really calls the math grader Lambda,
-    and prints rewards per step and per dimension. Safe to run again (everything is reused).
-    Exit codes: 0 Completed, 10 Failed, 11 Stopped, 12 timed out.
+    and prints rewards per step and per dimension. Safe to run again (everything is reused; the
+    same inputs show the same job, --fresh starts another).
+
+    \b
+    Examples:
+      orch demo                     # make demo does `orch local install` first
+      orch demo --steps 10 --fresh  # a longer, new emulated job
+      orch demo --stop              # and stop the local stack afterwards
+
+    \b
+    Exit codes:
+      0   Completed
+      10  Failed
+      11  Stopped
+      12  timed out (--timeout reached; the job keeps running)
     """
     from orchestrator.commands.local import project_root
 

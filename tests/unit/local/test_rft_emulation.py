@@ -491,3 +491,19 @@ def test_json_candidates_target_expected_when_the_reference_has_a_schema():
         if c.kind == cand.CORRECT
     ]
     assert texts and all(json.loads(t[t.index("{") : t.rindex("}") + 1]) == {"name": "Ada"} for t in texts)
+
+
+def test_demo_rebuilds_the_package_only_when_a_source_is_newer(tmp_path):
+    import os
+
+    from orchestrator.commands.demo import package_is_current
+
+    source, target = tmp_path / "handler.py", tmp_path / "grader-x86_64.zip"
+    source.write_text("x = 1\n")
+    assert not package_is_current(target, [source])  # not built yet
+    target.write_bytes(b"zip")
+    os.utime(source, (1_000, 1_000))
+    os.utime(target, (2_000, 2_000))
+    assert package_is_current(target, [source, tmp_path / "gone.py"])
+    os.utime(source, (3_000, 3_000))
+    assert not package_is_current(target, [source])
