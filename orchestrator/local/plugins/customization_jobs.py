@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import secrets
 import string
@@ -40,6 +41,7 @@ from orchestrator.local.plugins.rft_emulation import (
     job_output_prefix,
 )
 
+LOG = logging.getLogger(__name__)
 STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
 TERMINAL = ("Completed", "Failed", "Stopped")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -296,8 +298,17 @@ class JobService:
         )
 
         def target() -> None:
+            LOG.info("emulated RFT job %s started (grader %s)", record.name, spec.lambda_arn)
             outcome = run.run()
             record.finish(outcome, self._clock(), model_arn)
+            LOG.info(
+                "emulated RFT job %s %s after %d steps, %d grader invocations%s",
+                record.name,
+                outcome.status,
+                len(outcome.steps),
+                outcome.grader_invocations,
+                f": {outcome.failure_message}" if outcome.failure_message else "",
+            )
 
         thread = threading.Thread(target=target, name=f"emulated-rft-{record.name}", daemon=True)
         self.threads.append(thread)
