@@ -31,6 +31,7 @@ __all__ = [
 # Longest response tail looked at by the extractor, and longest answer string parsed.
 MAX_RESPONSE_CHARS = 100_000
 MAX_ANSWER_CHARS = 10_000
+_MAX_BOXED_TRIED = 20
 
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*")
 _HASHES_RE = re.compile(r"####\s*([^\n]+)")
@@ -109,7 +110,7 @@ def _balanced_group(text: str, start: int) -> str | None:
 def _last_boxed(text: str) -> str | None:
     """Content of the last `\\boxed{...}` / `\\fbox{...}` (or `\\boxed 5`), None when there is none."""
     matches = list(_BOXED_RE.finditer(text))
-    for match in reversed(matches):
+    for match in reversed(matches[-_MAX_BOXED_TRIED:]):  # bounded: "\\boxed{" * 10**4 unclosed
         end = match.end()
         group = _balanced_group(text, end)
         if group is not None:

@@ -114,7 +114,7 @@ def to_sympy_syntax(answer: str) -> str | None:
     text = re.sub(r"\\(?:text|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}", r"\1", text)
     try:
         text = _replace_frac_and_sqrt(text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac"))
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):  # malformed or absurdly nested LaTeX
         return None
     for old, new in _LATEX_REPLACEMENTS:
         text = text.replace(old, new)

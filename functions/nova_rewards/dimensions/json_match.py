@@ -74,19 +74,18 @@ def extract_json(text: str) -> tuple[Any, bool]:
             continue
         try:
             return json.loads(candidate), True
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             pass
-    tried = 0
-    for match in re.finditer(r"[{\[]", text):
+    for tried, match in enumerate(re.finditer(r"[{\[]", text), start=1):
+        if tried > _MAX_CANDIDATES:  # bounded work: "{{{{..." must not cost n^2
+            break
         end = _balanced_end(text, match.start())
         if end is None:
             continue
-        tried += 1
         try:
             return json.loads(text[match.start() : end]), True
-        except ValueError:
-            if tried >= _MAX_CANDIDATES:
-                break
+        except (ValueError, RecursionError):
+            continue
     return None, False
 
 

@@ -148,3 +148,16 @@ def test_module_import_does_not_import_jsonschema() -> None:
     code = "import sys, nova_rewards.dimensions.json_match; print('jsonschema' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.timeout(30)  # a guard against quadratic scans, not a speed goal
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{" * 100_000,  # unbalanced everywhere: bounded number of candidates
+        "[" * 50_000 + "]" * 50_000,  # nested too deep for the JSON parser
+        '{"a": ' * 20_000,
+    ],
+)
+def test_adversarial_json_is_bounded(text: str) -> None:
+    assert extract_json(text) == (None, False)

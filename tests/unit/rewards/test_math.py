@@ -324,3 +324,19 @@ def test_extraction_and_parsing_never_raise(text: str) -> None:
     if answer is not None:
         parse_number(answer)
         answers_equal(answer, "42")
+
+
+@pytest.mark.timeout(30)  # a guard against quadratic scans, not a speed goal
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\\boxed{" * 20_000, None),  # unclosed boxes: only the last few are tried
+        ("\\boxed{1}" * 10_000, "1"),
+        ("-" * 100_000, None),
+        ("\\frac{" * 20_000, None),
+    ],
+)
+def test_adversarial_responses_are_bounded(text: str, expected: str | None) -> None:
+    assert extract_final_answer(text) == expected
+    to_sympy_syntax(text[:10_000])  # never raises (deep nesting is refused, not a RecursionError)
+    assert to_sympy_syntax(text) is None  # beyond the size cap: refused
