@@ -129,6 +129,11 @@ def _payload(code: str, suite: TestSuite, limits: SandboxLimits, nonce: str) -> 
     }
 
 
+def _python() -> str:
+    """This interpreter (embedded runtimes may leave sys.executable empty)."""
+    return sys.executable or shutil.which("python3") or "python3"
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -176,7 +181,7 @@ def run_suite(
         stderr_path = workdir / "stderr.txt"
         with stderr_path.open("wb") as stderr:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", "-X", "utf8", "_harness.py"],
+                [_python(), "-I", "-S", "-B", "-X", "utf8", "_harness.py"],
                 cwd=workdir,
                 env={"LANG": "C.UTF-8"},
                 stdin=subprocess.DEVNULL,

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -200,7 +201,7 @@ class SymbolicChecker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._startup_timeout = startup_timeout
-        self._python = python or sys.executable
+        self._python = python or sys.executable or shutil.which("python3") or "python3"
         self._cache: OrderedDict[tuple[str, str, float], bool | None] = OrderedDict()
         self._cache_size = cache_size
         self._broken_until = 0.0
