@@ -26,7 +26,6 @@ import hashlib
 import json
 import math
 import random
-import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +34,22 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orchestrator.local.plugins.candidates import generate_candidates
+from orchestrator.local.plugins.emulation_settings import (  # noqa: F401  (re-exported)
+    ENV_CHUNK_SIZE,
+    ENV_CONCURRENCY,
+    ENV_MAX_ERROR_RATE,
+    ENV_MAX_STEPS,
+    ENV_PHASE_DELAY,
+    ENV_STEP_DELAY,
+    TAG_PREFIX,
+    EmulatorSettings,
+)
+from orchestrator.local.plugins.emulation_stats import (  # noqa: F401  (re-exported)
+    MAX_PAYLOAD_BYTES,
+    chunk_samples,
+    percentile,
+    step_statistics,
+)
 from orchestrator.local.plugins.grader_contract import (
     GraderContractError,
     ScoredSample,
@@ -45,18 +60,7 @@ METRICS_NAMESPACE = "NovaRFT/EmulatedTraining"
 METRICS_FILE_NAME = "emulated-training-metrics.jsonl"
 EMULATION_NOTE = "EMULATED by the local stack (nova_rft provider): no model was trained"
 
-# Settings: environment of the LocalStack process, overridable per job by a job tag of the same meaning.
-ENV_STEP_DELAY = "NOVA_RFT_EMULATOR_STEP_DELAY_S"
-ENV_PHASE_DELAY = "NOVA_RFT_EMULATOR_PHASE_DELAY_S"
-ENV_MAX_STEPS = "NOVA_RFT_EMULATOR_MAX_STEPS"
-ENV_MAX_ERROR_RATE = "NOVA_RFT_EMULATOR_MAX_GRADER_ERROR_RATE"
-ENV_CHUNK_SIZE = "NOVA_RFT_EMULATOR_GRADER_CHUNK_SIZE"
-ENV_CONCURRENCY = "NOVA_RFT_EMULATOR_GRADER_CONCURRENCY"
-TAG_PREFIX = "nova-rft-emulator:"  # e.g. jobTags [{"key": "nova-rft-emulator:max-steps", "value": "2"}]
-
 PHASES = ("validationDetails", "dataProcessingDetails", "trainingDetails")
-# Lambda's synchronous payload limit is 6 MB; chunks stay below it with room for the JSON framing.
-MAX_PAYLOAD_BYTES = 5_500_000
 
 
 def job_output_prefix(output_uri: str, job_name: str) -> str:
@@ -107,47 +111,6 @@ class JobEvents(Protocol):
     def stop_requested(self) -> bool: ...
 
     def wait_for_stop(self, seconds: float) -> bool: ...
-
-
-@dataclass(frozen=True)
-class EmulatorSettings:
-    """Pace and tolerance of the emulation (env `NOVA_RFT_EMULATOR_*`, or job tags `nova-rft-emulator:*`)."""
-
-    step_delay_s: float = 0.0
-    phase_delay_s: float = 0.0
-    max_steps: int = 5
-    max_grader_error_rate: float = 0.2
-    grader_chunk_size: int = 32
-    grader_concurrency: int = 2
-
-    @classmethod
-    def resolve(cls, env: Mapping[str, str], tags: Mapping[str, str]) -> EmulatorSettings:
-        """Job tag beats environment beats default. Raises ValueError naming a bad value."""
-        spec: list[tuple[str, str, str, type, float]] = [
-            ("step_delay_s", ENV_STEP_DELAY, "step-delay-s", float, 0.0),
-            ("phase_delay_s", ENV_PHASE_DELAY, "phase-delay-s", float, 0.0),
-            ("max_steps", ENV_MAX_STEPS, "max-steps", int, 1),
-            ("max_grader_error_rate", ENV_MAX_ERROR_RATE, "max-grader-error-rate", float, 0.0),
-            ("grader_chunk_size", ENV_CHUNK_SIZE, "grader-chunk-size", int, 1),
-            ("grader_concurrency", ENV_CONCURRENCY, "grader-concurrency", int, 1),
-        ]
-        values: dict[str, Any] = {}
-        for attribute, env_name, tag_name, kind, minimum in spec:
-            raw = tags.get(TAG_PREFIX + tag_name, env.get(env_name))
-            if raw is None or raw == "":
-                continue
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(
-                    f"{env_name} / tag {TAG_PREFIX}{tag_name}: not a {kind.__name__}: {raw!r}"
-                ) from None
-            if not math.isfinite(value) or value < minimum:
-                raise ValueError(
-                    f"{env_name} / tag {TAG_PREFIX}{tag_name}: must be >= {minimum}, got {raw!r}"
-                )
-            values[attribute] = value
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -215,15 +178,6 @@ def nova_rft_validator(
         lines, source=source, max_prompt_length=max_prompt_length, min_records=min_records, max_issues=5
     )
     return report.error_count, [str(issue) for issue in report.errors]
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def build_prompt_groups(lines: Sequence[str]) -> list[dict[str, Any]]:
@@ -518,72 +472,6 @@ class EmulatedRftRun:
             "training_loss": self.outcome.training_loss,
             "validation_losses": self.outcome.validation_losses,
         }
-
-
-def chunk_samples(
-    samples: list[dict[str, Any]], max_count: int, max_bytes: int
-) -> list[list[dict[str, Any]]]:
-    """Consecutive chunks of at most `max_count` samples and (unless one sample alone is larger)
-    `max_bytes` of JSON, so an invoke never exceeds Lambda's payload limit because of batching."""
-    chunks: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    size = 2  # "[]"
-    for sample in samples:
-        sample_size = len(json.dumps(sample).encode("utf-8")) + 2
-        if current and (len(current) >= max_count or size + sample_size > max_bytes):
-            chunks.append(current)
-            current, size = [], 2
-        current.append(sample)
-        size += sample_size
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def step_statistics(
-    step: int,
-    prompts: int,
-    scores: Sequence[float | None],
-    group_of: Sequence[int],
-    scored: Sequence[ScoredSample],
-    latencies: Sequence[float],
-    errors: Sequence[str],
-) -> dict[str, Any]:
-    """One step's record of the metrics file (None in `scores` = the sample could not be scored)."""
-    valid = [s for s in scores if s is not None]
-    groups: dict[int, list[float]] = {}
-    for group, score in zip(group_of, scores, strict=True):
-        if score is not None:
-            groups.setdefault(group, []).append(score)
-    multi = [g for g in groups.values() if len(g) >= 2]
-    dims: dict[str, list[float]] = {}
-    for sample in scored:
-        for name, value, _kind in sample.metrics:
-            dims.setdefault(name, []).append(value)
-    failed = sum(1 for s in scores if s is None)
-    return {
-        "type": "step",
-        "step": step,
-        "prompts": prompts,
-        "samples": len(scores),
-        "reward_mean": round(statistics.fmean(valid), 6) if valid else 0.0,
-        "reward_min": round(min(valid), 6) if valid else 0.0,
-        "reward_max": round(max(valid), 6) if valid else 0.0,
-        "reward_std": round(statistics.pstdev(valid), 6) if len(valid) > 1 else 0.0,
-        "no_spread_group_fraction": round(sum(1 for g in multi if max(g) == min(g)) / len(multi), 6)
-        if multi
-        else 0.0,
-        "grader_invocations": len(latencies),
-        "grader_errors": failed,
-        "grader_error_rate": round(failed / len(scores), 6) if scores else 0.0,
-        "first_grader_error": errors[0] if errors else None,
-        "grader_latency_ms_p50": round(percentile(latencies, 50), 3),
-        "grader_latency_ms_p95": round(percentile(latencies, 95), 3),
-        # mean over the samples whose metrics_list reported the name (guards report only when they fire)
-        "dimensions": {name: round(statistics.fmean(v), 6) for name, v in sorted(dims.items())},
-        "dimension_counts": {name: len(v) for name, v in sorted(dims.items())},
-        "time": time.time(),
-    }
 
 
 class ThreadEvents:
