@@ -83,6 +83,15 @@ _LEADING_WORDS_RE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z']*\s+)*?(?:is|=|:|about|
 _EQUALS_RE = re.compile(r"^\s*[A-Za-z][A-Za-z_ ]{0,30}=\s*")  # "x = 5", "total cost = 12"
 
 
+_SMALL_NUMBER_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+)
+_WORD_NUMBERS = {word: index for index, word in enumerate(_SMALL_NUMBER_WORDS.split(" "))}
+_WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80})
+_WORD_NUMBERS.update({"ninety": 90, "hundred": 100, "a hundred": 100, "one hundred": 100})
+
+
 @dataclass(frozen=True, slots=True)
 class Number:
     """An exact number as written, remembering whether it was a percentage (50% is 50, percent)."""
@@ -262,6 +271,8 @@ def parse_number(text: str) -> Number | None:
         percent = True
         text = text[: match.start()]
     value = _parse_core(text)
+    if value is None and text.casefold() in _WORD_NUMBERS:  # "The answer is five."
+        value = Fraction(_WORD_NUMBERS[text.casefold()])
     if value is None and re.search(r"[A-Za-z]", text):
         # words around a number: "about 42 apples", "42 km/h", "x is 5"
         stripped = _UNIT_WORDS_RE.sub("", text)

@@ -126,6 +126,8 @@ def _install_audit_hook(root):
     root = os.path.realpath(root)
     abspath, normpath, fspath, sep = os.path.abspath, os.path.normpath, os.fspath, os.sep
     write_opens = [0]
+    # other sandboxes' directories (concurrent samples): their payloads hold their nonces
+    siblings = os.path.join(os.path.dirname(root), "nova-sbx-")
 
     def inside(path):
         try:
@@ -156,7 +158,7 @@ def _install_audit_hook(root):
                 full = normpath(abspath(fspath(path)))
             except Exception:
                 return
-            if full.startswith(_READ_BLOCKED):
+            if full.startswith(_READ_BLOCKED) or (full.startswith(siblings) and not inside(full)):
                 raise PermissionError(f"sandbox: reading {path!r} is not allowed")
         elif event in _PATH_EVENTS:
             for path in args[:2]:

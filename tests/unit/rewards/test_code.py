@@ -162,6 +162,13 @@ ADVERSARIAL = [
     ("kill the parent", "import os\nos.kill(os.getppid(), 9)\n" + GOOD),
     ("read parent environment", "open('/proc/%d/environ' % __import__('os').getppid()).read()\n" + GOOD),
     ("ctypes", "import ctypes\n" + GOOD),
+    # another sandbox's directory (a concurrent sample) is not readable
+    (
+        "read a sibling sandbox",
+        "import glob, os\nhere = os.getcwd()\n"
+        "for d in glob.glob(os.path.join(os.path.dirname(here), 'nova-sbx-*')):\n"
+        "    if d != here:\n        open(os.path.join(d, 'sibling.txt')).read()\n" + GOOD,
+    ),
     ("fake pass lines", "print('1 0 1')\nprint('done')\nimport os\nos._exit(0)\n"),
     ("raise limits", "import resource\nresource.setrlimit(resource.RLIMIT_CPU, (100, 100))\n" + GOOD),
 ]
@@ -172,13 +179,16 @@ def test_adversarial_solutions_score_zero_and_host_stays_healthy(
     name: str, code: str, tmp_path: Path
 ) -> None:
     children_before = set(_children_of_this_process())  # e.g. the sympy worker of other tests
+    sibling = tmp_path / "nova-sbx-sibling"  # as if another sample were running next to this one
+    sibling.mkdir()
+    (sibling / "sibling.txt").write_text("payload of another sample")
     started = time.monotonic()
     run = run_suite(code, TestSuite("tests", tuple(ADD_TESTS["tests"])), LIMITS, temp_root=str(tmp_path))
     assert run.passed == (False, False, False), name
     assert time.monotonic() - started < LIMITS.wall_seconds + 2.0
     assert not os.path.exists(OUTSIDE)
     assert set(_children_of_this_process()) <= children_before
-    assert list(tmp_path.iterdir()) == []  # the sandbox directory is gone
+    assert list(tmp_path.iterdir()) == [sibling]  # this run's sandbox directory is gone
 
 
 def test_huge_stdout_in_io_mode_is_capped() -> None:

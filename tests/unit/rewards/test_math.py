@@ -75,6 +75,9 @@ def test_extract_without_last_number_fallback() -> None:
         ("12, which is even", Fraction(12), False),  # number then words
         ("84 or 85 or 86", None, None),  # listing candidates must not pay
         ("84 because 80 + 4 = 84", None, None),  # more numbers after it: ambiguous
+        ("five", Fraction(5), False),  # small numbers written as words
+        ("Twenty", Fraction(20), False),
+        ("fivefold", None, None),
         ("x + 1", None, None),
         ("1/0", None, None),
         ("", None, None),
