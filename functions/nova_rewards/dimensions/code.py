@@ -53,7 +53,9 @@ class CodeTestsParams(DimensionParams):
     wall_seconds: float = Field(10.0, gt=0.0, le=120.0)
     per_test_seconds: float = Field(2.0, gt=0.0, le=60.0)
     cpu_seconds: int = Field(10, ge=1, le=120)
-    memory_mb: int = Field(512, ge=64, le=8192)
+    memory_mb: int = Field(
+        256, ge=64, le=8192, description="per child; memory_mb x max_workers must fit in the Lambda"
+    )
     output_kb: int = Field(256, ge=1, le=65536)
     max_workers: int = Field(2, ge=1, le=32, description="samples run concurrently")
     max_code_chars: int = Field(50_000, ge=1, le=100_000)

@@ -240,3 +240,10 @@ def test_code_spec_ranks_the_variants() -> None:
     assert means["fenced"] > means["raw"] > means["buggy"] > means["prose"]
     assert means["padded"] < means["raw"]
     assert means["syntax_error"] <= 0.2
+
+
+def test_code_spec_children_fit_in_the_lambda_memory() -> None:
+    # worst case: every concurrent child fills its address-space limit; the grader itself needs
+    # ~150-250 MB of the 1024 MB the environments give the code grader
+    tests = next(d for d in load_spec("code").dimensions if d.name == "tests").dimension
+    assert tests.params.memory_mb * tests.params.max_workers <= 768
