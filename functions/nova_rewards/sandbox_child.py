@@ -124,7 +124,13 @@ def _set_limits(limits):
 
 def _install_audit_hook(root):
     root = os.path.realpath(root)
-    abspath, normpath, fspath, sep = os.path.abspath, os.path.normpath, os.fspath, os.sep
+    abspath, normpath, fspath, sep, isdir = (
+        os.path.abspath,
+        os.path.normpath,
+        os.fspath,
+        os.sep,
+        os.path.isdir,
+    )
     write_opens = [0]
     # other sandboxes' directories (concurrent samples): their payloads hold their nonces
     siblings = os.path.join(os.path.dirname(root), "nova-sbx-")
@@ -160,6 +166,10 @@ def _install_audit_hook(root):
                 return
             if full.startswith(_READ_BLOCKED) or (full.startswith(siblings) and not inside(full)):
                 raise PermissionError(f"sandbox: reading {path!r} is not allowed")
+            # a directory fd outside would let `os.open(name, flags, dir_fd=fd)` write outside:
+            # the "open" event does not carry dir_fd, so such fds are never handed out
+            if not inside(full) and isdir(full):
+                raise PermissionError(f"sandbox: opening directory {path!r} is not allowed")
         elif event in _PATH_EVENTS:
             for path in args[:2]:
                 if isinstance(path, str | bytes) and not inside(path):

@@ -157,6 +157,17 @@ ADVERSARIAL = [
     ("dns", "import socket\nsocket.getaddrinfo('example.com', 80)\n" + GOOD),
     ("write outside", f"open({OUTSIDE!r}, 'w').write('x')\n" + GOOD),
     ("os.open outside", f"import os\nos.open({OUTSIDE!r}, os.O_CREAT | os.O_WRONLY)\n" + GOOD),
+    # a directory fd outside the sandbox, then a relative open against it
+    (
+        "dir_fd escape",
+        f"import os\nfd = os.open({os.path.dirname(OUTSIDE)!r}, os.O_RDONLY)\n"
+        f"os.open({os.path.basename(OUTSIDE)!r}, os.O_CREAT | os.O_WRONLY, dir_fd=fd)\n" + GOOD,
+    ),
+    (
+        "chdir then write",
+        f"import os\nos.chdir({os.path.dirname(OUTSIDE)!r})\nopen({os.path.basename(OUTSIDE)!r}, 'w')\n"
+        + GOOD,
+    ),
     ("huge file", "f = open('big.bin', 'wb')\nwhile True:\n    f.write(b'x' * 65536)\n"),
     ("huge output", "while True:\n    print('x' * 100000)\n"),
     ("kill the parent", "import os\nos.kill(os.getppid(), 9)\n" + GOOD),
