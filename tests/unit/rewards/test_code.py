@@ -173,6 +173,13 @@ ADVERSARIAL = [
     ("kill the parent", "import os\nos.kill(os.getppid(), 9)\n" + GOOD),
     ("read parent environment", "open('/proc/%d/environ' % __import__('os').getppid()).read()\n" + GOOD),
     ("ctypes", "import ctypes\n" + GOOD),
+    ("_posixsubprocess", "import _posixsubprocess\n" + GOOD),
+    ("pidfd signal", "import os, signal\nsignal.pidfd_send_signal(os.pidfd_open(os.getppid()), 9)\n" + GOOD),
+    ("posix.fork", "import posix\nposix.fork()\n" + GOOD),
+    (
+        "sqlite file outside",
+        f"import sqlite3\nsqlite3.connect({OUTSIDE!r}).execute('create table t(x)')\n" + GOOD,
+    ),
     # another sandbox's directory (a concurrent sample) is not readable
     (
         "read a sibling sandbox",
@@ -200,6 +207,37 @@ def test_adversarial_solutions_score_zero_and_host_stays_healthy(
     assert not os.path.exists(OUTSIDE)
     assert set(_children_of_this_process()) <= children_before
     assert list(tmp_path.iterdir()) == [sibling]  # this run's sandbox directory is gone
+
+
+STDLIB_SOLUTION = """
+import collections, dataclasses, enum, fractions, functools, heapq, itertools, json, math, re, statistics
+import sys, typing, warnings
+sys.setrecursionlimit(5000)
+Point = collections.namedtuple("Point", "x y")  # uses sys._getframe: must stay allowed
+
+
+@dataclasses.dataclass
+class Box:
+    size: int
+
+
+@functools.lru_cache(None)
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def f():
+    warnings.warn("harmless")
+    return (fib(60), Point(1, 2).y, Box(3).size, json.dumps([1]), str(fractions.Fraction(2, 6)),
+            statistics.mean([1, 2, 3]), heapq.nsmallest(1, [5, 4]), math.isqrt(17))
+"""
+
+
+def test_ordinary_stdlib_solutions_still_work() -> None:
+    # the hardening must not break the standard library that real solutions use
+    expected = "(1548008755920, 2, 3, '[1]', '1/3', 2, [4], 4)"
+    run = run_suite(STDLIB_SOLUTION, TestSuite("tests", (f"assert f() == {expected}",)), LIMITS)
+    assert run.passed == (True,), run.stderr_tail
 
 
 def test_huge_stdout_in_io_mode_is_capped() -> None:
