@@ -9,8 +9,10 @@ Isolation, layer by layer (details in `sandbox_child.py`):
   never reach it), no site-packages, no bytecode written;
 - a fresh private temporary directory as working directory, deleted afterwards;
 - resource limits: CPU seconds, address space, file size, processes, open files, no core dumps;
-- an audit hook: no sockets, no subprocesses/fork/exec, no signals, no ctypes, no writes outside
-  the directory, no reads of /proc or /sys;
+- an audit hook: no sockets, no subprocesses/fork/exec, no signals, no ctypes (nor other C
+  modules that bypass audit events), no writes outside the directory, no directory fds outside
+  it, no reads of /proc, /sys or other sandboxes' directories; process and signal functions are
+  also deleted from `os`/`posix`/`signal` before the solution runs;
 - a wall-clock timeout that kills the child's whole process group (it runs in its own session);
 - per-test timers inside the child, so one slow test fails alone;
 - results are lines tagged with a random nonce in a file, so printed text cannot fake a pass.
