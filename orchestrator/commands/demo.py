@@ -293,6 +293,8 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
         echo("")
         for line in summary_lines(outcome.job, read_metrics(stack.client("s3"), uri), uri):
             echo(line)
+        if outcome.state in ("Failed", "Stopped") and not started_job.created:
+            echo("  this is the result of an earlier run with the same inputs: --fresh starts a new job")
         if outcome.state == "TimedOut":
             echo(
                 f"  timed out after {settings.timeout:g} s; the job keeps running "
