@@ -7,6 +7,23 @@ grader Lambda (see `rft_emulation.py`); no model is trained. The logic lives in 
 (`customization_jobs`, `job_requests`, `aws_ports`); this file only adapts it to LocalStack: the
 `@aws_provider` factory, `@handler` methods, error classes and internal clients (`connect_to`).
 
+What a job does on the local stack (details in rft_emulation.py):
+
+- CreateModelCustomizationJob checks what Bedrock checks: required members, name/ARN/URI patterns,
+  REINFORCEMENT_FINE_TUNING with `customizationConfig.rftConfig.graderConfig.lambdaGrader`, the RFT
+  hyperparameter ranges, that the role exists and trusts bedrock.amazonaws.com, that the datasets and
+  the output bucket exist and that the grader function exists (ValidationException otherwise); a
+  reused job name is a ConflictException; the same clientRequestToken and request return the same ARN.
+- The job then validates the dataset (same rules as `orch validate-dataset`), and runs emulated
+  training steps that invoke the grader with Bedrock's event shape; per-step reward statistics go to
+  `<outputDataConfig.s3Uri>/<jobName>/emulated-training-metrics.jsonl` and to CloudWatch namespace
+  `NovaRFT/EmulatedTraining` (dimension JobName).
+- Pace: environment of the LocalStack process, or a job tag `nova-rft-emulator:<name>` for one job:
+  NOVA_RFT_EMULATOR_MAX_STEPS / max-steps (default 5), NOVA_RFT_EMULATOR_STEP_DELAY_S / step-delay-s (0),
+  NOVA_RFT_EMULATOR_PHASE_DELAY_S / phase-delay-s (0), NOVA_RFT_EMULATOR_MAX_GRADER_ERROR_RATE /
+  max-grader-error-rate (0.2), NOVA_RFT_EMULATOR_GRADER_CHUNK_SIZE / grader-chunk-size (32 samples per
+  invoke), NOVA_RFT_EMULATOR_GRADER_CONCURRENCY / grader-concurrency (2 invokes at a time).
+
 Imported only inside LocalStack's own Python (pinned localstack-core 2026.3.0).
 """
 
