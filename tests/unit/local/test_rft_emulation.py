@@ -507,3 +507,23 @@ def test_demo_rebuilds_the_package_only_when_a_source_is_newer(tmp_path):
     assert package_is_current(target, [source, tmp_path / "gone.py"])
     os.utime(source, (3_000, 3_000))
     assert not package_is_current(target, [source])
+
+
+def test_provider_docstring_documents_every_setting_and_its_default():
+    """bedrock.py imports LocalStack, so read its source: the documented settings must not drift."""
+    from dataclasses import fields
+    from pathlib import Path
+
+    from orchestrator.local.plugins import emulation_settings
+
+    source = Path(emulation_settings.__file__).with_name("bedrock.py").read_text()
+    doc = source.split('"""')[1]
+    names = [getattr(emulation_settings, n) for n in dir(emulation_settings) if n.startswith("ENV_")]
+    assert len(names) == len(fields(EmulatorSettings)) == 6
+    for name in names:
+        assert name in doc, name
+    defaults = EmulatorSettings()
+    assert f"max-steps (default {defaults.max_steps})" in doc
+    assert f"max-grader-error-rate ({defaults.max_grader_error_rate:g})" in doc
+    assert f"grader-chunk-size ({defaults.grader_chunk_size} samples" in doc
+    assert f"grader-concurrency ({defaults.grader_concurrency} invokes" in doc
