@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrator.local.plugins.aws_ports import trusts_bedrock
 from orchestrator.local.plugins.customization_jobs import JobService
@@ -415,3 +417,32 @@ def test_list_rejects_bad_queries(service, query):
 )  # fmt: skip
 def test_trust_policy_must_allow_bedrock(document, trusted):
     assert trusts_bedrock(document) is trusted
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(["epochCount", "batchSize", "trainingSamplePerPrompt", "evalInterval"]),
+    value=st.integers(min_value=-5, max_value=600),
+)
+def test_integer_hyperparameters_accepted_exactly_in_range(name, value):
+    low, high = {"epochCount": (1, 50), "batchSize": (16, 512), "trainingSamplePerPrompt": (2, 16),
+                 "evalInterval": (1, 100)}[name]  # fmt: skip
+    request = valid_request()
+    request["customizationConfig"]["rftConfig"]["hyperParameters"] = {name: value}
+    if low <= value <= high:
+        assert parse_create_request(request).hyper_parameters[name] == value
+    else:
+        with pytest.raises(ValidationError):
+            parse_create_request(request)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.floats(allow_nan=True, allow_infinity=True))
+def test_learning_rate_accepted_exactly_in_range(value):
+    request = valid_request()
+    request["customizationConfig"]["rftConfig"]["hyperParameters"] = {"learningRate": value}
+    if 1e-7 <= value <= 1e-3:
+        assert parse_create_request(request).hyper_parameters["learningRate"] == value
+    else:
+        with pytest.raises(ValidationError):
+            parse_create_request(request)
