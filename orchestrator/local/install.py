@@ -9,6 +9,7 @@ plugin loader (plux) sees this project's entry points (`localstack.lambda.runtim
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import hashlib
 import json
@@ -110,11 +111,24 @@ def is_installed(project_dir: Path) -> bool:
 
 
 def ensure_installed(project_dir: Path, *, force: bool = False) -> InstallResult:
-    """Create the venv, install pinned LocalStack and this project (editable, no deps) if needed."""
+    """Create the venv, install pinned LocalStack and this project (editable, no deps) if needed.
+
+    Serialised with a lock file: test sessions and `orch local up` may race on a fresh checkout.
+    """
     project_dir = project_dir.resolve()
     venv = venv_dir(project_dir)
     if not force and is_installed(project_dir):
         return InstallResult(venv, changed=False, steps=())
+    lock_path = project_dir / ".orch" / "localstack-install.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and is_installed(project_dir):  # another process finished it meanwhile
+            return InstallResult(venv, changed=False, steps=())
+        return _install(project_dir, venv, force)
+
+
+def _install(project_dir: Path, venv: Path, force: bool) -> InstallResult:
     steps: list[str] = []
     if not venv_python(project_dir).exists():
         python = find_python313()

@@ -154,6 +154,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         if self._runtime is not None:
             self._runtime.kill()
             self._runtime = None
+        self._log_path.unlink(missing_ok=True)  # LocalStack reads get_logs() before stopping
 
     def get_address(self) -> str:
         return HOST
