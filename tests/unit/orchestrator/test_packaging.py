@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -90,8 +91,12 @@ def test_grader_zip_is_reproducible_and_has_platform_wheels(
     tmp_path: Path, arch: str, so_suffix: str
 ) -> None:
     python312 = find_python312()
-    first = build_package(arch, output_dir=tmp_path / "a", cache_dir=CACHE, compile_with=python312)
-    second = build_package(arch, output_dir=tmp_path / "b", cache_dir=CACHE, compile_with=python312)
+    # a snapshot of the sources: the same inputs for both builds even while the tree is being edited
+    source = tmp_path / "src"
+    shutil.copytree(repo_root() / "functions" / "nova_rewards", source)
+    options = {"cache_dir": CACHE, "compile_with": python312, "source_dir": source}
+    first = build_package(arch, output_dir=tmp_path / "a", **options)
+    second = build_package(arch, output_dir=tmp_path / "b", **options)
     assert first.path.name == f"grader-{arch}.zip"
     assert first.sha256 == second.sha256  # same inputs, same bytes
     assert first.path.read_bytes() == second.path.read_bytes()
