@@ -7,6 +7,7 @@ checked against botocore's own `bedrock` service model.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import threading
 import time
@@ -446,3 +447,83 @@ def test_learning_rate_accepted_exactly_in_range(value):
     else:
         with pytest.raises(ValidationError):
             parse_create_request(request)
+
+
+# -- the AWS lookups of the provider, over boto3 clients (moto) -------------------------------------------
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        import boto3
+
+        def client_for(service: str, account: str, region: str):
+            return boto3.client(service, region_name=region)
+
+        yield client_for
+
+
+def _role(client_for, name: str, service: str) -> str:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+    return client_for("iam", ACCOUNT, REGION).create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(document)
+    )["Role"]["Arn"]
+
+
+def test_client_checks_over_boto3(aws):
+    from orchestrator.local.plugins.aws_ports import ClientChecks
+
+    checks = ClientChecks(aws, ACCOUNT, REGION)
+    trusted, untrusted = _role(aws, "rft", "bedrock.amazonaws.com"), _role(aws, "fn", "lambda.amazonaws.com")
+    assert checks.role_problem(trusted) is None
+    assert "does not trust bedrock.amazonaws.com" in checks.role_problem(untrusted)
+    assert "does not exist" in checks.role_problem(f"arn:aws:iam::{ACCOUNT}:role/missing")
+    s3 = aws("s3", ACCOUNT, REGION)
+    s3.create_bucket(Bucket="data-bucket")
+    s3.put_object(Bucket="data-bucket", Key="datasets/math.jsonl", Body=b"{}")
+    assert checks.object_problem(TRAIN) is None
+    assert "does not exist" in checks.object_problem("s3://data-bucket/datasets/other.jsonl")
+    assert "not a prefix" in checks.object_problem("s3://data-bucket/datasets/")
+    assert checks.bucket_problem("s3://data-bucket/rft-output/") is None
+    assert "does not exist" in checks.bucket_problem("s3://no-such-bucket/out/")
+    assert "does not exist" in checks.grader_problem(GRADER)
+
+
+def test_client_ports_over_boto3(aws):
+    from orchestrator.local.plugins.aws_ports import ClientPorts
+    from orchestrator.local.plugins.rft_emulation import DatasetReadError, GraderMissingError
+
+    calls: list[int] = []
+
+    def counting(service: str, account: str, region: str):
+        client = aws(service, account, region)
+        client.meta.events.register(
+            "provide-client-params.cloudwatch.PutMetricData",
+            lambda params, **_: calls.append(len(params["MetricData"])),
+        )
+        return client
+
+    ports = ClientPorts(counting, ACCOUNT, REGION)
+    aws("s3", ACCOUNT, REGION).create_bucket(Bucket="data-bucket")
+    ports.put_object("s3://data-bucket/out/metrics.jsonl", b'{"a": 1}\n')
+    assert ports.read_object("s3://data-bucket/out/metrics.jsonl") == b'{"a": 1}\n'
+    with pytest.raises(DatasetReadError):
+        ports.read_object("s3://data-bucket/out/missing.jsonl")
+    with pytest.raises(GraderMissingError):
+        ports.invoke_grader(GRADER, b"[]")
+    ports.put_metrics("NovaRFT/EmulatedTraining", "job-1", {f"M{i}": float(i) for i in range(600)})
+    listed = (
+        aws("cloudwatch", ACCOUNT, REGION)
+        .get_paginator("list_metrics")
+        .paginate(Namespace="NovaRFT/EmulatedTraining", Dimensions=[{"Name": "JobName", "Value": "job-1"}])
+    )
+    assert sum(len(page["Metrics"]) for page in listed) == 600
+    assert calls == [500, 100]  # PutMetricData takes at most 1000 values per call
