@@ -33,6 +33,7 @@ MAX_RESPONSE_CHARS = 100_000
 MAX_ANSWER_CHARS = 10_000
 _MAX_BOXED_TRIED = 20
 
+_MARKDOWN_STRIP = " \t*_`"  # "**Answer:** 42", "The answer is **42**"
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*")
 _HASHES_RE = re.compile(r"####\s*([^\n]+)")
 _ANSWER_IS_RE = re.compile(
@@ -157,10 +158,10 @@ def extract_final_answer(text: str, *, fallback_last_number: bool = True) -> str
     if "####" in text:
         hashes = _HASHES_RE.findall(text)
         if hashes:
-            return hashes[-1].strip()
+            return hashes[-1].strip(_MARKDOWN_STRIP)
     answers = _ANSWER_IS_RE.findall(text)
     if answers:
-        answer = _clip_sentence(answers[-1])
+        answer = _clip_sentence(answers[-1].strip(_MARKDOWN_STRIP)).strip(_MARKDOWN_STRIP)
         if answer:
             inner_boxed = _last_boxed(answer)
             return inner_boxed or answer
@@ -377,4 +378,62 @@ def answers_equal(
         )
     if normalise_expression(predicted) == normalise_expression(str(reference)):
         return True
-    return None
+    return _collections_equal(
+        str(predicted),
+        str(reference),
+        rel_tol=rel_tol,
+        abs_tol=abs_tol,
+        percent_as_fraction=percent_as_fraction,
+    )
+
+
+_OPENERS = {"(": ")", "[": "]", "\\{": "\\}", "{": "}"}
+
+
+def _split_collection(text: str) -> tuple[str, list[str]] | None:
+    """("set" | "sequence", items) of `{1, 2}` / `\\{1, 2\\}` / `(1, 2)` / `[1, 2]`, else None."""
+    text = _strip_wrappers(text[:MAX_ANSWER_CHARS]).strip().rstrip(".")
+    for opener, closer in _OPENERS.items():
+        if text.startswith(opener) and text.endswith(closer) and len(text) > len(opener) + len(closer):
+            inner = text[len(opener) : -len(closer)]
+            kind = "set" if "{" in opener else "sequence"
+            break
+    else:
+        return None
+    items, depth, current = [], 0, []
+    for ch in inner:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current).strip())
+    if len(items) < 2 or not all(items):
+        return None
+    return kind, items
+
+
+def _collections_equal(predicted: str, reference: str, **tolerances: object) -> bool | None:
+    """Element-wise comparison of two collections (sets ignore order), None when not collections."""
+    pred, ref = _split_collection(predicted), _split_collection(reference)
+    if pred is None or ref is None:
+        return None
+    (pred_kind, pred_items), (ref_kind, ref_items) = pred, ref
+    if len(pred_items) != len(ref_items):
+        return False
+    if ref_kind == "set" or pred_kind == "set":
+        remaining = list(pred_items)
+        for item in ref_items:
+            match = next((c for c in remaining if answers_equal(c, item, **tolerances) is True), None)
+            if match is None:
+                return None
+            remaining.remove(match)
+        return True
+    verdicts = [answers_equal(p, r, **tolerances) for p, r in zip(pred_items, ref_items, strict=True)]
+    if all(v is True for v in verdicts):
+        return True
+    return False if any(v is False for v in verdicts) else None

@@ -211,6 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"math_equivalence: {len(pairs) / ours_s:10.0f} pairs/s  ({ours_s:.2f} s)")
     print(f"Math-Verify     : {len(pairs) / mv_s:10.0f} pairs/s  ({mv_s:.2f} s)")
     print(f"speed-up        : {mv_s / ours_s:10.1f}x")
+    plain = [p for p in pairs if not p.form.startswith("symbolic")]
+    symbolic = [p for p in pairs if p.form.startswith("symbolic")]
+    grade = _ours()  # a fresh dimension; the sympy worker's cache is shared, so symbolic pairs are warm
+    for label, group in (("plain numbers", plain), ("symbolic (sympy worker, cached)", symbolic)):
+        if group:
+            started = time.perf_counter()
+            for pair in group:
+                grade(pair)
+            rate = len(group) / (time.perf_counter() - started)
+            print(f"  math_equivalence on {label}: {rate:.0f} pairs/s over {len(group)} pairs")
     print(
         f"accuracy vs truth: ours {sum(o == t for o, t in zip(ours, truth, strict=True)) / len(pairs):.4f}, "
         f"Math-Verify {len(mv_right) / len(pairs):.4f}"

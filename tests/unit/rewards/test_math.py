@@ -28,6 +28,9 @@ from pydantic import ValidationError
         ("The answer is: 7", "7"),
         ("3 apples plus 4 apples makes 7 apples", "7"),  # last number fallback
         ("a total of 1{,}234 dollars", "1{,}234"),  # LaTeX thousands separator
+        ("**Answer:** 42", "42"),  # markdown emphasis around the marker
+        ("The answer is **42**.", "42"),
+        ("#### **7**", "7"),
         ("I do not know", None),
         ("", None),
     ],
@@ -119,6 +122,13 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("x+1", "x+1", {}, True),  # equal normalised text, no sympy needed
         ("\\frac{x}{2}", "\\dfrac{x}{2}", {}, True),
         ("x+1", "1+x", {}, None),  # undecided without sympy
+        ("\\{2, 1\\}", "\\{1,2\\}", {}, True),  # sets: order ignored
+        ("\\{1, 3\\}", "\\{1,2\\}", {}, None),  # (the symbolic fallback then says no)
+        ("(1, 2)", "(1,2)", {}, True),  # tuples / intervals: order matters
+        ("(2, 1)", "(1,2)", {}, False),
+        ("[1, 1/2]", "[1, 0.5]", {}, True),  # elements compared as numbers
+        ("(1, 2, 3)", "(1,2)", {}, False),  # different sizes
+        ("(1,234)", "1234", {}, True),  # a bracketed number with a thousands separator is a number
     ],
 )
 def test_answers_equal(predicted: str, reference: str, kwargs: dict, expected: bool | None) -> None:
