@@ -282,8 +282,9 @@ def test_interrupt_in_a_worker_thread_is_caught_by_verification(s3: Any, big_fil
 
 
 def test_ctrl_c_in_the_main_thread_leaves_nothing_partial(s3: Any, big_file: Path) -> None:
-    """Ctrl-C while parts are in flight: either no object at all, or the complete, verified one."""
-    import _thread
+    """A real SIGINT while parts are in flight: no partial object and no pending multipart upload."""
+    import os
+    import signal
     import threading
     import time
 
@@ -292,11 +293,11 @@ def test_ctrl_c_in_the_main_thread_leaves_nothing_partial(s3: Any, big_file: Pat
     def slow_part(**_: Any) -> None:
         part_started.set()
         if interrupt_sent.wait(10):
-            time.sleep(0.5)  # the main thread handles Ctrl-C within this window
+            time.sleep(2.0)  # the main thread handles Ctrl-C within this window
 
     def press_ctrl_c() -> None:
         if part_started.wait(10):
-            _thread.interrupt_main()
+            os.kill(os.getpid(), signal.SIGINT)  # a real signal: it wakes the main thread's wait
         interrupt_sent.set()
 
     s3.meta.events.register("before-call.s3.UploadPart", slow_part)
@@ -304,7 +305,9 @@ def test_ctrl_c_in_the_main_thread_leaves_nothing_partial(s3: Any, big_file: Pat
     with pytest.raises(KeyboardInterrupt):
         DatasetUploader(s3, config=SMALL_PARTS).upload(big_file, BUCKET, "datasets/")
     keys = all_keys(s3, BUCKET)
-    if keys:  # S3 completed it before the interrupt was handled: it must be whole and intact
+    # Normally nothing was completed (the parts were in flight). On a loaded machine S3 may complete the
+    # object before the main thread handles the signal: then it must be whole and intact.
+    if keys:
         assert s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read() == big_file.read_bytes()
     assert pending_uploads(s3, BUCKET) == []
 
