@@ -86,9 +86,16 @@ class LocalStack:
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.port = resolve_port(port)
-        default_state = os.environ.get("ORCH_LOCAL_STATE_DIR") or self.project_dir / ".orch" / "localstack"
-        self.state_dir = Path(state_dir or default_state).resolve()
+        self.state_dir = Path(state_dir or self._default_state_dir()).resolve()
         self.extra_env = dict(extra_env or {})
+
+    def _default_state_dir(self) -> Path:
+        """`ORCH_LOCAL_STATE_DIR`, else `.orch/localstack/` (default port) or `.orch/localstack/port-N/`,
+        so instances on different ports never share a PID file, volume or temp dir."""
+        if os.environ.get("ORCH_LOCAL_STATE_DIR"):
+            return Path(os.environ["ORCH_LOCAL_STATE_DIR"])
+        base = self.project_dir / ".orch" / "localstack"
+        return base if self.port == DEFAULT_PORT else base / f"port-{self.port}"
 
     # ---- paths and endpoints -------------------------------------------------------------------
 

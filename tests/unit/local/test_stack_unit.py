@@ -98,3 +98,14 @@ def test_clear_plux_cache_removes_entry_point_lists(tmp_path: Path) -> None:
     (tmp_path / "plux" / "keep.txt").write_text("x")
     assert install.clear_plux_cache(tmp_path) == 1
     assert sorted(p.name for p in (tmp_path / "plux").iterdir()) == ["keep.txt"]
+
+
+def test_default_state_dir_is_per_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORCH_LOCAL_STATE_DIR", raising=False)
+    assert LocalStack(tmp_path, port=DEFAULT_PORT).state_dir == (tmp_path / ".orch" / "localstack").resolve()
+    assert (
+        LocalStack(tmp_path, port=4611).state_dir
+        == (tmp_path / ".orch" / "localstack" / "port-4611").resolve()
+    )
+    monkeypatch.setenv("ORCH_LOCAL_STATE_DIR", str(tmp_path / "elsewhere"))
+    assert LocalStack(tmp_path, port=4611).state_dir == (tmp_path / "elsewhere").resolve()
