@@ -165,3 +165,23 @@ def test_score_range_respected_with_negative_range(tmp_path: Path, monkeypatch) 
     assert_valid_response(response, ["a", "b", "c"], lo=-1, hi=1)
     assert [i["aggregate_reward_score"] for i in response] == [1.0, -1.0, -1.0]
     handler.reset_spec_cache()
+
+
+def test_warm_invocation_after_a_timeout_is_unaffected(tmp_path: Path, monkeypatch, capsys) -> None:
+    # the first invocation abandons a worker thread mid-chunk; its late results must not leak
+    path = write_spec(
+        tmp_path / "slow.json",
+        {"name": "slow", "kind": "t_slow", "params": {"seconds": 0.2}},
+        name="slow",
+        chunk_size=4,
+        time_budget_margin_ms=1000,
+    )
+    monkeypatch.setenv("REWARD_SPEC", str(path))
+    handler.reset_spec_cache()
+    first = handler.lambda_handler([raw_sample(f"a{i}") for i in range(4)], FakeContext(1100))
+    assert all(any(m["name"] == "timeout" for m in item["metrics_list"]) for item in first)
+    second = handler.lambda_handler([raw_sample("b0"), raw_sample("b1")], FakeContext(10_000))
+    assert [(i["id"], i["aggregate_reward_score"]) for i in second] == [("b0", 1.0), ("b1", 1.0)]
+    first_record, second_record = emf_records(capsys.readouterr().out)
+    assert first_record["SampleTimeouts"] == 4 and second_record["SampleTimeouts"] == 0
+    handler.reset_spec_cache()
