@@ -32,6 +32,8 @@ CONSTRAINTS: tuple[str, ...] = ("cbor2<6", "pyopenssl<26", "cryptography<47", "s
 PYTHON_MINOR = "3.13"
 PIP_TIMEOUT_S = 1800
 STAMP_NAME = ".orch-install.json"
+EXECUTOR_NAMESPACE = "localstack.lambda.runtime_executor"
+EXECUTOR_NAME = "host"  # LAMBDA_RUNTIME_EXECUTOR=host (pyproject.toml entry point)
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ def _install(project_dir: Path, venv: Path, force: bool) -> InstallResult:
     _pip(project_dir, ["install", "--quiet", "--no-deps", "-e", str(project_dir)])
     steps.append("installed this project (editable, no deps) for its LocalStack plugins")
     clear_plux_cache()
+    _check_plugin_visible(project_dir)
     (venv / STAMP_NAME).write_text(json.dumps(expected_stamp(project_dir), indent=2) + "\n")
     return InstallResult(venv, changed=True, steps=tuple(steps))
 
@@ -152,6 +155,23 @@ def clear_plux_cache(cache_home: Path | None = None) -> int:
         cached.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def _check_plugin_visible(project_dir: Path) -> None:
+    """LocalStack silently falls back to Docker when the `host` executor is missing: check it loads."""
+    code = (
+        "from plux import PluginManager; import sys; "
+        f"sys.exit(0 if PluginManager({EXECUTOR_NAMESPACE!r}).exists({EXECUTOR_NAME!r}) else 1)"
+    )
+    try:
+        done = subprocess.run([str(venv_python(project_dir)), "-c", code], capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise LocalStackError(f"Install failed: cannot check the LocalStack plugins: {exc}") from exc
+    if done.returncode != 0:
+        raise LocalStackError(
+            f"Install failed: LocalStack does not see this project's Lambda executor plugin "
+            f"({EXECUTOR_NAMESPACE}:{EXECUTOR_NAME}); check pyproject.toml's entry points"
+        )
 
 
 def _installed_version(project_dir: Path, distribution: str) -> str | None:
