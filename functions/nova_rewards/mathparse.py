@@ -80,7 +80,11 @@ _MIXED_RE = re.compile(r"^([+-]?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 _MIXED_LATEX_RE = re.compile(r"^([+-]?)(\d+)\s*\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}$")
 _PERCENT_RE = re.compile(r"\s*(?:%|percent(?:age)?\b|per\s*cent\b)\s*$", re.IGNORECASE)
 _UNIT_WORDS_RE = re.compile(r"(?:\s*[A-Za-z][A-Za-z.'/²³]*)+\s*$")
-_LEADING_WORDS_RE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z']*\s+)*?(?:is|=|:|about|approximately|of)\s+")
+_LEADING_WORDS_RE = re.compile(
+    r"^\s*(?:(?:[A-Za-z][A-Za-z']*\s+)*?(?:is|=|:|of)"
+    r"|(?:probably|approximately|about|around|roughly|exactly|just|only|therefore|thus|so|then))\s+",
+    re.IGNORECASE,
+)
 _EQUALS_RE = re.compile(r"^\s*[A-Za-z][A-Za-z_ ]{0,30}=\s*")  # "x = 5", "total cost = 12"
 
 

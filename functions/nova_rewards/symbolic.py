@@ -121,7 +121,10 @@ def to_sympy_syntax(answer: str) -> str | None:
         text = text.replace(old, new)
     text = text.replace("{", "(").replace("}", ")").replace("[", "(").replace("]", ")")
     if "=" in text:  # "x = 5" / "y = 2x + 1": compare the right-hand side
-        text = text.rsplit("=", 1)[1]
+        lhs, _, rhs = text.partition("=")
+        if "=" in rhs or re.search(r"\d", lhs):
+            return None  # "3 or 4 = 4", "2+3=5": a computation, not a named answer
+        text = rhs
     text = text.strip().rstrip(".")
     if not text or not _ALLOWED_RE.match(text):
         return None

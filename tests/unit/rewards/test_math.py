@@ -78,6 +78,8 @@ def test_extract_without_last_number_fallback() -> None:
         ("12, which is even", Fraction(12), False),  # number then words
         ("84 or 85 or 86", None, None),  # listing candidates must not pay
         ("84 because 80 + 4 = 84", None, None),  # more numbers after it: ambiguous
+        ("probably 12", Fraction(12), False),  # hedging adverb before the number
+        ("not 7 but 8", None, None),  # a negation is not stripped
         ("five", Fraction(5), False),  # small numbers written as words
         ("Twenty", Fraction(20), False),
         ("fivefold", None, None),
@@ -222,6 +224,8 @@ def test_oversized_answers_are_wrong_not_slow() -> None:
         ("x^2", "x**2"),
         ("2\\cdot\\pi", "2* pi"),
         ("y = 2x + 1", "2x + 1"),  # right-hand side of an equation
+        ("3 or 4 = 4", None),  # a computation on the left: not a named answer
+        ("2+3=5", None),
         ("__import__('os')", None),  # dunder: refused
         ("os.system(1)", None),  # multi-letter names outside the allow-list: refused
         ("\\frac{1}", None),  # malformed LaTeX
