@@ -36,6 +36,7 @@ __all__ = ["JsonMatch", "extract_json", "field_credit"]
 
 _FENCE_RE = re.compile(r"```(?:json|JSON)?[ \t]*\n(.*?)```", re.DOTALL)
 _MAX_CANDIDATES = 20
+_CANONICAL_NUMBER_RE = re.compile(r"^-?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?$")
 
 
 def _balanced_end(text: str, start: int) -> int | None:
@@ -121,7 +122,9 @@ def field_credit(predicted: Any, expected: Any, *, rel_tol: float, list_order: s
         return _list_credit(predicted, expected, rel_tol=rel_tol, list_order=list_order)
     if expected is None or isinstance(expected, bool):
         return 1.0 if predicted is expected else 0.0  # null / true / false are singletons
-    expected_number = _number(expected)
+    # a string counts as a number only when written like one: "02139" (a zip code) stays text
+    numeric_text = isinstance(expected, str) and _CANONICAL_NUMBER_RE.match(expected.strip())
+    expected_number = _number(expected) if isinstance(expected, int | float) or numeric_text else None
     if isinstance(expected, int | float) or (expected_number is not None and _number(predicted) is not None):
         predicted_number = _number(predicted)
         if expected_number is None or predicted_number is None:

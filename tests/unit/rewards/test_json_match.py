@@ -45,6 +45,10 @@ def test_extract_json(text: str, value: object, found: bool) -> None:
         ({"n": 42.0000001}, {"n": 42}, 1.0),  # within relative tolerance
         ({"n": "1,200"}, {"n": 1200}, 1.0),  # thousands separator
         ({"n": 43}, {"n": 42}, 0.0),
+        ({"zip": "2139"}, {"zip": "02139"}, 0.0),  # leading zero: compared as text, not as numbers
+        ({"zip": 2139}, {"zip": "02139"}, 0.0),
+        ({"n": 1200}, {"n": "1,200"}, 1.0),  # a number written as text in the reference
+        ({"n": "12.50"}, {"n": "12.5"}, 1.0),
         ({"n": True}, {"n": 1}, 0.0),  # a boolean is not a number
         ({"f": True}, {"f": True}, 1.0),
         ({"f": "true"}, {"f": True}, 0.0),
