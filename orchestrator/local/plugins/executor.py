@@ -85,8 +85,9 @@ class RuntimeProcess:
 
     def receive(self, timeout: float) -> dict[str, Any] | None:
         """The next frame, None if the runtime exited; raises TimeoutError after `timeout` seconds."""
-        ready, _, _ = select.select([self.read_fd], [], [], max(timeout, 0.0))
-        if not ready:
+        poller = select.poll()  # not select(): LocalStack may hold more than FD_SETSIZE descriptors
+        poller.register(self.read_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        if not poller.poll(max(timeout, 0.0) * 1000):
             raise TimeoutError
         return host_runtime.read_frame(self.read_fd)
 
