@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.dimensions.json_match import extract_json, field_credit
 from pydantic import ValidationError
@@ -165,3 +167,33 @@ def test_module_import_does_not_import_jsonschema() -> None:
 )
 def test_adversarial_json_is_bounded(text: str) -> None:
     assert extract_json(text) == (None, False)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+@settings(max_examples=200, deadline=None)
+def test_a_value_gets_full_credit_against_itself(value: object) -> None:
+    assert field_credit(value, value, rel_tol=0.0, list_order="ignore") == 1.0
+    assert field_credit(value, value, rel_tol=0.0, list_order="strict") == 1.0
+
+
+@given(_JSON, _JSON)
+@settings(max_examples=200, deadline=None)
+def test_credit_is_a_share(predicted: object, expected: object) -> None:
+    assert 0.0 <= field_credit(predicted, expected, rel_tol=1e-6, list_order="ignore") <= 1.0
+
+
+@given(_JSON)
+@settings(max_examples=100, deadline=None)
+def test_serialised_value_is_extracted_back(value: object) -> None:
+    import json
+
+    assert extract_json(f"Here:\n```json\n{json.dumps(value)}\n```") == (value, True)

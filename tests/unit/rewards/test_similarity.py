@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.dimensions.similarity import lcs_length, rouge_l, token_f1
 from pydantic import ValidationError
@@ -82,3 +84,16 @@ def test_params() -> None:
         cls.Params(metric="bleu")
     with pytest.raises(ValidationError):
         cls.Params(max_tokens=0)
+
+
+_TOKENS = st.lists(st.sampled_from("abcde"), max_size=60)
+
+
+@given(_TOKENS, _TOKENS)
+@settings(max_examples=300, deadline=None)
+def test_lcs_properties(a: list[str], b: list[str]) -> None:
+    assert lcs_length(a, b) == lcs_length(b, a) == _lcs_table(a, b)
+    assert 0.0 <= rouge_l(a, b) <= 1.0
+    assert 0.0 <= token_f1(a, b) <= 1.0
+    if a:
+        assert rouge_l(a, a) == token_f1(a, a) == 1.0
