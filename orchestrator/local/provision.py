@@ -13,6 +13,7 @@ object in the S3 backend bucket/key of `backend.tf` (bucket created if missing).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -332,12 +333,11 @@ def _terraform_apply(
             s3.create_bucket(Bucket=backend["bucket"])
     # TF_DATA_DIR under .orch/: a failed init attempt leaves no .terraform/ in the environment root.
     env = {
+        **os.environ,  # proxies, plugin cache and TF_* settings of the user reach Terraform
         "CHECKPOINT_DISABLE": "1",
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
         "TF_DATA_DIR": str(data_dir),
-        "PATH": _path_env(),
-        "HOME": str(Path.home()),
     }
     init = [
         terraform,
@@ -375,7 +375,6 @@ def _terraform_apply(
 
 def provider_obtainable(timeout: float = 3.0) -> bool:
     """Can `terraform init` get hashicorp/aws? A plugin cache/dir holding it, or a reachable registry."""
-    import os
     import socket
 
     roots = [os.environ.get("TF_PLUGIN_CACHE_DIR", ""), str(Path.home() / ".terraform.d" / "plugins")]
@@ -398,12 +397,6 @@ def _run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 def _tail(done: subprocess.CompletedProcess[str]) -> str:
     return " ".join((done.stderr or done.stdout or "").strip().splitlines()[-5:])[:600]
-
-
-def _path_env() -> str:
-    import os
-
-    return os.environ.get("PATH", "")
 
 
 def _client_factory(endpoint_url: str) -> Callable[[str], Any]:

@@ -174,3 +174,72 @@ def test_missing_package_names_the_build_command(tmp_path: Path) -> None:
     attrs = {"function_name": "f", "filename": "build/grader-x86_64.zip", "architectures": ["x86_64"]}
     with pytest.raises(ConfigError, match="orch reward package"):
         resources.LambdaFunction().package(ctx, attrs)
+
+
+class FakeS3:
+    def __init__(self) -> None:
+        self.buckets: set[str] = set()
+
+    def head_bucket(self, Bucket: str) -> None:  # noqa: N803 - boto3's argument names
+        if Bucket not in self.buckets:
+            raise RuntimeError("404")
+
+    def create_bucket(self, Bucket: str) -> None:  # noqa: N803
+        self.buckets.add(Bucket)
+
+
+FAKE_TERRAFORM = """#!/bin/sh
+echo "$TF_DATA_DIR $*" >> "$(dirname "$0")/calls.log"
+case "$*" in
+  *" init "*)
+    if [ -n "$FAIL_INIT" ]; then echo "Error: Failed to query provider packages" >&2; exit 1; fi ;;
+  *" apply "*) exit 0 ;;
+  *" output "*) echo '{"region": {"value": "us-east-1", "type": "string", "sensitive": false}}' ;;
+esac
+"""
+
+
+@pytest.fixture()
+def fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "terraform"
+    script.write_text(FAKE_TERRAFORM)
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setattr(provision, "provider_obtainable", lambda timeout=3.0: True)
+    return bin_dir
+
+
+def test_real_terraform_path_runs_init_apply_output(fake_terraform: Path, tmp_path: Path) -> None:
+    s3 = FakeS3()
+    result = provision.provision(
+        PROJECT_DIR,
+        "http://127.0.0.1:4999",
+        outputs_file=tmp_path / "out.json",
+        client_factory=lambda service: s3,
+    )
+    assert result.method == "terraform" and result.outputs == {"region": "us-east-1"}
+    assert "nova-rft-terraform-state-local" in s3.buckets  # the backend bucket exists before init
+    calls = (fake_terraform / "calls.log").read_text().splitlines()
+    assert [c.split()[2] for c in calls] == ["init", "apply", "output"]
+    assert all(
+        c.split()[0] == str(PROJECT_DIR / ".orch" / "terraform" / "local") for c in calls
+    )  # TF_DATA_DIR
+    assert 'endpoints={s3="http://127.0.0.1:4999"}' in calls[0]
+    assert "-var=localstack_endpoint=http://127.0.0.1:4999" in calls[1]
+    assert json.loads((tmp_path / "out.json").read_text())["region"]["value"] == "us-east-1"
+
+
+def test_failed_init_is_an_error_when_terraform_is_required(
+    fake_terraform: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAIL_INIT", "1")
+    with pytest.raises(ConfigError, match="terraform init failed"):
+        provision.provision(
+            PROJECT_DIR,
+            "http://127.0.0.1:4999",
+            outputs_file=tmp_path / "out.json",
+            method="terraform",
+            client_factory=lambda service: FakeS3(),
+        )
