@@ -339,13 +339,19 @@ def _terraform_apply(
         "TF_INPUT": "0",
         "TF_DATA_DIR": str(data_dir),
     }
+    # A .tfbackend file (HCL) points the S3 backend at this emulator's port; CLI key=value pairs
+    # cannot carry the `endpoints` object.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    backend_file = data_dir / "emulator.tfbackend"
+    backend_file.write_text(f'endpoints = {{\n  s3 = "{endpoint_url}"\n}}\n')
     init = [
         terraform,
         f"-chdir={env_dir}",
         "init",
         "-input=false",
         "-no-color",
-        f'-backend-config=endpoints={{s3="{endpoint_url}"}}',
+        "-reconfigure",
+        f"-backend-config={backend_file}",
     ]
     done = _run(init, env)
     if done.returncode != 0:

@@ -226,7 +226,9 @@ def test_real_terraform_path_runs_init_apply_output(fake_terraform: Path, tmp_pa
     assert all(
         c.split()[0] == str(PROJECT_DIR / ".orch" / "terraform" / "local") for c in calls
     )  # TF_DATA_DIR
-    assert 'endpoints={s3="http://127.0.0.1:4999"}' in calls[0]
+    backend_file = PROJECT_DIR / ".orch" / "terraform" / "local" / "emulator.tfbackend"
+    assert f"-backend-config={backend_file}" in calls[0]
+    assert 's3 = "http://127.0.0.1:4999"' in backend_file.read_text()
     assert "-var=localstack_endpoint=http://127.0.0.1:4999" in calls[1]
     assert json.loads((tmp_path / "out.json").read_text())["region"]["value"] == "us-east-1"
 
