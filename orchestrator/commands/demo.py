@@ -2,7 +2,8 @@
 
 Steps: start the local stack (or reuse the one running), build the grader package for this host,
 provision the `local` Terraform environment on the stack, validate and upload `datasets/math.jsonl`,
-start a Bedrock RFT job on the math grader with small, fast hyperparameters, follow it, and print a
+start a Bedrock RFT job on the math grader (`--grader` picks another bundled one) with small, fast
+hyperparameters, follow it, and print a
 reward summary. The job is an EMULATION (the local Bedrock provider trains nothing, but really calls
 the grader Lambda; see orchestrator/local/plugins/rft_emulation.py).
 
@@ -26,8 +27,8 @@ import click
 
 from orchestrator.errors import ConfigError
 
-DATASET = Path("datasets") / "math.jsonl"
-GRADER = "math"
+GRADERS = ("math", "support", "json_extraction", "code")  # bundled specs with a sample dataset each
+DEFAULT_GRADER = "math"
 HYPERPARAMETERS = {"epochCount": 1, "batchSize": 16, "trainingSamplePerPrompt": 4, "learningRate": 1e-5}
 EXIT_CODES = {"Completed": 0, "Failed": 10, "Stopped": 11, "TimedOut": 12}
 
@@ -40,6 +41,7 @@ class DemoSettings:
 
     project_dir: Path
     port: int | None = None
+    grader: str = DEFAULT_GRADER
     steps: int = 5
     fresh: bool = False
     timeout: float = 600.0
@@ -134,8 +136,8 @@ def job_request(outputs: Any, training_uri: str, settings: DemoSettings) -> dict
         training_uri=training_uri,
         output_uri=output_uri(outputs.require("dataset_bucket", "--bucket"), outputs.output_prefix),
         role_arn=outputs.require("customization_role_arn", "--role-arn"),
-        grader_arn=outputs.grader_arn(GRADER),
-        grader_label=GRADER,
+        grader_arn=outputs.grader_arn(settings.grader),
+        grader_label=settings.grader,
         hyperparameters=dict(HYPERPARAMETERS),
         # The step count is an emulator setting (a job tag), not a job input: put it in the run id so
         # that another --steps is another job, and --fresh adds the time for a new job every run.
@@ -146,6 +148,11 @@ def job_request(outputs: Any, training_uri: str, settings: DemoSettings) -> dict
     # How many emulated training steps to run (an emulator setting; ignored by real Bedrock).
     request["jobTags"] = [{"key": "nova-rft-emulator:max-steps", "value": str(settings.steps)}]
     return request
+
+
+def dataset_path(root: Path, grader: str) -> Path:
+    """The sample dataset of a bundled grader: datasets/<grader>.jsonl."""
+    return root / "datasets" / f"{grader}.jsonl"
 
 
 def metrics_uri(request: dict[str, Any]) -> str:
@@ -270,7 +277,7 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
     """Run every step; returns the exit code (0 Completed, 10 Failed, 11 Stopped, 12 timed out)."""
     started = time.monotonic()
     root = settings.project_dir
-    dataset = root / DATASET
+    dataset = dataset_path(root, settings.grader)
     if not dataset.is_file():
         raise ConfigError(f"the demo dataset {dataset} is missing")
     stack = start_stack(settings, echo)
@@ -331,11 +338,19 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
 )
 @click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds to follow the job.")
 @click.option("--stop", is_flag=True, help="Stop the local stack at the end.")
+@click.option(
+    "--grader",
+    type=click.Choice(GRADERS),
+    default=DEFAULT_GRADER,
+    show_default=True,
+    help="Bundled grader to train against, with its sample dataset datasets/<grader>.jsonl.",
+)
 @click.pass_context
 def demo(
     ctx: click.Context,
     port: int | None,
     project_dir: Path | None,
+    grader: str,
     steps: int,
     fresh: bool,
     timeout: float,
@@ -345,7 +360,8 @@ def demo(
 
     \b
     Starts the local stack, builds and deploys the graders (terraform/environments/local), uploads
-    datasets/math.jsonl, runs an EMULATED Bedrock RFT job that really calls the math grader Lambda,
+    datasets/math.jsonl, runs an EMULATED Bedrock RFT job that really calls the math grader Lambda
+    (--grader picks another bundled grader and its dataset),
     and prints rewards per step and per dimension. Safe to run again (everything is reused; the
     same inputs show the same job, --fresh starts another).
 
@@ -354,6 +370,7 @@ def demo(
       orch demo                     # make demo does `orch local install` first
       orch demo --steps 10 --fresh  # a longer, new emulated job
       orch demo --stop              # and stop the local stack afterwards
+      orch demo --grader support    # the support grader: its LLM judge is the local rubric model
 
     \b
     Exit codes:
@@ -364,5 +381,13 @@ def demo(
     """
     from orchestrator.commands.local import project_root
 
-    settings = DemoSettings(project_root(project_dir), port, steps, fresh, timeout, stop)
+    settings = DemoSettings(
+        project_root(project_dir),
+        port=port,
+        grader=grader,
+        steps=steps,
+        fresh=fresh,
+        timeout=timeout,
+        stop=stop,
+    )
     ctx.exit(run_demo(settings))

@@ -63,3 +63,20 @@ def test_demo_runs_twice_and_fresh(local_stack):
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert job_name(fresh.stdout) != name and "started" in fresh.stdout
     print(f"orch demo: first run {first_s:.1f} s, second run {second_s:.1f} s")
+
+
+def test_demo_with_the_support_grader_uses_the_emulated_judge(local_stack):
+    """support's tone dimension calls Bedrock Converse from inside the grader Lambda: on the local
+    stack that is the rubric model of the bedrock-runtime provider."""
+    done, _ = run_demo(local_stack, "--grader", "support", "--steps", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert f"job {job_name(out)}: Completed" in out
+    score = re.search(r"^\s+tone\.judge_score\s+(\d\.\d{3})", out, re.MULTILINE)
+    assert score and 1.0 <= float(score.group(1)) <= 5.0, out
+    uri = re.search(r"metrics file: (s3://\S+)", out).group(1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    body = local_stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    steps = [json.loads(line) for line in body.splitlines() if '"type": "step"' in line]
+    assert len(steps) == 2 and all(s["grader_errors"] == 0 for s in steps)
+    assert all(0.0 < s["dimensions"]["tone"] < 1.0 for s in steps)  # judged, with spread

@@ -294,8 +294,9 @@ def _text(reference: Any, kind: str, rng: random.Random) -> str:
             ["Thank you for reaching out, ", "I'm sorry for the trouble, ", "Happy to help! "]
         )
         return f"{opener}{body} Please let me know if there is anything else I can do."
-    if kind == WRONG:
-        words = re.findall(r"\w+", body)
+    if kind == WRONG:  # rude, and the facts garbled: numbers changed, words shuffled and dropped
+        garbled = re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), body)
+        words = re.findall(r"[\w-]+", garbled)
         rng.shuffle(words)
         return "Not my problem, whatever. " + " ".join(words[: max(3, len(words) // 3)])
     if kind == MALFORMED:
