@@ -129,6 +129,17 @@ def test_steps_follow_epochs_and_batch_size_up_to_max_steps():
     assert all(step["prompts"] == 32 and step["samples"] == 64 for step in outcome.steps)
 
 
+def test_batch_larger_than_the_dataset_wraps_around():
+    ports = FakePorts({TRAIN: dataset_bytes(100)})
+    outcome, _ = run(
+        ports, EmulatorSettings(max_steps=2, grader_chunk_size=512), batch_size=256, samples_per_prompt=2
+    )
+    assert outcome.status == "Completed" and len(outcome.steps) == 1  # one step per epoch
+    event = ports.invocations[0]
+    assert len(event) == 512 and len({s["id"] for s in event}) == 512
+    assert len({s["metadata"]["id"] for s in event}) == 100  # every record, some of them twice or more
+
+
 def test_run_is_deterministic_per_job_and_differs_between_jobs():
     def payloads(arn: str) -> list:
         ports = FakePorts({TRAIN: dataset_bytes(100)})
