@@ -52,6 +52,7 @@ ROLE_ARN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 S3_URI = re.compile(
     r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?"
 )
+TAG_TEXT = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
 TOKEN = re.compile(r"[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?")
 LAMBDA_ARN = re.compile(
     r"arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+"
@@ -158,6 +159,10 @@ def _tags(value: Any) -> dict[str, str]:
         raise ValidationError("'jobTags' must be a list of {key, value} objects")
     if len(value) > 200:
         raise ValidationError("'jobTags' has more than 200 tags")
+    for position, tag in enumerate(value):
+        _pattern(tag["key"], TAG_TEXT, f"jobTags[{position}].key", 128)
+        if tag["value"] != "":
+            _pattern(tag["value"], TAG_TEXT, f"jobTags[{position}].value", 256)
     return {str(t["key"]): str(t["value"]) for t in value}
 
 

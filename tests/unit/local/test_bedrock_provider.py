@@ -166,6 +166,8 @@ def test_job_completes_and_get_works_by_name_and_arn(service, ports):
         (lambda r: r.update(clientRequestToken="-bad-"), "clientRequestToken"),
         (lambda r: r.update(validationDataConfig={"validators": [{"s3Uri": "nope"}]}), "validators[0]"),
         (lambda r: r.update(jobTags=[{"key": "nova-rft-emulator:max-steps", "value": "0"}]), "max-steps"),
+        (lambda r: r.update(jobTags=[{"key": "team#1", "value": "x"}]), "jobTags[0].key"),
+        (lambda r: r.update(jobTags=[{"key": "team", "value": "a" * 257}]), "jobTags[0].value"),
     ],
 )  # fmt: skip
 def test_create_rejects_invalid_requests(service, mutate, message):
