@@ -79,7 +79,13 @@ def _api_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+@functools.lru_cache(maxsize=64)
 def _client_for(service: str, account: str, region: str) -> Any:
+    """One internal client per (service, account, region), reused (boto3 clients are thread-safe).
+
+    LocalStack's own client cache misses whenever a config is passed (it merges it into a new
+    object), and creating a client takes tens of milliseconds: cache them here.
+    """
     factory = connect_to(aws_access_key_id=account, region_name=region, config=_CLIENT_CONFIG)
     return factory.get_client(service)
 
