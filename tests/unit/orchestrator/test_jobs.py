@@ -702,3 +702,32 @@ def test_orch_wait_survives_a_throttled_poll() -> None:
         stubber.add_response("get_model_customization_job", job_response("j", "Stopped"))
         run = run_orch(["wait", "j", "--json"], {"clients": {"bedrock": client}, "sleep": lambda s: None})
     assert run.exit_code == 11, run.stderr
+
+
+def test_token_is_pinned_across_versions_and_processes() -> None:
+    """Golden value: a change in normalisation would make a retry after an upgrade start a 2nd job.
+
+    If this fails on purpose, say so in the release notes (retries across the change are not
+    idempotent).
+    """
+    assert inputs().client_request_token() == "orch-60eab5f6d9e602064ce58ac70c4d432d96e52d9d92b2241a"
+    assert inputs().default_name() == "nova-rft-math-60eab5f6d9e6"
+    code = (
+        "from orchestrator.jobs.request import JobInputs;"
+        f"print(JobInputs(training_uri={TRAIN_URI!r}, output_uri='s3://{BUCKET}/rft-output/',"
+        f" role_arn={ROLE_ARN!r}, grader_arn={GRADER_ARN!r}, grader_label='math',"
+        " hyperparameters={'batchSize': 64, 'epochCount': 2}).client_request_token())"
+    )
+    import os
+    import subprocess
+    import sys
+
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    )
+    assert other.stdout.strip() == inputs().client_request_token()

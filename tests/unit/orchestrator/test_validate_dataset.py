@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from orchestrator.datasets.stats import FingerprintTable, LengthHistogram
 from orchestrator.datasets.validation import (
@@ -306,3 +308,65 @@ def test_validation_module_is_stdlib_only() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+# -- robustness (hypothesis) -----------------------------------------------------------------------
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+MESSAGE_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "role": st.sampled_from(["system", "user", "assistant", "tool", ""]) | JSON_VALUES,
+        "content": st.text(max_size=30)
+        | st.lists(st.fixed_dictionaries({"text": st.text(max_size=10)}))
+        | JSON_VALUES,
+    },
+)
+RECORD_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "messages": st.lists(MESSAGE_LIKE, max_size=4) | JSON_VALUES,
+        "reference_answer": JSON_VALUES,
+        "schemaVersion": st.text(max_size=5),
+    },
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(RECORD_LIKE.map(json.dumps) | st.binary(max_size=40) | st.text(max_size=40), max_size=30))
+def test_any_input_gives_a_report_never_an_exception(lines: list) -> None:
+    report = validate_dataset_lines(lines, min_records=0)
+    payload = report.to_dict()
+    json.dumps(payload)
+    assert payload["error_count"] >= len(payload["errors"])
+    assert all(issue["line"] is None or 1 <= issue["line"] <= len(lines) for issue in payload["errors"])
+    assert report.stats["valid_records"] <= report.stats["records"] <= len(lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=4095), min_size=1, max_size=300), st.integers(1, 100))
+def test_percentiles_are_exact_below_4096(values: list[int], pct: int) -> None:
+    hist = LengthHistogram()
+    for value in values:
+        hist.add(value)
+    ordered = sorted(values)
+    rank = max(1, -(-pct * len(values) // 100))  # nearest rank, ceil(pct/100 * n)
+    assert hist.percentile(pct) == ordered[rank - 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=4096, max_value=10**12), min_size=1, max_size=200), st.integers(1, 100))
+def test_percentiles_are_within_one_percent_above(values: list[int], pct: int) -> None:
+    hist = LengthHistogram()
+    for value in values:
+        hist.add(value)
+    ordered = sorted(values)
+    rank = max(1, -(-pct * len(values) // 100))
+    got = hist.percentile(pct)
+    assert got is not None
+    assert abs(got - ordered[rank - 1]) <= 0.008 * ordered[rank - 1]
