@@ -20,15 +20,19 @@ def json_option(func: F) -> F:
     )(func)
 
 
-def region_options(func: F) -> F:
-    """--region and --profile (standard boto3 configuration applies when absent)."""
+def _aws_options(func: F, region_help: str) -> F:
     func = click.option("--profile", help="AWS profile (default: AWS_PROFILE / the default profile).")(func)
-    return click.option("--region", help="AWS region (overrides the environment's `region` output).")(func)
+    return click.option("--region", help=region_help)(func)
+
+
+def region_options(func: F) -> F:
+    """--region and --profile for commands about one job (no environment outputs are read)."""
+    return _aws_options(func, "AWS region (default: the region of a job ARN, else AWS_REGION / the profile).")
 
 
 def env_options(func: F) -> F:
     """--env, --project-dir, --outputs, plus --region/--profile."""
-    func = region_options(func)
+    func = _aws_options(func, "AWS region (overrides the environment's `region` output).")
     func = click.option(
         "--outputs",
         "outputs_file",
