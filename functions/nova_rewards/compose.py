@@ -86,7 +86,7 @@ class _Work:
     gated: set[str] = field(default_factory=set)
     flags: list[str] = field(default_factory=list)
     verdict: GuardVerdict | None = None
-    failed: str | None = None  # "error" once a dimension raised for this sample
+    failed: Literal["error", "timeout"] | None = None  # set once a dimension raised for this sample
 
     @property
     def alive(self) -> bool:
@@ -264,7 +264,9 @@ def _finite_or_zero(number: Any) -> float:
 
 
 def _mark_error(dim: CompiledDimension, item: _Work, exc: BaseException) -> None:
-    item.failed = "error"
+    # A dimension that ran out of its share of the budget (a judge call cut at the deadline)
+    # is a timeout, counted under SampleTimeouts, not a grader error.
+    item.failed = "timeout" if isinstance(exc, TimeoutError) else "error"
     log.warning(
         "dimension failed for a sample",
         extra={
@@ -287,7 +289,10 @@ def _finish(compiled: CompiledSpec, item: _Work) -> SampleOutcome:
     base = {"id": item.slot.id, "group_key": item.sample.group_key, "hacking": hacking}
     if item.failed:
         return SampleOutcome(
-            score=spec.failure_value, metrics=[*metrics, metric("error", 1.0)], status="error", **base
+            score=spec.failure_value,
+            metrics=[*metrics, metric(item.failed, 1.0)],
+            status=item.failed,
+            **base,
         )
     values = {k: v for k, v in item.values.items() if v is not None}
     if verdict.empty:

@@ -19,7 +19,14 @@ from nova_rewards.errors import EventError, SpecError
 from nova_rewards.observability import configure_logging, emf_record, emit_emf, invocation_metrics
 from nova_rewards.spec import SPEC_ENV, CompiledSpec, load_spec
 
-__all__ = ["lambda_handler", "handle", "get_spec", "reset_spec_cache", "deadline_from_context"]
+__all__ = [
+    "lambda_handler",
+    "handle",
+    "get_spec",
+    "reset_spec_cache",
+    "deadline_from_context",
+    "prepare_execution_environment",
+]
 
 log = logging.getLogger("nova_rewards.handler")
 configure_logging()
@@ -55,6 +62,26 @@ def deadline_from_context(context: Any, margin_ms: int, now: float | None = None
     return start + (float(remaining()) - margin_ms) / 1000.0
 
 
+def prepare_execution_environment() -> None:
+    """Lambda init phase: load the spec and warm dimensions that have `warm_up()` (the judge's boto3
+    client, ~0.3 s), so the first invocation does not pay for them. Only inside Lambda
+    (`AWS_LAMBDA_FUNCTION_NAME` set); a spec error is left for the invocation to report loudly.
+    """
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or not os.environ.get(SPEC_ENV, "").strip():
+        return
+    try:
+        compiled = get_spec()
+    except SpecError:
+        return
+    for dim in compiled.dimensions:
+        warm_up = getattr(dim.dimension, "warm_up", None)
+        if callable(warm_up):
+            try:
+                warm_up()
+            except Exception as exc:  # a warm-up failure must not break init; scoring reports it
+                log.warning("dimension warm-up failed", extra={"dimension": dim.name, "error": str(exc)})
+
+
 def lambda_handler(event: Any, context: Any = None) -> list[dict[str, Any]]:
     """Score a Bedrock RFT batch under `$REWARD_SPEC`: one response item per input sample, in order."""
     try:
@@ -81,3 +108,6 @@ def handle(event: Any, context: Any, compiled: CompiledSpec) -> list[dict[str, A
     properties = {"SpecName": compiled.name, **({"RequestId": request_id} if request_id else {})}
     emit_emf(emf_record(values, properties=properties))
     return outcome.response()
+
+
+prepare_execution_environment()

@@ -54,6 +54,7 @@ class KeywordDim(Dimension):
 
 class RaiseParams(DimensionParams):
     trigger: str = "boom"
+    as_timeout: bool = False  # raise TimeoutError (a judge call cut at the deadline) instead
 
 
 @register_dimension
@@ -65,6 +66,8 @@ class RaiseDim(Dimension):
 
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         if self.params.trigger in sample.response:
+            if self.params.as_timeout:
+                raise TimeoutError(f"no time left for {sample.id}")
             raise RuntimeError(f"cannot score {sample.id}")
         return DimensionResult(1.0)
 
@@ -177,3 +180,17 @@ class BaseExceptionDim(Dimension):
 
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         raise GiveUp("gave up")
+
+
+@register_dimension
+class WarmDim(Dimension):
+    """Counts `warm_up()` calls (the judge's init-phase hook) across instances."""
+
+    kind = "t_warm"
+    warm_ups = 0
+
+    def warm_up(self) -> None:
+        type(self).warm_ups += 1
+
+    def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
+        return DimensionResult(1.0)

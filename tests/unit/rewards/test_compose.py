@@ -88,6 +88,14 @@ def test_dimension_exception_fails_only_that_sample() -> None:
     assert metrics_of(bad)["error"] == (1.0, "Metric")
 
 
+def test_dimension_timeout_is_a_sample_timeout_not_an_error() -> None:
+    spec = build_spec({"name": "judge", "kind": "t_raise", "params": {"as_timeout": True}})
+    outcome = run(spec, raw_sample("late", "boom"), raw_sample("ok", "fine"))
+    assert [s.status for s in outcome.samples] == ["timeout", "ok"]
+    late = metrics_of(outcome.response()[0])
+    assert late["timeout"] == (1.0, "Metric") and "error" not in late
+
+
 @pytest.mark.parametrize(
     "raw",
     [

@@ -11,7 +11,7 @@ import pytest
 from nova_rewards import handler
 from nova_rewards.errors import EventError, SpecError
 
-from tests.unit.rewards.core_helpers import FakeContext, raw_sample, write_spec
+from tests.unit.rewards.core_helpers import FakeContext, WarmDim, raw_sample, write_spec
 
 DIMENSIONS = (
     {"name": "format", "kind": "t_keyword", "weight": 0.2, "params": {"word": "answer"}},
@@ -184,4 +184,34 @@ def test_warm_invocation_after_a_timeout_is_unaffected(tmp_path: Path, monkeypat
     assert [(i["id"], i["aggregate_reward_score"]) for i in second] == [("b0", 1.0), ("b1", 1.0)]
     first_record, second_record = emf_records(capsys.readouterr().out)
     assert first_record["SampleTimeouts"] == 4 and second_record["SampleTimeouts"] == 0
+    handler.reset_spec_cache()
+
+
+def test_init_phase_loads_spec_and_warms_dimensions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_spec(tmp_path / "warm.json", {"name": "w", "kind": "t_warm"}, name="warm-test")
+    monkeypatch.setenv("REWARD_SPEC", str(path))
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "grader-fn")
+    handler.reset_spec_cache()
+    before = WarmDim.warm_ups
+    handler.prepare_execution_environment()
+    assert WarmDim.warm_ups == before + 1
+    assert handler.get_spec().name == "warm-test"  # cached: the first invocation does not reload
+    handler.reset_spec_cache()
+
+
+def test_init_phase_does_nothing_outside_lambda_or_with_a_broken_spec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_spec(tmp_path / "warm.json", {"name": "w", "kind": "t_warm"}, name="warm-test")
+    monkeypatch.setenv("REWARD_SPEC", str(path))
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    handler.reset_spec_cache()
+    before = WarmDim.warm_ups
+    handler.prepare_execution_environment()
+    assert WarmDim.warm_ups == before
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "grader-fn")
+    monkeypatch.setenv("REWARD_SPEC", str(tmp_path / "missing.json"))
+    handler.prepare_execution_environment()  # the invocation, not init, reports the spec error
+    with pytest.raises(SpecError):
+        handler.lambda_handler([raw_sample("a", "x")], FakeContext(60_000))
     handler.reset_spec_cache()
