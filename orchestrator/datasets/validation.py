@@ -35,8 +35,16 @@ MAX_RECORDS = 20_000
 CHARS_PER_TOKEN = 4
 DEFAULT_MAX_ISSUES = 50
 MAX_FIELDS_TRACKED = 200
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a longer line is reported, never loaded (memory stays bounded)
 ROLES = ("system", "user", "assistant")
 NON_TEXT_PART_KEYS = ("image", "image_url", "document", "video", "audio", "input_audio", "file")
+
+
+@dataclass(frozen=True)
+class OverlongLine:
+    """Stands for a line of a file that was too long to load; only its size is known."""
+
+    size: int
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,14 @@ class _Validator:
         self.answer_types: dict[str, int] = {}
 
     # -- per line -------------------------------------------------------------------------------
-    def feed(self, line_number: int, raw: str | bytes) -> None:
+    def feed(self, line_number: int, raw: str | bytes | OverlongLine) -> None:
+        if isinstance(raw, OverlongLine):
+            self.records += 1
+            self.byte_count += raw.size
+            self.report.add_error(
+                line_number, "", f"line is {raw.size:,} bytes, over the line length limit (not parsed)"
+            )
+            return
         text = self._decode(line_number, raw)
         if text is None:
             return
@@ -359,7 +374,7 @@ class _Validator:
 
 
 def validate_dataset_lines(
-    lines: Iterable[str | bytes],
+    lines: Iterable[str | bytes | OverlongLine],
     *,
     source: str = "<dataset>",
     max_prompt_length: int | None = None,
@@ -391,16 +406,33 @@ def validate_dataset_file(path: str | os.PathLike[str], **kwargs: Any) -> Valida
     """
     kwargs.setdefault("source", os.fspath(path))
     with open(path, "rb") as handle:
-        return validate_dataset_lines(handle, **kwargs)
+        return validate_dataset_lines(_bounded_lines(handle), **kwargs)
 
 
-def _strip_line_endings(lines: Iterable[str | bytes]) -> Iterator[str | bytes]:
+def _bounded_lines(handle: Any, limit: int | None = None) -> Iterator[bytes | OverlongLine]:
+    """Lines of a binary file; a line longer than `limit` is skipped in chunks and yields its size."""
+    limit = MAX_LINE_BYTES if limit is None else limit
+    while line := handle.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        while chunk := handle.readline(limit):
+            size += len(chunk)
+            if chunk.endswith(b"\n"):
+                break
+        yield OverlongLine(size)
+
+
+def _strip_line_endings(lines: Iterable[str | bytes | OverlongLine]) -> Iterator[str | bytes | OverlongLine]:
     """Drop one trailing newline per line; a file's final newline does not make a blank line.
 
     Only `\\n` separates lines (as in `open(..., "rb")`), so a stray `\\r` inside a line is data.
     """
     for raw in lines:
-        if isinstance(raw, bytes):
+        if isinstance(raw, OverlongLine):
+            yield raw
+        elif isinstance(raw, bytes):
             yield raw[:-1] if raw.endswith(b"\n") else raw
         else:
             yield raw[:-1] if raw.endswith("\n") else raw

@@ -370,3 +370,36 @@ def test_percentiles_are_within_one_percent_above(values: list[int], pct: int) -
     got = hist.percentile(pct)
     assert got is not None
     assert abs(got - ordered[rank - 1]) <= 0.008 * ordered[rank - 1]
+
+
+def test_overlong_lines_are_reported_without_loading_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orchestrator.datasets.validation as validation
+
+    monkeypatch.setattr(validation, "MAX_LINE_BYTES", 500)
+    lines = valid_lines(101)
+    long_record = json.dumps(record(999, notes="n" * 2000))
+    lines[6] = long_record + "\n"
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(lines))
+    report = validate_dataset_file(path)
+    line, field, message = only_error(report)
+    assert (line, field) == (7, "")
+    assert f"line is {len(long_record) + 1:,} bytes" in message
+    assert report.stats["records"] == 101
+    assert report.stats["bytes"] == path.stat().st_size - 100  # newlines of normal lines not counted
+
+
+def test_bounded_lines_splits_like_readline() -> None:
+    import io
+
+    from orchestrator.datasets.validation import OverlongLine, _bounded_lines
+
+    data = b"short\n" + b"x" * 25 + b"\n" + b"tail-no-newline"
+    assert list(_bounded_lines(io.BytesIO(data), limit=10)) == [
+        b"short\n",
+        OverlongLine(26),
+        OverlongLine(15),
+    ]
+    assert list(_bounded_lines(io.BytesIO(b"0123456789\n"), limit=10)) == [b"0123456789\n"]
