@@ -68,7 +68,13 @@ def install(project_dir: Path | None, force: bool) -> None:
 @click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait for health.")
 def up(port: int | None, project_dir: Path | None, timeout: float) -> None:
     """Start LocalStack on 127.0.0.1 (installs it on first use) and wait until it is healthy."""
+    from orchestrator.local.install import is_installed
+
     stack = _stack(project_dir, port)
+    if not is_installed(stack.project_dir):
+        click.echo(
+            "Installing LocalStack and this project's plugins into .orch/localstack-venv (first use)..."
+        )
     result = stack.start(timeout=timeout)
     if result.state == "external":
         click.echo(f"Not starting: {result.message}; using it as is.")
