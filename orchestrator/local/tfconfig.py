@@ -97,6 +97,11 @@ def from_tfparse(raw: dict[str, list[dict[str, Any]]]) -> Evaluated:
             if block.get("count") == 0:
                 continue
             parsed = _block(kind, block)
+            if parsed.key is None and isinstance(block.get("for_each"), dict | list) and block["for_each"]:
+                raise ConfigError(
+                    f"{parsed.where}: for_each was not expanded offline (tfparse stops on a null value "
+                    "inside the for_each collection): drop null values or use optional() defaults"
+                )
             (resources if parsed.mode == "resource" else data).append(parsed)
     outputs = {}
     for block in raw.get("output", []):
@@ -233,8 +238,16 @@ def _parent_module(module_path: str) -> str:
     return ".".join(parts[:-1])
 
 
+_LEFT_INTERPOLATION = re.compile(r"\$\{(each|var|local|module|count|data|path)\.")
+
+
 def unresolved(value: Any, path: str = "") -> list[str]:
-    """Attribute paths that still hold a marker (reported as errors before anything is applied)."""
+    """Attribute paths that still hold a marker or a raw `${...}` (reported before anything is applied).
+
+    IAM policy variables such as `${aws:username}` are not Terraform references and pass.
+    """
+    if isinstance(value, str) and _LEFT_INTERPOLATION.search(value):
+        return [f"{path} = {value!r}"]
     if isinstance(value, dict):
         if MARKER in value:
             return [f"{path} = {value[MARKER]}"]

@@ -245,3 +245,18 @@ def test_failed_init_is_an_error_when_terraform_is_required(
             method="terraform",
             client_factory=lambda service: FakeS3(),
         )
+
+
+def test_unexpanded_for_each_is_an_error_not_a_missing_resource(tmp_path: Path) -> None:
+    root = write_root(
+        tmp_path,
+        'locals {\n  m = { a = { n = "x" }, b = { n = null } }\n}\n'
+        'resource "aws_sns_topic" "t" {\n  for_each = local.m\n  name     = "t-${each.key}"\n}\n',
+    )
+    with pytest.raises(ConfigError, match="for_each was not expanded"):
+        provision.plan(root, context(root))
+
+
+def test_left_over_interpolations_are_reported_but_policy_variables_pass() -> None:
+    assert tfconfig.unresolved({"name": "t-${each.key}"}) == ["name = 't-${each.key}'"]
+    assert tfconfig.unresolved({"policy": '{"Resource": "arn:aws:s3:::b/${aws:username}/*"}'}) == []
