@@ -73,6 +73,7 @@ _DEGREE_RE = re.compile(r"\^\s*\{?\\circ\}?|°")
 _TRAILING_PUNCT_RE = re.compile(r"[\s.,;:!?]+$")
 _CURRENCY_RE = re.compile(r"[$€£]|\b(?:usd|eur|gbp|rs)\b", re.IGNORECASE)
 _THOUSANDS_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d])")
+_DECIMAL_RE = re.compile(r"\.\d|\d[eE][+-]?\d")  # written with a decimal point or an exponent
 _PLAIN_RE = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d{1,4}))?$")
 _SIMPLE_FRAC_RE = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)$")
 _LATEX_FRAC_RE = re.compile(r"^([+-]?)\\frac\s*(?:\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}|(\d)(\d))$")
@@ -99,10 +100,12 @@ _WORD_NUMBERS.update({"ninety": 90, "hundred": 100, "a hundred": 100, "one hundr
 
 @dataclass(frozen=True, slots=True)
 class Number:
-    """An exact number as written, remembering whether it was a percentage (50% is 50, percent)."""
+    """An exact number as written, remembering whether it was a percentage (50% is 50, percent)
+    and whether it was written as a decimal (0.333: maybe a rounding) rather than exactly (1/3)."""
 
     value: Fraction
     percent: bool = False
+    decimal: bool = False
 
 
 def _balanced_group(text: str, start: int) -> str | None:
@@ -259,7 +262,7 @@ def parse_number(text: str) -> Number | None:
         return None
     if isinstance(text, int | float):
         try:
-            return Number(Fraction(text))
+            return Number(Fraction(text), decimal=isinstance(text, float))
         except (ValueError, OverflowError):
             return None
     text = str(text)
@@ -297,7 +300,7 @@ def parse_number(text: str) -> Number | None:
             if (rest[0] in " ,\t" or not rest[0].isalnum()) and not re.search(r"[\d=+*/^\\]", rest):
                 return parse_number(lead.group(0))
         return None
-    return Number(value, percent)
+    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None)
 
 
 def _terminates(value: Fraction) -> bool:
@@ -320,11 +323,13 @@ def numbers_equal(
     """Whether two numbers are the same answer.
 
     A percentage matches its number (50% ~ 50) and, when `percent_as_fraction`, also its fraction
-    (50% ~ 0.5), on either side. Two finite decimals (integers included) must be exactly equal: a
-    relative tolerance would accept 1234568 for 1234567. When one side has no finite decimal form
-    (1/3, so the other may be a rounding of it), closeness is
+    (50% ~ 0.5), on either side. Exact values must be exactly equal: two finite decimals (integers
+    included; a relative tolerance would accept 1234568 for 1234567) or two numbers written without
+    a decimal point (fractions). Only when one side is written as a decimal and the other has no
+    finite decimal form (0.3333333 for 1/3: a rounding) is closeness enough:
     `|a-b| <= max(abs_tol, rel_tol * max(|a|, |b|))`.
     """
+    may_be_rounded = predicted.decimal or reference.decimal
     candidates = [(predicted.value, reference.value)]
     if percent_as_fraction and predicted.percent != reference.percent:
         if predicted.percent:
@@ -334,8 +339,8 @@ def numbers_equal(
     for a, b in candidates:
         if a == b:
             return True
-        if _terminates(a) and _terminates(b):
-            continue  # both exact decimals: no rounding happened, so no tolerance (1234567 != 1234568)
+        if not may_be_rounded or (_terminates(a) and _terminates(b)):
+            continue  # both exact (1/3 vs 2/7, 1234567 vs 1234568): no rounding, so no tolerance
         tolerance = max(abs_tol, rel_tol * float(max(abs(a), abs(b))))
         if float(abs(a - b)) <= tolerance:
             return True

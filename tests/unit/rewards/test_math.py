@@ -119,6 +119,7 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("1,234,567.51", "1234567.50", {}, False),
         ("0.1428571", "1/7", {}, True),  # a rounding of a non-terminating fraction: tolerance applies
         ("2/3", "0.6666667", {}, True),
+        ("34994461/35", "22996373/23", {}, False),  # two exact fractions: no tolerance, however close
         ("-5", "5", {}, False),
         ("$12.00", "12", {}, True),
         ("x+1", "x+1", {}, True),  # equal normalised text, no sympy needed
