@@ -258,8 +258,10 @@ class HostRuntimeExecutor(RuntimeExecutor):
         from_child_r, from_child_w = os.pipe()
         env = dict(self._env, ORCH_RUNTIME_FDS=f"{to_child_r},{from_child_w}")
         with open(self._log_path, "ab") as log:
+            # -S: no site-packages of the host interpreter; like the Lambda runtime, the function sees
+            # the standard library, its own package and the SDK directory only.
             process = subprocess.Popen(
-                [python, "-u", "-s", str(RUNTIME_SCRIPT)],
+                [python, "-u", "-S", str(RUNTIME_SCRIPT)],
                 env=env,
                 cwd=env["LAMBDA_TASK_ROOT"],
                 stdin=subprocess.DEVNULL,
