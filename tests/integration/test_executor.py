@@ -183,3 +183,36 @@ def test_reserved_concurrency_throttles_the_excess(local_stack: LocalStack) -> N
         outcomes = list(pool.map(call, range(3)))
     assert outcomes.count("ok") >= 1
     assert "TooManyRequestsException" in outcomes
+
+
+def test_import_error_is_reported_like_lambda(local_stack: LocalStack) -> None:
+    name = create_toy(local_stack)
+    lam = local_stack.client("lambda")
+    lam.update_function_configuration(FunctionName=name, Handler="missing_module.handler")
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    response, body = invoke(local_stack, name, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ImportModuleError"
+    assert "Unable to import module 'missing_module'" in body["errorMessage"]
+
+
+def test_non_python_runtimes_are_refused_with_a_reason(local_stack: LocalStack) -> None:
+    name = f"node-{uuid.uuid4().hex[:8]}"
+    role = local_stack.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam = local_stack.client("lambda")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="nodejs20.x",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": toy_zip()},
+    )
+    deadline = time.monotonic() + 30
+    config = lam.get_function_configuration(FunctionName=name)
+    while config["State"] == "Pending" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        config = lam.get_function_configuration(FunctionName=name)
+    assert config["State"] == "Failed"
+    assert "Python runtimes only" in config.get("StateReason", "")
