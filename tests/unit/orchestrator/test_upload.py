@@ -308,9 +308,15 @@ def test_ctrl_c_in_the_main_thread_leaves_nothing_partial(s3: Any, big_file: Pat
         interrupt_sent.set()
 
     s3.meta.events.register("before-call.s3.UploadPart", slow_part)
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        DatasetUploader(s3, config=SMALL_PARTS).upload(big_file, BUCKET, "datasets/")
+    # A process started in the background by a non-interactive shell (as CI may be) inherits SIGINT
+    # as ignored, and Python keeps that: install Python's own Ctrl-C handler for this test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            DatasetUploader(s3, config=SMALL_PARTS).upload(big_file, BUCKET, "datasets/")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     keys = all_keys(s3, BUCKET)
     # Normally nothing was completed (the parts were in flight). On a loaded machine S3 may complete the
     # object before the main thread handles the signal: then it must be whole and intact.
