@@ -17,6 +17,7 @@ Python API::
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -211,10 +212,21 @@ class LocalStack:
         return pid if pid > 0 and _is_localstack_process(pid) and record.get("port") == self.port else None
 
     def start(self, timeout: float = START_TIMEOUT_S, *, install_first: bool = True) -> StartResult:
-        """Start LocalStack (or find it running) and wait until its health endpoint answers."""
+        """Start LocalStack (or find it running) and wait until its health endpoint answers.
+
+        Holds a lock in the state directory, so two concurrent `up`s start one process, not two.
+        """
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.state_dir / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._start_locked(timeout, install_first)
+
+    def _start_locked(self, timeout: float, install_first: bool) -> StartResult:
         began = time.monotonic()
         pid = self.running_pid()
-        if pid is not None and self.is_healthy():
+        if pid is not None:
+            # Ours and alive: healthy now, or still starting (another `up` is waiting for it too).
+            self._wait_healthy(None, began + timeout, pid)
             return StartResult("already-running", self.endpoint_url, pid, 0.0, "already running")
         if self.port_in_use():
             if self.is_healthy():
@@ -284,21 +296,26 @@ class LocalStack:
                 start_new_session=True,
             )
 
-    def _wait_healthy(self, process: subprocess.Popen[bytes], deadline: float) -> None:
+    def _wait_healthy(self, process: subprocess.Popen[bytes] | None, deadline: float, pid: int = 0) -> None:
+        """Poll the health endpoint (backoff) until it answers; fail with the log tail if it dies."""
+        pid = process.pid if process is not None else pid
         delay = 0.05
         while time.monotonic() < deadline:
-            if process.poll() is not None:
+            exited = process.poll() is not None if process is not None else not _is_localstack_process(pid)
+            if exited:
                 self.pid_file.unlink(missing_ok=True)
+                code = f"code {process.returncode}" if process is not None else f"pid {pid}"
                 raise LocalStackError(
-                    f"LocalStack exited during startup (code {process.returncode}); "
+                    f"LocalStack exited during startup ({code}); "
                     f"log tail of {self.log_file}:\n{self.log_tail()}"
                 )
             if self.is_healthy(timeout=1.0):
                 return
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
-        _signal_group(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
+        _signal_group(pid, signal.SIGKILL)
+        if process is not None:
+            process.wait(timeout=5)
         self.pid_file.unlink(missing_ok=True)
         raise LocalStackError(
             f"LocalStack did not become healthy on {self.endpoint_url} in time; "

@@ -97,3 +97,26 @@ def test_startup_crash_reports_the_log_tail(tmp_path: Path, monkeypatch: pytest.
         broken.start(timeout=60, install_first=False)
     assert "No module named localstack.no_such_main_module" in str(error.value)
     assert not broken.pid_file.exists()
+
+
+def test_concurrent_ups_start_one_process(tmp_path: Path) -> None:
+    port = str(free_port())
+    env = {"ORCH_LOCAL_STATE_DIR": str(tmp_path / "state")}
+    full_env = {**os.environ, **env}
+    command = [
+        sys.executable,
+        "-c",
+        "from orchestrator.cli import main; main()",
+        "local",
+        "up",
+        "--port",
+        port,
+    ]
+    racers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=full_env) for _ in range(2)]
+    try:
+        outputs = [racer.communicate(timeout=180)[0] for racer in racers]
+        assert [racer.returncode for racer in racers] == [0, 0]
+        assert sum("started on" in out for out in outputs) == 1
+        assert sum("already running" in out for out in outputs) == 1
+    finally:
+        assert orch("local", "down", "--port", port, env=env).returncode == 0
