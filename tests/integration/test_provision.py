@@ -153,3 +153,71 @@ def test_orch_finds_the_outputs(
     assert outputs.dataset_bucket == provisioned_local.outputs["dataset_bucket"]
     assert outputs.customization_role_arn == provisioned_local.outputs["customization_role_arn"]
     assert outputs.grader_arn("math").endswith(":function:nova-rft-local-math")
+
+
+ROOT_TF = """
+resource "aws_iam_role" "fn" {
+  name               = "upd-fn-exec"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
+}
+resource "aws_iam_role_policy" "logs" {
+  name = "logs"
+  role = aws_iam_role.fn.name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["logs:PutLogEvents"], Resource = ["*"] }]
+  })
+}
+resource "aws_lambda_function" "fn" {
+  function_name                  = "upd-fn"
+  role                           = aws_iam_role.fn.arn
+  handler                        = "app.handler"
+  runtime                        = "python3.12"
+  filename                       = "fn.zip"
+  memory_size                    = var.memory
+  reserved_concurrent_executions = 2
+  environment {
+    variables = { GREETING = var.greeting }
+  }
+}
+variable "memory" {
+  type = number
+}
+variable "greeting" {
+  type = string
+}
+"""
+
+
+def write_function_zip(path: Path, reply: str) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "app.py", f"import os\ndef handler(e, c):\n    return [{reply!r}, os.environ['GREETING']]\n"
+        )
+
+
+def test_changes_are_applied_in_place_and_only_them(local_stack: LocalStack, tmp_path: Path) -> None:
+    from orchestrator.local.provision import apply_offline
+
+    (tmp_path / "main.tf").write_text(ROOT_TF)
+    factory = local_stack.client
+    lam = local_stack.client("lambda")
+
+    def apply(memory: int, greeting: str, reply: str) -> dict[str, str]:
+        (tmp_path / "terraform.tfvars").write_text(f'memory = {memory}\ngreeting = "{greeting}"\n')
+        write_function_zip(tmp_path / "fn.zip", reply)
+        return apply_offline(tmp_path, factory, tmp_path / "outputs.json").changes
+
+    first = apply(256, "hello", "v1")
+    assert set(first.values()) == {"created"}
+    assert json.loads(lam.invoke(FunctionName="upd-fn")["Payload"].read()) == ["v1", "hello"]
+    assert set(apply(256, "hello", "v1").values()) == {"unchanged"}
+    changed = apply(512, "bonjour", "v2")
+    assert changed["aws_lambda_function.fn"] == "updated"
+    assert changed["aws_iam_role.fn"] == "unchanged" and changed["aws_iam_role_policy.logs"] == "unchanged"
+    config = lam.get_function_configuration(FunctionName="upd-fn")
+    assert config["MemorySize"] == 512 and config["Environment"]["Variables"] == {"GREETING": "bonjour"}
+    assert json.loads(lam.invoke(FunctionName="upd-fn")["Payload"].read()) == ["v2", "bonjour"]
+    assert lam.get_function_concurrency(FunctionName="upd-fn")["ReservedConcurrentExecutions"] == 2
