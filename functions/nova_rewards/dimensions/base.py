@@ -43,9 +43,7 @@ class Sample:
     @property
     def prompt_text(self) -> str:
         """The user turns joined, for echo checks and judges."""
-        return "\n".join(
-            str(m.get("content", "")) for m in self.prompt_messages if m.get("role") == "user"
-        )
+        return "\n".join(str(m.get("content", "")) for m in self.prompt_messages if m.get("role") == "user")
 
     @property
     def group_key(self) -> str:
