@@ -13,8 +13,9 @@ chunks; under a deadline, chunk sizes adapt so that a chunk fits the time left, 
    No value at all -> the failure score and an `unscored` metric. The result is clamped and finite.
 
 Failures never fail the batch: a dimension that raises for a sample (or returns a non-finite value)
-gives that sample the failure score and an `error` metric; samples left when the deadline passes get
-the failure score and a `timeout` metric.
+gives that sample the failure score and an `error` metric (a `TimeoutError`, e.g. a judge call cut at
+the deadline, a `timeout` metric); samples left when the deadline passes get the failure score and a
+`timeout` metric.
 
 Time budget: each dimension call (`score_batch` on one chunk) runs in a daemon worker thread and the
 composition waits for it only until `ctx.deadline`. A dimension that overruns is abandoned (Python
