@@ -78,8 +78,10 @@ class JobInputs:
         """Check every field against the service model's patterns (botocore checks only minimums)."""
         check_pattern(self.grader_arn, LAMBDA_ARN_PATTERN, "grader Lambda ARN (lambdaArn)", 512)
         check_pattern(self.role_arn, ROLE_ARN_PATTERN, "customization role ARN (roleArn)", 2048)
-        check_pattern(self.training_uri, S3_URI_PATTERN, "training dataset URI", 1024)
+        # The output URI first: it is built from the dataset bucket, so a bad bucket name is reported
+        # there, not against the placeholder training URI `start-job` checks before uploading.
         check_pattern(self.output_uri, S3_URI_PATTERN, "output URI", 1024)
+        check_pattern(self.training_uri, S3_URI_PATTERN, "training dataset URI", 1024)
         if self.validation_uri is not None:
             check_pattern(self.validation_uri, S3_URI_PATTERN, "validation dataset URI", 1024)
         if self.job_name is not None:

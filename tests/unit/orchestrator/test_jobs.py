@@ -81,6 +81,15 @@ def clock(values: list[float]) -> Any:
 
 
 # -- hyperparameters ---
+def test_a_bad_bucket_name_is_reported_with_the_bucket_not_a_placeholder(outputs: Path) -> None:
+    run = run_orch(
+        ["start-job", "--outputs", str(outputs), "--dataset", TRAIN_URI, "--grader", "math"]
+        + ["--bucket", "b", "--dry-run"]
+    )
+    assert run.exit_code == 2
+    assert "output URI 's3://b/" in run.stderr and "pending" not in run.stderr
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
