@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -301,28 +302,19 @@ def follow(
 ) -> WaitOutcome:
     """Poll with backoff; a rich status line on stderr shows the phase and the elapsed time."""
     obj = ctx.obj or {}
-    sleep = obj.get("sleep", time.sleep)
-    clock = obj.get("clock", time.monotonic)
-    if not output.interactive:
-        return wait_for_job(
-            lambda: jobs.get(job),
-            timeout=timeout,
-            poll_interval=poll_interval,
-            sleep=sleep,
-            clock=clock,
-            transient=TRANSIENT_ERRORS,
-        )
-    with output.stderr.status(f"waiting for {job}") as spinner:
+    spinner = output.stderr.status(f"waiting for {job}") if output.interactive else nullcontext()
+    with spinner as status:
 
         def on_update(current: dict[str, Any], elapsed: float) -> None:
-            spinner.update(f"{current.get('jobName', job)}: {describe_phase(current)} - {elapsed:.0f} s")
+            if status is not None:
+                status.update(f"{current.get('jobName', job)}: {describe_phase(current)} - {elapsed:.0f} s")
 
         return wait_for_job(
             lambda: jobs.get(job),
             timeout=timeout,
             poll_interval=poll_interval,
-            sleep=sleep,
-            clock=clock,
+            sleep=obj.get("sleep", time.sleep),
+            clock=obj.get("clock", time.monotonic),
             on_update=on_update,
             transient=TRANSIENT_ERRORS,
         )
