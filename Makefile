@@ -37,8 +37,8 @@ bench: venv package
 	$(BIN)/python tests/benchmarks/run.py
 
 lint: venv
-	$(BIN)/ruff check functions orchestrator tests
-	$(BIN)/ruff format --check functions orchestrator tests
+	$(BIN)/ruff check functions orchestrator nova_rft_localstack tests
+	$(BIN)/ruff format --check functions orchestrator nova_rft_localstack tests
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -5,7 +5,7 @@ provision the `local` Terraform environment on the stack, validate and upload `d
 start a Bedrock RFT job on the math grader (`--grader` picks another bundled one) with small, fast
 hyperparameters, follow it, and print a
 reward summary. The job is an EMULATION (the local Bedrock provider trains nothing, but really calls
-the grader Lambda; see orchestrator/local/plugins/rft_emulation.py).
+the grader Lambda; see nova_rft_localstack/rft_emulation.py).
 
 Running it again is cheap and safe: the stack, the package, the provisioned resources and the
 uploaded dataset are reused, and, as with `orch start-job`, the same inputs name the same job, so a
@@ -53,7 +53,7 @@ class DemoSettings:
 
 def start_stack(settings: DemoSettings, echo: Echo) -> Any:
     """Start the local stack, or reuse the one already answering on the port."""
-    from orchestrator.local.stack import LocalStack
+    from orchestrator.local_stack.stack import LocalStack
 
     stack = LocalStack(settings.project_dir, settings.port)
     result = stack.start()
@@ -73,7 +73,7 @@ def package_is_current(zip_path: Path, sources: Iterable[Path]) -> bool:
 
 def ensure_package(root: Path, echo: Echo) -> Path:
     """build/grader-<host arch>.zip, built with `orch reward package`'s builder unless it is current."""
-    from orchestrator.local.resources import host_architecture
+    from orchestrator.local_stack.resources import host_architecture
     from orchestrator.packaging import PackagingError, build_package, find_python312
 
     arch = host_architecture()
@@ -100,7 +100,7 @@ def ensure_package(root: Path, echo: Echo) -> Path:
 def provision_local(stack: Any, echo: Echo) -> Any:
     """Deploy terraform/environments/local to the stack; returns the environment's outputs."""
     from orchestrator.environment import outputs_from_mapping
-    from orchestrator.local.provision import provision
+    from orchestrator.local_stack.provision import provision
 
     result = provision(stack.project_dir, stack.endpoint_url, environment="local")
     counts: dict[str, int] = {}
@@ -156,14 +156,14 @@ def dataset_path(root: Path, grader: str) -> Path:
 
 
 def metrics_uri(request: dict[str, Any]) -> str:
-    from orchestrator.local.plugins.rft_emulation import job_metrics_uri
+    from nova_rft_localstack.rft_emulation import job_metrics_uri
 
     return job_metrics_uri(request["outputDataConfig"]["s3Uri"], request["jobName"])
 
 
 def read_metrics(s3: Any, uri: str) -> list[dict[str, Any]]:
     """The emulator's metrics file (one JSON object per line); [] while it does not exist yet."""
-    from orchestrator.local.plugins.job_requests import split_s3_uri
+    from nova_rft_localstack.job_requests import split_s3_uri
 
     bucket, key = split_s3_uri(uri)
     try:

@@ -30,7 +30,7 @@ def project_root(project_dir: Path | None) -> Path:
 
 
 def _stack(project_dir: Path | None, port: int | None):
-    from orchestrator.local.stack import LocalStack
+    from orchestrator.local_stack.stack import LocalStack
 
     return LocalStack(project_root(project_dir), port)
 
@@ -52,7 +52,7 @@ def local() -> None:
 @click.option("--force", is_flag=True, help="Reinstall even when the install stamp is current.")
 def install(project_dir: Path | None, force: bool) -> None:
     """Install pinned LocalStack (Python 3.13, own venv under .orch/) and this project's plugins."""
-    from orchestrator.local.install import ensure_installed
+    from orchestrator.local_stack.install import ensure_installed
 
     result = ensure_installed(project_root(project_dir), force=force)
     if not result.changed:
@@ -68,7 +68,7 @@ def install(project_dir: Path | None, force: bool) -> None:
 @click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait for health.")
 def up(port: int | None, project_dir: Path | None, timeout: float) -> None:
     """Start LocalStack on 127.0.0.1 (installs it on first use) and wait until it is healthy."""
-    from orchestrator.local.install import is_installed
+    from orchestrator.local_stack.install import is_installed
 
     stack = _stack(project_dir, port)
     if not is_installed(stack.project_dir):
@@ -154,7 +154,7 @@ def provision(
     Without a Terraform that can install the AWS provider, the configuration is evaluated offline and
     applied through the AWS APIs of the local emulator only (never anything but 127.0.0.1).
     """
-    from orchestrator.local.provision import provision as run_provision
+    from orchestrator.local_stack.provision import provision as run_provision
 
     stack = _stack(project_dir, port)
     if not stack.is_healthy():

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from orchestrator.local.stack import LocalStack, free_port  # noqa: E402
+from orchestrator.local_stack.stack import LocalStack, free_port  # noqa: E402
 
 
 def demo(stack: LocalStack, *args: str) -> tuple[str, float]:

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from orchestrator.local.provision import provision  # noqa: E402
-from orchestrator.local.stack import LocalStack, free_port  # noqa: E402
+from orchestrator.local_stack.provision import provision  # noqa: E402
+from orchestrator.local_stack.stack import LocalStack, free_port  # noqa: E402
 from tests.integration.grader_batches import bedrock_batch  # noqa: E402
 
 WARM_INVOKES = 20

@@ -2,7 +2,7 @@
 
 Fixtures (use them from any test under tests/integration):
 
-- `local_stack` -> `orchestrator.local.stack.LocalStack`, started on a free port with its state in a
+- `local_stack` -> `orchestrator.local_stack.stack.LocalStack`, started on a free port with its state in a
   temporary directory, stopped (by PID) at the end of the session. Useful members: `endpoint_url`,
   `client_env()` (AWS_ENDPOINT_URL, dummy credentials, region for subprocesses), `session()`,
   `client(service)` (boto3 client with timeouts and retries), `log_tail()`.
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.local.provision import ProvisionResult, provision
-from orchestrator.local.resources import host_architecture
-from orchestrator.local.stack import LocalStack, free_port
+from orchestrator.local_stack.provision import ProvisionResult, provision
+from orchestrator.local_stack.resources import host_architecture
+from orchestrator.local_stack.stack import LocalStack, free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

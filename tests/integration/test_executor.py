@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from orchestrator.local.stack import LocalStack
+from orchestrator.local_stack.stack import LocalStack
 
 TOY = """
 import json, os, time

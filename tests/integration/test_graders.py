@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.local.provision import ProvisionResult
-from orchestrator.local.stack import LocalStack
+from orchestrator.local_stack.provision import ProvisionResult
+from orchestrator.local_stack.stack import LocalStack
 from tests.integration.grader_batches import SPECS_DIR, bedrock_batch, score_range
 
 GRADERS = ("math", "support", "json_extraction", "code")

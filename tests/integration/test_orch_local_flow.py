@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestrator.local.provision import ProvisionResult
-from orchestrator.local.stack import LocalStack
+from orchestrator.local_stack.provision import ProvisionResult
+from orchestrator.local_stack.stack import LocalStack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DATASET = PROJECT_DIR / "datasets" / "math.jsonl"
@@ -50,7 +50,7 @@ def test_provision_command_is_idempotent(
 
 
 def test_provision_refuses_without_a_stack(tmp_path: Path) -> None:
-    from orchestrator.local.stack import free_port
+    from orchestrator.local_stack.stack import free_port
 
     port = str(free_port())
     env = {**os.environ, "ORCH_LOCAL_STATE_DIR": str(tmp_path)}

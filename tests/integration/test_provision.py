@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.environment import EnvironmentResolver
-from orchestrator.local.provision import ProvisionResult, provision
-from orchestrator.local.stack import LocalStack
+from orchestrator.local_stack.provision import ProvisionResult, provision
+from orchestrator.local_stack.stack import LocalStack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CONTRACT_OUTPUTS = {
@@ -199,7 +199,7 @@ def write_function_zip(path: Path, reply: str) -> None:
 
 
 def test_changes_are_applied_in_place_and_only_them(local_stack: LocalStack, tmp_path: Path) -> None:
-    from orchestrator.local.provision import apply_offline
+    from orchestrator.local_stack.provision import apply_offline
 
     (tmp_path / "main.tf").write_text(ROOT_TF)
     factory = local_stack.client

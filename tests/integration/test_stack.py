@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import LocalStackError
-from orchestrator.local import stack as stack_module
-from orchestrator.local.stack import LocalStack, free_port
+from orchestrator.local_stack import stack as stack_module
+from orchestrator.local_stack.stack import LocalStack, free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REQUIRED_SERVICES = ("s3", "lambda", "iam", "logs", "cloudwatch", "sts")

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from orchestrator.local.plugins.rft_emulation import DatasetReadError, GraderMissingError, InvokeResult
+from nova_rft_localstack.rft_emulation import DatasetReadError, GraderMissingError, InvokeResult
 
 
 def math_record(index: int, answer: int | None = None) -> dict[str, Any]:

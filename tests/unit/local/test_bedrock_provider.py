@@ -19,15 +19,15 @@ from botocore.validate import ParamValidator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.local.plugins.aws_ports import trusts_bedrock
-from orchestrator.local.plugins.customization_jobs import JobService
-from orchestrator.local.plugins.job_requests import (
+from nova_rft_localstack.aws_ports import trusts_bedrock
+from nova_rft_localstack.customization_jobs import JobService
+from nova_rft_localstack.job_requests import (
     ConflictError,
     ResourceNotFoundError,
     ValidationError,
     parse_create_request,
 )
-from orchestrator.local.plugins.rft_emulation import nova_rft_validator
+from nova_rft_localstack.rft_emulation import nova_rft_validator
 from tests.unit.local.emulation_fakes import FakePorts, dataset_bytes
 
 ACCOUNT, REGION = "000000000000", "us-east-1"
@@ -481,7 +481,7 @@ def _role(client_for, name: str, service: str) -> str:
 
 
 def test_client_checks_over_boto3(aws):
-    from orchestrator.local.plugins.aws_ports import ClientChecks
+    from nova_rft_localstack.aws_ports import ClientChecks
 
     checks = ClientChecks(aws, ACCOUNT, REGION)
     trusted, untrusted = _role(aws, "rft", "bedrock.amazonaws.com"), _role(aws, "fn", "lambda.amazonaws.com")
@@ -500,8 +500,8 @@ def test_client_checks_over_boto3(aws):
 
 
 def test_client_ports_over_boto3(aws):
-    from orchestrator.local.plugins.aws_ports import ClientPorts
-    from orchestrator.local.plugins.rft_emulation import DatasetReadError, GraderMissingError
+    from nova_rft_localstack.aws_ports import ClientPorts
+    from nova_rft_localstack.rft_emulation import DatasetReadError, GraderMissingError
 
     calls: list[int] = []
 

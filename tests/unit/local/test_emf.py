@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from orchestrator.local import emf
+from nova_rft_localstack import emf
 
 
 def _line(**root: object) -> str:

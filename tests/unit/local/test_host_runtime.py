@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.local.plugins import host_runtime
+from nova_rft_localstack import host_runtime
 
 HANDLER = """
 import json, os

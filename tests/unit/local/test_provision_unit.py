@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import ConfigError
-from orchestrator.local import provision, resources, tfconfig
-from orchestrator.local.resources import Context
+from orchestrator.local_stack import provision, resources, tfconfig
+from orchestrator.local_stack.resources import Context
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 LOCAL_ENV = PROJECT_DIR / "terraform" / "environments" / "local"

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from orchestrator.local.plugins import candidates as cand
-from orchestrator.local.plugins.grader_contract import GraderContractError, check_grader_response
-from orchestrator.local.plugins.rft_emulation import (
+from nova_rft_localstack import candidates as cand
+from nova_rft_localstack.grader_contract import GraderContractError, check_grader_response
+from nova_rft_localstack.rft_emulation import (
     METRICS_NAMESPACE,
     EmulatedRftRun,
     EmulatorSettings,
@@ -277,7 +277,7 @@ def test_grader_contract_violations_fail_the_job(tamper, expected):
 def test_non_json_grader_response_fails():
     ports = FakePorts({TRAIN: dataset_bytes(100)})
     ports.invoke_grader = lambda arn, payload: __import__(
-        "orchestrator.local.plugins.rft_emulation", fromlist=["InvokeResult"]
+        "nova_rft_localstack.rft_emulation", fromlist=["InvokeResult"]
     ).InvokeResult(b"not json")
     outcome, _ = run(ports)
     assert outcome.status == "Failed" and "not JSON" in outcome.failure_message
@@ -525,7 +525,7 @@ def test_provider_docstring_documents_every_setting_and_its_default():
     from dataclasses import fields
     from pathlib import Path
 
-    from orchestrator.local.plugins import emulation_settings
+    from nova_rft_localstack import emulation_settings
 
     source = Path(emulation_settings.__file__).with_name("bedrock.py").read_text()
     doc = source.split('"""')[1]

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from nova_rewards.dimensions.base import Sample
 from nova_rewards.dimensions.judge import LlmJudge, LlmJudgeParams, parse_judge_output
 
-from orchestrator.local.plugins import judge_api
-from orchestrator.local.plugins.job_requests import ValidationError
-from orchestrator.local.plugins.rubric_model import extract_response, find_scale, judge, required_facts
+from nova_rft_localstack import judge_api
+from nova_rft_localstack.job_requests import ValidationError
+from nova_rft_localstack.rubric_model import extract_response, find_scale, judge, required_facts
 
 
 def prompt(response: str, scale: str = "Score on an integer scale from 1 to 5.", extra: str = "") -> str:

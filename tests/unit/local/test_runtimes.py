@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from orchestrator.local.runtimes import RuntimeNotSupported, find_interpreter
+from nova_rft_localstack.runtimes import RuntimeNotSupported, find_interpreter
 
 
 def test_version_specific_override_wins() -> None:

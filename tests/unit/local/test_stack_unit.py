@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import LocalStackError
-from orchestrator.local import install
-from orchestrator.local.stack import DEFAULT_PORT, LocalStack, free_port, resolve_port
+from orchestrator.local_stack import install
+from orchestrator.local_stack.stack import DEFAULT_PORT, LocalStack, free_port, resolve_port
 
 
 def test_port_precedence() -> None:

@@ -234,9 +234,9 @@ def test_response_items_carry_dimension_metrics(support_env, capsys) -> None:
 
 
 def test_tone_judge_speaks_the_local_stack_emulated_judge_contract(support_env) -> None:
-    """The local stack's emulated judge (orchestrator/local/plugins) parses our prompts and its answers
+    """The local stack's emulated judge (orchestrator/local_stack/plugins) parses our prompts and its answers
     pass our strict parser: the judge output contract holds across both parts."""
-    judge_api = pytest.importorskip("orchestrator.local.plugins.judge_api")
+    judge_api = pytest.importorskip("nova_rft_localstack.judge_api")
 
     def emulated(request: ConverseRequest) -> FakeReply:
         body = judge_api.converse({"modelId": request.model_id, **request.body})

@@ -13,8 +13,8 @@ import math
 import time
 from typing import Any
 
-from orchestrator.local.plugins.job_requests import ValidationError
-from orchestrator.local.plugins.rubric_model import judge
+from nova_rft_localstack.job_requests import ValidationError
+from nova_rft_localstack.rubric_model import judge
 
 
 def _tokens(text: str) -> int:

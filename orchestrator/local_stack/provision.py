@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from orchestrator.errors import ConfigError, LocalStackError
-from orchestrator.local import resources, tfconfig
-from orchestrator.local.resources import UNCHANGED, Context
+from orchestrator.local_stack import resources, tfconfig
+from orchestrator.local_stack.resources import UNCHANGED, Context
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 TERRAFORM_TIMEOUT_S = 900

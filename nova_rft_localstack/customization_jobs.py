@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from orchestrator.local.plugins.job_requests import (
+from nova_rft_localstack.job_requests import (
     ConflictError,
     CreateJobRequest,
     ResourceNotFoundError,
     ValidationError,
     parse_create_request,
 )
-from orchestrator.local.plugins.rft_emulation import (
+from nova_rft_localstack.rft_emulation import (
     EMULATION_NOTE,
     PHASES,
     DatasetValidator,

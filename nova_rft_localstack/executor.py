@@ -2,7 +2,7 @@
 
 Loaded by LocalStack (plux entry point `localstack.lambda.runtime_executor`, selected with
 `LAMBDA_RUNTIME_EXECUTOR=host`) inside LocalStack's own Python 3.13; it imports LocalStack internals,
-so it is tied to the pinned LocalStack version (orchestrator/local/install.py).
+so it is tied to the pinned LocalStack version (orchestrator/local_stack/install.py).
 
 LocalStack keeps doing what the Lambda service does: the control plane, reserved concurrency and
 throttling, one execution environment per concurrent invoke, keep-alive and reuse of warm
@@ -41,9 +41,8 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
-from orchestrator.local import emf
-from orchestrator.local.plugins import host_runtime
-from orchestrator.local.runtimes import RuntimeNotSupported, find_interpreter
+from nova_rft_localstack import emf, host_runtime
+from nova_rft_localstack.runtimes import RuntimeNotSupported, find_interpreter
 
 LOG = logging.getLogger(__name__)
 HOST = "127.0.0.1"

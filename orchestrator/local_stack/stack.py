@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import LocalStackError
-from orchestrator.local import install
+from orchestrator.local_stack import install
 
 DEFAULT_PORT = 4566
 HOST = "127.0.0.1"

@@ -39,10 +39,10 @@ from localstack.aws.api import RequestContext, ServiceException, handler
 from localstack.aws.connect import connect_to
 from localstack.services.plugins import Service, ServiceLifecycleHook, aws_provider
 
-from orchestrator.local.plugins.aws_ports import ClientChecks, ClientPorts
-from orchestrator.local.plugins.customization_jobs import JobRecord, JobService
-from orchestrator.local.plugins.job_requests import ApiError
-from orchestrator.local.plugins.rft_emulation import nova_rft_validator
+from nova_rft_localstack.aws_ports import ClientChecks, ClientPorts
+from nova_rft_localstack.customization_jobs import JobRecord, JobService
+from nova_rft_localstack.job_requests import ApiError
+from nova_rft_localstack.rft_emulation import nova_rft_validator
 
 # Lambda can run 15 minutes; throttling is retried with botocore's standard backoff and jitter.
 _CLIENT_CONFIG = Config(connect_timeout=10, read_timeout=900, retries={"max_attempts": 4, "mode": "standard"})

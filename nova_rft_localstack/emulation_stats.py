@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from orchestrator.local.plugins.grader_contract import ScoredSample
+from nova_rft_localstack.grader_contract import ScoredSample
 
 # Lambda's synchronous payload limit is 6 MB; chunks stay below it with room for the JSON framing.
 MAX_PAYLOAD_BYTES = 5_500_000

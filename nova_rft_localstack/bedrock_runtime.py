@@ -15,8 +15,8 @@ from typing import Any
 from localstack.aws.api import RequestContext, ServiceException, handler
 from localstack.services.plugins import Service, aws_provider
 
-from orchestrator.local.plugins import judge_api
-from orchestrator.local.plugins.job_requests import ApiError
+from nova_rft_localstack import judge_api
+from nova_rft_localstack.job_requests import ApiError
 
 
 class ValidationException(ServiceException):

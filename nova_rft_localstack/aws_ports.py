@@ -12,8 +12,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from orchestrator.local.plugins.job_requests import split_s3_uri
-from orchestrator.local.plugins.rft_emulation import DatasetReadError, GraderMissingError, InvokeResult
+from nova_rft_localstack.job_requests import split_s3_uri
+from nova_rft_localstack.rft_emulation import DatasetReadError, GraderMissingError, InvokeResult
 
 ClientFor = Callable[[str, str, str], Any]  # (service, account, region) -> boto3 client
 BEDROCK_PRINCIPAL = "bedrock.amazonaws.com"

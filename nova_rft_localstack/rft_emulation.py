@@ -33,8 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from orchestrator.local.plugins.candidates import generate_candidates
-from orchestrator.local.plugins.emulation_settings import (  # noqa: F401  (re-exported)
+from nova_rft_localstack.candidates import generate_candidates
+from nova_rft_localstack.emulation_settings import (  # noqa: F401  (re-exported)
     ENV_CHUNK_SIZE,
     ENV_CONCURRENCY,
     ENV_MAX_ERROR_RATE,
@@ -44,13 +44,13 @@ from orchestrator.local.plugins.emulation_settings import (  # noqa: F401  (re-e
     TAG_PREFIX,
     EmulatorSettings,
 )
-from orchestrator.local.plugins.emulation_stats import (  # noqa: F401  (re-exported)
+from nova_rft_localstack.emulation_stats import (  # noqa: F401  (re-exported)
     MAX_PAYLOAD_BYTES,
     chunk_samples,
     percentile,
     step_statistics,
 )
-from orchestrator.local.plugins.grader_contract import (
+from nova_rft_localstack.grader_contract import (
     GraderContractError,
     ScoredSample,
     check_grader_response,
