@@ -6,8 +6,9 @@ Not included: boto3 (the Lambda runtime provides it) and aws-lambda-powertools (
 EMF with the stdlib; see `nova_rewards.observability` for the measurement behind that choice).
 
 Reproducible: entries sorted, timestamps fixed to 1980-01-01, permissions fixed (0644), no `bin/`
-scripts (their shebangs name the build machine's Python), no bytecode from the build machine. Same
-inputs (sources, pinned requirements, cached wheels, the 3.12 interpreter) give the same bytes.
+scripts and no RECORD lines for them (their shebangs name the building venv, so two checkouts would
+differ), no bytecode from the build machine. Same inputs (sources, pinned requirements, cached wheels,
+the 3.12 interpreter) give the same bytes, wherever the checkout and its venv live.
 
 Bytecode: Lambda's /var/task is read-only, so without .pyc files in the zip every cold start compiles
 every imported module from source. Measured (CPython 3.12, the x86_64 zip, import + first batch of 64
@@ -107,11 +108,13 @@ def build_package(
     source_dir: Path | None = None,
     requirements: list[str] | None = None,
     compile_with: str | None = None,
+    pip_python: str = sys.executable,
     log: Callable[[str], None] = lambda _text: None,
 ) -> BuiltPackage:
     """Build `output_dir/grader-<arch>.zip` and return its path, size and sha256.
 
     `compile_with`: a CPython 3.12 interpreter to byte-compile the package with (None: no .pyc).
+    `pip_python`: the interpreter whose pip installs the wheels (the running one by default).
     """
     if arch not in ARCHITECTURES:
         raise PackagingError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHITECTURES)}")
@@ -123,7 +126,7 @@ def build_package(
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"grader-{arch}-") as tmp:
         staging = Path(tmp) / "pkg"
-        _install_dependencies(arch, pins, wheels, staging, log)
+        _install_dependencies(arch, pins, wheels, staging, pip_python, log)
         _prune(staging)
         shutil.copytree(
             source, staging / "nova_rewards", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -150,7 +153,7 @@ def _pip_platform_args(arch: str) -> list[str]:
 
 
 def _install_dependencies(
-    arch: str, pins: list[str], wheels: Path, staging: Path, log: Callable[[str], None]
+    arch: str, pins: list[str], wheels: Path, staging: Path, pip_python: str, log: Callable[[str], None]
 ) -> None:
     """Install from the wheel cache; fill the cache from PyPI first when it is incomplete."""
     if not pins:
@@ -158,7 +161,7 @@ def _install_dependencies(
         return
     wheels.mkdir(parents=True, exist_ok=True)
     install = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+        pip_python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
         "--no-index", "--find-links", str(wheels), "--target", str(staging), *_pip_platform_args(arch), *pins,
     ]  # fmt: skip
     if _run(install).returncode == 0:
@@ -166,7 +169,7 @@ def _install_dependencies(
         return
     log(f"{arch}: downloading wheels into {wheels} ({', '.join(pins)})")
     download = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+        pip_python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
         "--timeout", "30", "--retries", "5", "--dest", str(wheels), *_pip_platform_args(arch), *pins,
     ]  # fmt: skip
     result = _run(download)
@@ -192,7 +195,10 @@ def _tail(text: str, lines: int = 15) -> str:
 
 def _prune(staging: Path) -> None:
     """Drop what the Lambda never runs and what would make the zip machine-dependent."""
-    shutil.rmtree(staging / "bin", ignore_errors=True)
+    for outside_packages in ("bin", "share"):  # console scripts, man pages
+        shutil.rmtree(staging / outside_packages, ignore_errors=True)
+    for record in staging.glob("*.dist-info/RECORD"):
+        _drop_entries_outside_target(record)
     for pattern in EXCLUDED_DIRS:
         for path in staging.glob(pattern):
             shutil.rmtree(path, ignore_errors=True)
@@ -200,6 +206,20 @@ def _prune(staging: Path) -> None:
         shutil.rmtree(cache, ignore_errors=True)
     for compiled in staging.rglob("*.py[co]"):
         compiled.unlink()
+
+
+def _drop_entries_outside_target(record: Path) -> None:
+    """Remove RECORD lines of files installed outside the package directories (`../../bin/...`).
+
+    pip rewrites a console script's shebang to the interpreter that runs it, and RECORD keeps the
+    hash of that script: the venv's path would leak into the zip, so two checkouts of the same commit
+    would build different bytes (and Terraform's `source_code_hash` would redeploy for nothing). The
+    scripts themselves are not shipped, so their lines go too.
+    """
+    lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("../")]
+    if len(kept) != len(lines):
+        record.write_text("".join(kept), encoding="utf-8")
 
 
 def find_python312() -> str | None:

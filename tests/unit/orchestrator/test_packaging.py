@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -109,6 +111,29 @@ def test_grader_zip_is_reproducible_and_has_platform_wheels(
     assert not top & {"boto3", "botocore", "aws_lambda_powertools", "bin", "orchestrator"}
     if python312:
         assert "nova_rewards/__pycache__/handler.cpython-312.pyc" in names
+
+
+def _venv_elsewhere(root: Path) -> str:
+    """A second venv at another path whose pip is this venv's pip: a second checkout's interpreter."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
+    (site,) = root.glob("lib/python*/site-packages")
+    (site / "first-checkout.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return str(root / "bin" / "python")
+
+
+@pytest.mark.slow
+def test_two_checkouts_build_identical_bytes(tmp_path: Path) -> None:
+    # Different venv paths give console scripts different shebangs; nothing of that may reach the zip.
+    options = {"cache_dir": CACHE, "requirements": runtime_requirements(), "compile_with": None}
+    here = build_package("x86_64", output_dir=tmp_path / "a", **options)
+    other_python = _venv_elsewhere(tmp_path / "second-checkout" / ".venv")
+    there = build_package("x86_64", output_dir=tmp_path / "b", pip_python=other_python, **options)
+    assert here.path.read_bytes() == there.path.read_bytes()
+    with zipfile.ZipFile(here.path) as archive:
+        names = archive.namelist()
+        records = [archive.read(n).decode() for n in names if n.endswith(".dist-info/RECORD")]
+    assert not {n.split("/")[0] for n in names} & {"bin", "share"}
+    assert records and not any(line.startswith("../") for r in records for line in r.splitlines())
 
 
 @pytest.mark.slow
