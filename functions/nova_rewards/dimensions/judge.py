@@ -30,7 +30,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -318,23 +318,29 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | HTTPClientError)
 
 
-def _backoff(attempt: int) -> float:
+def _backoff(attempt: int, rng: random.Random) -> float:
     """Full-jitter exponential backoff (AWS architecture blog): uniform(0, min(cap, base * 2^n))."""
-    return random.uniform(0.0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2 ** (attempt - 1)))
+    return rng.uniform(0.0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2 ** (attempt - 1)))
 
 
 def _pause_before_retry(
-    attempt: int, max_attempts: int, ctx: ScoringContext, error: str, exc: BaseException
+    attempt: int,
+    max_attempts: int,
+    ctx: ScoringContext,
+    failure: tuple[str, BaseException],
+    sleep: Callable[[float], None],
+    rng: random.Random,
 ) -> None:
     """Sleep a backoff before the next attempt, or raise when there is none (or no time for one)."""
+    error, exc = failure
     if attempt >= max_attempts:
         raise JudgeCallError(f"judge call failed after {attempt} attempts: {error}") from exc
-    pause = _backoff(attempt)
+    pause = _backoff(attempt, rng)
     if pause > ctx.remaining() - _MIN_CALL_S:
         raise JudgeTimeoutError(
             f"deadline reached while retrying the judge after {attempt} attempts: {error}"
         ) from exc
-    time.sleep(pause)
+    sleep(pause)
 
 
 def _text_of(response: dict[str, Any]) -> str:
@@ -352,8 +358,16 @@ class LlmJudge(Dimension):
     Params: ClassVar[type[DimensionParams]] = LlmJudgeParams
     params: LlmJudgeParams
 
-    def __init__(self, params: DimensionParams) -> None:
+    def __init__(
+        self,
+        params: DimensionParams,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
         super().__init__(params)
+        self._sleep = sleep  # injected so tests of the retry path do not wait
+        self._rng = rng or random.Random()
         self._rubric = _rubric_text(self.params.rubric)
         p = self.params
         self._system = Template(_resource_text("judge_system.txt")).substitute(
@@ -442,7 +456,7 @@ class LlmJudge(Dimension):
                     if last_error in _FATAL_CODES:
                         ctx.cache[breaker] = f"{last_error} from model {request.model_id}"
                     raise JudgeCallError(f"judge call failed: {last_error}: {exc}") from exc
-                _pause_before_retry(attempt, p.max_attempts, ctx, last_error, exc)
+                _pause_before_retry(attempt, p.max_attempts, ctx, (last_error, exc), self._sleep, self._rng)
                 continue
             return _CallOutcome(
                 text=_text_of(response),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
+from nova_rewards.dimensions import judge as judge_module
 from nova_rewards.dimensions.judge import (
     MODEL_ID_ENV,
     JudgeCallError,
@@ -265,6 +267,20 @@ def test_throttling_is_retried_then_succeeds(fake_bedrock, caplog) -> None:
     assert fake.request_count == 3
     (record,) = audit_entries(caplog)
     assert record["attempts"] == 3 and record["outcome"] == "ok"
+
+
+def test_retry_pauses_use_the_injected_sleep_with_capped_full_jitter(fake_bedrock) -> None:
+    fake_bedrock(failing_first(3, FakeReply.throttle()))
+    pauses: list[float] = []
+    cls = get_dimension_class("llm_judge")
+    params = cls.Params.model_validate({"rubric": "tone_empathy.md", "max_attempts": 4})
+    judge = cls(params, sleep=pauses.append, rng=random.Random(7))
+    assert judge.score(sample("hello"), ScoringContext()).value == 1.0
+    assert len(pauses) == 3  # one pause between each of the 4 attempts, none slept for real
+    caps = [min(judge_module._BACKOFF_CAP_S, judge_module._BACKOFF_BASE_S * 2**n) for n in range(3)]
+    assert all(0.0 <= pause <= cap for pause, cap in zip(pauses, caps, strict=True))
+    expected = random.Random(7)
+    assert pauses == [expected.uniform(0.0, cap) for cap in caps]  # the injected generator drew them
 
 
 def test_service_unavailable_is_retried(fake_bedrock) -> None:
