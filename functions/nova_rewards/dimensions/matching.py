@@ -96,6 +96,11 @@ class ExactMatch(Dimension):
             return _marked_answer(response[-self.params.max_chars :]) or ""
         return response
 
+    def check_record(self, sample: Sample) -> str | None:
+        if _reference_values(sample.reference, (self.params.answer_key, "final_answer")) is not None:
+            return None
+        return f"reference_answer.{self.params.answer_key}: a string or number (or a list of them)"
+
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         references = _reference_values(sample.reference, (self.params.answer_key, "final_answer"))
         if references is None:
