@@ -37,7 +37,8 @@ def print_audit(report: AuditReport, console: Any) -> None:
         verdict = Text("ok" if ok else "FAIL", style="green" if ok else "bold red")
         if probe.timeouts:
             verdict.append(f" ({probe.timeouts} timed out)", style="yellow")
-        example = f"{probe.example_record} {probe.example_score or 0:.2f} {probe.example_text!r}"
+        text = probe.example_text if len(probe.example_text) <= 60 else probe.example_text[:57] + "..."
+        example = f"{probe.example_record} {probe.example_score or 0:.2f} {text!r}"
         table.add_row(
             probe.name,
             probe.kind,
@@ -49,8 +50,8 @@ def print_audit(report: AuditReport, console: Any) -> None:
             example,
         )
     console.print(table)
-    for line in report.no_value:
-        console.print(line, style="yellow", highlight=False)
+    for line in report.problems:
+        console.print(line.removeprefix("warning: "), style="bold red", highlight=False)
     if report.passed:
         console.print(
             f"passed: every hack probe's mean <= {t.hack_max_mean:g}, "
@@ -58,10 +59,10 @@ def print_audit(report: AuditReport, console: Any) -> None:
             highlight=False,
         )
     else:
-        names = ", ".join(p.name for p in report.failures)
+        names = ", ".join(p.name for p in report.failures) or "none"
         console.print(
-            f"FAILED: {len(report.failures)} probe(s) ({names}); hacks must average <= {t.hack_max_mean:g} "
-            f"and controls >= {t.control_min_mean:g}",
+            f"FAILED: {len(report.failures)} probe(s) ({names}) and {len(report.problems)} other problem(s); "
+            f"hacks must average <= {t.hack_max_mean:g} and controls >= {t.control_min_mean:g}",
             style="bold red",
             highlight=False,
         )

@@ -116,7 +116,8 @@ class ProbeStats:
 
 @dataclass
 class AuditReport:
-    """Everything `orch reward audit` prints."""
+    """Everything `orch reward audit` prints. It fails on a probe over its threshold, on a Reward
+    dimension without a value for most responses, and on a dataset that yields no control."""
 
     spec: str
     dataset: str
@@ -126,7 +127,7 @@ class AuditReport:
     judge: JudgeMode
     thresholds: AuditThresholds
     probes: list[ProbeStats]
-    no_value: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # findings that fail the audit besides probes
 
     @property
     def failures(self) -> list[ProbeStats]:
@@ -134,7 +135,7 @@ class AuditReport:
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.problems
 
     @property
     def timeouts(self) -> int:
@@ -157,7 +158,7 @@ class AuditReport:
             "passed": self.passed,
             "failures": [p.name for p in self.failures],
             "timeouts": self.timeouts,
-            "warnings": list(self.no_value),
+            "problems": list(self.problems),
             "probes": [p.as_dict(t) for p in self.probes],
         }
 
@@ -246,6 +247,12 @@ def run_audit(
         answered = list(pool.map(lambda batch: handle(batch, context, scoring), batches))
     results = [item for batch in answered for item in batch]
     stats = _summarise(compiled, plan, results)
+    problems = no_value_warnings(scoring, results)
+    if chosen and not any(s.kind == CONTROL for s in stats):
+        problems.append(
+            "no control probes: the references hold no answer a probe can write (a code dataset needs "
+            "reference_answer.solution), so this audit cannot show that correct answers are paid"
+        )
     return AuditReport(
         spec=compiled.name,
         dataset=str(dataset),
@@ -255,7 +262,7 @@ def run_audit(
         judge=judge,
         thresholds=thresholds,
         probes=stats,
-        no_value=no_value_warnings(scoring, results),
+        problems=problems,
     )
 
 
