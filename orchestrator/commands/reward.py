@@ -349,6 +349,12 @@ def audit(
         )
     except LocalScoringError as exc:
         raise DatasetError(str(exc)) from None
+    except ModuleNotFoundError as exc:
+        if exc.name != "orchestrator.audit.code_hacks":
+            raise
+        raise ConfigError(
+            "a code_tests spec needs orchestrator/audit/code_hacks.py (its harness attacks)"
+        ) from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -143,3 +143,26 @@ def test_probe_library_imports_only_the_standard_library() -> None:
             modules.add(node.module.split(".")[0])
     # `orchestrator.audit.code_hacks` is stdlib-only too (interface 2)
     assert {m for m in modules if m not in sys.stdlib_module_names} <= {"orchestrator"}
+
+
+def test_exact_match_controls_follow_the_extraction_mode() -> None:
+    def exact(extract: str) -> dict:
+        params = {"answer_key": "city", "extract": extract}
+        return {"name": "qa", "dimensions": [{"name": "em", "kind": "exact_match", "params": params}]}
+
+    record = {"messages": PROMPT, "reference_answer": {"city": "Paris"}}
+    marked = by_name(generate_probes(exact("answer_marker"), record))
+    assert marked["control_reply"].text == "Answer: Paris"
+    assert marked["control_with_reasoning"].text.endswith("\nAnswer: Paris")
+    assert marked["marker_no_answer"].text == "Answer: "
+    whole = by_name(generate_probes(exact("full"), record))
+    assert whole["control_reply"].text == "Paris" and "control_with_reasoning" not in whole
+
+
+def test_padding_grows_with_the_spec_length_limits() -> None:
+    def padded(limit: int) -> int:
+        spec = {"name": "s", "guards": {"max_length_chars": limit}, "dimensions": label_spec()["dimensions"]}
+        record = {"messages": PROMPT, "reference_answer": "billing"}
+        return len(by_name(generate_probes(spec, record))["buried_answer"].text)
+
+    assert padded(1_000) >= 1_500 and padded(10_000) >= 15_000
