@@ -12,7 +12,8 @@ Rules, by category (each category's satisfied share is reported as metric `rule_
 - `facts`: the reference's `required_facts` (each a phrase, or a list of alternative phrases).
 
 Phrase matching is case-insensitive and word-boundary aware ("refund" does not match "refunded";
-"no refunds" matches "No   Refunds"), after Unicode NFKC folding and with typographic quotes and
+"no refunds" matches "No   Refunds"), after confusable-skeleton folding (`nova_rewards.skeleton`: NFKC,
+look-alike letters, zero-width characters) and with typographic quotes and
 dashes mapped to ASCII, so a model cannot dodge a rule with look-alike characters.
 A rule that does not apply to a sample is left out; when none applies the value is None.
 
@@ -52,6 +53,7 @@ from nova_rewards.dimensions.base import (
     Sample,
     ScoringContext,
 )
+from nova_rewards.skeleton import skeleton
 from nova_rewards.text import ngrams, tokenize
 
 __all__ = ["ConditionalRule", "PhraseGroup", "RulesRubric", "RulesRubricParams", "phrase_pattern"]
@@ -68,8 +70,9 @@ _DEFAULT_ACRONYMS = (
 
 
 def _fold(text: str) -> str:
-    """Canonical text for matching: NFKC, ASCII quotes/dashes, casefolded."""
-    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+    """Canonical text for matching: ASCII quotes/dashes, then the confusable skeleton (NFKC, Cyrillic
+    and Greek look-alikes as ASCII letters, casefolded, invisible characters and accents dropped)."""
+    return skeleton(unicodedata.normalize("NFKC", text).translate(_TRANSLATE))
 
 
 @lru_cache(maxsize=4096)

@@ -271,3 +271,10 @@ def test_check_record_names_the_missing_facts_key() -> None:
     assert "required_facts" in (dim.check_record(sample("", reference={"answer": "x"})) or "")
     assert dim.check_record(sample("", reference={"required_facts": ["a"]})) is None
     assert rubric(forbidden=["x"]).check_record(sample("", reference=None)) is None
+
+
+def test_look_alike_letters_do_not_dodge_a_rule() -> None:
+    dim = rubric(forbidden=["stupid"], required=[{"name": "thanks", "phrases": ["thank you"]}])
+    disguised = "Th\u0430nk you, but that was a \u0455tup\u0456d\u200b question."  # Cyrillic a, s, i
+    result = dim.score(sample(disguised), CTX)
+    assert result.metrics["rule_required"] == 1.0 and result.metrics["rule_forbidden"] == 0.0
