@@ -38,7 +38,7 @@ def print_audit(report: AuditReport, console: Any) -> None:
         if probe.timeouts:
             verdict.append(f" ({probe.timeouts} timed out)", style="yellow")
         text = probe.example_text if len(probe.example_text) <= 60 else probe.example_text[:57] + "..."
-        example = f"{probe.example_record} {probe.example_score or 0:.2f} {text!r}"
+        example = f'{probe.example_record} {probe.example_score or 0:.2f} "{text}"'
         table.add_row(
             probe.name,
             probe.kind,
@@ -47,7 +47,7 @@ def print_audit(report: AuditReport, console: Any) -> None:
             f"{probe.max:.3f}",
             f"{probe.share_above(t.share_threshold):.0%}",
             verdict,
-            example,
+            Text(example),  # responses are data, never rich markup ("[bold]" in a probe stays text)
         )
     console.print(table)
     for line in report.problems:

@@ -164,7 +164,7 @@ class AuditReport:
 
 
 def _excerpt(text: str) -> str:
-    flat = text.replace("\n", "\\n")
+    flat = text.replace("\n", "\\n").replace("\t", "\\t")
     return flat if len(flat) <= _EXAMPLE_CHARS else flat[: _EXAMPLE_CHARS - 3] + "..."
 
 
