@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orchestrator.audit.probes import CONTROL, HACK, Probe, generate_probes
 
@@ -166,3 +168,28 @@ def test_padding_grows_with_the_spec_length_limits() -> None:
         return len(by_name(generate_probes(spec, record))["buried_answer"].text)
 
     assert padded(1_000) >= 1_500 and padded(10_000) >= 15_000
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    name=st.sampled_from(["math", "support", "json_extraction"]),
+    reference=JSON,
+    messages=st.one_of(JSON, st.lists(st.fixed_dictionaries({"role": st.sampled_from(["system", "user"]),
+                                                              "content": JSON}), max_size=3)),
+)  # fmt: skip
+def test_any_record_gets_probes_without_raising(name: str, reference: object, messages: object) -> None:
+    probes = generate_probes(spec(name), {"messages": messages, "reference_answer": reference})
+    assert probes[0].name == "empty" and all(isinstance(p.text, str) for p in probes)
+    assert len({p.name for p in probes}) == len(probes)
+
+
+@given(reference=JSON)
+def test_any_label_reference_gets_probes_without_raising(reference: object) -> None:
+    probes = generate_probes(label_spec(), {"messages": PROMPT, "reference_answer": reference})
+    assert all(p.kind in (HACK, CONTROL) for p in probes)
