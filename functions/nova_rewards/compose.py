@@ -11,6 +11,9 @@ chunks; under a deadline, chunk sizes adapt so that a chunk fits the time left, 
 3. aggregate = lo + (hi - lo) * weighted mean * guard multiplier, where the weighted mean runs over
    the Reward dimensions (weight > 0) that returned a value, normalised by their total weight.
    No value at all -> the failure score and an `unscored` metric. The result is clamped and finite.
+4. a Reward dimension (weight > 0) that returned no value for more than half of the batch's scored
+   samples is almost always a misconfiguration (a reference key the dataset lacks): it is logged as a
+   warning and reported in `BatchOutcome.no_value` (the `NoValueDimensions` metric).
 
 Failures never fail the batch: a dimension that raises for a sample (or returns a non-finite value)
 gives that sample the failure score and an `error` metric (a `TimeoutError`, e.g. a judge call cut at
@@ -68,6 +71,7 @@ class BatchOutcome:
     """Every sample's outcome, in input order."""
 
     samples: list[SampleOutcome]
+    no_value: dict[str, float] = field(default_factory=dict)  # dimension -> share of scored samples
 
     def response(self) -> list[dict[str, Any]]:
         return [s.item() for s in self.samples]
@@ -126,7 +130,36 @@ def score_slots(compiled: CompiledSpec, slots: Sequence[Slot], ctx: ScoringConte
         for item in chunk:
             outcomes[item.slot.index] = _finish(compiled, item)
         start += len(chunk)
-    return BatchOutcome([outcomes[slot.index] for slot in slots])
+    ordered = [outcomes[slot.index] for slot in slots]
+    return BatchOutcome(ordered, no_value=_warn_no_value(compiled, ordered))
+
+
+NO_VALUE_SHARE = 0.5  # a Reward dimension without a value for more than this share of a batch is reported
+
+
+def _warn_no_value(compiled: CompiledSpec, samples: list[SampleOutcome]) -> dict[str, float]:
+    """Reward dimensions that returned no value for more than half of the scored samples."""
+    scored = [s for s in samples if s.status in ("ok", "unscored")]
+    if not scored:
+        return {}
+    found: dict[str, float] = {}
+    for dim_spec in compiled.spec.dimensions:
+        if dim_spec.type != "Reward" or dim_spec.weight <= 0:
+            continue
+        missing = sum(1 for s in scored if dim_spec.name not in s.dimension_values)
+        if missing / len(scored) > NO_VALUE_SHARE:
+            found[dim_spec.name] = missing / len(scored)
+            log.warning(
+                "reward dimension returned no value for most samples: check the dataset's references "
+                "(orch reward check SPEC --dataset FILE)",
+                extra={
+                    "dimension": dim_spec.name,
+                    "kind": dim_spec.kind,
+                    "no_value": missing,
+                    "scored": len(scored),
+                },
+            )
+    return found
 
 
 class _ChunkSizer:

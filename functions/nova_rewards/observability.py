@@ -56,6 +56,7 @@ UNITS: dict[str, str] = {
     "RewardMax": "None",
     "NoSpreadGroupFraction": "None",
     "HackingFlags": "Count",
+    "NoValueDimensions": "Count",
 }
 
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
@@ -127,6 +128,7 @@ def invocation_metrics(outcome: BatchOutcome, duration_ms: float) -> dict[str, f
             (s.group_key, s.score) for s in samples if s.group_key is not None
         ),
         "HackingFlags": float(sum(1 for s in samples if s.hacking)),
+        "NoValueDimensions": float(len(outcome.no_value)),
     }
     per_dimension: dict[str, list[float]] = defaultdict(list)
     for sample in samples:

@@ -25,7 +25,8 @@ def reward() -> None:
 
     \b
     Examples:
-      orch reward check math
+      orch reward check math --dataset datasets/math.jsonl
+      orch reward audit --spec math --dataset datasets/math.jsonl --max-records 10
       orch reward score --spec math --dataset datasets/math.jsonl \\
           --responses datasets/responses/math.responses.jsonl
       orch reward package --output-dir build
@@ -44,13 +45,24 @@ def _load(spec_ref: str):
 
 @reward.command()
 @click.argument("spec")
+@click.option(
+    "--dataset",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also check that every dimension finds what it needs in every record of this JSONL dataset.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the dimensions as one JSON document.")
-def check(spec: str, as_json: bool) -> None:
-    """Validate SPEC (a bundled spec name or a JSON file) and print its dimensions."""
+def check(spec: str, dataset: Path | None, as_json: bool) -> None:
+    """Validate SPEC (a bundled spec name or a JSON file) and print its dimensions.
+
+    With --dataset, exit 3 when a dimension lacks what it needs (reference keys, test shapes, label
+    sets) in some record; each gap names the dimension, the key and the first lines that lack it.
+    """
     from nova_rewards.spec import describe
 
     compiled = _load(spec)
     rows = describe(compiled)
+    needs = _dataset_needs(compiled, dataset) if dataset is not None else None
     if as_json:
         summary = {
             "name": compiled.name,
@@ -59,7 +71,10 @@ def check(spec: str, as_json: bool) -> None:
             "failure_score": compiled.spec.failure_value,
             "dimensions": rows,
         }
+        if needs is not None:
+            summary["dataset"] = needs.as_dict()
         click.echo(json.dumps(summary, indent=2))
+        _fail_on_gaps(needs)
         return
     from rich.console import Console
     from rich.table import Table
@@ -77,6 +92,31 @@ def check(spec: str, as_json: bool) -> None:
     console.print(
         f"score range [{lo:g}, {hi:g}], failure score {compiled.spec.failure_value:g}", highlight=False
     )
+    if needs is not None:
+        from orchestrator.audit.report import print_needs
+
+        print_needs(needs, console)
+        _fail_on_gaps(needs)
+
+
+def _dataset_needs(compiled: Any, dataset: Path) -> Any:
+    from nova_rewards.errors import LocalScoringError
+
+    from orchestrator.audit.needs import check_dataset_needs
+
+    try:
+        return check_dataset_needs(compiled, dataset)
+    except LocalScoringError as exc:
+        raise DatasetError(str(exc)) from None
+
+
+def _fail_on_gaps(needs: Any) -> None:
+    if needs is not None and not needs.ok:
+        first = needs.gaps[0]
+        raise DatasetError(
+            f"{needs.path}: {len(needs.gaps)} dimension need(s) unmet, first: dimension {first.dimension!r} "
+            f"needs {first.need} (line {first.lines[0]})"
+        )
 
 
 @reward.command()
@@ -115,6 +155,10 @@ def score(
     except LocalScoringError as exc:
         raise DatasetError(str(exc)) from None
     results = _run_handler(compiled, samples, batch_size, verbose)
+    from orchestrator.audit.needs import no_value_warnings
+
+    for line in no_value_warnings(compiled, results):
+        click.echo(line, err=True)
     if as_json:
         sys.stdout.write(json.dumps(results, ensure_ascii=False) + "\n")
         sys.stdout.flush()
@@ -215,6 +259,112 @@ def _status_line(results: list[dict[str, Any]]) -> str:
     if not counts:
         return "no errors, timeouts or guard flags"
     return ", ".join(f"{name}: {count}" for name, count in sorted(counts.items()))
+
+
+@reward.command()
+@click.option("--spec", "spec_ref", required=True, help="Bundled spec name or spec JSON file.")
+@click.option(
+    "--dataset",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Nova RFT dataset JSONL (probes are built from its prompts and references).",
+)
+@click.option(
+    "--max-records", type=click.IntRange(min=1), default=None, help="Audit only the first N records."
+)
+@click.option(
+    "--hack-max-mean",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Fail when a hack probe's mean score (0..1 over the score range) is above this.",
+)
+@click.option(
+    "--control-min-mean",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.9,
+    show_default=True,
+    help="Fail when a control's mean score is below this.",
+)
+@click.option(
+    "--share-threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.5,
+    show_default=True,
+    help="The score above which a response counts in the 'share above' column.",
+)
+@click.option(
+    "--judge",
+    type=click.Choice(["fooled", "live"]),
+    default="fooled",
+    show_default=True,
+    help="fooled: LLM judges give every response the top score (worst case, offline); live: call the judge.",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=1.0),
+    default=60.0,
+    show_default=True,
+    help="Seconds for all scoring; responses left at the end are reported as timed out.",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Batches scored at once."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the probe generators.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
+def audit(
+    spec_ref: str,
+    dataset: Path,
+    max_records: int | None,
+    hack_max_mean: float,
+    control_min_mean: float,
+    share_threshold: float,
+    judge: str,
+    time_budget: float,
+    workers: int,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Reward-hacking audit: score probe responses (hacks and correct controls) with the grader's code.
+
+    Exit 1 when a hack probe averages above --hack-max-mean or a control below --control-min-mean.
+    See docs/reward-audit.md for the probes.
+    """
+    from nova_rewards.errors import LocalScoringError
+
+    from orchestrator.audit.service import AuditThresholds, run_audit
+
+    compiled = _load(spec_ref)
+    thresholds = AuditThresholds(hack_max_mean, control_min_mean, share_threshold)
+    try:
+        report = run_audit(
+            compiled,
+            dataset,
+            max_records=max_records,
+            thresholds=thresholds,
+            judge=judge,  # type: ignore[arg-type]
+            time_budget_s=time_budget,
+            workers=workers,
+            seed=seed,
+        )
+    except LocalScoringError as exc:
+        raise DatasetError(str(exc)) from None
+    except ModuleNotFoundError as exc:
+        if exc.name != "orchestrator.audit.code_hacks":
+            raise
+        raise ConfigError(
+            "a code_tests spec needs orchestrator/audit/code_hacks.py (its harness attacks)"
+        ) from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        from orchestrator.audit.report import print_audit
+
+        print_audit(report, Console(soft_wrap=True))
+    if not report.passed:
+        raise click.exceptions.Exit(1)
 
 
 @reward.command()

@@ -86,6 +86,16 @@ class Dimension(ABC):
     def __init__(self, params: DimensionParams) -> None:
         self.params = params
 
+    def check_record(self, sample: Sample) -> str | None:
+        """What this dimension needs from a dataset record and `sample` lacks, or None when nothing.
+
+        `sample` is a record without a response (prompt turns, `reference`, `metadata`). A kind that
+        reads the reference overrides this and names the key and shape it needs (e.g.
+        "reference_answer.label: one of billing, shipping"); `orch reward check SPEC --dataset FILE`
+        runs it on every record, so a spec that would return no value is caught before training.
+        """
+        return None
+
     @abstractmethod
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         """Score one sample. May raise; see the module docstring."""

@@ -82,6 +82,11 @@ class CodeTests(Dimension):
             output_bytes=p.output_kb * 1024,
         )
 
+    def check_record(self, sample: Sample) -> str | None:
+        if TestSuite.from_reference(sample.reference) is not None:
+            return None
+        return "reference_answer.tests (assert statements) or .inputs/.outputs (stdin/stdout cases)"
+
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         suite = TestSuite.from_reference(sample.reference)
         if suite is None:

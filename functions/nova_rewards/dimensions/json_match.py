@@ -228,6 +228,25 @@ class JsonMatch(Dimension):
         validator = _validator(_schema_key(schema))
         return bool(validator.is_valid(value))
 
+    def check_record(self, sample: Sample) -> str | None:
+        expected, record_schema = self._split_reference(sample.reference)
+        if not isinstance(expected, Mapping | list):
+            return (
+                f"reference_answer.{self.params.expected_key}: a JSON object or array "
+                "(or the reference itself as one)"
+            )
+        if record_schema is None and isinstance(sample.reference, Mapping):
+            raw = sample.reference.get(self.params.schema_key)
+            if raw is not None:
+                return f"reference_answer.{self.params.schema_key}: a JSON Schema object"
+        if record_schema is not None:
+            try:
+                _validator(_schema_key(record_schema))
+            except Exception as exc:  # jsonschema.SchemaError and friends
+                problem = getattr(exc, "message", exc)
+                return f"reference_answer.{self.params.schema_key}: invalid JSON Schema: {problem}"
+        return None
+
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         p = self.params
         expected, record_schema = self._split_reference(sample.reference)

@@ -20,6 +20,7 @@ from nova_rewards.dimensions.base import (
     Sample,
     ScoringContext,
 )
+from nova_rewards.skeleton import skeleton
 from nova_rewards.text import normalise_text
 
 _MAX_CHARS = 100_000
@@ -95,6 +96,11 @@ class ExactMatch(Dimension):
             return _marked_answer(response[-self.params.max_chars :]) or ""
         return response
 
+    def check_record(self, sample: Sample) -> str | None:
+        if _reference_values(sample.reference, (self.params.answer_key, "final_answer")) is not None:
+            return None
+        return f"reference_answer.{self.params.answer_key}: a string or number (or a list of them)"
+
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         references = _reference_values(sample.reference, (self.params.answer_key, "final_answer"))
         if references is None:
@@ -106,6 +112,20 @@ class ExactMatch(Dimension):
 
 # ---------------------------------------------------------------- label_match
 
+# Answer markers, matched on the skeleton (casefolded, look-alikes folded) of the response: "Label: x",
+# "**Category:** x", "The answer is x", "Final answer = x", and tags "<answer>x</answer>"; an answer on
+# the line after its marker counts. Only the last class of the pattern overlaps its neighbour, and it
+# ends the pattern, so nothing backtracks: matching stays linear.
+_LABEL_MARKER_RE = re.compile(
+    r"(?<![\w])(?:final\s+)?(?:answer|label|category|class|classification|sentiment|intent)"
+    r"(?:[*_]{1,3})?\s{0,3}(?:is\b|:|=)[\s*_:]*([^\n]*)"
+)
+_LABEL_TAG_RE = re.compile(r"<(answer|label|category)>([^<\n]{0,500})</\1>")
+# Candidate separators inside a marked answer: a slash, a bar, a comma or semicolon, "or", "and".
+_NON_WORD_RE = re.compile(r"[\W_]+")
+# (no leading `\s*`: it would rescan every run of spaces from each of its positions, a quadratic split)
+_SEPARATOR_RE = re.compile(r"[/|,;]|\bor\b|\band\b")
+
 
 class LabelMatchParams(DimensionParams):
     """Parameters of `label_match`: the allowed labels and optional synonyms (synonym -> label)."""
@@ -113,7 +133,7 @@ class LabelMatchParams(DimensionParams):
     labels: list[str] = Field(..., min_length=1)
     synonyms: dict[str, str] = Field(default_factory=dict)
     answer_key: str = Field("label", min_length=1)
-    case_sensitive: bool = False
+    case_sensitive: bool = Field(False, description="compare letter case too (look-alikes are folded)")
     max_chars: int = Field(20_000, ge=1, le=_MAX_CHARS)
 
     @model_validator(mode="after")
@@ -127,9 +147,18 @@ class LabelMatchParams(DimensionParams):
 class LabelMatch(Dimension):
     """1.0 when the response names exactly one allowed label (or synonym) and it is the reference.
 
-    The label is read from an "Answer:/Label:" marker if present, else the whole response when it
-    is just a label, else the labels mentioned anywhere. A response that names several different
-    labels is ambiguous and scores 0: listing every class must not pay.
+    Text is compared by its confusable skeleton (`nova_rewards.skeleton`: NFKC, look-alike letters
+    folded to ASCII, invisible characters dropped), so a label spelt with Cyrillic or Greek letters is
+    still seen. Where the label is read:
+
+    - when the response has answer markers ("Label: x", "**Category:** x", "The answer is x",
+      `<answer>x</answer>`), only the marked answers count (no whole-text scan): text around them may
+      discuss other labels;
+    - otherwise the whole response.
+
+    Inside what is read, `/`, `|`, `,`, `;`, "or" and "and" separate candidates, and every allowed label
+    mentioned counts. More than one distinct label (in one marker, in several markers, or in the free
+    text) is a hedge and scores 0: listing every class must not pay.
     """
 
     kind = "label_match"
@@ -145,32 +174,69 @@ class LabelMatch(Dimension):
         self._mention_re = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, alternatives)) + r")(?!\w)")
 
     def _norm(self, text: str) -> str:
-        return normalise_text(text, lowercase=not self.params.case_sensitive)
+        """Skeleton with every run of punctuation, underscores and spaces folded to one space, so
+        "order_status", "order-status" and "Order status" compare equal."""
+        folded = skeleton(text, casefold=not self.params.case_sensitive)
+        return _NON_WORD_RE.sub(" ", folded).strip()
+
+    def _labels_in(self, text: str) -> set[str]:
+        """Distinct allowed labels named in `text`: each separated candidate that is a label exactly,
+        plus every label mentioned as a whole word anywhere in it."""
+        found = set()
+        for candidate in _SEPARATOR_RE.split(text):
+            label = self._table.get(self._norm(candidate))
+            if label is not None:
+                found.add(label)
+        found.update(self._table[m] for m in self._mention_re.findall(self._norm(text)))
+        return found
 
     def extract_label(self, response: str) -> tuple[str | None, int]:
-        """(label, number of distinct labels mentioned) of a response."""
-        text = response[-self.params.max_chars :]
-        marked = _marked_answer(text)
-        for candidate in (marked, text):
-            if candidate is None:
-                continue
-            norm = self._norm(candidate)
-            if norm in self._table:
-                return self._table[norm], 1
-            mentioned = {self._table[m] for m in self._mention_re.findall(norm)}
-            if len(mentioned) == 1:
-                return mentioned.pop(), 1
-            if len(mentioned) > 1:
-                return None, len(mentioned)
-        return None, 0
+        """(label, number of distinct labels named) of a response; the label is None unless exactly
+        one is named."""
+        case_sensitive = self.params.case_sensitive
+        text = skeleton(response[-self.params.max_chars :], casefold=not case_sensitive)
+        marked = self._marked_keep_case(text) if case_sensitive else self._marked(text)
+        named: set[str] = set()
+        for answer in marked or [text]:
+            named |= self._labels_in(answer)
+        if len(named) == 1:
+            return next(iter(named)), 1
+        return None, len(named)
+
+    def _marked(self, text: str) -> list[str]:
+        """The answers after every marker of casefolded text, in order."""
+        answers = [m.group(2) for m in _LABEL_TAG_RE.finditer(text)]
+        return answers + [m.group(1) for m in _LABEL_MARKER_RE.finditer(text)]
+
+    def _marked_keep_case(self, text: str) -> list[str]:
+        """Marked answers of case-sensitive text: markers found case-insensitively, answers as written."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # lowering changed lengths: answers cannot be cut from `text`
+            return self._marked(lowered)
+        spans = [m.span(2) for m in _LABEL_TAG_RE.finditer(lowered)]
+        spans += [m.span(1) for m in _LABEL_MARKER_RE.finditer(lowered)]
+        return [text[a:b] for a, b in spans]
+
+    def _expected(self, reference: Any) -> set[str] | None:
+        references = _reference_values(reference, (self.params.answer_key, "answer"))
+        if references is None:
+            return None
+        expected = {self._table.get(self._norm(ref)) for ref in references}
+        expected.discard(None)
+        return {label for label in expected if label is not None} or None
+
+    def check_record(self, sample: Sample) -> str | None:
+        if self._expected(sample.reference) is not None:
+            return None
+        labels = ", ".join(self.params.labels[:10]) + (", ..." if len(self.params.labels) > 10 else "")
+        return f"reference_answer.{self.params.answer_key} (or a bare label): one of {labels}"
 
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
-        references = _reference_values(sample.reference, (self.params.answer_key, "answer"))
-        if references is None:
+        expected = self._expected(sample.reference)
+        if expected is None:  # no reference, or one outside the label set: cannot be scored
             return DimensionResult(None)
-        expected = {self._table.get(self._norm(ref), ref) for ref in references}
-        label, mentions = self.extract_label(sample.response)
-        metrics = {"label_found": 1.0 if label else 0.0, "ambiguous": 1.0 if mentions > 1 else 0.0}
+        label, named = self.extract_label(sample.response)
+        metrics = {"label_found": 1.0 if label else 0.0, "ambiguous": 1.0 if named > 1 else 0.0}
         return DimensionResult(1.0 if label in expected else 0.0, metrics)
 
 

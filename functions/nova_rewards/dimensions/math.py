@@ -94,6 +94,12 @@ class MathEquivalence(Dimension):
 
         return bool(symbolic_equal(predicted, reference, tol=max(p.tolerance, 1e-12), timeout=timeout))
 
+    def check_record(self, sample: Sample) -> str | None:
+        if reference_answer(sample.reference, self.params.answer_key) is not None:
+            return None
+        keys = ", ".join(dict.fromkeys((self.params.answer_key, *_FALLBACK_KEYS)))
+        return f"reference_answer.{self.params.answer_key}: an answer (string or number; keys tried: {keys})"
+
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         reference = reference_answer(sample.reference, self.params.answer_key)
         if reference is None:

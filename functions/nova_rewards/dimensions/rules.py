@@ -12,9 +12,26 @@ Rules, by category (each category's satisfied share is reported as metric `rule_
 - `facts`: the reference's `required_facts` (each a phrase, or a list of alternative phrases).
 
 Phrase matching is case-insensitive and word-boundary aware ("refund" does not match "refunded";
-"no refunds" matches "No   Refunds"), after Unicode NFKC folding and with typographic quotes and
+"no refunds" matches "No   Refunds"), after confusable-skeleton folding (`nova_rewards.skeleton`: NFKC,
+look-alike letters, zero-width characters) and with typographic quotes and
 dashes mapped to ASCII, so a model cannot dodge a rule with look-alike characters.
 A rule that does not apply to a sample is left out; when none applies the value is None.
+
+Presence, not absence. Rules of two sorts are mixed: presence rules pay for something the response
+contains (`required`, `facts`, a conditional rule with `require_any`/`require_all`), absence rules pay
+for something it does not contain (`forbidden`, a conditional rule with only `forbid`, `style`). An
+empty-handed reply breaks no absence rule, so absence credit alone would pay for not answering. Hence:
+
+- when presence rules apply, every absence rule's credit is multiplied by the presence share (the
+  weighted share of presence rules satisfied): no presence, no credit at all;
+- when only absence rules apply, a response of fewer than `attempt_min_words` words is not an attempt
+  and scores 0 (a bare label gets no credit for "polite: nothing rude found");
+- `max_prompt_copy`: a response whose word 3-grams come from the prompt (system turn included) at this
+  share or more is a copy of the prompt, not an answer, and scores 0 (facts copied from the context).
+
+A rubric still cannot tell an on-topic attempt from an off-topic one by itself: in a spec, gate it on
+the dimension that measures the task with `requires` (e.g. tone and brand count only when the facts
+rubric or the label is right), as the bundled `support` spec does (see the README of `nova_rewards`).
 """
 
 from __future__ import annotations
@@ -36,6 +53,8 @@ from nova_rewards.dimensions.base import (
     Sample,
     ScoringContext,
 )
+from nova_rewards.skeleton import skeleton
+from nova_rewards.text import ngrams, tokenize
 
 __all__ = ["ConditionalRule", "PhraseGroup", "RulesRubric", "RulesRubricParams", "phrase_pattern"]
 
@@ -51,8 +70,9 @@ _DEFAULT_ACRONYMS = (
 
 
 def _fold(text: str) -> str:
-    """Canonical text for matching: NFKC, ASCII quotes/dashes, casefolded."""
-    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+    """Canonical text for matching: ASCII quotes/dashes, then the confusable skeleton (NFKC, Cyrillic
+    and Greek look-alikes as ASCII letters, casefolded, invisible characters and accents dropped)."""
+    return skeleton(unicodedata.normalize("NFKC", text).translate(_TRANSLATE))
 
 
 @lru_cache(maxsize=4096)
@@ -143,6 +163,12 @@ class RulesRubricParams(DimensionParams):
     required_facts: bool = Field(False, description="check reference_answer.required_facts")
     facts_weight: float = Weight
     max_chars: int = Field(50_000, ge=100, description="only this much of a response is examined")
+    attempt_min_words: int = Field(
+        3, ge=0, description="absence-only rubric: fewer words than this is no attempt and scores 0"
+    )
+    max_prompt_copy: float | None = Field(
+        None, gt=0.0, le=1.0, description="share of word 3-grams copied from the prompt that scores 0"
+    )
 
     _forbidden = field_validator("forbidden")(_check_phrases)
 
@@ -160,6 +186,7 @@ class _Verdict:
     category: str
     weight: float
     satisfied: float  # 0..1 (partial credit for facts)
+    presence: bool = False  # satisfied by something the response contains (see the module docstring)
 
 
 def _found(patterns: Iterable[re.Pattern[str]], text: str) -> list[bool]:
@@ -222,7 +249,7 @@ class RulesRubric(Dimension):
         for group, patterns in self._required:
             hits = _found(patterns, text)
             ok = all(hits) if group.mode == "all" else any(hits)
-            yield _Verdict("required", group.weight, float(ok))
+            yield _Verdict("required", group.weight, float(ok), presence=True)
 
     def _forbidden_verdicts(self, text: str) -> Iterable[_Verdict]:
         if self._forbidden:
@@ -242,7 +269,7 @@ class RulesRubric(Dimension):
                 and all(_found(all_of, text))
                 and not any(_found(forbid, text))
             )
-            yield _Verdict("conditional", rule.weight, float(ok))
+            yield _Verdict("conditional", rule.weight, float(ok), presence=bool(any_of or all_of))
 
     def _style_verdicts(self, raw: str) -> Iterable[_Verdict]:
         p = self.params
@@ -265,9 +292,24 @@ class RulesRubric(Dimension):
         if facts is None:
             return
         covered = sum(any(_found((phrase_pattern(a) for a in alts), text)) for alts in facts)
-        yield _Verdict("facts", self.params.facts_weight, covered / len(facts))
+        yield _Verdict("facts", self.params.facts_weight, covered / len(facts), presence=True)
 
     # -- Dimension API --------------------------------------------------------------------------
+    def check_record(self, sample: Sample) -> str | None:
+        if self.params.required_facts and _facts_of(sample.reference) is None:
+            return "reference_answer.required_facts: a non-empty list of phrases (or lists of alternatives)"
+        return None
+
+    def _prompt_copy(self, sample: Sample, text: str) -> float:
+        """Share of the response's word 3-grams found in the prompt turns (system turn included)."""
+        limit = self.params.max_chars
+        prompt = "\n".join(str(m.get("content", "")) for m in sample.prompt_messages)[:limit]
+        grams = ngrams(tokenize(text), 3)
+        if not grams:
+            return 0.0
+        prompt_grams = set(ngrams(tokenize(prompt), 3))
+        return sum(1 for g in grams if g in prompt_grams) / len(grams)
+
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         raw = unicodedata.normalize("NFKC", sample.response[: self.params.max_chars])
         text = _fold(raw)
@@ -281,11 +323,27 @@ class RulesRubric(Dimension):
         total = sum(v.weight for v in verdicts)
         if not verdicts or total <= 0:
             return DimensionResult(value=None)
-        value = sum(v.weight * v.satisfied for v in verdicts) / total
         metrics: dict[str, float] = {}
         for category in dict.fromkeys(v.category for v in verdicts):
             mine = [v.satisfied for v in verdicts if v.category == category]
             metrics[f"rule_{category}"] = sum(mine) / len(mine)
         metrics["rule_violations"] = float(sum(1 for v in verdicts if v.satisfied < 1.0))
+        attempt = self._attempt_share(verdicts, text)
+        metrics["attempt"] = attempt
+        if self.params.max_prompt_copy is not None:
+            copied = self._prompt_copy(sample, text)
+            metrics["prompt_copy"] = copied
+            if copied >= self.params.max_prompt_copy:
+                return DimensionResult(value=0.0, metrics=metrics)
+        earned = sum(v.weight * (v.satisfied if v.presence else v.satisfied * attempt) for v in verdicts)
+        value = earned / total
         # No flags: the composition counts every flag as reward hacking, and a policy slip is not that.
         return DimensionResult(value=min(1.0, max(0.0, value)), metrics=metrics)
+
+    def _attempt_share(self, verdicts: list[_Verdict], text: str) -> float:
+        """How much absence credit the response earns: the presence share, or 0/1 by word count."""
+        presence = [v for v in verdicts if v.presence]
+        weight = sum(v.weight for v in presence)
+        if presence and weight > 0:
+            return sum(v.weight * v.satisfied for v in presence) / weight
+        return 1.0 if len(_WORD_RE.findall(text)) >= self.params.attempt_min_words else 0.0

@@ -92,6 +92,11 @@ class TextSimilarity(Dimension):
     Params = TextSimilarityParams
     params: TextSimilarityParams
 
+    def check_record(self, sample: Sample) -> str | None:
+        if _reference_texts(sample.reference, self.params.answer_key) is not None:
+            return None
+        return f"reference_answer.{self.params.answer_key}: a non-empty string (or a list of them)"
+
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         references = _reference_texts(sample.reference, self.params.answer_key)
         if references is None:

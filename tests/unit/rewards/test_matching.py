@@ -122,3 +122,73 @@ def test_regex_reports_forbidden_hits() -> None:
 def test_regex_params_are_validated(params: dict) -> None:
     with pytest.raises(ValidationError):
         get_dimension_class("regex").Params(**params)
+
+
+# ---------------------------------------------------------------- label_match: hedges and look-alikes
+
+TRIAGE = {"labels": ["billing", "shipping", "technical", "account", "order_status"]}
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("billing", 1.0),
+        ("Category: billing", 1.0),
+        ("**Category:** Billing", 1.0),
+        ("**Label:**\n\nbilling", 1.0),  # the answer on the line after its marker
+        ("<answer>billing</answer>", 1.0),
+        ("The answer is billing.", 1.0),
+        ("Label: billing\nLabel: billing", 1.0),  # the same label twice is no hedge
+        ("This is not about shipping.\nCategory: billing", 1.0),  # a marker is authoritative
+        ("Category: billing\n\nI first thought of shipping.", 1.0),
+        ("Category: Order Status", 0.0),  # another label ("order_status"), spelt with a space
+        # look-alikes: NFKC and confusable skeletons
+        ("Category: b\u0456lling", 1.0),  # Cyrillic i
+        ("\uff22\uff29\uff2c\uff2c\uff29\uff2e\uff27", 1.0),  # full-width letters
+        ("bil\u200bling", 1.0),  # zero-width space
+        # more than one allowed label: 0, whatever the separator or where it is
+        ("Category: billing/shipping", 0.0),
+        ("Category: billing | shipping", 0.0),
+        ("Category: billing, shipping", 0.0),
+        ("Category: billing or shipping", 0.0),
+        ("Category: billing and shipping", 0.0),
+        ("Label: billing\nLabel: shipping", 0.0),  # two different markers
+        ("Label: shipping\n<answer>billing</answer>", 0.0),
+        ("Category: billing | \u0455hipping", 0.0),  # the second label hidden in Cyrillic letters
+        ("billing or shipping", 0.0),  # free text
+        ("It is billing, shipping, technical, account or order status.", 0.0),
+        ("Category:", 0.0),  # a marker with no answer
+    ],
+)
+def test_label_match_hedges_markers_and_look_alikes(response: str, expected: float) -> None:
+    assert _score("label_match", TRIAGE, response, {"label": "billing"}).value == expected
+
+
+def test_label_match_reports_ambiguity_and_refuses_unknown_references() -> None:
+    hedge = _score("label_match", TRIAGE, "Category: billing/shipping", "billing")
+    assert hedge.metrics == {"label_found": 0.0, "ambiguous": 1.0}
+    assert _score("label_match", TRIAGE, "refunds", {"label": "refunds"}).value is None
+
+
+def test_label_match_check_record_names_key_and_labels() -> None:
+    cls = get_dimension_class("label_match")
+    dim = cls(cls.Params(**TRIAGE))
+    missing = dim.check_record(Sample("s", (), "", {"answer_text": "billing"}))
+    assert missing is not None and "reference_answer.label" in missing and "shipping" in missing
+    assert "one of" in (dim.check_record(Sample("s", (), "", {"label": "refunds"})) or "")
+    assert dim.check_record(Sample("s", (), "", {"label": "Billing"})) is None
+
+
+@pytest.mark.parametrize(
+    "response",
+    ["final " + " " * 100_000, " " * 100_000, "a/" * 50_000, "label:" * 20_000, "<answer>" * 12_000],
+)
+def test_label_match_is_linear_on_adversarial_text(response: str) -> None:
+    """A quadratic pattern takes tens of seconds on these; linear work takes milliseconds."""
+    import time
+
+    cls = get_dimension_class("label_match")
+    dim = cls(cls.Params(**TRIAGE, max_chars=100_000))
+    started = time.perf_counter()
+    dim.score(Sample("s", (), response, "billing"), ScoringContext())
+    assert time.perf_counter() - started < 2.0

@@ -34,6 +34,7 @@ ARCHITECTURE_METRICS = {
     "RewardMax": "None",
     "NoSpreadGroupFraction": "None",
     "HackingFlags": "Count",
+    "NoValueDimensions": "Count",
 }
 
 

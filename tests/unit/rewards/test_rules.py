@@ -91,7 +91,9 @@ def test_conditional_rule_applies_only_when_prompt_matches() -> None:
     off_topic = dim.score(sample("Your parcel left today.", prompt="Where is my parcel?"), CTX)
     assert off_topic.value == 1.0 and "rule_conditional" not in off_topic.metrics
     missing = dim.score(sample("Sure, done.", prompt="Can I get a REFUND for order 12?"), CTX)
-    assert missing.value == 0.5 and missing.metrics["rule_conditional"] == 0.0
+    # the only presence rule failed: "nothing forbidden found" earns nothing on its own
+    assert missing.value == 0.0 and missing.metrics["rule_conditional"] == 0.0
+    assert missing.metrics["rule_forbidden"] == 1.0 and missing.metrics["attempt"] == 0.0
     present = dim.score(
         sample("Per our refund policy, refunds are issued in 5 days.", prompt="I want a refund"), CTX
     )
@@ -121,7 +123,7 @@ def test_style_rules_exclamations_and_shouting() -> None:
     # acronyms and short words are not shouting
     assert dim.score(sample("Track it on the UPS site; see the FAQ. I am OK."), CTX).value == 1.0
     # full-width exclamation marks count after NFKC folding
-    assert dim.score(sample("Great\uff01\uff01"), CTX).value == 0.5
+    assert dim.score(sample("Great news for you\uff01\uff01"), CTX).value == 0.5
 
 
 def test_allowed_caps_is_configurable() -> None:
@@ -176,6 +178,7 @@ def test_weighted_fraction_across_categories() -> None:
         "rule_forbidden": 0.0,
         "rule_style": 1.0,
         "rule_violations": 1.0,
+        "attempt": 1.0,
     }
 
 
@@ -213,3 +216,65 @@ def test_only_max_chars_of_a_response_is_examined() -> None:
 def test_bad_params_are_rejected(params: dict) -> None:
     with pytest.raises(ValidationError):
         RulesRubric.Params.model_validate(params)
+
+
+# ------------------------------------------------------------------------------------------------
+# Presence, not absence
+
+
+def test_absence_rules_pay_only_in_proportion_to_what_is_present() -> None:
+    dim = rubric(
+        required=[{"name": "apology", "phrases": ["sorry"]}, {"name": "thanks", "phrases": ["thank you"]}],
+        forbidden=["idiot"],
+        max_exclamations=1,
+    )
+    nothing = dim.score(sample("Okay then, noted for today."), CTX)
+    assert nothing.value == 0.0 and nothing.metrics["attempt"] == 0.0  # broke no rule, earned nothing
+    half = dim.score(sample("Sorry about the delay with your order."), CTX)
+    # presence 1/2; forbidden and style credit scaled by it: (1 + 0 + 0.5 + 0.5) / 4
+    assert half.value == pytest.approx(0.5) and half.metrics["attempt"] == 0.5
+    assert dim.score(sample("Sorry, and thank you for waiting."), CTX).value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("billing", 0.0),  # a bare label is no attempt at a polite reply
+        ("Category: billing", 0.0),
+        ("We fixed the charge on your bill.", 1.0),
+        ("You idiot, we fixed the charge.", 0.5),  # forbidden broken, style kept
+    ],
+)
+def test_an_absence_only_rubric_needs_an_attempt(response: str, expected: float) -> None:
+    dim = rubric(forbidden=["idiot"], max_exclamations=1, attempt_min_words=3)
+    assert dim.score(sample(response), CTX).value == expected
+
+
+def test_attempt_min_words_zero_restores_pure_absence_scoring() -> None:
+    assert rubric(forbidden=["idiot"], attempt_min_words=0).score(sample("ok"), CTX).value == 1.0
+
+
+def test_a_copy_of_the_prompt_earns_nothing_even_with_every_fact() -> None:
+    reference = {"required_facts": ["NW-1", "USPS", "March 2"]}
+    system = "Customer record: order NW-1 shipped with USPS, expected delivery March 2. Be polite."
+    dim = rubric(required_facts=True, max_prompt_copy=0.8)
+    prompt = ({"role": "system", "content": system}, {"role": "user", "content": "Where is it?"})
+    copy = Sample("s", prompt, system, reference)
+    result = dim.score(copy, CTX)
+    assert result.value == 0.0 and result.metrics["prompt_copy"] == pytest.approx(1.0)
+    reply = Sample("s", prompt, "Your order NW-1 is with USPS and arrives on March 2.", reference)
+    assert dim.score(reply, CTX).value == 1.0
+
+
+def test_check_record_names_the_missing_facts_key() -> None:
+    dim = rubric(required_facts=True)
+    assert "required_facts" in (dim.check_record(sample("", reference={"answer": "x"})) or "")
+    assert dim.check_record(sample("", reference={"required_facts": ["a"]})) is None
+    assert rubric(forbidden=["x"]).check_record(sample("", reference=None)) is None
+
+
+def test_look_alike_letters_do_not_dodge_a_rule() -> None:
+    dim = rubric(forbidden=["stupid"], required=[{"name": "thanks", "phrases": ["thank you"]}])
+    disguised = "Th\u0430nk you, but that was a \u0455tup\u0456d\u200b question."  # Cyrillic a, s, i
+    result = dim.score(sample(disguised), CTX)
+    assert result.metrics["rule_required"] == 1.0 and result.metrics["rule_forbidden"] == 0.0

@@ -218,8 +218,9 @@ def test_variants_rank_as_a_support_lead_would_rank_them(support_env, capsys) ->
     assert mean["too_long"] > max(mean["rude"], mean["off_brand"], mean["vague"]), mean
     assert mean["empty"] == 0.0
     assert mean["hacking"] == 0.0  # the grader-addressing guard takes it all
-    # the judge is not called for empty replies; every other reply was judged once
-    judged = len(scores) and sum(len(v) for k, v in scores.items() if k != "empty")
+    # the judge is not called for empty replies, nor for replies without the facts (the tone gate
+    # `requires: facts >= 0.75` skips it: vague); every other reply was judged once
+    judged = len(scores) and sum(len(v) for k, v in scores.items() if k not in ("empty", "vague"))
     assert support_env.request_count == judged
 
 
@@ -284,7 +285,8 @@ def test_a_hanging_judge_never_makes_the_grader_miss_its_deadline(support_env, c
     for item in items:
         assert item["aggregate_reward_score"] == 0.0  # failure score (or empty's minimum)
         names = {m["name"] for m in item["metrics_list"]}
-        assert names & {"error", "timeout"} or item["id"].endswith("/empty"), item
+        # empty replies and replies gated off the judge (vague: no facts) never wait for it
+        assert names & {"error", "timeout"} or item["id"].endswith(("/empty", "/vague")), item
 
 
 def test_verdicts_that_arrived_survive_a_deadline_hit_by_other_samples(support_env, capsys) -> None:
