@@ -5,10 +5,11 @@ Converse. Offline there is no model, so the local Bedrock runtime answers Conver
 with text DERIVED FROM THE PROMPT by fixed heuristics, so that a baseline run gets a realistic mix of
 right and wrong answers and exercises the grader end to end:
 
-- math word problems (the prompt asks for "The answer is X" / \\boxed{}): one arithmetic guess over
-  the numbers of the question (product, sum, difference, quotient of the first two numbers, the
-  sum of all of them, or a slip of one of those), presented with an answer marker most of the time.
-  Simple one-step problems come out right for some variants, multi-step ones rarely;
+- math word problems (the prompt asks for "The answer is X" / \\boxed{}): half the variants apply the
+  operation the wording suggests ("each"/"per" multiply, "left"/"change" subtract, "share" divide,
+  else add) to the numbers of the question, the others a random one of product, sum, difference,
+  quotient of the first two numbers or the sum of all; 15% add an arithmetic slip; most answers
+  carry an answer marker. Simple one-step problems come out right often, multi-step ones rarely;
 - JSON extraction ("Extract these fields as JSON: - name: type"): an object with the requested fields
   filled by regular expressions (e-mail, phone, numbers, booleans from words like "sold out",
   capitalised words for strings); some variants drop a field or wrap the JSON in prose;
@@ -98,11 +99,37 @@ def _format_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+# Words that suggest the operation of a one- or two-step word problem (checked in this order).
+_OPERATION_WORDS = (
+    ("left", "remain", "change", "fewer", "less than", "after spending"),
+    ("per ", "each", "every", "times", "twice"),
+    ("share", "split", "equally", "average", "half"),
+    ("total", "altogether", "in all", "combined", "more"),
+)
+
+
+def _keyword_guess(text: str, numbers: list[float]) -> float:
+    """The arithmetic the question's wording suggests (right for many one-step problems)."""
+    a, b = numbers[0], numbers[1] if len(numbers) > 1 else 1.0
+    rest = numbers[2] if len(numbers) > 2 else None
+    lowered = text.lower()
+    subtract, multiply, divide, add = (any(w in lowered for w in words) for words in _OPERATION_WORDS)
+    if subtract and multiply and rest is not None:
+        return rest - a * b if rest > a * b else a * b - rest
+    if subtract:
+        return a - b - (rest or 0.0) if a >= b else b - a
+    if multiply:
+        return a * b * (rest or 1.0)
+    if divide:
+        return a / b if b else a
+    return sum(numbers)
+
+
 def _math_answer(user: str, rng: random.Random) -> str:
     numbers = [float(n) for n in _NUMBER.findall(user.replace(",", ""))] or [0.0]
     a, b = numbers[0], numbers[1] if len(numbers) > 1 else 1.0
     guesses = [a * b, a + b, abs(a - b), a / b if b else a, sum(numbers)]
-    value = rng.choice(guesses)
+    value = _keyword_guess(user, numbers) if rng.random() < 0.5 else rng.choice(guesses)
     if rng.random() < 0.15:  # an arithmetic slip
         value += rng.choice([-2, -1, 1, 3])
     answer = _format_number(value)

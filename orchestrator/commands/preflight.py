@@ -812,7 +812,7 @@ def _print_plan(output: Output, plan: dict[str, Any]) -> None:
         ],
     )
     output.table(
-        "batchSize (batch) and trainingSamplePerPrompt (K): reserved = Terraform sizing, target = for the step time",
+        "by batchSize (batch) and trainingSamplePerPrompt (K)",
         ("batch", "K", "steps", "samples/step", "calls/step", "reserved", "target", "$/job"),
         (
             (
