@@ -118,9 +118,9 @@ def _lambda_cost(invocations: int, inputs: PlanInputs, prices: Mapping[str, Any]
     requests_usd = invocations * float(lam["request_usd_per_million"]) / 1_000_000
     return {
         "gb_seconds": round(gb_seconds, 6),
-        "compute_usd": round(gb_seconds * gb_second_price, 8),
-        "requests_usd": round(requests_usd, 8),
-        "usd": round(gb_seconds * gb_second_price + requests_usd, 8),
+        "compute_usd": round(gb_seconds * gb_second_price, 12),
+        "requests_usd": round(requests_usd, 12),
+        "usd": round(gb_seconds * gb_second_price + requests_usd, 12),
     }
 
 
@@ -150,7 +150,7 @@ def _judge_cost(samples: int, judges: Sequence[JudgeLoad], prices: Mapping[str, 
         "calls": calls,
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
-        "usd": None if unpriced else round(usd or 0.0, 8),
+        "usd": None if unpriced else round(usd or 0.0, 12),
         "unpriced_models": unpriced,
     }
 
@@ -180,17 +180,17 @@ def compute_plan(inputs: PlanInputs, prices: Mapping[str, Any]) -> dict[str, Any
             "invocations": invocations,
             "lambda": lambda_step,
             "judge": judge_step,
-            "usd": None if step_usd is None else round(step_usd, 8),
+            "usd": None if step_usd is None else round(step_usd, 12),
         },
         "per_job": {
             "samples": samples * total_steps,
             "invocations": invocations * total_steps,
-            "lambda": {k: round(v * total_steps, 8) for k, v in lambda_step.items()},
+            "lambda": {k: round(v * total_steps, 12) for k, v in lambda_step.items()},
             "judge": {
                 **{k: judge_step[k] * total_steps for k in ("calls", "input_tokens", "output_tokens")},
-                "usd": None if judge_step["usd"] is None else round(judge_step["usd"] * total_steps, 8),
+                "usd": None if judge_step["usd"] is None else round(judge_step["usd"] * total_steps, 12),
             },
-            "usd": None if step_usd is None else round(step_usd * total_steps, 6),
+            "usd": None if step_usd is None else round(step_usd * total_steps, 12),
         },
         "concurrency": {
             "sizing_reserved_concurrency": sized,
