@@ -125,7 +125,7 @@ def make_batches(
     current: list[dict[str, Any]] = []
     start, size = 0, 2  # "[]"
     for position, sample in enumerate(samples):
-        sample_size = len(json.dumps(sample, ensure_ascii=False).encode("utf-8")) + 1  # and a comma
+        sample_size = len(json.dumps(sample, ensure_ascii=False).encode("utf-8")) + 2  # and ", "
         if sample_size + 2 > max_bytes:
             if current:
                 batches.append(Batch(len(batches), start, current))
