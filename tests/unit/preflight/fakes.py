@@ -52,6 +52,17 @@ class FakeLambda:
         self.function_error: str | None = None
         self._lock = threading.Lock()
 
+    def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803
+        return {
+            "Timeout": 60,
+            "MemorySize": 512,
+            "Architectures": ["arm64"],
+            "Environment": {"Variables": {"REWARD_SPEC": "math"}},
+        }
+
+    def get_function_concurrency(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803
+        return {"ReservedConcurrentExecutions": 5}
+
     def invoke(self, FunctionName: str, Payload: bytes, LogType: str = "None") -> dict[str, Any]:  # noqa: N803
         with self._lock:
             self.calls += 1
