@@ -90,9 +90,10 @@ def grader_spec(target: GraderTarget, spec_ref: str | None) -> Any:
 
 
 @contextlib.contextmanager
-def progress_bar(output: Output, label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """advance(n) for a rich progress bar on stderr; a no-op when stderr is not a terminal."""
-    if not output.interactive or total <= 0:
+def progress_bar(output: Output, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """advance(n) for a rich progress bar on stderr (`total` None: no end known); a no-op when stderr
+    is not a terminal."""
+    if not output.interactive or total == 0:
         yield lambda n: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -237,7 +238,7 @@ def loadtest(ctx: click.Context, grader: str, dataset: Path, responses: Path, **
     _, samples = load_samples(dataset, responses)
     target = grader_target(ctx.obj, factory, grader)
     lambda_grader = LambdaGrader(target.client, target.arn, tail_logs=True)
-    with progress_bar(output, f"load test of {grader}", settings.max_batches) as advance:
+    with progress_bar(output, f"load test of {grader} (batches)", None) as advance:
         report = run_loadtest(lambda_grader, samples, settings, on_batch=lambda _: advance(1))
     report = {"environment": env_name, "grader": grader, "function": target.arn, **report}
     if target.reserved is not None and settings.concurrency > target.reserved:
@@ -749,7 +750,7 @@ def _plan_inputs(kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
             "account concurrency limit",
         ),
         target_step_s=kwargs["target_step_seconds"],
-        judges=judge_loads(compiled, prompt_chars, response_tokens),
+        judges=judge_loads(compiled, prompt_chars, response_tokens, defaults.get("judge_model_id")),
     )
     return inputs, notes
 

@@ -50,6 +50,14 @@ def invocations_for(samples: int, samples_per_invocation: int) -> int:
     return -(-samples // samples_per_invocation)
 
 
+def bare_model_id(model_id: str) -> str:
+    """`amazon.nova-lite-v1:0` from a model id, a foundation-model ARN or an inference profile id
+    (`us.`/`eu.`/`apac.`/`global.` prefixes): the key of `bedrock_models` in the prices file."""
+    name = model_id.rsplit("/", 1)[-1]
+    prefix, _, rest = name.partition(".")
+    return rest if prefix in ("us", "eu", "apac", "global", "us-gov") and rest else name
+
+
 def load_prices(override: Path | None = None) -> dict[str, Any]:
     """The bundled prices, with the keys of `override` (a JSON file) replacing theirs."""
     prices = json.loads(PRICES_FILE.read_text(encoding="utf-8"))
@@ -133,7 +141,7 @@ def _judge_cost(samples: int, judges: Sequence[JudgeLoad], prices: Mapping[str, 
         calls += samples
         input_tokens += samples * judge.input_tokens
         output_tokens += samples * judge.output_tokens
-        price = models.get(judge.model_id.rsplit("/", 1)[-1])
+        price = models.get(bare_model_id(judge.model_id))
         if price is None:
             unpriced.append(judge.model_id)
             continue
@@ -271,8 +279,11 @@ def variations(inputs: PlanInputs, prices: Mapping[str, Any]) -> list[dict[str, 
     return rows
 
 
-def judge_loads(compiled: Any, average_prompt_chars: float, response_tokens: int) -> tuple[JudgeLoad, ...]:
-    """The LLM-judge dimensions of a compiled spec and the estimated tokens of one call each."""
+def judge_loads(
+    compiled: Any, average_prompt_chars: float, response_tokens: int, model_override: str | None = None
+) -> tuple[JudgeLoad, ...]:
+    """The LLM-judge dimensions of a compiled spec and the estimated tokens of one call each
+    (`model_override`: the grader's judge_model_id, which the Lambda gets as REWARD_JUDGE_MODEL_ID)."""
     from nova_rewards import prompts
 
     prompt_dir = Path(prompts.__file__).parent
@@ -292,7 +303,7 @@ def judge_loads(compiled: Any, average_prompt_chars: float, response_tokens: int
         loads.append(
             JudgeLoad(
                 dimension=dim.name,
-                model_id=str(params.get("model_id") or "amazon.nova-lite-v1:0"),
+                model_id=model_override or str(params.get("model_id") or "amazon.nova-lite-v1:0"),
                 input_tokens=math.ceil(chars / CHARS_PER_TOKEN) + response_tokens,
                 output_tokens=int(params.get("max_tokens") or 200),
             )
@@ -325,4 +336,5 @@ def environment_defaults(tfvars: Path, grader: str) -> dict[str, Any]:
         "timeout_s": function.get("timeout", 300) if function else None,
         "architecture": function.get("architecture", "arm64") if function else None,
         "spec": function.get("spec") if function else None,
+        "judge_model_id": function.get("judge_model_id") if function else None,
     }

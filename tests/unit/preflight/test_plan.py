@@ -192,3 +192,31 @@ def test_bad_prices_file_is_one_line_error(tmp_path: Path) -> None:
 def test_unknown_architecture_names_the_key() -> None:
     with pytest.raises(ConfigError, match="gb_second_usd for architecture 'riscv'"):
         compute_plan(replace(BASE, architecture="riscv"), PRICES)
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "amazon.nova-lite-v1:0",
+        "us.amazon.nova-lite-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
+    ],
+)
+def test_judge_prices_by_bare_model_id(model_id: str) -> None:
+    judge = JudgeLoad("tone", model_id, input_tokens=500, output_tokens=200)
+    assert compute_plan(replace(BASE, judges=(judge,)), PRICES)["per_step"]["judge"]["usd"] == pytest.approx(
+        0.009984
+    )
+
+
+def test_judge_model_override_from_the_environment() -> None:
+    from nova_rewards.spec import load_spec
+
+    from orchestrator.preflight.plan import judge_loads
+
+    loads = judge_loads(load_spec("support"), 400.0, 100, "amazon.nova-pro-v1:0")
+    assert [(j.dimension, j.model_id, j.output_tokens) for j in loads] == [
+        ("tone", "amazon.nova-pro-v1:0", 200)
+    ]
+    assert loads[0].input_tokens > 100 + 100  # template + rubric + prompt, then the response tokens
+    assert judge_loads(load_spec("math"), 400.0, 100) == ()
