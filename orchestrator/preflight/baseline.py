@@ -84,11 +84,18 @@ class SamplingError(Exception):
         self.fatal = fatal
 
 
+def _text(content: Any) -> str:
+    """A message's text: a string, or the `text` of its parts (OpenAI-style content lists)."""
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, Mapping))
+    return "" if content is None else str(content)
+
+
 def converse_request(record: Mapping[str, Any], model_id: str, settings: SamplingSettings) -> dict[str, Any]:
     """The Converse request of a dataset record: system turns as `system`, the rest as messages."""
-    system = [{"text": str(m.get("content", ""))} for m in record["messages"] if m.get("role") == "system"]
+    system = [{"text": _text(m.get("content"))} for m in record["messages"] if m.get("role") == "system"]
     messages = [
-        {"role": m["role"], "content": [{"text": str(m.get("content", ""))}]}
+        {"role": m["role"], "content": [{"text": _text(m.get("content"))}]}
         for m in record["messages"]
         if m.get("role") in ("user", "assistant")
     ]
@@ -130,7 +137,14 @@ class ConverseSampler:
             )
 
     def sample(self, record: Mapping[str, Any]) -> Rollout:
-        from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, ReadTimeoutError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectionError,
+            HTTPClientError,
+            NoCredentialsError,
+            ReadTimeoutError,
+        )
 
         request = converse_request(record, self.model_id, self.settings)
         throttles, problem = 0, ""
@@ -149,6 +163,12 @@ class ConverseSampler:
                 throttles += code in ("ThrottlingException", "TooManyRequestsException") or status == 429
             except (ReadTimeoutError, ConnectionError, HTTPClientError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
+            except NoCredentialsError:
+                raise SamplingError(
+                    "no AWS credentials (configure them, e.g. AWS_PROFILE)", fatal=True
+                ) from None
+            except BotoCoreError as exc:  # parameter validation, missing region, ...: no retry helps
+                raise SamplingError(f"Converse on {self.model_id} failed: {exc}", fatal=True) from None
             else:
                 return _rollout(response, (self.clock() - started) * 1000.0, attempt + 1, throttles)
             self.sleep(self._backoff(attempt))
@@ -265,6 +285,7 @@ def sample_all(
         todo.extend((key, index) for index in range(have, settings.samples))
     started = clock()
     fatal: list[str] = []
+    counting = threading.Lock()
 
     def one(key: str, index: int) -> None:
         if fatal:
@@ -272,14 +293,16 @@ def sample_all(
         try:
             rollout = sampler.sample(records[key])
         except SamplingError as exc:
-            outcome.failed += 1
-            outcome.errors.append(f"{key} sample {index}: {exc}")
-            if exc.fatal:
-                fatal.append(str(exc))
+            with counting:
+                outcome.failed += 1
+                outcome.errors.append(f"{key} sample {index}: {exc}")
+                if exc.fatal:
+                    fatal.append(str(exc))
             return
-        outcome.throttles += rollout.throttles
         rollouts.append(_rollout_line(key, index, sampler, rollout))
-        outcome.sampled += 1
+        with counting:
+            outcome.throttles += rollout.throttles
+            outcome.sampled += 1
         if on_sample is not None:
             on_sample()
 

@@ -12,6 +12,7 @@ from orchestrator.errors import ConfigError
 from orchestrator.preflight.baseline import (
     ConverseSampler,
     RolloutsFile,
+    SamplingError,
     SamplingSettings,
     converse_request,
     sample_all,
@@ -201,3 +202,24 @@ def test_pass_threshold_and_positive_follow_the_score_range() -> None:
     thresholds = Thresholds.for_range(-1.0, 1.0)
     assert (thresholds.pass_threshold, thresholds.positive_above) == (0.0, 0.0)
     assert Thresholds.for_range(0.0, 1.0, pass_threshold=0.8).pass_threshold == 0.8
+
+
+def test_content_parts_are_joined_as_text() -> None:
+    parts = {
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+        ]
+    }
+    assert converse_request(parts, MODEL, SamplingSettings())["messages"][0]["content"] == [{"text": "ab"}]
+
+
+def test_parameter_errors_are_fatal_not_retried() -> None:
+    from botocore.exceptions import ParamValidationError
+
+    def script(n: int, request: dict) -> str:
+        raise ParamValidationError(report="bad maxTokens")
+
+    sample, runtime = sampler(script)
+    with pytest.raises(SamplingError, match="bad maxTokens") as err:
+        sample.sample(record(0))
+    assert err.value.fatal and runtime.calls == 1
