@@ -140,13 +140,15 @@ def test_remote_scoring_unknown_grader_is_one_line(
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no grader 'nope'" in done.stderr
 
 
-def _probe_function(stack: LocalStack, provisioned: ProvisionResult, reserved: int) -> str:
+def _probe_function(
+    stack: LocalStack, provisioned: ProvisionResult, reserved: int, spec: str = "math"
+) -> str:
     """A copy of the math grader with a small reserved concurrency (so the load test is throttled)."""
     from orchestrator.local_stack.resources import host_architecture
 
     client = stack.client("lambda")
     template = client.get_function_configuration(FunctionName=provisioned.outputs["grader_arns"]["math"])
-    name = f"preflight-probe-{reserved}"
+    name = f"preflight-probe-{reserved}-{spec}"
     zip_file = PROJECT_DIR / "build" / f"grader-{host_architecture()}.zip"
     try:
         client.get_function(FunctionName=name)
@@ -159,7 +161,7 @@ def _probe_function(stack: LocalStack, provisioned: ProvisionResult, reserved: i
             Code={"ZipFile": zip_file.read_bytes()},
             Timeout=60,
             MemorySize=512,
-            Environment={"Variables": {"REWARD_SPEC": "math"}},
+            Environment={"Variables": {"REWARD_SPEC": spec}},
             Architectures=[host_architecture()],
         )
     for _ in range(120):
@@ -264,3 +266,83 @@ def test_remote_scoring_stays_below_the_reservation(
     )
     assert done.returncode == 0, done.stderr
     assert "concurrency 16 capped at 2" in done.stderr
+
+
+def test_remote_scoring_names_each_failed_batch(
+    local_stack: LocalStack, provisioned_local: ProvisionResult, tmp_path: Path
+) -> None:
+    arn = _probe_function(local_stack, provisioned_local, reserved=4, spec="no-such-spec")
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"grader_arns": {"broken": arn}, "region": "us-east-1"}))
+    done = orch(
+        local_stack,
+        "reward",
+        "score",
+        "--remote",
+        "broken",
+        "--spec",
+        "math",
+        "--env",
+        "local",
+        "--outputs",
+        str(outputs),
+        "--dataset",
+        str(DATASETS / "math.jsonl"),
+        "--responses",
+        str(DATASETS / "responses" / "math.responses.jsonl"),
+        "--batch-size",
+        "100",
+        "--json",
+    )
+    assert done.returncode == 6 and done.stdout == ""
+    assert "grader batches failed: batch 0 (samples 0..99): function error" in done.stderr
+    assert "batch 1 (samples 100..199): function error" in done.stderr
+
+
+def test_baseline_ctrl_c_keeps_samples_and_resumes(
+    local_stack: LocalStack, provisioned_local: ProvisionResult, tmp_path: Path
+) -> None:
+    rollouts = tmp_path / "r.jsonl"
+    args = [
+        "baseline",
+        *env_args(provisioned_local),
+        "--dataset",
+        str(DATASETS / "math.jsonl"),
+        "--grader",
+        "math",
+        "--samples",
+        "4",
+        "--concurrency",
+        "1",
+        "--rollouts",
+        str(rollouts),
+        "--json",
+    ]
+    env = {**os.environ, **local_stack.client_env(), "ORCH_LOCAL_STATE_DIR": str(local_stack.state_dir)}
+    # Background jobs inherit SIGINT ignored: restore Python's handler, as a terminal would deliver it.
+    code = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    code += "from orchestrator.cli import main; main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (
+        not rollouts.exists() or len(rollouts.read_text().splitlines()) < 8
+    ):
+        time.sleep(0.1)
+    process.send_signal(subprocess.signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    kept = len(rollouts.read_text().splitlines())
+    assert 8 <= kept < 143 * 4 and f"interrupted: {kept} samples kept" in stderr and stdout == ""
+
+    done = orch(local_stack, *args[:-1], "--max-records", "10", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["sampling"]["resumed"] == min(kept, 40)
+    assert report["sampling"]["resumed"] + report["sampling"]["sampled"] == 40
