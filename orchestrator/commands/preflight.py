@@ -4,284 +4,26 @@ run before paying for an RFT job (docs/preflight.md). Commands wire options to t
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
+from orchestrator.commands.jobs import hyperparameter_options
+from orchestrator.commands.remote_grader import (
+    EXIT_CODES,
+    bounded_by_reservation,
+    grader_spec,
+    grader_target,
+    load_spec_ref,
+    progress_bar,
+)
 from orchestrator.errors import ConfigError, DatasetError
 from orchestrator.factory import OrchFactory, make_factory
 from orchestrator.options import env_options, env_options_from, json_option, positive_float
 from orchestrator.output import Output, make_output
-
-EXIT_CODES = """\b
-Exit codes:
-  0  done
-  2  bad option, missing environment output or unreadable file
-  3  the dataset or responses file is invalid
-  4  an AWS call failed (after retries)
-  6  some grader batches failed (each is named)
-  130 interrupted (Ctrl-C): what was done is kept"""
-
-READ_TIMEOUT_MARGIN_S = 30
-
-
-# -- shared wiring --------------------------------------------------------------------------------------
-def load_spec_ref(spec_ref: str) -> Any:
-    from nova_rewards.errors import SpecError
-    from nova_rewards.spec import load_spec
-
-    try:
-        return load_spec(spec_ref)
-    except SpecError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def load_samples(dataset: Path, responses: Path) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Dataset records by id and one Bedrock-shaped sample per response (as `orch reward score`)."""
-    from nova_rewards.errors import LocalScoringError
-    from nova_rewards.local_scoring import build_samples, load_dataset_index, load_responses
-
-    try:
-        index = load_dataset_index(dataset)
-        return index, build_samples(index, load_responses(responses), responses)
-    except LocalScoringError as exc:
-        raise DatasetError(str(exc)) from None
-
-
-@dataclass
-class GraderTarget:
-    """The deployed grader of an environment: its ARN, client, settings and spec."""
-
-    arn: str
-    client: Any
-    settings: dict[str, Any]
-    reserved: int | None
-    spec_name: str | None
-
-
-def grader_target(obj: Mapping[str, Any] | None, factory: OrchFactory, grader: str) -> GraderTarget:
-    from orchestrator.preflight.lambda_grader import function_settings, lambda_client, reserved_concurrency
-
-    outputs = factory.outputs()
-    arn = outputs.grader_arn(grader)
-    injected = ((obj or {}).get("clients") or {}).get("lambda")
-    probe = injected or factory.client("lambda", outputs.region)
-    settings = function_settings(probe, arn)
-    client = injected or lambda_client(
-        factory.options.profile, outputs.region, settings["timeout_s"] + READ_TIMEOUT_MARGIN_S
-    )
-    spec_name = None
-    with contextlib.suppress(Exception):  # reading the env is optional: --spec names it otherwise
-        env = probe.get_function_configuration(FunctionName=arn).get("Environment") or {}
-        spec_name = (env.get("Variables") or {}).get("REWARD_SPEC")
-    return GraderTarget(arn, client, settings, reserved_concurrency(probe, arn), spec_name)
-
-
-def grader_spec(target: GraderTarget, spec_ref: str | None) -> Any:
-    ref = spec_ref or target.spec_name
-    if not ref:
-        raise ConfigError(f"cannot tell which spec {target.arn} runs: pass --spec (a bundled name or a file)")
-    return load_spec_ref(ref)
-
-
-@contextlib.contextmanager
-def progress_bar(output: Output, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """advance(n) for a rich progress bar on stderr (`total` None: no end known); a no-op when stderr
-    is not a terminal."""
-    if not output.interactive or total == 0:
-        yield lambda n: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=output.stderr, transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda n: progress.update(task, advance=n)
-
-
-def _concurrency(output: Output, requested: int, reserved: int | None) -> int:
-    from orchestrator.preflight.lambda_grader import bounded_concurrency
-
-    bounded = bounded_concurrency(requested, reserved)
-    if bounded < requested:
-        output.note(
-            f"concurrency {requested} capped at {bounded}: the grader's reserved concurrency is {reserved}"
-        )
-    return bounded
-
-
-# -- orch reward score --remote ----------------------------------------------------------------------------
-def remote_options(func: Any) -> Any:
-    """--remote, --concurrency and the environment options of `orch reward score`."""
-    func = env_options(func)
-    func = click.option(
-        "--concurrency",
-        type=click.IntRange(min=1),
-        default=8,
-        show_default=True,
-        help="With --remote: grader calls in flight (kept below the function's reserved concurrency).",
-    )(func)
-    return click.option(
-        "--remote",
-        "remote_grader",
-        metavar="G",
-        help="Score with the DEPLOYED grader G of --env instead of in-process (docs/preflight.md).",
-    )(func)
-
-
-def score_remote(
-    obj: Mapping[str, Any] | None,
-    grader: str,
-    spec_ref: str | None,
-    samples: list[dict[str, Any]],
-    batch_size: int,
-    concurrency: int,
-    env_kwargs: dict[str, Any],
-) -> tuple[Any, list[dict[str, Any]]]:
-    """(compiled spec, the grader's items in sample order) from the deployed grader."""
-    from orchestrator.preflight.lambda_grader import LambdaGrader
-    from orchestrator.preflight.scoring import score_remotely
-
-    output = make_output(True)  # notes and the progress bar only (stderr)
-    target = grader_target(obj, make_factory(obj, env_options_from(env_kwargs)), grader)
-    compiled = grader_spec(target, spec_ref)
-    bounded = _concurrency(output, concurrency, target.reserved)
-    grader_client = LambdaGrader(target.client, target.arn)
-    with progress_bar(output, f"scoring with {grader}", len(samples)) as advance:
-        run = score_remotely(
-            grader_client,
-            samples,
-            batch_size=batch_size,
-            chunk_size=compiled.spec.chunk_size,
-            concurrency=bounded,
-            on_done=lambda outcome: advance(len(outcome.batch.samples)),
-        )
-    if run.throttles:
-        output.note(f"{run.throttles} throttled call(s) were retried")
-    for failed in run.failed:
-        output.note(failed.describe(), style="red")
-    return compiled, run.results()
-
-
-# -- orch reward loadtest ------------------------------------------------------------------------------------
-@click.command("loadtest", epilog=EXIT_CODES)
-@click.option("--grader", required=True, help="Grader name from the environment's `grader_arns` output.")
-@click.option(
-    "--dataset", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Dataset JSONL."
-)
-@click.option(
-    "--responses",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Responses JSONL ({id, response}; a baseline rollouts file works) to build batches from.",
-)
-@click.option("--concurrency", type=click.IntRange(1, 1000), default=4, show_default=True)
-@click.option(
-    "--duration",
-    type=float,
-    default=30.0,
-    show_default=True,
-    callback=positive_float,
-    help="Stop sending after S seconds.",
-)
-@click.option(
-    "--max-batches",
-    type=click.IntRange(min=1),
-    default=10_000,
-    show_default=True,
-    help="Stop after N batches, whichever comes first.",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="Samples per invocation (Bedrock's batch size per grader call is undocumented).",
-)
-@click.option(
-    "--save/--no-save",
-    default=True,
-    show_default=True,
-    help="Keep the report for `orch plan` (.orch/preflight/loadtest-<env>-<grader>.json).",
-)
-@env_options
-@json_option
-@click.pass_context
-def loadtest(ctx: click.Context, grader: str, dataset: Path, responses: Path, **kwargs: Any) -> None:
-    """Drive the deployed grader with Bedrock-shaped batches at a target concurrency and measure it:
-    p50/p95/p99 latency, batches/s, throttles, errors, cold starts (REPORT log lines).
-
-    \b
-    Examples:
-      orch reward loadtest --env dev --grader math --dataset datasets/math.jsonl \\
-          --responses datasets/responses/math.responses.jsonl --concurrency 16 --duration 60
-    """
-    from orchestrator.environment import find_project_root
-    from orchestrator.preflight.lambda_grader import LambdaGrader
-    from orchestrator.preflight.loadtest import LoadTestSettings, loadtest_file, run_loadtest
-
-    output = make_output(kwargs.pop("as_json"))
-    settings = LoadTestSettings(
-        concurrency=kwargs.pop("concurrency"),
-        duration_s=kwargs.pop("duration"),
-        batch_size=kwargs.pop("batch_size"),
-        max_batches=kwargs.pop("max_batches"),
-    )
-    save = kwargs.pop("save")
-    env_name = kwargs["env_name"]
-    factory = make_factory(ctx.obj, env_options_from(kwargs))
-    _, samples = load_samples(dataset, responses)
-    target = grader_target(ctx.obj, factory, grader)
-    lambda_grader = LambdaGrader(target.client, target.arn, tail_logs=True)
-    with progress_bar(output, f"load test of {grader} (batches)", None) as advance:
-        report = run_loadtest(lambda_grader, samples, settings, on_batch=lambda _: advance(1))
-    report = {"environment": env_name, "grader": grader, "function": target.arn, **report}
-    if target.reserved is not None and settings.concurrency > target.reserved:
-        output.note(
-            f"concurrency {settings.concurrency} is above the reserved {target.reserved}: expect throttles"
-        )
-    if save:
-        root = find_project_root(factory.cwd or Path.cwd()) or Path.cwd()
-        path = loadtest_file(root, env_name, grader)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        report["saved_to"] = str(path)
-    if output.json_mode:
-        output.emit_json(report)
-        return
-    _print_loadtest(output, report)
-
-
-def _print_loadtest(output: Output, report: dict[str, Any]) -> None:
-    latency, billed = report["latency_ms"], report["billed_duration_ms"]
-    output.key_values(
-        f"load test of {report['grader']} ({report['environment']})",
-        [
-            ("batches sent / answered", f"{report['batches']} / {report['batches_ok']}"),
-            ("batches/s", report["batches_per_s"]),
-            ("samples/s", report["samples_per_s"]),
-            (
-                "latency p50 / p95 / p99 (ms)",
-                f"{latency.get('p50')} / {latency.get('p95')} / {latency.get('p99')}",
-            ),
-            ("throttles (retried)", report["throttles"]),
-            ("errors", report["errors"]),
-            ("first errors", "; ".join(report["first_errors"])),
-            ("cold starts", report["cold_starts"]),
-            ("init duration p50 (ms)", report["init_duration_ms"].get("p50")),
-            (
-                "billed duration p50 / p95 (ms)",
-                f"{billed.get('p50')} / {billed.get('p95')}" if billed else None,
-            ),
-            ("max memory used / size (MB)", f"{report['max_memory_used_mb']} / {report['memory_size_mb']}"),
-            ("saved to", report.get("saved_to")),
-        ],
-    )
 
 
 # -- orch baseline -------------------------------------------------------------------------------------------
@@ -495,7 +237,7 @@ def _score_baseline(
                 samples,
                 batch_size=compiled.spec.chunk_size,
                 chunk_size=compiled.spec.chunk_size,
-                concurrency=_concurrency(output, settings.concurrency, target.reserved),
+                concurrency=bounded_by_reservation(output, settings.concurrency, target.reserved),
                 on_done=lambda outcome: advance(len(outcome.batch.samples)),
             )
         results = run.results()
@@ -578,22 +320,7 @@ def _bars(reward: Mapping[str, Any], low: float, high: float, histogram: Callabl
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON file of hyperparameters, as for start-job; options override it.",
 )
-@click.option("--epochs", "epochCount", type=int, help="epochCount (default 1).")
-@click.option(
-    "--batch-size", "batchSize", type=int, help="batchSize (default: the environment's training shape)."
-)
-@click.option(
-    "--samples-per-prompt",
-    "trainingSamplePerPrompt",
-    type=int,
-    help="trainingSamplePerPrompt (default: the environment's training shape).",
-)
-@click.option(
-    "--inference-max-tokens",
-    "inferenceMaxTokens",
-    type=int,
-    help="inferenceMaxTokens (caps the response tokens the judge reads).",
-)
+@hyperparameter_options
 @click.option(
     "--latency-ms",
     type=float,
@@ -681,18 +408,14 @@ def plan(**kwargs: Any) -> None:
 
 
 def _plan_inputs(kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
-    from orchestrator import hyperparams
+    from orchestrator.commands.jobs import collect_hyperparameters
     from orchestrator.environment import ENVIRONMENTS_DIR, find_project_root
     from orchestrator.preflight.plan import PlanInputs, environment_defaults, judge_loads, load_prices
 
     root = kwargs["project_dir"] or find_project_root(Path.cwd()) or Path.cwd()
     env, grader = kwargs["env_name"], kwargs["grader"]
     defaults = environment_defaults(root / ENVIRONMENTS_DIR / env / "terraform.tfvars", grader)
-    file_values = (
-        hyperparams.load_file(kwargs["hyperparameters_file"]) if kwargs["hyperparameters_file"] else {}
-    )
-    names = ("epochCount", "batchSize", "trainingSamplePerPrompt", "inferenceMaxTokens")
-    hp = hyperparams.merge(file_values, {name: kwargs[name] for name in names})
+    hp = collect_hyperparameters(kwargs)  # start-job's options and file, range-checked
     notes: list[str] = []
 
     def pick(option: str, value: Any, default: Any, fallback: Any, what: str) -> Any:
@@ -835,4 +558,4 @@ def _print_plan(output: Output, plan: dict[str, Any]) -> None:
         output.line(f"warning: {warning}")
 
 
-__all__ = ["baseline", "plan", "loadtest", "remote_options", "score_remote"]
+__all__ = ["baseline", "plan"]

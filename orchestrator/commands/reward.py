@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from orchestrator.commands.preflight import EXIT_CODES as REMOTE_EXIT_CODES
-from orchestrator.commands.preflight import loadtest, remote_options, score_remote
+from orchestrator.commands.remote_grader import EXIT_CODES as REMOTE_EXIT_CODES
+from orchestrator.commands.remote_grader import loadtest, remote_options, score_remote
 from orchestrator.errors import ConfigError, DatasetError
 
 _BARS = "▁▂▃▄▅▆▇█"

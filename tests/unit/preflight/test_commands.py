@@ -118,3 +118,19 @@ def test_baseline_command_with_fake_clients(tmp_path: Path, monkeypatch) -> None
     local = run_orch([*args, "--local-scoring"], obj={"clients": {"bedrock-runtime": runtime}})
     assert local.exit_code == 0 and local.json()["sampling"]["resumed"] == 6 and runtime.calls == 6
     assert local.json()["dimension_means"]["correctness"] > 0  # math-0001's answer is 80.50
+
+
+def test_loadtest_inputs_default_to_the_repository_samples(tmp_path: Path) -> None:
+    import pytest
+
+    from orchestrator.commands.remote_grader import _loadtest_inputs
+    from orchestrator.errors import ConfigError
+
+    assert _loadtest_inputs(ROOT, "math", None, None) == (
+        ROOT / "datasets" / "math.jsonl",
+        ROOT / "datasets" / "responses" / "math.responses.jsonl",
+    )
+    given = (tmp_path / "d.jsonl", tmp_path / "r.jsonl")
+    assert _loadtest_inputs(ROOT, "math", *given) == given  # explicit files are not checked here
+    with pytest.raises(ConfigError, match=r"custom\.jsonl.*pass --dataset and --responses"):
+        _loadtest_inputs(ROOT, "/specs/custom.json", None, None)
