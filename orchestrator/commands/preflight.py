@@ -230,7 +230,7 @@ def _score_baseline(
         scored_by = f"local ({compiled.name})"
     else:
         target = grader_target(obj, factory, grader)
-        compiled = grader_spec(target, spec_ref)
+        compiled = grader_spec(target, spec_ref, output)
         with progress_bar(output, f"scoring with {grader}", len(samples)) as advance:
             run = score_remotely(
                 LambdaGrader(target.client, target.arn),
@@ -427,7 +427,7 @@ def _plan_inputs(kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
         notes.append(f"{what} = {fallback} (assumed; pass {option})")
         return fallback
 
-    latency, source = _latency(kwargs["latency_ms"], root, env, grader)
+    latency, source, measured_batch = _latency(kwargs["latency_ms"], root, env, grader)
     notes.append(f"p95 latency {latency:g} ms from {source}")
     compiled = load_spec_ref(kwargs["spec_ref"] or defaults.get("spec") or grader)
     records = _records(kwargs["dataset"], None)
@@ -475,14 +475,20 @@ def _plan_inputs(kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
         target_step_s=kwargs["target_step_seconds"],
         judges=judge_loads(compiled, prompt_chars, response_tokens, defaults.get("judge_model_id")),
     )
+    if measured_batch is not None and measured_batch != inputs.samples_per_invocation:
+        notes.append(
+            f"the load test sent {measured_batch} samples per call; the plan assumes "
+            f"{inputs.samples_per_invocation} (re-run it with --batch-size {inputs.samples_per_invocation})"
+        )
     return inputs, notes
 
 
-def _latency(latency_ms: float | None, root: Path, env: str, grader: str) -> tuple[float, str]:
+def _latency(latency_ms: float | None, root: Path, env: str, grader: str) -> tuple[float, str, int | None]:
+    """(p95 ms, where it came from, samples per batch of the load test that measured it)."""
     from orchestrator.preflight.loadtest import loadtest_file
 
     if latency_ms is not None:
-        return latency_ms, "--latency-ms"
+        return latency_ms, "--latency-ms", None
     path = loadtest_file(root, env, grader)
     if not path.is_file():
         raise ConfigError(
@@ -490,10 +496,12 @@ def _latency(latency_ms: float | None, root: Path, env: str, grader: str) -> tup
             f"`orch reward loadtest --env {env} --grader {grader}` first"
         )
     try:
-        p95 = json.loads(path.read_text(encoding="utf-8"))["latency_ms"]["p95"]
+        report = json.loads(path.read_text(encoding="utf-8"))
+        p95 = float(report["latency_ms"]["p95"])
     except (ValueError, KeyError, TypeError):
         raise ConfigError(f"{path}: no latency_ms.p95; re-run the load test or pass --latency-ms") from None
-    return float(p95), f"the last load test ({path})"
+    batch = (report.get("settings") or {}).get("batch_size")
+    return p95, f"the last load test ({path})", batch if isinstance(batch, int) else None
 
 
 def _usd(value: float | None) -> str:

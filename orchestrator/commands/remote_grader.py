@@ -77,17 +77,16 @@ def grader_target(obj: Mapping[str, Any] | None, factory: OrchFactory, grader: s
     client = injected or lambda_client(
         factory.options.profile, outputs.region, settings["timeout_s"] + READ_TIMEOUT_MARGIN_S
     )
-    spec_name = None
-    with contextlib.suppress(Exception):  # reading the env is optional: --spec names it otherwise
-        env = probe.get_function_configuration(FunctionName=arn).get("Environment") or {}
-        spec_name = (env.get("Variables") or {}).get("REWARD_SPEC")
-    return GraderTarget(arn, client, settings, reserved_concurrency(probe, arn), spec_name)
+    return GraderTarget(arn, client, settings, reserved_concurrency(probe, arn), settings["spec"])
 
 
-def grader_spec(target: GraderTarget, spec_ref: str | None) -> Any:
+def grader_spec(target: GraderTarget, spec_ref: str | None, output: Output | None = None) -> Any:
+    """The spec for the report: --spec, else the function's REWARD_SPEC (a note when they differ)."""
     ref = spec_ref or target.spec_name
     if not ref:
         raise ConfigError(f"cannot tell which spec {target.arn} runs: pass --spec (a bundled name or a file)")
+    if output is not None and spec_ref and target.spec_name and spec_ref != target.spec_name:
+        output.note(f"the function runs spec {target.spec_name!r}; the report uses --spec {spec_ref!r}")
     return load_spec_ref(ref)
 
 
@@ -152,7 +151,7 @@ def score_remote(
 
     output = make_output(True)  # notes and the progress bar only (stderr)
     target = grader_target(obj, make_factory(obj, env_options_from(env_kwargs)), grader)
-    compiled = grader_spec(target, spec_ref)
+    compiled = grader_spec(target, spec_ref, output)
     bounded = bounded_by_reservation(output, concurrency, target.reserved)
     grader_client = LambdaGrader(target.client, target.arn)
     with progress_bar(output, f"scoring with {grader}", len(samples)) as advance:

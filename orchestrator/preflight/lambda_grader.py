@@ -317,7 +317,7 @@ def reserved_concurrency(client: Any, function: str) -> int | None:
 
 
 def function_settings(client: Any, function: str) -> dict[str, Any]:
-    """Timeout (s), memory (MB) and architecture of the function, as far as they can be read."""
+    """Timeout (s), memory (MB), architecture and REWARD_SPEC of the function."""
     from orchestrator.aws import translate_errors
 
     with translate_errors(f"read the configuration of {function}"):
@@ -326,6 +326,7 @@ def function_settings(client: Any, function: str) -> dict[str, Any]:
         "timeout_s": int(config.get("Timeout") or 3),
         "memory_mb": int(config.get("MemorySize") or 128),
         "architecture": (config.get("Architectures") or ["x86_64"])[0],
+        "spec": ((config.get("Environment") or {}).get("Variables") or {}).get("REWARD_SPEC"),
     }
 
 

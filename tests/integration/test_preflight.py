@@ -236,6 +236,7 @@ def test_loadtest_reports_throttles_cold_starts_and_feeds_the_plan(
     result = json.loads(plan.stdout)
     assert result["inputs"]["latency_p95_ms"] == latency["p95"]
     assert any("the last load test" in note for note in result["assumptions"])
+    assert any("the load test sent 8 samples per call; the plan assumes 1" in n for n in result["assumptions"])
 
 
 def test_remote_scoring_stays_below_the_reservation(
