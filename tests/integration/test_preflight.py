@@ -236,7 +236,9 @@ def test_loadtest_reports_throttles_cold_starts_and_feeds_the_plan(
     result = json.loads(plan.stdout)
     assert result["inputs"]["latency_p95_ms"] == latency["p95"]
     assert any("the last load test" in note for note in result["assumptions"])
-    assert any("the load test sent 8 samples per call; the plan assumes 1" in n for n in result["assumptions"])
+    assert any(
+        "the load test sent 8 samples per call; the plan assumes 1" in n for n in result["assumptions"]
+    )
 
 
 def test_remote_scoring_stays_below_the_reservation(
@@ -347,3 +349,30 @@ def test_baseline_ctrl_c_keeps_samples_and_resumes(
     report = json.loads(done.stdout)
     assert report["sampling"]["resumed"] == min(kept, 40)
     assert report["sampling"]["resumed"] + report["sampling"]["sampled"] == 40
+
+
+def test_baseline_of_a_judge_spec_scores_with_the_rubric_model(
+    local_stack: LocalStack, provisioned_local: ProvisionResult, tmp_path: Path
+) -> None:
+    """The base model answers the prompts; the support grader's judge (nova-lite) still gets verdicts."""
+    done = orch(
+        local_stack,
+        "baseline",
+        *env_args(provisioned_local),
+        "--dataset",
+        str(DATASETS / "support.jsonl"),
+        "--grader",
+        "support",
+        "--max-records",
+        "4",
+        "--samples",
+        "2",
+        "--rollouts",
+        str(tmp_path / "s.jsonl"),
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["samples"] == 8 and report["dimension_means"]["tone"] is not None
+    responses = [json.loads(line)["response"] for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert not any('"score"' in text for text in responses)  # base-model text, not judge verdicts
