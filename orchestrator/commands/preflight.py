@@ -431,8 +431,10 @@ def _plan_inputs(kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
     notes.append(f"p95 latency {latency:g} ms from {source}")
     compiled = load_spec_ref(kwargs["spec_ref"] or defaults.get("spec") or grader)
     records = _records(kwargs["dataset"], None)
-    prompt_chars = sum(len(json.dumps(r["messages"], ensure_ascii=False)) for r in records.values()) / len(
-        records
+    count = len(records)
+    prompt_chars = sum(len(json.dumps(r["messages"], ensure_ascii=False)) for r in records.values()) / count
+    record_bytes = (
+        sum(len(json.dumps(r, ensure_ascii=False).encode("utf-8")) for r in records.values()) / count
     )
     max_tokens = hp.get("inferenceMaxTokens")
     response_tokens = kwargs["response_tokens"] or min(max_tokens or 1024, 1024)
@@ -474,6 +476,8 @@ def _plan_inputs(kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
         ),
         target_step_s=kwargs["target_step_seconds"],
         judges=judge_loads(compiled, prompt_chars, response_tokens, defaults.get("judge_model_id")),
+        average_record_bytes=record_bytes,
+        max_response_tokens=max_tokens,
     )
     if measured_batch is not None and measured_batch != inputs.samples_per_invocation:
         notes.append(

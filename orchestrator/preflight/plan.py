@@ -112,6 +112,8 @@ class PlanInputs:
     account_limit: int
     target_step_s: float
     judges: tuple[JudgeLoad, ...] = field(default_factory=tuple)
+    average_record_bytes: float = 0.0  # JSON of a record's messages and metadata
+    max_response_tokens: int | None = None  # inferenceMaxTokens, when known
 
 
 def _lambda_cost(invocations: int, inputs: PlanInputs, prices: Mapping[str, Any]) -> dict[str, float]:
@@ -220,8 +222,35 @@ def compute_plan(inputs: PlanInputs, prices: Mapping[str, Any]) -> dict[str, Any
             "headroom_ratio": round(timeout_ms / inputs.latency_p95_ms, 3),
             "fits": budgeted_ms <= timeout_ms,
         },
-        "warnings": _warnings(inputs, needed, reserved, reservable, budgeted_ms, judge_step),
+        "payload": _payload(inputs, prices),
+        "warnings": _warnings(inputs, needed, reserved, reservable, budgeted_ms, judge_step)
+        + _payload_warnings(inputs, prices),
     }
+
+
+def _payload(inputs: PlanInputs, prices: Mapping[str, Any]) -> dict[str, Any]:
+    """Worst-case JSON bytes of one grader call: samples x (record + a response of inferenceMaxTokens
+    at ~4 bytes per token), against Lambda's synchronous payload limit."""
+    limit = int(prices["lambda"].get("payload_limit_bytes", 6_291_456))
+    response_bytes = (inputs.max_response_tokens or 0) * CHARS_PER_TOKEN
+    estimate = round(inputs.samples_per_invocation * (inputs.average_record_bytes + response_bytes))
+    return {
+        "estimated_max_bytes": estimate,
+        "limit_bytes": limit,
+        "fits": estimate <= limit,
+        "known": inputs.max_response_tokens is not None,
+    }
+
+
+def _payload_warnings(inputs: PlanInputs, prices: Mapping[str, Any]) -> list[str]:
+    payload = _payload(inputs, prices)
+    if payload["fits"]:
+        return []
+    return [
+        f"a grader call of {inputs.samples_per_invocation} samples with {inputs.max_response_tokens} "
+        f"response tokens could reach {payload['estimated_max_bytes']:,} bytes, over Lambda's "
+        f"{payload['limit_bytes']:,}-byte invoke limit: lower inferenceMaxTokens or samples per invocation"
+    ]
 
 
 def _warnings(

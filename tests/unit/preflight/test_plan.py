@@ -220,3 +220,16 @@ def test_judge_model_override_from_the_environment() -> None:
     ]
     assert loads[0].input_tokens > 100 + 100  # template + rubric + prompt, then the response tokens
     assert judge_loads(load_spec("math"), 400.0, 100) == ()
+
+
+def test_payload_estimate_against_the_invoke_limit() -> None:
+    prices = {**PRICES, "lambda": {**PRICES["lambda"], "payload_limit_bytes": 6_291_456}}
+    small = compute_plan(replace(BASE, average_record_bytes=1000, max_response_tokens=8192), prices)
+    assert small["payload"]["estimated_max_bytes"] == 4 * (1000 + 8192 * 4)  # 135,072 bytes
+    assert small["payload"]["fits"] and not any("invoke limit" in w for w in small["warnings"])
+    # 64 samples per call x (1000 + 32768 x 4) bytes = 64 x 132,072 = 8,452,608 > 6,291,456
+    big = compute_plan(
+        replace(BASE, samples_per_invocation=64, average_record_bytes=1000, max_response_tokens=32768), prices
+    )
+    assert big["payload"]["estimated_max_bytes"] == 8_452_608 and not big["payload"]["fits"]
+    assert any("over Lambda's 6,291,456-byte invoke limit" in w for w in big["warnings"])
