@@ -120,23 +120,25 @@ class BatchOutcome:
 def make_batches(
     samples: Sequence[dict[str, Any]], max_count: int, max_bytes: int = MAX_PAYLOAD_BYTES
 ) -> list[Batch]:
-    """Consecutive batches of at most `max_count` samples and `max_bytes` of JSON array."""
+    """Consecutive batches of at most `max_count` samples and `max_bytes` of JSON array (as `invoke`
+    serialises it: "[" + samples joined by ", " + "]")."""
     batches: list[Batch] = []
     current: list[dict[str, Any]] = []
     start, size = 0, 2  # "[]"
     for position, sample in enumerate(samples):
-        sample_size = len(json.dumps(sample, ensure_ascii=False).encode("utf-8")) + 2  # and ", "
+        sample_size = len(json.dumps(sample, ensure_ascii=False).encode("utf-8"))
         if sample_size + 2 > max_bytes:
             if current:
                 batches.append(Batch(len(batches), start, current))
-            batches.append(Batch(len(batches), position, [sample], oversized=sample_size))
+            batches.append(Batch(len(batches), position, [sample], oversized=sample_size + 2))
             current, start, size = [], position + 1, 2
             continue
-        if current and (len(current) >= max_count or size + sample_size > max_bytes):
+        separator = 2 if current else 0  # ", "
+        if current and (len(current) >= max_count or size + separator + sample_size > max_bytes):
             batches.append(Batch(len(batches), start, current))
-            current, start, size = [], position, 2
+            current, start, size, separator = [], position, 2, 0
         current.append(sample)
-        size += sample_size
+        size += separator + sample_size
     if current:
         batches.append(Batch(len(batches), start, current))
     return batches

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrator.preflight.errors import ScoringIncompleteError
 from orchestrator.preflight.lambda_grader import (
@@ -32,12 +34,12 @@ def no_sleep(_: float) -> None:
 def test_batches_respect_count_and_bytes() -> None:
     samples = [sample(i, "x" * 100) for i in range(10)]
     assert [len(b.samples) for b in make_batches(samples, 4)] == [4, 4, 2]
-    one = len(json.dumps(samples[0]).encode()) + 2  # and the ", " separator
-    by_bytes = make_batches(samples, 100, max_bytes=2 + 3 * one)  # room for exactly 3
+    one = len(json.dumps(samples[0]).encode())
+    by_bytes = make_batches(samples, 100, max_bytes=2 + 3 * one + 2 * 2)  # "[a, b, c]": room for exactly 3
     assert [len(b.samples) for b in by_bytes] == [3, 3, 3, 1]
     assert [b.start for b in by_bytes] == [0, 3, 6, 9]
     for batch in by_bytes:
-        assert len(json.dumps(batch.samples).encode()) <= 2 + 3 * one
+        assert len(json.dumps(batch.samples).encode()) <= 2 + 3 * one + 2 * 2
 
 
 def test_oversized_sample_is_its_own_failed_batch_without_a_call() -> None:
@@ -170,3 +172,32 @@ def test_concurrency_stays_below_the_reservation(requested: int, reserved: int |
 
 def test_score_batches_on_no_batches() -> None:
     assert score_batches(LambdaGrader(FakeLambda(), "fn"), [], 4) == []
+
+
+@settings(max_examples=150)
+@given(
+    lengths=st.lists(st.integers(min_value=0, max_value=400), max_size=40),
+    max_count=st.integers(min_value=1, max_value=10),
+    max_bytes=st.integers(min_value=60, max_value=2000),
+)
+def test_batches_partition_the_samples_within_both_limits(
+    lengths: list[int], max_count: int, max_bytes: int
+) -> None:
+    samples = [sample(i, "é" * n) for i, n in enumerate(lengths)]  # multi-byte text: bytes, not characters
+    batches = make_batches(samples, max_count, max_bytes)
+    assert [s for b in batches for s in b.samples] == samples
+    assert [b.start for b in batches] == [
+        sum(len(x.samples) for x in batches[:i]) for i in range(len(batches))
+    ]
+    for batch in batches:
+        assert 1 <= len(batch.samples) <= max_count
+        size = len(json.dumps(batch.samples, ensure_ascii=False).encode("utf-8"))
+        if batch.oversized is None:
+            assert size <= max_bytes
+        else:
+            assert len(batch.samples) == 1 and size > max_bytes
+    for batch, following in zip(batches, batches[1:], strict=False):
+        if batch.oversized is None and following.oversized is None:  # no early cut: the next one did not fit
+            grown = batch.samples + following.samples[:1]
+            too_big = len(json.dumps(grown, ensure_ascii=False).encode("utf-8")) > max_bytes
+            assert len(batch.samples) == max_count or too_big
