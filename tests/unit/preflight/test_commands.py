@@ -134,3 +134,36 @@ def test_loadtest_inputs_default_to_the_repository_samples(tmp_path: Path) -> No
     assert _loadtest_inputs(ROOT, "math", *given) == given  # explicit files are not checked here
     with pytest.raises(ConfigError, match=r"custom\.jsonl.*pass --dataset and --responses"):
         _loadtest_inputs(ROOT, "/specs/custom.json", None, None)
+
+
+def test_baseline_table_for_people(tmp_path: Path, monkeypatch) -> None:
+    for key, value in AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+    runtime = FakeRuntime(lambda n, request: "no idea")
+    filtered = tmp_path / "f.jsonl"
+    run = run_orch(
+        [
+            "baseline",
+            "--env",
+            "dev",
+            "--outputs",
+            str(outputs(tmp_path)),
+            "--dataset",
+            str(MATH),
+            "--grader",
+            "math",
+            "--max-records",
+            "2",
+            "--samples",
+            "2",
+            "--rollouts",
+            str(tmp_path / "r.jsonl"),
+            "--local-scoring",
+            "--filtered-dataset",
+            str(filtered),
+        ],
+        obj={"clients": {"bedrock-runtime": runtime}},
+    )
+    assert run.exit_code == 0, run.stderr
+    assert "sft_first" in run.stdout and "per-dimension means" in run.stdout and "correctness" in run.stdout
+    assert filtered.read_text() == ""  # every prompt is never solved: nothing left to learn from
