@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "stop-job": "orchestrator.commands.jobs:stop_job",
     "local": "orchestrator.commands.local:local",
     "demo": "orchestrator.commands.demo:demo",
+    "baseline": "orchestrator.commands.preflight:baseline",
+    "plan": "orchestrator.commands.preflight:plan",
 }
 
 

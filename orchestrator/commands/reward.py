@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from orchestrator.commands.remote_grader import EXIT_CODES as REMOTE_EXIT_CODES
+from orchestrator.commands.remote_grader import loadtest, remote_options, score_remote
 from orchestrator.errors import ConfigError, DatasetError
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -119,8 +121,8 @@ def _fail_on_gaps(needs: Any) -> None:
         )
 
 
-@reward.command()
-@click.option("--spec", "spec_ref", required=True, help="Bundled spec name or spec JSON file.")
+@reward.command(epilog=REMOTE_EXIT_CODES)
+@click.option("--spec", "spec_ref", help="Bundled spec name or spec JSON file (with --remote: optional).")
 @click.option(
     "--dataset",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -142,19 +144,40 @@ def _fail_on_gaps(needs: Any) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the grader's JSON response array.")
 @click.option("--verbose", is_flag=True, help="Also show the handler's logs and EMF records on stderr.")
+@remote_options
+@click.pass_context
 def score(
-    spec_ref: str, dataset: Path, responses: Path, batch_size: int, as_json: bool, verbose: bool
+    ctx: click.Context,
+    spec_ref: str | None,
+    dataset: Path,
+    responses: Path,
+    batch_size: int,
+    as_json: bool,
+    verbose: bool,
+    remote_grader: str | None,
+    concurrency: int,
+    **env_kwargs: Any,
 ) -> None:
-    """Score candidate responses with a spec, through the grader Lambda's own handler code."""
+    """Score candidate responses with a spec, through the grader Lambda's own handler code, or with
+    the deployed grader Lambda (--remote G: batches of at most --batch-size and the spec's chunk_size)."""
     from nova_rewards.errors import LocalScoringError
     from nova_rewards.local_scoring import build_samples, load_dataset_index, load_responses
 
-    compiled = _load(spec_ref)
+    if not spec_ref and not remote_grader:
+        raise ConfigError(
+            "pass --spec (a bundled spec name or a file), or --remote G to use a deployed grader"
+        )
+    compiled = _load(spec_ref) if spec_ref and not remote_grader else None
     try:
         samples = build_samples(load_dataset_index(dataset), load_responses(responses), responses)
     except LocalScoringError as exc:
         raise DatasetError(str(exc)) from None
-    results = _run_handler(compiled, samples, batch_size, verbose)
+    if remote_grader:
+        compiled, results = score_remote(
+            ctx.obj, remote_grader, spec_ref, samples, batch_size, concurrency, env_kwargs
+        )
+    else:
+        results = _run_handler(compiled, samples, batch_size, verbose)
     from orchestrator.audit.needs import no_value_warnings
 
     for line in no_value_warnings(compiled, results):
@@ -432,3 +455,6 @@ def package(output_dir: Path, arch: str, cache_dir: Path | None, byte_compile: b
             click.echo(f"{result.path}  {result.size:,} bytes  sha256 {result.sha256}")
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in built], indent=2))
+
+
+reward.add_command(loadtest)
