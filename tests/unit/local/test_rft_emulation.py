@@ -531,3 +531,37 @@ def test_provider_docstring_documents_every_setting_and_its_default():
     assert f"max-grader-error-rate ({defaults.max_grader_error_rate:g})" in doc
     assert f"grader-chunk-size ({defaults.grader_chunk_size} samples" in doc
     assert f"grader-concurrency ({defaults.grader_concurrency} invokes" in doc
+
+
+def test_demo_summary_shows_a_grader_failure_in_full_and_the_verdicts():
+    from orchestrator.commands.demo import summary_lines
+
+    ports = FakePorts(
+        {TRAIN: dataset_bytes(100)},
+        grader=lambda samples: [{"id": s["id"], "aggregate_reward_score": 0.0} for s in samples],
+    )
+    run(ports, EmulatorSettings(max_steps=2))
+    records = metrics_lines(ports)
+    failure = (
+        "grader raised SpecError: spec 'triage' not found\ngrader stack trace:\n  File handler.py, line 40"
+    )
+    job = {"jobName": "job-1", "status": "Failed", "failureMessage": failure}
+    text = "\n".join(summary_lines(job, records, "s3://out/m.jsonl"))
+    assert "  failure: grader raised SpecError: spec 'triage' not found\n    grader stack trace:\n" in text
+    assert "    File handler.py, line 40" in text
+    assert "REWARD SIGNAL:" in text and "WARNING [all_rewards_equal]" in text
+    assert "final strategy mix:" in text
+
+
+def test_demo_dataset_is_given_or_the_graders_sample(tmp_path):
+    from orchestrator.commands.demo import dataset_path
+    from orchestrator.errors import ConfigError
+
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "math.jsonl").write_text("{}\n")
+    assert dataset_path(tmp_path, "math") == tmp_path / "datasets" / "math.jsonl"
+    mine = tmp_path / "triage.jsonl"
+    mine.write_text("{}\n")
+    assert dataset_path(tmp_path, "triage", mine) == mine
+    with pytest.raises(ConfigError, match="no sample dataset for grader 'triage'.*--dataset FILE"):
+        dataset_path(tmp_path, "triage")
