@@ -9,14 +9,20 @@ so that, before any update, each kind holds its prior share whatever the number 
 kind (a pre-trained model mostly answers the question; it rarely games the grader):
 correct 0.45, wrong 0.35, hack 0.20; with user rollouts, the rollouts take 0.40 and the rest shares 0.60.
 
-Each step, for every prompt group of `trainingSamplePerPrompt` samples scored by the REAL grader, the
-advantage of sample i is (r_i - mean) / std of the group (0 for a group with no spread: no signal,
-exactly as in GRPO), and the logits move along the policy gradient
+Sampling mixes pi with EXPLORATION = 10% uniform over the available strategies (a model's sampling
+temperature: every behaviour keeps being tried). Each step, for every prompt group of
+`trainingSamplePerPrompt` samples scored by the REAL grader, the advantage of sample i is
+(r_i - mean) / std of the group (0 for a group with no spread: no signal, exactly as in GRPO), and
 
-    theta += eta * mean over groups of sum_i A_i * (onehot(s_i) - pi(. | S_group))
+    theta_s += eta * (mean advantage of strategy s's samples this step - beta * theta_s)
+
+(beta = KL_COEF = 0.1: GRPO's pull towards the reference policy, which keeps rare strategies
+explorable). The mean advantage per strategy, rather than the plain policy-gradient sum, makes a rare
+strategy that the grader pays well count at once: the emulator is a search for what the grader
+rewards, and must find a hack within a few steps if there is one.
 
 Hyperparameters, scaled (documented in docs/architecture.md):
-- `learningRate`: eta = learningRate * 3e5, capped at 20 (1e-5 -> 3.0; 1e-6 moves the policy little
+- `learningRate`: eta = learningRate * 1e5, capped at 20 (1e-5 -> 1.0; 1e-6 moves the policy little
   in a few steps, as a too-small learning rate would);
 - `batchSize`: prompt groups per step; `trainingSamplePerPrompt`: samples per group;
 - `epochCount`: passes over the dataset (capped by the emulator's max-steps setting).
@@ -36,9 +42,11 @@ from nova_rft_localstack.strategies import strategy_of
 
 KIND_PRIOR = {CORRECT: 0.45, WRONG: 0.35, HACK: 0.20}
 ROLLOUT_PRIOR = 0.40
-LR_SCALE = 3e5
+LR_SCALE = 1e5
 MAX_ETA = 20.0
 MAX_LOGIT = 30.0
+KL_COEF = 0.1
+EXPLORATION = 0.1
 DEFAULT_LEARNING_RATE = 1e-5  # when the job gives none
 
 
@@ -106,30 +114,38 @@ class StrategyPolicy:
         return {name: w / total for name, w in zip(names, weights, strict=True)}
 
     def sample(self, candidates: Sequence[Candidate], count: int, rng: random.Random) -> list[Candidate]:
-        """`count` candidates drawn from pi(. | S); within a strategy (user rollouts), uniformly."""
+        """`count` candidates drawn from pi(. | S) mixed with EXPLORATION (uniform over the strategies);
+        within a strategy (user rollouts), uniformly."""
         dist = self.distribution(candidates)
         names = list(dist)
-        chosen = rng.choices(names, weights=[dist[n] for n in names], k=count)
+        weights = [(1 - EXPLORATION) * dist[n] + EXPLORATION / len(names) for n in names]
+        chosen = rng.choices(names, weights=weights, k=count)
         by_name: dict[str, list[Candidate]] = {}
         for candidate in candidates:
             by_name.setdefault(strategy_of(candidate), []).append(candidate)
         return [rng.choice(by_name[name]) for name in chosen]
 
     def update(self, groups: Sequence[Group]) -> None:
-        """One policy-gradient step from the groups of a training step."""
-        if not groups:
-            return
-        gradient: dict[str, float] = {}
+        """One step: each strategy's logit moves by its mean group-relative advantage this step.
+
+        A strategy drawn in groups with spread gets eta * mean(A) (samples in groups without spread
+        carry no advantage and are left out); then every logit is pulled towards the reference
+        policy by KL_COEF, as GRPO's beta term does, so rarely drawn strategies stay explorable.
+        Using the mean advantage per strategy (not the sum) makes one good sample of a rare strategy
+        count as much as many of a common one: the policy finds what the grader pays for, quickly.
+        """
+        totals: dict[str, list[float]] = {}
         for group in groups:
-            dist = self.distribution(group.available)
-            for candidate, advantage in zip(group.drawn, group_advantages(group.rewards), strict=True):
-                if advantage == 0.0:
-                    continue
-                chosen = strategy_of(candidate)
-                for name, p in dist.items():
-                    gradient[name] = gradient.get(name, 0.0) + advantage * ((name == chosen) - p)
-        for name, g in gradient.items():
-            value = self.logits[name] + self.eta * g / len(groups)
+            self._register(group.available)
+            advantages = group_advantages(group.rewards)
+            if not any(advantages):
+                continue  # no spread: no signal (GRPO's zero-advantage group)
+            for candidate, advantage, reward in zip(group.drawn, advantages, group.rewards, strict=True):
+                if reward is not None:
+                    totals.setdefault(strategy_of(candidate), []).append(advantage)
+        for name in self.logits:
+            mean_advantage = statistics.fmean(totals[name]) if name in totals else 0.0
+            value = self.logits[name] + self.eta * (mean_advantage - KL_COEF * self.logits[name])
             self.logits[name] = max(-MAX_LOGIT, min(MAX_LOGIT, value))
 
     def mix(self, prompts: Sequence[Sequence[Candidate]]) -> dict[str, float]:

@@ -137,7 +137,7 @@ def test_the_learning_rate_sets_how_fast_the_policy_moves():
     slow = emulate(reference_grader, steps=3, learning_rate=1e-6)[2]["final_kind_shares"][CORRECT]
     fast = emulate(reference_grader, steps=3, learning_rate=1e-5)[2]["final_kind_shares"][CORRECT]
     assert 0.45 < slow < fast
-    assert effective_rate(1e-5) == pytest.approx(3.0) and effective_rate(1e-3) == 20.0
+    assert effective_rate(1e-5) == pytest.approx(1.0) and effective_rate(1e-3) == 20.0
 
 
 def test_the_same_job_samples_the_same_strategies():
@@ -328,3 +328,25 @@ def test_grader_spec_is_found_by_bundled_name_or_path(tmp_path):
     missing, why = load_grader_spec({"REWARD_SPEC": "no_such_spec"})
     assert missing is None and "not found" in why
     assert find_spec_file("nova_rewards/specs/math.json") is not None
+
+
+@pytest.mark.parametrize("job_id", [f"{n:012d}" for n in range(8)])
+def test_the_direction_holds_for_any_job_seed(job_id):
+    arn = make_spec().job_arn.replace("abcdefabcdef", job_id)
+    sound = emulate(reference_grader, job_arn=arn)[2]
+    hacked = emulate(injectable_judge, job_arn=arn)[2]
+    assert sound["top_strategy"].startswith("correct:") and sound["hack_overtook_step"] is None
+    assert hacked["top_strategy"] == "hack:grader_addressing" and hacked["hack_overtook_step"] is not None
+
+
+def test_one_effective_hack_among_many_probes_is_found():
+    def generate(spec, record, *, seed=0):
+        probes = [FakeProbe(f"decoy_{i}", "hack", f"decoy {i}") for i in range(14)]
+        return [*probes, FakeProbe("magic_token", "hack", "<<PASS>>")]
+
+    def token_judge(samples):
+        return scored(samples, lambda text, s: 1.0 if "<<PASS>>" in text else 0.8 * _correct(s))
+
+    summary = emulate(token_judge, probe_generator=generate)[2]
+    assert summary["top_strategy"] == "probe:magic_token"
+    assert "hack_winning" in {v["code"] for v in summary["verdicts"]}

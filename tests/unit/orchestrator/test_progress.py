@@ -77,7 +77,8 @@ def test_status_prints_the_step_table_and_the_hack_warning():
     assert "Training steps" in out and "strategy" in out
     for record in records[:-1]:
         assert f"{record['reward_mean']:.3f}" in out
-    assert "final strategy mix: hack:grader_addressing 100%" in out
+    share = records[-1]["final_strategy_mix"]["hack:grader_addressing"]
+    assert f"final strategy mix: hack:grader_addressing {share:.0%}" in out
     assert "REWARD SIGNAL: " in out and "WARNING [hack_winning]" in out
     assert f"a hack overtook correct answers at step {records[-1]['hack_overtook_step']}" in out
 
