@@ -27,21 +27,22 @@ class Plot:
     png: bytes
 
 
-def _figure(height: float = 3.6) -> tuple[Any, Any]:
+def _figure(height: float = 3.6, right: float = 0.97) -> tuple[Any, Any]:
     """A figure on the Agg canvas and its axes. Figure + FigureCanvasAgg, not pyplot: no GUI backend
-    selection, no global figure registry, and a faster import."""
+    selection, no global figure registry, and a faster import. Fixed margins instead of
+    tight_layout, which draws every figure twice."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7, height))
+    figure = Figure(figsize=(7, height), dpi=90)
     FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=0.1, right=right, bottom=0.15, top=0.95)
     return figure, figure.subplots()
 
 
 def _png(figure: Any) -> bytes:
     buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=90)
+    figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
@@ -72,7 +73,7 @@ def reward_plot(data: ReportData) -> bytes:
     axes.plot(xs, mean, marker="o", color="#1d3557", label="mean")
     _x_axis(axes, data)
     axes.set_ylabel("reward")
-    axes.legend(loc="best", fontsize=8)
+    axes.legend(loc="upper left", fontsize=8)
     return _png(figure)
 
 
@@ -86,7 +87,7 @@ def dimensions_plot(data: ReportData) -> bytes | None:
         axes.plot([x for x, _ in points], [y for _, y in points], marker=".", label=name)
     _x_axis(axes, data)
     axes.set_ylabel("dimension mean")
-    axes.legend(loc="best", fontsize=7, ncol=2)
+    axes.legend(loc="upper left", fontsize=7, ncol=2)
     return _png(figure)
 
 
@@ -101,7 +102,7 @@ def strategies_plot(data: ReportData) -> bytes | None:
     named = sorted(totals, key=lambda n: -totals[n])[:MAX_STRATEGIES]
     layers = [[p["strategy_mix"].get(n, 0.0) for p in steps] for n in named]
     other = [1.0 - sum(p["strategy_mix"].get(n, 0.0) for n in named) for p in steps]
-    figure, axes = _figure()
+    figure, axes = _figure(right=0.68)
     axes.stackplot(
         [p["x"] for p in steps],
         *layers,
@@ -112,7 +113,7 @@ def strategies_plot(data: ReportData) -> bytes | None:
     _x_axis(axes, data)
     axes.set_ylabel("share of the policy")
     axes.set_ylim(0, 1)
-    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
+    axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
     return _png(figure)
 
 
@@ -127,7 +128,7 @@ def histograms_plot(data: ReportData) -> bytes | None:
         axes.hist(point["rewards"], bins=20, alpha=0.45, label=f"step {point['x']}")
     axes.set_xlabel("reward")
     axes.set_ylabel("samples")
-    axes.legend(loc="best", fontsize=8)
+    axes.legend(loc="upper left", fontsize=8)
     return _png(figure)
 
 
@@ -141,7 +142,7 @@ def latency_plot(data: ReportData) -> bytes | None:
         axes.plot(xs, [p.get(key, 0.0) for p in data.points], marker=".", label=f"{label} (ms)")
     _x_axis(axes, data)
     axes.set_ylabel("grader latency (ms)")
-    axes.legend(loc="best", fontsize=8)
+    axes.legend(loc="upper left", fontsize=8)
     return _png(figure)
 
 
