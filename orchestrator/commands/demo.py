@@ -402,7 +402,7 @@ def demo(
       orch demo --steps 10 --fresh  # a longer, new emulated job
       orch demo --stop              # and stop the local stack afterwards
       orch demo --grader support    # the support grader: its LLM judge is the local rubric model
-      orch demo --grader triage --dataset my/triage.jsonl   # your own grader (see docs/byo-grader.md)
+      orch demo --grader triage --dataset my/triage.jsonl   # a grader of your own, deployed locally
 
     \b
     Exit codes:
