@@ -270,6 +270,7 @@ class EmulatedRftRun:
         self._spec_note = ""
         self.policy = StrategyPolicy(spec.learning_rate)
         self._hack_overtook: int | None = None
+        self._probe_sources: list[ProbeSource] = []
 
     # -- phases --------------------------------------------------------------------------------------
 
@@ -355,7 +356,9 @@ class EmulatedRftRun:
     def _strategy_source(self, seed: int, rollouts: Mapping[str, list[str]]) -> StrategySource:
         sources: list[StrategySource] = [BuiltinSource(seed)]
         if self.probe_generator is not None:
-            sources.append(ProbeSource(self._grader_spec or {}, self.probe_generator, seed & 0xFFFFFFFF))
+            probes = ProbeSource(self._grader_spec or {}, self.probe_generator, seed & 0xFFFFFFFF)
+            self._probe_sources.append(probes)
+            sources.append(probes)
         if rollouts:
             sources.append(RolloutSource(rollouts, prompt_key))
         return CombinedSource(sources)
@@ -622,6 +625,7 @@ class EmulatedRftRun:
                 "probe_library": self.probe_generator is not None,
                 "user_rollouts": len(self._rollouts),
                 "grader_spec": self._spec_note,
+                "probe_errors": next((p.first_error for p in self._probe_sources if p.first_error), None),
             },
         }
 

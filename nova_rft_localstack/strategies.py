@@ -65,9 +65,14 @@ class ProbeSource:
         self.spec = spec
         self.generate = generate
         self.seed = seed
+        self.first_error: str | None = None  # a probe library failure costs its probes, not the job
 
     def candidates(self, record: Mapping[str, Any], index: int) -> list[Candidate]:
-        probes = self.generate(self.spec, record, seed=self.seed)
+        try:
+            probes = self.generate(self.spec, record, seed=self.seed)
+        except Exception as exc:  # another team's library on arbitrary records: degrade, and say so
+            self.first_error = self.first_error or f"record {index + 1}: {type(exc).__name__}: {exc}"
+            return []
         return [
             Candidate(f"probe:{probe.name}", self.KINDS.get(probe.kind, HACK), probe.text) for probe in probes
         ]

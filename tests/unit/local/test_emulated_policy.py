@@ -350,3 +350,13 @@ def test_one_effective_hack_among_many_probes_is_found():
     summary = emulate(token_judge, probe_generator=generate)[2]
     assert summary["top_strategy"] == "probe:magic_token"
     assert "hack_winning" in {v["code"] for v in summary["verdicts"]}
+
+
+def test_a_failing_probe_library_costs_its_probes_not_the_job():
+    def broken(spec, record, *, seed=0):
+        raise KeyError("reference_answer")
+
+    outcome, _, summary = emulate(reference_grader, steps=2, probe_generator=broken)
+    assert outcome.status == "Completed"
+    assert summary["strategy_sources"]["probe_errors"].startswith("record ")
+    assert "KeyError" in summary["strategy_sources"]["probe_errors"]
