@@ -264,6 +264,8 @@ def print_job(output: Output, job: dict[str, Any]) -> None:
     details = job.get("statusDetails") or {}
     metrics = job.get("trainingMetrics") or {}
     validation = [m.get("validationLoss") for m in job.get("validationMetrics") or []]
+    failure = job.get("failureMessage") or ""
+    long_failure = "\n" in failure or len(failure) > 200  # a grader's stack trace: printed below, in full
     output.key_values(
         f"Job {job.get('jobName')}",
         [
@@ -271,7 +273,7 @@ def print_job(output: Output, job: dict[str, Any]) -> None:
             ("validation", (details.get("validationDetails") or {}).get("status")),
             ("data processing", (details.get("dataProcessingDetails") or {}).get("status")),
             ("training", (details.get("trainingDetails") or {}).get("status")),
-            ("failure message", job.get("failureMessage")),
+            ("failure message", "(below)" if long_failure else failure),
             ("training loss", metrics.get("trainingLoss")),
             ("validation loss", ", ".join(str(v) for v in validation if v is not None)),
             ("output model", job.get("outputModelArn") or job.get("outputModelName")),
@@ -282,6 +284,9 @@ def print_job(output: Output, job: dict[str, Any]) -> None:
             ("ended", job.get("endTime")),
         ],
     )
+    if long_failure:
+        output.line("failure message:", style="bold red")
+        output.line(failure)
 
 
 @click.command("status")

@@ -133,3 +133,20 @@ def test_rerun_hint_per_status():
     assert prog.rerun_hint({"status": "Completed"}) is None
     assert "orch wait j" in prog.rerun_hint({"status": "InProgress", "jobName": "j"})
     assert "--run-id" in prog.rerun_hint({"status": "Stopped"})
+
+
+def test_status_prints_a_graders_error_in_full_below_the_table():
+    trace = "".join(f'\n  File "/var/task/nova_rewards/handler.py", line {n}, in f{n}' for n in range(30))
+    failure = (
+        "Grader error rate too high: 100% of the 64 samples of step 1\ngrader raised SpecError: no spec"
+        + trace
+    )
+    with bedrock_stub() as (client, stubber):
+        stubber.add_response(
+            "get_model_customization_job", job("Failed", failureMessage=failure), {"jobIdentifier": NAME}
+        )
+        with mock_aws():
+            run = run_orch(["status", NAME], {"clients": {"bedrock": client, "s3": s3_client()}})
+    assert run.exit_code == 0
+    assert "(below)" in run.stdout
+    assert failure in run.stdout  # every line, unwrapped, in order
