@@ -63,12 +63,25 @@ def reference_style(reference: Any) -> str:
             return "final_answer"
         if _CODE_KEYS & set(reference):
             return "code"
+        if _is_text_reference(reference):
+            return "text"
         return "json"
     if isinstance(reference, list):
         return "json"
     if isinstance(reference, str) and _as_number(reference) is not None:
         return "final_answer"
     return "text"
+
+
+_TEXT_KEYS = ("ideal_response", "answer", "response", "reference", "text")
+
+
+def _is_text_reference(reference: dict[str, Any]) -> bool:
+    """A reference that carries a prose answer (support-style `{"answer": "...", "required_facts"}`)."""
+    if "expected" in reference:
+        return False
+    prose = [reference[k] for k in _TEXT_KEYS if isinstance(reference.get(k), str)]
+    return any(len(text.split()) >= 4 for text in prose) or "required_facts" in reference
 
 
 def builtin_candidates(reference: Any, rng: random.Random) -> list[Candidate]:

@@ -413,6 +413,8 @@ def _texts(reference, kind=None, seed=7):
             "code",
         ),
         ("We refund within 14 days of purchase.", "text"),  # support answer
+        ({"answer": "Your order has shipped with USPS.", "required_facts": ["USPS"]}, "text"),
+        ({"name": "Ada", "answer": "yes"}, "json"),  # a short field named answer: still a JSON target
     ],
 )
 def test_builtin_strategies_cover_every_kind_and_are_deterministic(reference, style):
