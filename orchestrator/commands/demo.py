@@ -44,6 +44,7 @@ class DemoSettings:
     port: int | None = None
     grader: str = DEFAULT_GRADER
     dataset: Path | None = None  # default: datasets/<grader>.jsonl
+    rollouts: Path | None = None  # the user's sampled responses per prompt id (emulator strategy)
     steps: int = 5
     fresh: bool = False
     timeout: float = 600.0
@@ -130,7 +131,24 @@ def upload_dataset(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
     return str(result.uri)
 
 
-def job_request(outputs: Any, training_uri: str, settings: DemoSettings) -> dict[str, Any]:
+ROLLOUTS_TAG = "nova-rft-emulator:rollouts"  # read by nova_rft_localstack/rollouts.py
+
+
+def upload_rollouts(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
+    """Put the rollouts file at a content-addressed key next to the datasets; returns its s3:// URI."""
+    import hashlib
+
+    body = path.read_bytes()
+    bucket = outputs.require("dataset_bucket", "--bucket")
+    key = f"{outputs.dataset_prefix}rollouts/{hashlib.sha256(body).hexdigest()[:16]}/{path.name}"
+    stack.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
+    echo(f"rollouts: {path.name} uploaded to s3://{bucket}/{key}")
+    return f"s3://{bucket}/{key}"
+
+
+def job_request(
+    outputs: Any, training_uri: str, settings: DemoSettings, rollouts_uri: str | None = None
+) -> dict[str, Any]:
     """The CreateModelCustomizationJob request, built like `orch start-job` builds it."""
     from orchestrator.jobs.request import JobInputs, build_request, output_uri
 
@@ -143,12 +161,16 @@ def job_request(outputs: Any, training_uri: str, settings: DemoSettings) -> dict
         hyperparameters=dict(HYPERPARAMETERS),
         # The step count is an emulator setting (a job tag), not a job input: put it in the run id so
         # that another --steps is another job, and --fresh adds the time for a new job every run.
+        # Rollouts are a tag too: their content-addressed key joins the run id, so other rollouts run anew.
         run_id=f"demo-{settings.steps}-steps"
+        + (f"-rollouts-{rollouts_uri.rsplit('/', 2)[-2]}" if rollouts_uri else "")
         + (datetime.now(UTC).strftime("-%Y%m%dT%H%M%S") if settings.fresh else ""),
     )
     request = build_request(inputs)
     # How many emulated training steps to run (an emulator setting; ignored by real Bedrock).
     request["jobTags"] = [{"key": "nova-rft-emulator:max-steps", "value": str(settings.steps)}]
+    if rollouts_uri:
+        request["jobTags"].append({"key": ROLLOUTS_TAG, "value": rollouts_uri})
     return request
 
 
@@ -309,7 +331,8 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
         ensure_package(root, echo)
         outputs = provision_local(stack, echo)
         training_uri = upload_dataset(stack, outputs, dataset, echo)
-        request = job_request(outputs, training_uri, settings)
+        rollouts_uri = upload_rollouts(stack, outputs, settings.rollouts, echo) if settings.rollouts else None
+        request = job_request(outputs, training_uri, settings, rollouts_uri)
         from orchestrator.jobs.client import BedrockJobs
 
         started_job = BedrockJobs(stack.client("bedrock")).start(request)
@@ -375,6 +398,12 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Training dataset (Nova RFT JSONL; default: datasets/<grader>.jsonl).",
 )
+@click.option(
+    "--rollouts",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help='Your model\'s sampled responses, JSONL of {"id": <prompt id>, "responses": [...]}: the emulated '
+    "policy rehearses with them (job tag nova-rft-emulator:rollouts).",
+)
 @click.pass_context
 def demo(
     ctx: click.Context,
@@ -382,6 +411,7 @@ def demo(
     project_dir: Path | None,
     grader: str,
     dataset: Path | None,
+    rollouts: Path | None,
     steps: int,
     fresh: bool,
     timeout: float,
@@ -418,6 +448,7 @@ def demo(
         port=port,
         grader=grader,
         dataset=dataset,
+        rollouts=rollouts,
         steps=steps,
         fresh=fresh,
         timeout=timeout,

@@ -102,3 +102,27 @@ def test_demo_with_a_grader_the_environment_does_not_deploy_names_the_ones_it_do
     assert "no grader 'triage' in environment 'local' (available: code, json_extraction, math, support" in (
         done.stdout + done.stderr
     )
+
+
+def test_demo_with_user_rollouts(local_stack, tmp_path):
+    """The user's rollouts (here: the reference answers, stated) reach the grader as a strategy."""
+    records = [json.loads(line) for line in (ROOT / "datasets" / "math.jsonl").read_text().splitlines()]
+    rollouts = tmp_path / "base-model.jsonl"
+    rollouts.write_text(
+        "".join(
+            json.dumps(
+                {"id": r["id"], "responses": [f"The answer is {r['reference_answer']['final_answer']}."]}
+            )
+            + "\n"
+            for r in records
+        )
+    )
+    done, _ = run_demo(local_stack, "--rollouts", str(rollouts), "--steps", "2", "--fresh")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rollouts: base-model.jsonl uploaded to s3://" in done.stdout
+    uri = re.search(r"metrics file: (s3://\S+)", done.stdout).group(1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    lines = local_stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["strategy_sources"]["user_rollouts"] == len(records)
+    assert any(json.loads(line).get("strategy_counts", {}).get("rollout:user") for line in lines[:-1])

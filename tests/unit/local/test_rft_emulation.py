@@ -8,6 +8,7 @@ import random
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -567,3 +568,30 @@ def test_demo_dataset_is_given_or_the_graders_sample(tmp_path):
     assert dataset_path(tmp_path, "triage", mine) == mine
     with pytest.raises(ConfigError, match="no sample dataset for grader 'triage'.*--dataset FILE"):
         dataset_path(tmp_path, "triage")
+
+
+def test_demo_rollouts_become_a_job_tag_and_a_new_job():
+    from nova_rft_localstack.rollouts import ROLLOUTS_TAG
+    from orchestrator.commands import demo
+    from orchestrator.environment import outputs_from_mapping
+
+    assert demo.ROLLOUTS_TAG == ROLLOUTS_TAG  # the CLI does not import the extension at run time
+    outputs = outputs_from_mapping(
+        "local",
+        "test",
+        {
+            "grader_arns": {"math": GRADER},
+            "dataset_bucket": "data",
+            "dataset_prefix": "datasets/",
+            "output_prefix": "rft-output/",
+            "customization_role_arn": "arn:aws:iam::000000000000:role/rft",
+            "region": "us-east-1",
+        },
+    )
+    settings = demo.DemoSettings(project_dir=Path("."), grader="math")
+    plain = demo.job_request(outputs, TRAIN, settings)
+    uri = "s3://data/datasets/rollouts/0123456789abcdef/base.jsonl"
+    with_rollouts = demo.job_request(outputs, TRAIN, settings, uri)
+    assert {"key": ROLLOUTS_TAG, "value": uri} in with_rollouts["jobTags"]
+    assert all(tag["key"] != ROLLOUTS_TAG for tag in plain["jobTags"])
+    assert with_rollouts["clientRequestToken"] != plain["clientRequestToken"]
