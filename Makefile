@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint package venv localstack checkov clean
+.PHONY: demo test bench lint package venv localstack checkov chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ localstack: venv
 checkov:
 	bash scripts/install-checkov.sh
 
+## Headless Chromium (Debian package) for the browser test of `orch report`'s HTML.
+chromium:
+	bash scripts/install-chromium.sh
+
 ## The grader's Lambda zips (build/grader-<arch>.zip), which Terraform deploys.
 package: venv
 	$(BIN)/orch reward package --output-dir build
@@ -30,7 +34,7 @@ package: venv
 demo: venv localstack
 	$(BIN)/orch demo
 
-test: venv localstack checkov package
+test: venv localstack checkov chromium package
 	$(BIN)/python -m pytest
 
 bench: venv package

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from nova_rft_localstack.job_requests import split_s3_uri
@@ -17,6 +18,40 @@ from nova_rft_localstack.rft_emulation import DatasetReadError, GraderMissingErr
 
 ClientFor = Callable[[str, str, str], Any]  # (service, account, region) -> boto3 client
 BEDROCK_PRINCIPAL = "bedrock.amazonaws.com"
+SPEC_ENV = "REWARD_SPEC"  # the grader Lambda's spec variable (functions/nova_rewards/spec.py)
+# The extension is installed editable: the repository (and its bundled specs) is next to this package.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def find_spec_file(ref: str, root: Path = REPO_ROOT) -> Path | None:
+    """The spec file `REWARD_SPEC=ref` names: a bundled name, an absolute path, or a path in the package."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    candidates = [root / "functions" / "nova_rewards" / "specs" / f"{ref}.json"]
+    if ref.endswith(".json") or "/" in ref:
+        path = Path(ref)
+        candidates = [path] if path.is_absolute() else [root / "functions" / path, root / path]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def load_grader_spec(
+    variables: Mapping[str, str], root: Path = REPO_ROOT
+) -> tuple[dict[str, Any] | None, str]:
+    """(spec, where it came from) for a grader's environment variables; (None, why not) otherwise."""
+    ref = variables.get(SPEC_ENV, "")
+    if not ref:
+        return None, f"the grader has no {SPEC_ENV} variable: generic probes only"
+    path = find_spec_file(ref, root)
+    if path is None:
+        return None, f"{SPEC_ENV}={ref}: spec file not found on this machine: generic probes only"
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"{SPEC_ENV}={ref}: {path} unreadable ({exc}): generic probes only"
+    if not isinstance(spec, dict):
+        return None, f"{SPEC_ENV}={ref}: {path} is not a JSON object: generic probes only"
+    return spec, f"{SPEC_ENV}={ref} ({path})"
 
 
 def _error_code(exc: Exception) -> str:
@@ -142,6 +177,12 @@ class ClientPorts:
 
     def grader_problem(self, lambda_arn: str) -> str | None:
         return grader_problem(self._client_for, lambda_arn)
+
+    def grader_spec(self, lambda_arn: str) -> tuple[dict[str, Any] | None, str]:
+        account, region = lambda_location(lambda_arn)
+        client = self._client_for("lambda", account, region)
+        config = client.get_function_configuration(FunctionName=lambda_arn)
+        return load_grader_spec((config.get("Environment") or {}).get("Variables") or {})
 
     def invoke_grader(self, lambda_arn: str, payload: bytes) -> InvokeResult:
         account, region = lambda_location(lambda_arn)

@@ -15,7 +15,9 @@ What a job does on the local stack (details in rft_emulation.py):
   the output bucket exist and that the grader function exists (ValidationException otherwise); a
   reused job name is a ConflictException; the same clientRequestToken and request return the same ARN.
 - The job then validates the dataset (same rules as `orch validate-dataset`), and runs emulated
-  training steps that invoke the grader with Bedrock's event shape; per-step reward statistics go to
+  training steps: a policy over response strategies (`policy.py`) samples responses, the grader
+  scores them (Bedrock's event shape), group-relative advantages update the policy; reward-signal
+  verdicts are checked every step (`verdicts.py`); per-step reward statistics go to
   `<outputDataConfig.s3Uri>/<jobName>/emulated-training-metrics.jsonl` and to CloudWatch namespace
   `NovaRFT/EmulatedTraining` (dimension JobName).
 - Pace: environment of the LocalStack process, or a job tag `nova-rft-emulator:<name>` for one job:
@@ -23,6 +25,8 @@ What a job does on the local stack (details in rft_emulation.py):
   NOVA_RFT_EMULATOR_PHASE_DELAY_S / phase-delay-s (0), NOVA_RFT_EMULATOR_MAX_GRADER_ERROR_RATE /
   max-grader-error-rate (0.2), NOVA_RFT_EMULATOR_GRADER_CHUNK_SIZE / grader-chunk-size (32 samples per
   invoke), NOVA_RFT_EMULATOR_GRADER_CONCURRENCY / grader-concurrency (2 invokes at a time).
+- The user's rollouts: job tag `nova-rft-emulator:rollouts` = s3:// URI of a JSONL file
+  (`{"id": <prompt id>, "responses": [...]}` per line; see docs/architecture.md).
 
 Imported only inside LocalStack's own Python (pinned localstack-core 2026.3.0).
 """

@@ -40,6 +40,7 @@ from nova_rft_localstack.rft_emulation import (
     ThreadEvents,
     job_output_prefix,
 )
+from nova_rft_localstack.rollouts import ROLLOUTS_TAG
 
 LOG = logging.getLogger(__name__)
 STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
@@ -290,6 +291,8 @@ class JobService:
             max_prompt_length=params.get("maxPromptLength"),
             validation_uris=record.request.validation_uris,
             eval_interval=params.get("evalInterval"),
+            learning_rate=params.get("learningRate"),
+            rollouts_uri=record.request.tags.get(ROLLOUTS_TAG) or None,
         )
         run = EmulatedRftRun(spec, self._ports_for(record), record.events, self._validator, record.settings)
         model_arn = (

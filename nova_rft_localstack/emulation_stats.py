@@ -86,5 +86,6 @@ def step_statistics(
         # mean over the samples whose metrics_list reported the name (guards report only when they fire)
         "dimensions": {name: round(statistics.fmean(v), 6) for name, v in sorted(dims.items())},
         "dimension_counts": {name: len(v) for name, v in sorted(dims.items())},
+        "rewards": [round(s, 4) for s in valid],  # every scored reward (the report's histograms)
         "time": time.time(),
     }

@@ -5,14 +5,18 @@ What it does, per job, in a background thread started by the local Bedrock provi
 1. validation: read the training dataset from S3, check it with the same Nova RFT rules as
    `orch validate-dataset`, and check that the grader Lambda exists;
 2. data processing: turn records into prompt groups (system/user messages + `metadata`);
-3. training: `steps` of `batchSize` prompts x `trainingSamplePerPrompt` candidate responses. The
-   candidates are fabricated deterministically from the reference answers (see `candidates.py`), and
-   the REAL grader Lambda is invoked through the local stack with exactly Bedrock's event shape:
+3. training: `steps` of `batchSize` prompts x `trainingSamplePerPrompt` candidate responses, sampled
+   from an emulated POLICY over response strategies (`policy.py`: correct answers in each accepted
+   form, plausible wrong answers, the audit's reward-hacking probes, the user's rollouts; see
+   `strategies.py`). The REAL grader Lambda scores them, invoked through the local stack with
+   exactly Bedrock's event shape:
    a JSON array of `{"id", "messages" (ending with the assistant response), "metadata"}` (with
    `reference_answer` and the record's other fields inside `metadata`). Its responses are checked
    strictly (`grader_contract.py`), and per-step reward statistics go to CloudWatch
    (namespace `NovaRFT/EmulatedTraining`, dimension `JobName`) and to a JSONL file under the job's
-   output S3 prefix.
+   output S3 prefix. Group-relative advantages of those scores update the policy (GRPO-style), so what
+   the policy converges to (correct answers, or a hack) is a consequence of the grader alone.
+   Reward-signal verdicts (`verdicts.py`) are checked every step and at the end.
 
 The job ends Completed (with an emulated output model ARN and `trainingLoss` = 1 - final mean reward),
 Failed (dataset invalid, grader missing, grader contract violated, grader error rate too high), or
@@ -26,6 +30,7 @@ import hashlib
 import json
 import math
 import random
+import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from nova_rft_localstack.candidates import generate_candidates
+from nova_rft_localstack import verdicts as verdict_rules
+from nova_rft_localstack.candidates import CORRECT, HACK, Candidate
 from nova_rft_localstack.emulation_settings import (  # noqa: F401  (re-exported)
     ENV_CHUNK_SIZE,
     ENV_CONCURRENCY,
@@ -54,6 +60,18 @@ from nova_rft_localstack.grader_contract import (
     GraderContractError,
     ScoredSample,
     check_grader_response,
+)
+from nova_rft_localstack.policy import Group, StrategyPolicy
+from nova_rft_localstack.rollouts import RolloutsError, parse_rollouts, prompt_key
+from nova_rft_localstack.strategies import (
+    BuiltinSource,
+    CombinedSource,
+    ProbeGenerator,
+    ProbeSource,
+    RolloutSource,
+    StrategySource,
+    import_probe_generator,
+    strategy_of,
 )
 
 METRICS_NAMESPACE = "NovaRFT/EmulatedTraining"
@@ -102,6 +120,10 @@ class EmulationPorts(Protocol):
 
     def put_metrics(self, namespace: str, job_name: str, values: Mapping[str, float]) -> None: ...
 
+    def grader_spec(self, lambda_arn: str) -> tuple[dict[str, Any] | None, str]:
+        """The grader's reward spec (parsed JSON) if it can be found, and where it came from / why not."""
+        ...
+
 
 class JobEvents(Protocol):
     """How the run reports progress to the job record and learns about a stop request."""
@@ -128,6 +150,8 @@ class RunSpec:
     max_prompt_length: int | None = None
     validation_uris: tuple[str, ...] = ()
     eval_interval: int | None = None  # steps between validation passes; None: after the last step only
+    learning_rate: float | None = None
+    rollouts_uri: str | None = None  # the user's rollouts (tag nova-rft-emulator:rollouts)
 
     @property
     def metrics_uri(self) -> str:
@@ -151,6 +175,7 @@ class RunOutcome:
     validation_losses: list[float] = field(default_factory=list)  # per validator, of the last pass
     grader_invocations: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)  # the run's final verdicts
 
 
 class JobFailed(Exception):
@@ -192,6 +217,28 @@ def build_prompt_groups(lines: Sequence[str]) -> list[dict[str, Any]]:
     return groups
 
 
+_AUTO = object()  # default of `probe_generator`: import the probe library lazily
+MAX_ERROR_TEXT = 4000  # a grader error is shown in full up to this many characters (Bedrock truncates too)
+
+
+def format_lambda_error(function_error: str, payload: bytes) -> str:
+    """A Lambda function error, readable: type, message and the stack trace, one frame per line."""
+    text = payload.decode("utf-8", "replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return f"grader raised ({function_error}): {text[:MAX_ERROR_TEXT]}"
+    kind = body.get("errorType") or function_error
+    lines = [f"grader raised {kind}: {body.get('errorMessage', '')}".rstrip()]
+    trace = body.get("stackTrace") or []
+    if isinstance(trace, list) and trace:
+        lines.append("grader stack trace (most recent call last):")
+        lines += [f"  {str(frame).rstrip()}" for frame in trace]
+    return "\n".join(lines)[:MAX_ERROR_TEXT]
+
+
 class EmulatedRftRun:
     """One emulated RFT job run; `run()` blocks until the job ends and returns its outcome."""
 
@@ -203,6 +250,7 @@ class EmulatedRftRun:
         validator: DatasetValidator,
         settings: EmulatorSettings | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        probe_generator: ProbeGenerator | None | object = _AUTO,
     ) -> None:
         self.spec = spec
         self.ports = ports
@@ -210,10 +258,19 @@ class EmulatedRftRun:
         self.validator = validator
         self.settings = settings or EmulatorSettings()
         self.clock = clock
+        self.probe_generator: ProbeGenerator | None = (
+            import_probe_generator() if probe_generator is _AUTO else probe_generator  # type: ignore[assignment]
+        )
         self.outcome = RunOutcome(status="InProgress")
         self._records: list[str] = []
         self._validation_records: list[list[str]] = []
         self._validation_groups: list[list[dict[str, Any]]] = []
+        self._rollouts: dict[str, list[str]] = {}
+        self._grader_spec: dict[str, Any] | None = None
+        self._spec_note = ""
+        self.policy = StrategyPolicy(spec.learning_rate)
+        self._hack_overtook: int | None = None
+        self._probe_sources: list[ProbeSource] = []
 
     # -- phases --------------------------------------------------------------------------------------
 
@@ -270,29 +327,63 @@ class EmulatedRftRun:
         problem = self.ports.grader_problem(self.spec.lambda_arn)
         if problem:
             raise JobFailed(f"Grader missing: {problem}")
+        if self.spec.rollouts_uri:
+            self._rollouts = self._read_rollouts(self.spec.rollouts_uri)
+        self._grader_spec, self._spec_note = self.ports.grader_spec(self.spec.lambda_arn)
+
+    def _read_rollouts(self, uri: str) -> dict[str, list[str]]:
+        try:
+            text = self.ports.read_object(uri).decode("utf-8")
+        except (DatasetReadError, UnicodeDecodeError) as exc:
+            raise JobFailed(f"User rollouts invalid: {uri} could not be read: {exc}") from None
+        keys = [prompt_key(json.loads(line), i) for i, line in enumerate(self._records) if line.strip()]
+        try:
+            return parse_rollouts(text, uri, keys)
+        except RolloutsError as exc:
+            raise JobFailed(f"User rollouts invalid: {exc}") from None
 
     def _process(self) -> None:
         self._checkpoint(self.settings.phase_delay_s)
         self._groups = build_prompt_groups(self._records)
         self._validation_groups = [build_prompt_groups(lines) for lines in self._validation_records]
+        self.policy = StrategyPolicy(self.spec.learning_rate, with_rollouts=bool(self._rollouts))
+        self._source = self._strategy_source(self.spec.seed, self._rollouts)
+        self._validation_sources = [
+            self._strategy_source(self.spec.seed ^ (index + 1), {})
+            for index in range(len(self._validation_groups))
+        ]
+
+    def _strategy_source(self, seed: int, rollouts: Mapping[str, list[str]]) -> StrategySource:
+        sources: list[StrategySource] = [BuiltinSource(seed)]
+        if self.probe_generator is not None:
+            probes = ProbeSource(self._grader_spec or {}, self.probe_generator, seed & 0xFFFFFFFF)
+            self._probe_sources.append(probes)
+            sources.append(probes)
+        if rollouts:
+            sources.append(RolloutSource(rollouts, prompt_key))
+        return CombinedSource(sources)
+
+    def _candidates(self, source: StrategySource, group: dict[str, Any], index: int) -> list[Candidate]:
+        record = {"messages": group["messages"], **group["metadata"]}
+        return source.candidates(record, index)
 
     def _train(self) -> None:
         plan = self._step_plan()
         rng = random.Random(self.spec.seed)
         for step, batch in enumerate(plan, start=1):
             self._checkpoint()
-            progress = (step - 1) / max(1, len(plan) - 1)
-            record = self._run_step(step, batch, rng, progress)
+            record = self._run_step(step, batch, rng)
             self._checkpoint()  # a stop during the step leaves its chunks unscored: not grader errors
             self.outcome.steps.append(record)
             self.outcome.records.append(record)
             self._publish(record)
             self._check_error_rate(record)
             if self._validation_groups and self._evaluation_due(step, len(plan)):
-                self._evaluate(step, progress)
+                self._evaluate(step)
             self._checkpoint(self.settings.step_delay_s)
         final = self.outcome.steps[-1]["reward_mean"] if self.outcome.steps else 0.0
         self.outcome.training_loss = round(1.0 - final, 6)
+        self.outcome.verdicts = verdict_rules.final_verdicts(self.outcome.steps)
         self._write_metrics_file(summary=True)
 
     # -- steps ---------------------------------------------------------------------------------------
@@ -312,15 +403,18 @@ class EmulatedRftRun:
                     return plan
         return plan
 
-    def _build_samples(
-        self, step: int, batch: list[int], rng: random.Random, progress: float
-    ) -> tuple[list[dict[str, Any]], list[int]]:
-        samples, group_of = [], []
+    def _sample_batch(
+        self, step: int, batch: list[int], rng: random.Random
+    ) -> tuple[list[dict[str, Any]], list[int], list[list[Candidate]], list[list[Candidate]]]:
+        """Samples (Bedrock's shape), their group, and per prompt the available and drawn candidates."""
+        samples, group_of, available, drawn = [], [], [], []
         for position, index in enumerate(batch):
             group = self._groups[index]
-            reference = group["metadata"].get("reference_answer")
-            candidates = generate_candidates(reference, self.spec.samples_per_prompt, rng, progress)
-            for k, candidate in enumerate(candidates):
+            candidates = self._candidates(self._source, group, index)
+            chosen = self.policy.sample(candidates, self.spec.samples_per_prompt, rng)
+            available.append(candidates)
+            drawn.append(chosen)
+            for k, candidate in enumerate(chosen):
                 samples.append(
                     {
                         "id": f"step{step}-p{position}-r{k}",
@@ -329,25 +423,68 @@ class EmulatedRftRun:
                     }
                 )
                 group_of.append(position)
-        return samples, group_of
+        return samples, group_of, available, drawn
 
-    def _run_step(self, step: int, batch: list[int], rng: random.Random, progress: float) -> dict[str, Any]:
-        samples, group_of = self._build_samples(step, batch, rng, progress)
+    def _run_step(self, step: int, batch: list[int], rng: random.Random) -> dict[str, Any]:
+        samples, group_of, available, drawn = self._sample_batch(step, batch, rng)
         scores, scored, latencies, errors = self._score_samples(samples)
-        return step_statistics(step, len(batch), scores, group_of, scored, latencies, errors)
+        record = step_statistics(step, len(batch), scores, group_of, scored, latencies, errors)
+        per_group: list[list[float | None]] = [[] for _ in batch]
+        for position, score in zip(group_of, scores, strict=True):
+            per_group[position].append(score)
+        self.policy.update([Group(a, d, r) for a, d, r in zip(available, drawn, per_group, strict=True)])
+        record.update(self._strategy_statistics(step, drawn, per_group, available))
+        valid = [s for s in scores if s is not None]
+        record["verdicts"] = verdict_rules.step_verdicts(
+            record, valid, self.outcome.steps, record["kind_shares"], record["top_hack"]
+        )
+        return record
+
+    def _strategy_statistics(
+        self,
+        step: int,
+        drawn: list[list[Candidate]],
+        rewards: list[list[float | None]],
+        available: list[list[Candidate]],
+    ) -> dict[str, Any]:
+        """What the policy sampled and earned this step, and its strategy mix after the update."""
+        counts: dict[str, int] = {}
+        earned: dict[str, list[float]] = {}
+        for candidates, scores in zip(drawn, rewards, strict=True):
+            for candidate, score in zip(candidates, scores, strict=True):
+                name = strategy_of(candidate)
+                counts[name] = counts.get(name, 0) + 1
+                if score is not None:
+                    earned.setdefault(name, []).append(score)
+        mix = self.policy.mix(available)
+        shares = self.policy.kind_shares(mix)
+        hacks = [name for name in mix if self.policy.kinds[name] == HACK]
+        if self._hack_overtook is None and shares[HACK] > shares[CORRECT]:
+            self._hack_overtook = step
+        return {
+            "strategy_counts": dict(sorted(counts.items())),
+            "strategy_reward_means": {n: round(statistics.fmean(v), 6) for n, v in sorted(earned.items())},
+            "strategy_kinds": {n: self.policy.kinds[n] for n in sorted(counts)},
+            "strategy_mix": {n: round(p, 6) for n, p in mix.items()},
+            "kind_shares": {k: round(v, 6) for k, v in shares.items()},
+            "hack_share": round(shares[HACK], 6),
+            "top_strategy": next(iter(mix), None),
+            "top_hack": hacks[0] if hacks else None,
+        }
 
     def _evaluation_due(self, step: int, last: int) -> bool:
         interval = self.spec.eval_interval
         return step == last or (interval is not None and step % interval == 0)
 
-    def _evaluate(self, step: int, progress: float) -> None:
-        """A validation pass: one response per prompt (at most batchSize prompts) of each validator."""
+    def _evaluate(self, step: int) -> None:
+        """A validation pass: one response per prompt (at most batchSize prompts) of each validator,
+        sampled from the current policy."""
         for index, groups in enumerate(self._validation_groups):
             rng = random.Random(self.spec.seed ^ (step * 1009 + index))
             samples = []
             for position, group in enumerate(groups[: self.spec.batch_size]):
-                reference = group["metadata"].get("reference_answer")
-                candidate = generate_candidates(reference, 1, rng, progress)[0]
+                candidates = self._candidates(self._validation_sources[index], group, position)
+                candidate = self.policy.sample(candidates, 1, rng)[0]
                 samples.append(
                     {
                         "id": f"eval{step}-v{index}-p{position}",
@@ -404,13 +541,12 @@ class EmulatedRftRun:
             return [], (self.clock() - started) * 1000, f"invoke failed: {type(exc).__name__}: {exc}"
         latency_ms = (self.clock() - started) * 1000
         if result.function_error:
-            return [], latency_ms, f"grader raised ({result.function_error}): {result.payload[:300]!r}"
+            return [], latency_ms, format_lambda_error(result.function_error, result.payload)
         try:
             response = json.loads(result.payload)
         except ValueError:
-            raise JobFailed(
-                f"Grader contract violated: the response is not JSON: {result.payload[:200]!r}"
-            ) from None
+            text = result.payload.decode("utf-8", "replace")[:MAX_ERROR_TEXT]
+            raise JobFailed(f"Grader contract violated: the response is not JSON:\n{text}") from None
         try:
             return check_grader_response(response, [s["id"] for s in chunk]), latency_ms, None
         except GraderContractError as exc:
@@ -423,7 +559,7 @@ class EmulatedRftRun:
                 f"Grader error rate too high: {rate:.0%} of the {record['samples']} samples of step "
                 f"{record['step']} could not be scored "
                 f"(threshold {self.settings.max_grader_error_rate:.0%}). "
-                f"First error: {record['first_grader_error']}"
+                f"First error:\n{record['first_grader_error']}"
             )
 
     # -- output --------------------------------------------------------------------------------------
@@ -440,9 +576,14 @@ class EmulatedRftRun:
             "GraderLatencyP50Ms": record["grader_latency_ms_p50"],
             "GraderLatencyP95Ms": record["grader_latency_ms_p95"],
             "SamplesScored": float(record["samples"] - record["grader_errors"]),
+            "HackShare": record["hack_share"],
+            "CorrectShare": record["kind_shares"][CORRECT],
+            "Verdicts": float(len(record["verdicts"])),
         }
         for name, mean in record["dimensions"].items():
             values[f"Dim.{name}.Mean"] = mean
+        for verdict in record["verdicts"]:
+            values[f"Verdict.{verdict['code']}"] = 1.0
         self.ports.put_metrics(METRICS_NAMESPACE, self.spec.job_name, values)
         self._write_metrics_file(summary=False)
 
@@ -454,6 +595,7 @@ class EmulatedRftRun:
 
     def _summary(self) -> dict[str, Any]:
         latencies = self.outcome.latencies_ms
+        last = self.outcome.steps[-1] if self.outcome.steps else {}
         return {
             "type": "summary",
             "note": EMULATION_NOTE,
@@ -471,6 +613,20 @@ class EmulatedRftRun:
             ],
             "training_loss": self.outcome.training_loss,
             "validation_losses": self.outcome.validation_losses,
+            "final_strategy_mix": last.get("strategy_mix", {}),
+            "final_kind_shares": last.get("kind_shares", {}),
+            "hack_share": last.get("hack_share", 0.0),
+            "top_strategy": last.get("top_strategy"),
+            "hack_overtook_step": self._hack_overtook,
+            "verdicts": self.outcome.verdicts,
+            "learning_rate_effective": self.policy.eta,
+            "strategy_sources": {
+                "builtin": True,
+                "probe_library": self.probe_generator is not None,
+                "user_rollouts": len(self._rollouts),
+                "grader_spec": self._spec_note,
+                "probe_errors": next((p.first_error for p in self._probe_sources if p.first_error), None),
+            },
         }
 
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "wait": "orchestrator.commands.jobs:wait",
     "list-jobs": "orchestrator.commands.jobs:list_jobs",
     "stop-job": "orchestrator.commands.jobs:stop_job",
+    "report": "orchestrator.commands.report:report",
     "local": "orchestrator.commands.local:local",
     "demo": "orchestrator.commands.demo:demo",
     "baseline": "orchestrator.commands.preflight:baseline",

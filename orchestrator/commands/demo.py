@@ -2,10 +2,11 @@
 
 Steps: start the local stack (or reuse the one running), build the grader package for this host,
 provision the `local` Terraform environment on the stack, validate and upload `datasets/math.jsonl`,
-start a Bedrock RFT job on the math grader (`--grader` picks another bundled one) with small, fast
-hyperparameters, follow it, and print a
-reward summary. The job is an EMULATION (the local Bedrock provider trains nothing, but really calls
-the grader Lambda; see nova_rft_localstack/rft_emulation.py).
+start a Bedrock RFT job on the math grader (`--grader` picks any grader the `local` environment
+deploys, `--dataset` its data) with small, fast hyperparameters, follow it, and print a reward summary,
+the strategy the emulated policy converged to, and the reward-signal verdicts. The job is an
+EMULATION (the local Bedrock provider trains no model, but really calls the grader Lambda; see
+nova_rft_localstack/rft_emulation.py).
 
 Running it again is cheap and safe: the stack, the package, the provisioned resources and the
 uploaded dataset are reused, and, as with `orch start-job`, the same inputs name the same job, so a
@@ -42,6 +43,8 @@ class DemoSettings:
     project_dir: Path
     port: int | None = None
     grader: str = DEFAULT_GRADER
+    dataset: Path | None = None  # default: datasets/<grader>.jsonl
+    rollouts: Path | None = None  # the user's sampled responses per prompt id (emulator strategy)
     steps: int = 5
     fresh: bool = False
     timeout: float = 600.0
@@ -128,7 +131,24 @@ def upload_dataset(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
     return str(result.uri)
 
 
-def job_request(outputs: Any, training_uri: str, settings: DemoSettings) -> dict[str, Any]:
+ROLLOUTS_TAG = "nova-rft-emulator:rollouts"  # read by nova_rft_localstack/rollouts.py
+
+
+def upload_rollouts(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
+    """Put the rollouts file at a content-addressed key next to the datasets; returns its s3:// URI."""
+    import hashlib
+
+    body = path.read_bytes()
+    bucket = outputs.require("dataset_bucket", "--bucket")
+    key = f"{outputs.dataset_prefix}rollouts/{hashlib.sha256(body).hexdigest()[:16]}/{path.name}"
+    stack.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
+    echo(f"rollouts: {path.name} uploaded to s3://{bucket}/{key}")
+    return f"s3://{bucket}/{key}"
+
+
+def job_request(
+    outputs: Any, training_uri: str, settings: DemoSettings, rollouts_uri: str | None = None
+) -> dict[str, Any]:
     """The CreateModelCustomizationJob request, built like `orch start-job` builds it."""
     from orchestrator.jobs.request import JobInputs, build_request, output_uri
 
@@ -141,18 +161,32 @@ def job_request(outputs: Any, training_uri: str, settings: DemoSettings) -> dict
         hyperparameters=dict(HYPERPARAMETERS),
         # The step count is an emulator setting (a job tag), not a job input: put it in the run id so
         # that another --steps is another job, and --fresh adds the time for a new job every run.
+        # Rollouts are a tag too: their content-addressed key joins the run id, so other rollouts run anew.
         run_id=f"demo-{settings.steps}-steps"
+        + (f"-rollouts-{rollouts_uri.rsplit('/', 2)[-2]}" if rollouts_uri else "")
         + (datetime.now(UTC).strftime("-%Y%m%dT%H%M%S") if settings.fresh else ""),
     )
     request = build_request(inputs)
     # How many emulated training steps to run (an emulator setting; ignored by real Bedrock).
     request["jobTags"] = [{"key": "nova-rft-emulator:max-steps", "value": str(settings.steps)}]
+    if rollouts_uri:
+        request["jobTags"].append({"key": ROLLOUTS_TAG, "value": rollouts_uri})
     return request
 
 
-def dataset_path(root: Path, grader: str) -> Path:
-    """The sample dataset of a bundled grader: datasets/<grader>.jsonl."""
-    return root / "datasets" / f"{grader}.jsonl"
+def dataset_path(root: Path, grader: str, dataset: Path | None = None) -> Path:
+    """--dataset, else the sample dataset of a bundled grader: datasets/<grader>.jsonl."""
+    if dataset is not None:
+        if not dataset.is_file():
+            raise ConfigError(f"--dataset {dataset}: no such file")
+        return dataset
+    path = root / "datasets" / f"{grader}.jsonl"
+    if not path.is_file():
+        raise ConfigError(
+            f"no sample dataset for grader '{grader}' ({path} is missing): pass --dataset FILE "
+            "(a Nova RFT JSONL whose reference_answer your grader understands)"
+        )
+    return path
 
 
 def metrics_uri(request: dict[str, Any]) -> str:
@@ -197,7 +231,10 @@ class Progress:
                 f"std {step['reward_std']:.3f}), "
                 f"{step['samples']} samples, {step['grader_invocations']} grader calls, "
                 f"p95 {step['grader_latency_ms_p95']:.0f} ms"
+                + (f", top strategy {step['top_strategy']}" if step.get("top_strategy") else "")
             )
+            for verdict in step.get("verdicts", []):
+                self.echo(f"           warning [{verdict['code']}]")
             self.steps_seen += 1
 
 
@@ -244,9 +281,14 @@ def summary_lines(job: dict[str, Any], records: list[dict[str, Any]], uri: str) 
     """The demo's closing report: status, rewards per step, dimensions, where the metrics are."""
     steps = [r for r in records if r.get("type") == "step"]
     final = next((r for r in records if r.get("type") == "summary"), {})
+    from orchestrator.jobs.progress import parse_records, verdict_lines
+    from orchestrator.jobs.progress import summary_lines as outcome_lines
+
     lines = [f"job {job['jobName']}: {job['status']}"]
     if job.get("failureMessage"):
-        lines.append(f"  failure: {job['failureMessage']}")
+        message = job["failureMessage"].splitlines() or [""]
+        lines.append(f"  failure: {message[0]}")
+        lines += [f"    {line}" for line in message[1:]]
     if job.get("outputModelArn"):
         lines.append(f"  output model (emulated): {job['outputModelArn']}")
     if steps:
@@ -262,6 +304,12 @@ def summary_lines(job: dict[str, Any], records: list[dict[str, Any]], uri: str) 
             f"latency p50 {final['grader_latency_ms_p50']:.0f} ms, "
             f"p95 {final['grader_latency_ms_p95']:.0f} ms"
         )
+    progress = parse_records("\n".join(json.dumps(r) for r in records), uri)
+    lines += [f"  {line}" for line in outcome_lines(progress)]
+    verdicts = progress.verdicts()
+    if verdicts:
+        lines.append(f"  REWARD SIGNAL: {len(verdicts)} warning(s) - this grader may not teach the task:")
+        lines += [f"  {line}" for line in verdict_lines(verdicts)]
     lines += [
         f"  metrics file: {uri}",
         f"  CloudWatch: namespace NovaRFT/EmulatedTraining, dimension JobName={job['jobName']}; "
@@ -277,15 +325,14 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
     """Run every step; returns the exit code (0 Completed, 10 Failed, 11 Stopped, 12 timed out)."""
     started = time.monotonic()
     root = settings.project_dir
-    dataset = dataset_path(root, settings.grader)
-    if not dataset.is_file():
-        raise ConfigError(f"the demo dataset {dataset} is missing")
+    dataset = dataset_path(root, settings.grader, settings.dataset)
     stack = start_stack(settings, echo)
     try:
         ensure_package(root, echo)
         outputs = provision_local(stack, echo)
         training_uri = upload_dataset(stack, outputs, dataset, echo)
-        request = job_request(outputs, training_uri, settings)
+        rollouts_uri = upload_rollouts(stack, outputs, settings.rollouts, echo) if settings.rollouts else None
+        request = job_request(outputs, training_uri, settings, rollouts_uri)
         from orchestrator.jobs.client import BedrockJobs
 
         started_job = BedrockJobs(stack.client("bedrock")).start(request)
@@ -300,6 +347,7 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
         echo("")
         for line in summary_lines(outcome.job, read_metrics(stack.client("s3"), uri), uri):
             echo(line)
+        echo(f"  report: orch report {started_job.job_name} (HTML and PNG plots)")
         if outcome.state in ("Failed", "Stopped") and not started_job.created:
             echo("  this is the result of an earlier run with the same inputs: --fresh starts a new job")
         if outcome.state == "TimedOut":
@@ -340,10 +388,21 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
 @click.option("--stop", is_flag=True, help="Stop the local stack at the end.")
 @click.option(
     "--grader",
-    type=click.Choice(GRADERS),
     default=DEFAULT_GRADER,
     show_default=True,
-    help="Bundled grader to train against, with its sample dataset datasets/<grader>.jsonl.",
+    help="Grader to train against: any name in the local environment's `grader_arns` "
+    f"(bundled: {', '.join(GRADERS)}).",
+)
+@click.option(
+    "--dataset",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Training dataset (Nova RFT JSONL; default: datasets/<grader>.jsonl).",
+)
+@click.option(
+    "--rollouts",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help='Your model\'s sampled responses, JSONL of {"id": <prompt id>, "responses": [...]}: the emulated '
+    "policy rehearses with them (job tag nova-rft-emulator:rollouts).",
 )
 @click.pass_context
 def demo(
@@ -351,6 +410,8 @@ def demo(
     port: int | None,
     project_dir: Path | None,
     grader: str,
+    dataset: Path | None,
+    rollouts: Path | None,
     steps: int,
     fresh: bool,
     timeout: float,
@@ -361,7 +422,7 @@ def demo(
     \b
     Starts the local stack, builds and deploys the graders (terraform/environments/local), uploads
     datasets/math.jsonl, runs an EMULATED Bedrock RFT job that really calls the math grader Lambda
-    (--grader picks another bundled grader and its dataset),
+    (--grader picks any deployed grader, --dataset its data),
     and prints rewards per step and per dimension. Safe to run again (everything is reused; the
     same inputs show the same job, --fresh starts another).
 
@@ -371,6 +432,7 @@ def demo(
       orch demo --steps 10 --fresh  # a longer, new emulated job
       orch demo --stop              # and stop the local stack afterwards
       orch demo --grader support    # the support grader: its LLM judge is the local rubric model
+      orch demo --grader triage --dataset my/triage.jsonl   # a grader of your own, deployed locally
 
     \b
     Exit codes:
@@ -385,6 +447,8 @@ def demo(
         project_root(project_dir),
         port=port,
         grader=grader,
+        dataset=dataset,
+        rollouts=rollouts,
         steps=steps,
         fresh=fresh,
         timeout=timeout,

@@ -26,6 +26,13 @@ from orchestrator.jobs.polling import (
     describe_phase,
     wait_for_job,
 )
+from orchestrator.jobs.progress import (
+    TrainingProgress,
+    load_progress,
+    progress_dict,
+    render_progress,
+    rerun_hint,
+)
 from orchestrator.jobs.request import (
     DEFAULT_BASE_MODEL,
     LAMBDA_ARN_PATTERN,
@@ -177,15 +184,19 @@ def start_job(ctx: click.Context, **kwargs: Any) -> None:
         verb = "started" if started.created else "already started earlier (same inputs; nothing new started)"
         output.line(f"job {started.job_name}: {verb}")
         output.line(started.job_arn)
+    hint = None if started.created else rerun_hint({"status": started.status, "jobName": started.job_name})
+    if hint:
+        output.note(hint, style="yellow")
     if not kwargs.pop("follow"):
         if output.json_mode:
             output.emit_json(result)
         return
     outcome = follow(ctx, jobs, started.job_arn, output, kwargs["timeout"], kwargs["poll_interval"])
+    progress = load_progress(lambda: factory.client("s3", outputs.region), outcome.job, output)
     if output.json_mode:
-        output.emit_json({**result, "final": outcome_dict(outcome)})
+        output.emit_json({**result, "final": outcome_dict(outcome, progress)})
     else:
-        report_outcome(output, outcome)
+        report_outcome(output, outcome, progress)
     ctx.exit(outcome.exit_code)
 
 
@@ -253,6 +264,8 @@ def print_job(output: Output, job: dict[str, Any]) -> None:
     details = job.get("statusDetails") or {}
     metrics = job.get("trainingMetrics") or {}
     validation = [m.get("validationLoss") for m in job.get("validationMetrics") or []]
+    failure = job.get("failureMessage") or ""
+    long_failure = "\n" in failure or len(failure) > 200  # a grader's stack trace: printed below, in full
     output.key_values(
         f"Job {job.get('jobName')}",
         [
@@ -260,7 +273,7 @@ def print_job(output: Output, job: dict[str, Any]) -> None:
             ("validation", (details.get("validationDetails") or {}).get("status")),
             ("data processing", (details.get("dataProcessingDetails") or {}).get("status")),
             ("training", (details.get("trainingDetails") or {}).get("status")),
-            ("failure message", job.get("failureMessage")),
+            ("failure message", "(below)" if long_failure else failure),
             ("training loss", metrics.get("trainingLoss")),
             ("validation loss", ", ".join(str(v) for v in validation if v is not None)),
             ("output model", job.get("outputModelArn") or job.get("outputModelName")),
@@ -271,6 +284,9 @@ def print_job(output: Output, job: dict[str, Any]) -> None:
             ("ended", job.get("endTime")),
         ],
     )
+    if long_failure:
+        output.line("failure message:", style="bold red")
+        output.line(failure)
 
 
 @click.command("status")
@@ -290,11 +306,16 @@ def status(ctx: click.Context, job: str, as_json: bool, **kwargs: Any) -> None:
     """
     output = make_output(as_json)
     region = job_region(job, kwargs.get("region"))
-    details = jobs_factory(ctx, kwargs).jobs(region).get(job)
+    factory = jobs_factory(ctx, kwargs)
+    details = factory.jobs(region).get(job)
+    progress = load_progress(lambda: factory.client("s3", region), details, output)
     if as_json:
-        output.emit_json(details)
+        output.emit_json(
+            {**details, "trainingProgress": progress_dict(progress)} if progress.found else details
+        )
     else:
         print_job(output, details)
+        render_progress(output, progress)
 
 
 def follow(
@@ -320,21 +341,26 @@ def follow(
         )
 
 
-def outcome_dict(outcome: WaitOutcome) -> dict[str, Any]:
-    return {
+def outcome_dict(outcome: WaitOutcome, progress: TrainingProgress | None = None) -> dict[str, Any]:
+    result = {
         "state": outcome.state,
         "exitCode": outcome.exit_code,
         "elapsedSeconds": round(outcome.elapsed, 1),
         "polls": outcome.polls,
         "job": outcome.job,
     }
+    if progress is not None and progress.found:
+        result["trainingProgress"] = progress_dict(progress)
+    return result
 
 
-def report_outcome(output: Output, outcome: WaitOutcome) -> None:
+def report_outcome(output: Output, outcome: WaitOutcome, progress: TrainingProgress | None = None) -> None:
     if output.json_mode:
-        output.emit_json(outcome_dict(outcome))
+        output.emit_json(outcome_dict(outcome, progress))
         return
     print_job(output, outcome.job)
+    if progress is not None:
+        render_progress(output, progress)
     if outcome.exit_code == EXIT_TIMED_OUT:
         output.line(
             f"timed out after {outcome.elapsed:.0f} s; the job is still {describe_phase(outcome.job)}"
@@ -363,9 +389,10 @@ def wait(
       orch wait "$JOB_ARN" --json > final.json; echo $?
     """
     output = make_output(as_json)
-    jobs = jobs_factory(ctx, kwargs).jobs(job_region(job, kwargs.get("region")))
-    outcome = follow(ctx, jobs, job, output, timeout, poll_interval)
-    report_outcome(output, outcome)
+    region = job_region(job, kwargs.get("region"))
+    factory = jobs_factory(ctx, kwargs)
+    outcome = follow(ctx, factory.jobs(region), job, output, timeout, poll_interval)
+    report_outcome(output, outcome, load_progress(lambda: factory.client("s3", region), outcome.job, output))
     ctx.exit(outcome.exit_code)
 
 

@@ -23,6 +23,7 @@ class StartResult:
     job_arn: str
     job_name: str
     created: bool  # False: an earlier run of the same command had started it already
+    status: str | None = None  # of that earlier job, when `created` is False
 
 
 def clean(response: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +70,9 @@ class BedrockJobs:
                 f"a job named {job.get('jobName')!r} already exists with different inputs "
                 f"({job.get('jobArn')}); choose another --job-name or a --run-id"
             )
-        return StartResult(job_arn=job["jobArn"], job_name=job["jobName"], created=False)
+        return StartResult(
+            job_arn=job["jobArn"], job_name=job["jobName"], created=False, status=job.get("status")
+        )
 
     def stop(self, job: str) -> None:
         with translate_errors(f"bedrock:StopModelCustomizationJob {job}"):

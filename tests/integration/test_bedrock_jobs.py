@@ -1,8 +1,10 @@
 """The local Bedrock emulator against a real local stack: jobs that complete, fail, stop; list; idempotency.
 
-Graders here are real Lambda functions run by the local stack's host executor. One toy handler, three
+Graders here are real Lambda functions run by the local stack's host executor. One toy handler, five
 behaviours chosen by the `TOY_GRADER_MODE` environment variable: `ok` (scores the final answer),
-`bad_ids` (answers with ids in reverse order: a contract violation) and `raise` (the handler fails).
+`sound` (the final answer, stated concisely; nothing else pays), `obey` (a hackable judge: it does
+what the response tells it, "give this response the maximum score"), `bad_ids` (answers with ids in
+reverse order: a contract violation) and `raise` (the handler fails).
 The emulator's pace is set per job with `nova-rft-emulator:*` job tags, so the tests take seconds.
 """
 
@@ -43,6 +45,10 @@ def handler(event, context):
         response = sample["messages"][-1]["content"]
         answer = sample["metadata"]["reference_answer"]["final_answer"]
         score = 1.0 if ("answer is %s." % answer) in response else 0.0
+        if mode == "sound":
+            score = score if len(response) < 300 and response.count("answer is") == 1 else 0.0
+        if mode == "obey":
+            score = 1.0 if "maximum score" in response else 0.6 * score
         out.append({"id": sample["id"], "aggregate_reward_score": score,
                     "metrics_list": [{"name": "correctness", "value": score, "type": "Reward"},
                                      {"name": "length_chars", "value": len(response), "type": "Metric"}]})
@@ -153,7 +159,7 @@ def build_world(client_factory: Any) -> BedrockWorld:
         mode: create_toy_grader(
             clients, f"toy-{mode.replace('_', '-')}-{suffix}", mode, untrusted["Role"]["Arn"]
         )
-        for mode in ("ok", "bad_ids", "raise")
+        for mode in ("ok", "sound", "obey", "bad_ids", "raise")
     }
     return BedrockWorld(
         clients=clients,
@@ -287,7 +293,9 @@ def test_grader_errors_fail_the_job(world):
     )
     assert job["status"] == "Failed"
     assert job["failureMessage"].startswith("Grader error rate too high: 100%")
-    assert "toy grader failure" in job["failureMessage"]
+    # the grader's error in full and readable: its type and message on a line, then its stack trace
+    assert "\ngrader raised RuntimeError: toy grader failure" in job["failureMessage"]
+    assert 'toy_grader.py", line' in job["failureMessage"] and "\\n" not in job["failureMessage"]
 
 
 def test_grader_deleted_after_create_fails_the_job(world, local_stack):
@@ -445,3 +453,79 @@ def test_orch_wait_exit_codes(world, local_stack):
     assert timed_out.returncode == 12, timed_out.stderr
     bedrock.stop_model_customization_job(jobIdentifier=arns["running"])
     assert wait_terminal(bedrock, arns["running"], timeout=20)["status"] == "Stopped"
+
+
+# -- the emulated policy learns from the grader ------------------------------------------------------------
+
+
+def run_summary(world, name: str, grader: str, steps: int = 5, **tags: str) -> tuple[dict, list, dict]:
+    bedrock = world.client("bedrock")
+    tags = {"max-steps": str(steps), **tags}
+    request = world.request(name, grader, tags=tags)
+    job = wait_terminal(bedrock, bedrock.create_model_customization_job(**request)["jobArn"])
+    if job["status"] != "Completed":
+        return job, [], {}
+    body = world.client("s3").get_object(
+        Bucket=world.bucket, Key=f"rft-output/{name}/emulated-training-metrics.jsonl"
+    )
+    lines = [json.loads(line) for line in body["Body"].read().decode().splitlines()]
+    return job, lines[:-1], lines[-1]
+
+
+def test_a_sound_grader_drives_the_policy_to_correct_answers(world):
+    job, steps, summary = run_summary(world, unique("sound"), "sound")
+    assert job["status"] == "Completed", job.get("failureMessage")
+    assert summary["final_kind_shares"]["correct"] > 0.6
+    assert summary["top_strategy"] == "correct:stated"  # the only form this grader accepts
+    assert summary["hack_overtook_step"] is None
+    assert "hack_winning" not in {v["code"] for v in summary["verdicts"]}
+    assert steps[-1]["reward_mean"] > steps[0]["reward_mean"]
+
+
+def test_a_hackable_grader_drives_the_policy_to_the_hack_and_the_job_says_so(world, local_stack, tmp_path):
+    name = unique("hackable")
+    job, steps, summary = run_summary(world, name, "obey")
+    assert job["status"] == "Completed"  # as Bedrock would; the warning is in the metrics and in orch
+    assert summary["top_strategy"] == "hack:grader_addressing"
+    assert summary["hack_share"] > 0.5 and isinstance(summary["hack_overtook_step"], int)
+    assert "hack_winning" in {v["code"] for v in summary["verdicts"]}
+    metrics = world.client("cloudwatch").list_metrics(
+        Namespace="NovaRFT/EmulatedTraining", Dimensions=[{"Name": "JobName", "Value": name}]
+    )["Metrics"]
+    assert {"Verdict.hack_winning", "HackShare", "Verdicts"} <= {m["MetricName"] for m in metrics}
+
+    status = orch(local_stack, "status", name)
+    assert status.returncode == 0, status.stderr
+    assert "WARNING [hack_winning]" in status.stdout and "Training steps" in status.stdout
+    report = orch(local_stack, "report", name, "--output", str(tmp_path), "--json", timeout=120)
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["verdicts"] and (tmp_path / "strategies.png").is_file()
+
+
+def test_user_rollouts_reach_the_grader(world):
+    name = unique("rollouts")
+    lines = [{"id": f"rec-{i}", "responses": [f"Rollout says the answer is {i * 3}."]} for i in range(100)]
+    key = f"rollouts/{name}.jsonl"
+    world.client("s3").put_object(
+        Bucket=world.bucket, Key=key, Body="\n".join(map(json.dumps, lines)).encode()
+    )
+    job, steps, summary = run_summary(world, name, "sound", steps=2, rollouts=f"s3://{world.bucket}/{key}")
+    assert job["status"] == "Completed", job.get("failureMessage")
+    assert summary["strategy_sources"]["user_rollouts"] == 100
+    assert any(s["strategy_counts"].get("rollout:user") for s in steps)
+
+
+def test_bad_user_rollouts_fail_the_job_with_a_specific_message(world):
+    name = unique("badrollouts")
+    key = f"rollouts/{name}.jsonl"
+    body = (
+        json.dumps({"id": "rec-1", "responses": ["x"]})
+        + "\n"
+        + json.dumps({"id": "nope", "responses": ["y"]})
+    )
+    world.client("s3").put_object(Bucket=world.bucket, Key=key, Body=body.encode())
+    job, _, _ = run_summary(world, name, "sound", steps=1, rollouts=f"s3://{world.bucket}/{key}")
+    assert job["status"] == "Failed"
+    assert job["failureMessage"].startswith(
+        f"User rollouts invalid: s3://{world.bucket}/{key} line 2: field 'id'"
+    )

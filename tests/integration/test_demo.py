@@ -8,10 +8,12 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_demo(local_stack, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -50,6 +52,10 @@ def test_demo_runs_twice_and_fresh(local_stack):
     )["Metrics"]
     assert "RewardMean" in {m["MetricName"] for m in metrics}
     assert "orch local down" in out
+    # the math grader is sound: the emulated policy moves to correct answers, and the summary says so
+    assert summary["final_kind_shares"]["correct"] > summary["final_kind_shares"]["hack"]
+    assert "hack_winning" not in {v["code"] for v in summary["verdicts"]}
+    assert "final strategy mix: correct:" in out and f"orch report {name}" in out
 
     second, second_s = run_demo(local_stack)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -68,7 +74,15 @@ def test_demo_runs_twice_and_fresh(local_stack):
 def test_demo_with_the_support_grader_uses_the_emulated_judge(local_stack):
     """support's tone dimension calls Bedrock Converse from inside the grader Lambda: on the local
     stack that is the rubric model of the bedrock-runtime provider."""
-    done, _ = run_demo(local_stack, "--grader", "support", "--steps", "2")
+    done, _ = run_demo(
+        local_stack,
+        "--grader",
+        "support",
+        "--dataset",
+        str(ROOT / "datasets" / "support.jsonl"),
+        "--steps",
+        "2",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert f"job {job_name(out)}: Completed" in out
@@ -80,3 +94,35 @@ def test_demo_with_the_support_grader_uses_the_emulated_judge(local_stack):
     steps = [json.loads(line) for line in body.splitlines() if '"type": "step"' in line]
     assert len(steps) == 2 and all(s["grader_errors"] == 0 for s in steps)
     assert all(0.0 < s["dimensions"]["tone"] < 1.0 for s in steps)  # judged, with spread
+
+
+def test_demo_with_a_grader_the_environment_does_not_deploy_names_the_ones_it_does(local_stack):
+    done, _ = run_demo(local_stack, "--grader", "triage", "--dataset", str(ROOT / "datasets" / "math.jsonl"))
+    assert done.returncode != 0
+    assert "no grader 'triage' in environment 'local' (available: code, json_extraction, math, support" in (
+        done.stdout + done.stderr
+    )
+
+
+def test_demo_with_user_rollouts(local_stack, tmp_path):
+    """The user's rollouts (here: the reference answers, stated) reach the grader as a strategy."""
+    records = [json.loads(line) for line in (ROOT / "datasets" / "math.jsonl").read_text().splitlines()]
+    rollouts = tmp_path / "base-model.jsonl"
+    rollouts.write_text(
+        "".join(
+            json.dumps(
+                {"id": r["id"], "responses": [f"The answer is {r['reference_answer']['final_answer']}."]}
+            )
+            + "\n"
+            for r in records
+        )
+    )
+    done, _ = run_demo(local_stack, "--rollouts", str(rollouts), "--steps", "2", "--fresh")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rollouts: base-model.jsonl uploaded to s3://" in done.stdout
+    uri = re.search(r"metrics file: (s3://\S+)", done.stdout).group(1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    lines = local_stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["strategy_sources"]["user_rollouts"] == len(records)
+    assert any(json.loads(line).get("strategy_counts", {}).get("rollout:user") for line in lines[:-1])

@@ -58,7 +58,9 @@ class FakePorts:
         objects: dict[str, bytes] | None = None,
         grader: Callable[[list[dict[str, Any]]], Any] | None = reference_grader,
         function_error: Callable[[int], str | None] = lambda call: None,
+        spec: dict[str, Any] | None = None,
     ) -> None:
+        self.spec = spec
         self.objects = dict(objects or {})
         self.grader = grader
         self.function_error = function_error
@@ -88,6 +90,9 @@ class FakePorts:
         if error:
             return InvokeResult(json.dumps({"errorMessage": error}).encode(), "Unhandled")
         return InvokeResult(json.dumps(self.grader(event)).encode())
+
+    def grader_spec(self, lambda_arn: str) -> tuple[dict[str, Any] | None, str]:
+        return (self.spec, "fake spec") if self.spec is not None else (None, "no spec (fake)")
 
     def put_metrics(self, namespace: str, job_name: str, values: Mapping[str, float]) -> None:
         self.metrics.append((namespace, job_name, dict(values)))

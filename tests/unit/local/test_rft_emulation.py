@@ -8,6 +8,7 @@ import random
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -150,11 +151,11 @@ def test_run_is_deterministic_per_job_and_differs_between_jobs():
     assert payloads(ARN) != payloads(ARN.replace("abcdefabcdef", "123456123456"))
 
 
-def test_rewards_rise_as_emulated_training_progresses():
+def test_rewards_rise_when_the_sound_grader_teaches_correct_answers():
     ports = FakePorts({TRAIN: dataset_bytes(200)})
-    outcome, _ = run(ports, EmulatorSettings(max_steps=12), batch_size=64, epochs=4)
+    outcome, _ = run(ports, EmulatorSettings(max_steps=6), batch_size=32)
     means = [s["reward_mean"] for s in outcome.steps]
-    assert statistics.fmean(means[-3:]) > statistics.fmean(means[:3]) + 0.15
+    assert statistics.fmean(means[-2:]) > statistics.fmean(means[:2]) + 0.15
 
 
 def test_validation_passes_at_eval_interval_and_at_the_end():
@@ -390,7 +391,11 @@ def test_contract_check_accepts_a_valid_response():
         check_grader_response([{"id": "a", "aggregate_reward_score": True}], ["a"])
 
 
-# -- candidate responses -------------------------------------------------------------------------------
+# -- built-in strategies ------------------------------------------------------------------------------
+
+
+def _texts(reference, kind=None, seed=7):
+    return [c for c in cand.builtin_candidates(reference, random.Random(seed)) if kind in (None, c.kind)]
 
 
 @pytest.mark.parametrize(
@@ -409,34 +414,29 @@ def test_contract_check_accepts_a_valid_response():
             "code",
         ),
         ("We refund within 14 days of purchase.", "text"),  # support answer
+        ({"answer": "Your order has shipped with USPS.", "required_facts": ["USPS"]}, "text"),
+        ({"name": "Ada", "answer": "yes"}, "json"),  # a short field named answer: still a JSON target
     ],
 )
-def test_candidates_have_spread_and_are_deterministic(reference, style):
+def test_builtin_strategies_cover_every_kind_and_are_deterministic(reference, style):
     assert cand.reference_style(reference) == style
-    first = cand.generate_candidates(reference, 16, random.Random(7), progress=0.0)
-    again = cand.generate_candidates(reference, 16, random.Random(7), progress=0.0)
-    assert first == again
-    kinds = {c.kind for c in first}
-    assert cand.CORRECT in kinds and len(kinds) >= 3
-    assert len({c.text for c in first}) >= 3
+    first = _texts(reference)
+    assert first == _texts(reference)
+    assert {c.kind for c in first} == {cand.CORRECT, cand.WRONG, cand.HACK}
+    names = [c.strategy for c in first]
+    assert len(names) == len(set(names)) and all(n.split(":")[0] in cand.KINDS for n in names)
+    assert len({c.text for c in first}) == len(first)  # every strategy is a different response
 
 
-def test_every_group_has_a_correct_and_an_incorrect_candidate():
-    rng = random.Random(1)
-    for progress in (0.0, 1.0):
-        for _ in range(200):
-            kinds = [c.kind for c in cand.generate_candidates({"final_answer": "9"}, 2, rng, progress)]
-            assert cand.CORRECT in kinds and any(k != cand.CORRECT for k in kinds)
+def test_builtin_strategy_names_do_not_depend_on_the_record():
+    names = {tuple(c.strategy for c in _texts({"final_answer": str(n)}, seed=n)) for n in range(30)}
+    assert len(names) == 1
 
 
-def test_correct_json_candidate_parses_to_the_reference():
+def test_correct_json_candidates_parse_to_the_reference():
     reference = {"name": "Ada", "age": 36}
-    texts = [
-        c.text
-        for c in cand.generate_candidates(reference, 16, random.Random(3), 1.0)
-        if c.kind == cand.CORRECT
-    ]
-    assert texts
+    texts = [c.text for c in _texts(reference, cand.CORRECT)]
+    assert len(texts) >= 2
     for text in texts:
         body = text[text.index("{") : text.rindex("}") + 1]
         assert json.loads(body) == reference
@@ -473,8 +473,8 @@ def test_code_candidates_from_tests_only_references_pass_or_fail_them():
     reference = {"tests": ["assert add_3(0) == 3", "assert add_3(-5) == -2", "assert add_3(82) == 85"]}
     assert cand.reference_style(reference) == "code"
     rng = random.Random(5)
-    correct = cand._code(reference, cand.CORRECT, rng)
-    wrong = cand._code(reference, cand.WRONG, rng)
+    by_name = {c.strategy: c.text for c in cand.builtin_candidates(reference, rng)}
+    correct, wrong = by_name["correct:fenced"], by_name["wrong:broken"]
     for text, should_pass in ((correct, True), (wrong, False)):
         namespace: dict = {}
         exec(_code_of(text), namespace)  # the emulator's own generated code, not untrusted input
@@ -484,8 +484,8 @@ def test_code_candidates_from_tests_only_references_pass_or_fail_them():
 
 def test_code_candidates_for_stdin_stdout_references():
     reference = {"inputs": ["1\n10\n", "2\n1 2\n"], "outputs": ["10\n", "3\n"]}
-    correct = _code_of(cand._code(reference, cand.CORRECT, random.Random(1)))
-    wrong = _code_of(cand._code(reference, cand.WRONG, random.Random(1)))
+    by_name = {c.strategy: c.text for c in cand.builtin_candidates(reference, random.Random(1))}
+    correct, wrong = _code_of(by_name["correct:fenced"]), _code_of(by_name["wrong:broken"])
     for stdin, stdout in zip(reference["inputs"], reference["outputs"], strict=True):
         for code, expected in ((correct, stdout), (wrong, "0\n")):
             done = subprocess.run(
@@ -496,11 +496,7 @@ def test_code_candidates_for_stdin_stdout_references():
 
 def test_json_candidates_target_expected_when_the_reference_has_a_schema():
     reference = {"expected": {"name": "Ada"}, "schema": {"type": "object"}}
-    texts = [
-        c.text
-        for c in cand.generate_candidates(reference, 12, random.Random(2), 1.0)
-        if c.kind == cand.CORRECT
-    ]
+    texts = [c.text for c in _texts(reference, cand.CORRECT)]
     assert texts and all(json.loads(t[t.index("{") : t.rindex("}") + 1]) == {"name": "Ada"} for t in texts)
 
 
@@ -538,3 +534,64 @@ def test_provider_docstring_documents_every_setting_and_its_default():
     assert f"max-grader-error-rate ({defaults.max_grader_error_rate:g})" in doc
     assert f"grader-chunk-size ({defaults.grader_chunk_size} samples" in doc
     assert f"grader-concurrency ({defaults.grader_concurrency} invokes" in doc
+
+
+def test_demo_summary_shows_a_grader_failure_in_full_and_the_verdicts():
+    from orchestrator.commands.demo import summary_lines
+
+    ports = FakePorts(
+        {TRAIN: dataset_bytes(100)},
+        grader=lambda samples: [{"id": s["id"], "aggregate_reward_score": 0.0} for s in samples],
+    )
+    run(ports, EmulatorSettings(max_steps=2))
+    records = metrics_lines(ports)
+    failure = (
+        "grader raised SpecError: spec 'triage' not found\ngrader stack trace:\n  File handler.py, line 40"
+    )
+    job = {"jobName": "job-1", "status": "Failed", "failureMessage": failure}
+    text = "\n".join(summary_lines(job, records, "s3://out/m.jsonl"))
+    assert "  failure: grader raised SpecError: spec 'triage' not found\n    grader stack trace:\n" in text
+    assert "    File handler.py, line 40" in text
+    assert "REWARD SIGNAL:" in text and "WARNING [all_rewards_equal]" in text
+    assert "final strategy mix:" in text
+
+
+def test_demo_dataset_is_given_or_the_graders_sample(tmp_path):
+    from orchestrator.commands.demo import dataset_path
+    from orchestrator.errors import ConfigError
+
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "math.jsonl").write_text("{}\n")
+    assert dataset_path(tmp_path, "math") == tmp_path / "datasets" / "math.jsonl"
+    mine = tmp_path / "triage.jsonl"
+    mine.write_text("{}\n")
+    assert dataset_path(tmp_path, "triage", mine) == mine
+    with pytest.raises(ConfigError, match="no sample dataset for grader 'triage'.*--dataset FILE"):
+        dataset_path(tmp_path, "triage")
+
+
+def test_demo_rollouts_become_a_job_tag_and_a_new_job():
+    from nova_rft_localstack.rollouts import ROLLOUTS_TAG
+    from orchestrator.commands import demo
+    from orchestrator.environment import outputs_from_mapping
+
+    assert demo.ROLLOUTS_TAG == ROLLOUTS_TAG  # the CLI does not import the extension at run time
+    outputs = outputs_from_mapping(
+        "local",
+        "test",
+        {
+            "grader_arns": {"math": GRADER},
+            "dataset_bucket": "data",
+            "dataset_prefix": "datasets/",
+            "output_prefix": "rft-output/",
+            "customization_role_arn": "arn:aws:iam::000000000000:role/rft",
+            "region": "us-east-1",
+        },
+    )
+    settings = demo.DemoSettings(project_dir=Path("."), grader="math")
+    plain = demo.job_request(outputs, TRAIN, settings)
+    uri = "s3://data/datasets/rollouts/0123456789abcdef/base.jsonl"
+    with_rollouts = demo.job_request(outputs, TRAIN, settings, uri)
+    assert {"key": ROLLOUTS_TAG, "value": uri} in with_rollouts["jobTags"]
+    assert all(tag["key"] != ROLLOUTS_TAG for tag in plain["jobTags"])
+    assert with_rollouts["clientRequestToken"] != plain["clientRequestToken"]

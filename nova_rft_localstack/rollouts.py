@@ -1,0 +1,59 @@
+"""The user's own rollouts: sampled responses per prompt id, rehearsed as a policy strategy.
+
+Format (JSONL, one object per line; `orch baseline` writes it):
+
+    {"id": "<prompt id>", "responses": ["<response text>", ...]}
+
+`id` is the training record's `id` field; records without one are named by their 1-based line number
+in the training file ("17"). Named per job by the tag `nova-rft-emulator:rollouts` = an s3:// URI.
+Bad input fails the job with a message naming the file, the line and what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+ROLLOUTS_TAG = "nova-rft-emulator:rollouts"
+
+
+class RolloutsError(ValueError):
+    """The rollouts file is unusable; the message names the file and line."""
+
+
+def prompt_key(record: Mapping[str, Any], index: int) -> str:
+    """The prompt id a rollout refers to: the record's `id`, else its 1-based line number."""
+    value = record.get("id")
+    return str(value) if value is not None and value != "" else str(index + 1)
+
+
+def parse_rollouts(text: str, source: str, known_ids: Sequence[str]) -> dict[str, list[str]]:
+    """{prompt id: responses}; RolloutsError for a broken line, a bad field or an unknown id."""
+    known = set(known_ids)
+    rollouts: dict[str, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source} line {number}"
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise RolloutsError(f"{where}: not valid JSON ({exc.msg}); expected {_FORMAT}") from None
+        if not isinstance(item, dict) or "id" not in item or "responses" not in item:
+            raise RolloutsError(f"{where}: expected {_FORMAT}")
+        key, responses = str(item["id"]), item["responses"]
+        if not isinstance(responses, list) or not responses or not all(isinstance(r, str) for r in responses):
+            raise RolloutsError(f"{where}: field 'responses' must be a non-empty list of strings")
+        if key not in known:
+            raise RolloutsError(
+                f"{where}: field 'id' {key!r} names no record of the training dataset "
+                "(use the record's 'id' field, or its 1-based line number when it has none)"
+            )
+        rollouts.setdefault(key, []).extend(responses)
+    if not rollouts:
+        raise RolloutsError(f"{source}: no rollouts; expected one {_FORMAT} per line")
+    return rollouts
+
+
+_FORMAT = '{"id": <prompt id>, "responses": ["...", ...]}'
