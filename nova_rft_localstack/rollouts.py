@@ -1,8 +1,12 @@
 """The user's own rollouts: sampled responses per prompt id, rehearsed as a policy strategy.
 
-Format (JSONL, one object per line; `orch baseline` writes it):
+Format (JSONL, one object per line), either of:
 
-    {"id": "<prompt id>", "responses": ["<response text>", ...]}
+    {"id": "<prompt id>", "responses": ["<response text>", ...]}   several responses of one prompt
+    {"id": "<prompt id>", "response": "<response text>", ...}      one sample, as `orch baseline` writes
+
+Lines of one id add up, so a baseline's rollouts file (one line per sample, extra fields ignored) is
+used as it is.
 
 `id` is the training record's `id` field; records without one are named by their 1-based line number
 in the training file ("17"). Named per job by the tag `nova-rft-emulator:rollouts` = an s3:// URI.
@@ -40,11 +44,9 @@ def parse_rollouts(text: str, source: str, known_ids: Sequence[str]) -> dict[str
             item = json.loads(line)
         except ValueError as exc:
             raise RolloutsError(f"{where}: not valid JSON ({exc.msg}); expected {_FORMAT}") from None
-        if not isinstance(item, dict) or "id" not in item or "responses" not in item:
+        if not isinstance(item, dict) or "id" not in item:
             raise RolloutsError(f"{where}: expected {_FORMAT}")
-        key, responses = str(item["id"]), item["responses"]
-        if not isinstance(responses, list) or not responses or not all(isinstance(r, str) for r in responses):
-            raise RolloutsError(f"{where}: field 'responses' must be a non-empty list of strings")
+        key, responses = str(item["id"]), _responses_of(item, where)
         if key not in known:
             raise RolloutsError(
                 f"{where}: field 'id' {key!r} names no record of the training dataset "
@@ -56,4 +58,15 @@ def parse_rollouts(text: str, source: str, known_ids: Sequence[str]) -> dict[str
     return rollouts
 
 
-_FORMAT = '{"id": <prompt id>, "responses": ["...", ...]}'
+def _responses_of(item: Mapping[str, Any], where: str) -> list[str]:
+    if "responses" in item:
+        responses = item["responses"]
+        if not isinstance(responses, list) or not responses or not all(isinstance(r, str) for r in responses):
+            raise RolloutsError(f"{where}: field 'responses' must be a non-empty list of strings")
+        return responses
+    if isinstance(item.get("response"), str):
+        return [item["response"]]
+    raise RolloutsError(f"{where}: expected {_FORMAT}")
+
+
+_FORMAT = '{"id": <prompt id>, "responses": ["...", ...]} or {"id": <prompt id>, "response": "..."}'

@@ -243,6 +243,20 @@ def test_rollouts_of_records_without_id_use_line_numbers():
         parse_rollouts("\n", "r.jsonl", ["1"])
 
 
+def test_a_baseline_rollouts_file_is_read_as_it_is(tmp_path):
+    # `orch baseline` writes one line per sample; the emulator groups them by prompt id.
+    from orchestrator.preflight.baseline import RolloutsFile
+
+    written = RolloutsFile(tmp_path / "base.rollouts.jsonl", "amazon.nova-2-lite-v1:0:256k")
+    for prompt, sample, text in [("a", 0, "x = 1"), ("b", 0, "y"), ("a", 1, "x = 2")]:
+        written.append({"id": prompt, "sample": sample, "response": text, "model": written.model_id})
+    written.close()
+    text = written.path.read_text()
+    assert parse_rollouts(text, "base.rollouts.jsonl", ["a", "b"]) == {"a": ["x = 1", "x = 2"], "b": ["y"]}
+    with pytest.raises(RolloutsError, match="line 1: expected"):
+        parse_rollouts('{"id": "a", "response": 3}\n', "r.jsonl", ["a"])
+
+
 # -- the policy and the verdicts, alone ------------------------------------------------------------------
 
 
