@@ -23,6 +23,9 @@ The boundary, layer by layer:
 - **Bounds.** A wall-clock kill of the child's process group; the results are read with a byte
   cap; the child's private directory is removed with depth, entry and time limits, and that time
   is counted in the run's budget.
+- **Siblings.** Each child's directory has a random 128-bit name inside a per-process directory of
+  mode 0311 (enter, never list), so concurrent samples cannot find each other's; their memory and
+  /proc entries are protected as the grader's are (each child is non-dumpable too).
 - **No side channel.** The child's stderr goes to /dev/null; nothing it writes reaches logs or
   exceptions; callers get verdicts and `timed_out`, not durations.
 
@@ -35,11 +38,13 @@ so there the child runs with every layer but Landlock (the child probes the Land
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import json
 import logging
 import os
+import secrets
 import selectors
 import signal
 import subprocess
@@ -288,6 +293,34 @@ def remove_tree(root: Path, deadline: float) -> bool:
 
 
 _layers_logged = threading.Event()
+_containers: dict[str, Path] = {}
+_containers_lock = threading.Lock()
+
+
+def _container(temp_root: str | None) -> Path:
+    """This process's directory of sandboxes under `temp_root`: mode 0311, so a child (same user,
+    no capabilities, no chmod) can enter its own directory but never list its siblings'."""
+    key = os.path.realpath(temp_root or tempfile.gettempdir())
+    with _containers_lock:
+        path = _containers.get(key)
+        if path is None or not path.is_dir():
+            path = Path(tempfile.mkdtemp(prefix=f"nova-sbx-{os.getpid()}-", dir=key))
+            path.chmod(0o311)
+            atexit.register(_remove_quietly, path)
+            _containers[key] = path
+        return path
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.rmdir()
+
+
+def workspace(temp_root: str | None) -> Path:
+    """A new private directory (mode 0700, a 128-bit random name) for one child."""
+    path = _container(temp_root) / secrets.token_hex(16)
+    path.mkdir(mode=0o700)
+    return path
 
 
 def _note_layers(layers: tuple[str, ...]) -> None:
@@ -302,7 +335,7 @@ def _run_child(
 ) -> tuple[bytes, bool]:
     """(results the child sent, timed out): one child, killed by the deadline, directory removed."""
     deadline = time.monotonic() + limits.wall_seconds
-    workdir = Path(tempfile.mkdtemp(prefix="nova-sbx-", dir=temp_root))
+    workdir = workspace(temp_root)
     try:
         proc = subprocess.Popen(
             [_python(), "-I", "-S", "-B", "-X", "utf8", str(_CHILD)],

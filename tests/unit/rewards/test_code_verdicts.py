@@ -1,0 +1,229 @@
+"""The trusted half of code_tests: test parsing, plain-data transport, the exact comparison, and
+the pieces of the boundary that can be checked without running a child (the seccomp program,
+the bounded cleanup, the dataset check)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import struct
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from nova_rewards import sandbox
+from nova_rewards.sandbox_verdicts import (
+    CallCase,
+    UnsupportedTest,
+    case_passed,
+    check_reference,
+    decode_plain,
+    encode_plain,
+    parse_assert,
+    parse_json_line,
+    same,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+_spec = importlib.util.spec_from_file_location(
+    "sandbox_child", ROOT / "functions/nova_rewards/sandbox_child.py"
+)
+child = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(child)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("test", "case"),
+    [
+        ("assert add(1, 2) == 3", CallCase("add", (1, 2), (), 3)),
+        ("assert 3 == add(1, 2)", CallCase("add", (1, 2), (), 3)),
+        ("assert f(x=[1, (2,)]) == {'a': None}", CallCase("f", (), (("x", [1, (2,)]),), {"a": None})),
+        ("assert f(-1.5) is None", CallCase("f", (-1.5,), (), None)),
+        ("assert sorted(f('ba')) == ['a', 'b']", CallCase("f", ("ba",), (), ["a", "b"], wrap="sorted")),
+        ("assert set(f()) == {1, 2}", CallCase("f", (), (), {1, 2}, wrap="set")),
+        ("assert is_ok(3)", CallCase("is_ok", (3,), (), True)),
+        ("assert not is_ok(4)", CallCase("is_ok", (4,), (), False)),
+        (
+            "assert math.isclose(area(2), 12.56, rel_tol=0.01)",
+            CallCase("area", (2,), (), 12.56, None, 0.01, 0.0),
+        ),
+        ("assert f(b'x', 1+2j) == (b'y', frozenset())", None),  # frozenset() is a call, not a literal
+    ],
+)
+def test_parse_assert(test: str, case: CallCase | None) -> None:
+    if case is None:
+        with pytest.raises(UnsupportedTest):
+            parse_assert(test)
+    else:
+        assert parse_assert(test) == case
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "assert f(1) == f(1)",  # two calls
+        "assert f(x) == 1",  # a variable
+        "assert f(1) != 2",
+        "assert f(1) == 2 and f(2) == 3",
+        "assert obj.method(1) == 2",
+        "assert f(g(1)) == 2",
+        "assert f(*[1]) == 2",
+        "x = f(1)",
+        "assert f(1) == 2; import os",
+        "assert f(1) is 2",
+        "for i in range(3): assert f(i) == i",
+        "assert f(1) == [i for i in range(3)]",
+        "assert True",
+        "assert f(1) ==",
+    ],
+)
+def test_unsupported_forms_are_refused(test: str) -> None:
+    with pytest.raises(UnsupportedTest):
+        parse_assert(test)
+
+
+@pytest.mark.parametrize(
+    ("expected", "got", "equal"),
+    [
+        (1, 1, True),
+        (1, True, False),  # bool is not int
+        (True, 1, False),
+        (0, False, False),
+        (True, True, True),
+        (1.0, 1, True),  # int and float compare as numbers
+        (3, 3.0, True),
+        (0.1 + 0.2, 0.3, True),  # within the default relative tolerance
+        (37.8, 37.78, False),
+        (float("nan"), float("nan"), False),
+        ([1, 2], (1, 2), False),  # lists and tuples are different types
+        ((1, [2.0]), (1, [2]), True),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+        ({1: "x"}, {1.0: "x"}, True),
+        ({True: "x"}, {1: "x"}, False),
+        ({1, 2}, frozenset({1, 2}), True),
+        ({1, 2}, [1, 2], False),
+        (None, None, True),
+        (None, 0, False),
+        ("a", b"a", False),
+        (b"a", b"a", True),
+        (1 + 2j, complex(1, 2), True),
+        (10**30, 10**30 + 1, False),  # ints compare exactly, never through a float
+    ],
+)
+def test_same(expected: object, got: object, equal: bool) -> None:
+    assert same(expected, got) is equal
+
+
+def test_float_tolerance_is_a_parameter() -> None:
+    assert not same(1.0, 1.001)
+    assert same(1.0, 1.001, rel_tol=0.01)
+    assert same(0.0, 1e-7, abs_tol=1e-6)
+
+
+def test_wrappers_and_isclose_apply_in_the_parent() -> None:
+    assert case_passed(CallCase("f", (), (), ["a", "b"], wrap="sorted"), ["b", "a"], 1e-9, 0.0)
+    assert not case_passed(CallCase("f", (), (), {1}, wrap="set"), [[1]], 1e-9, 0.0)  # unhashable: a failure
+    close = CallCase("f", (), (), 3.14, None, 0.01, 0.0)
+    assert case_passed(close, 3.13, 1e-9, 0.0)
+    assert not case_passed(close, "3.14", 1e-9, 0.0)
+
+
+plain = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text()
+    | st.binary()
+    | st.complex_numbers(allow_nan=False),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text() | st.integers(), inner, max_size=4)
+        | st.frozensets(st.integers() | st.text(), max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(plain)
+def test_child_encoding_round_trips_through_the_parent(value: object) -> None:
+    line = json.dumps({"v": child.encode(value)}, allow_nan=False).encode()
+    decoded = decode_plain(parse_json_line(line)["v"])
+    assert same(value, decoded) or (isinstance(value, float) and math.isnan(value))
+    assert encode_plain(decoded) == child.encode(decoded)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        type("Int", (int,), {})(3),
+        type("Str", (str,), {})("x"),
+        object(),
+        [1, object()],
+        {"k": type("Anything", (), {"__eq__": lambda s, o: True})()},
+    ],
+)
+def test_non_plain_values_never_cross(value: object) -> None:
+    with pytest.raises(child._Unsupported):
+        child.encode(value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"$eq": 1}', b'{"$tuple": 1}', b'{"$float": "1.5"}', b'{"$set": [[1]]}', b"NaN", b'{"a": 1, "b": 2}'],
+)
+def test_malformed_child_data_is_refused(raw: bytes) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        decode_plain(parse_json_line(raw))
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_seccomp_program_is_well_formed(machine: str) -> None:
+    program = child.seccomp_program(machine, 1234)
+    assert 0 < len(program) < 4096  # the kernel's limit
+    for index, packed in enumerate(program):
+        code, jt, jf, _k = struct.unpack("HBBI", packed)
+        if code & 0x07 == 0x05:  # a jump: both targets inside the program
+            assert index + 1 + max(jt, jf) < len(program)
+    last = struct.unpack("HBBI", program[-1])
+    assert last[0] == 0x06 and last[3] == 0x7FFF0000  # falls through to ALLOW
+
+
+def test_cleanup_is_bounded(tmp_path: Path) -> None:
+    deep = tmp_path / "deep"
+    path = deep
+    for _ in range(sandbox._CLEANUP_MAX_DEPTH + 5):
+        path = path / "d"
+    path.mkdir(parents=True)
+    assert sandbox.remove_tree(deep, time.monotonic() + 5) is False  # too deep: gives up quickly
+    shallow = tmp_path / "shallow"
+    (shallow / "a" / "b").mkdir(parents=True)
+    (shallow / "a" / "f").write_text("x")
+    assert sandbox.remove_tree(shallow, time.monotonic() + 5) is True and not shallow.exists()
+    assert sandbox.remove_tree(tmp_path / "missing", time.monotonic() + 5) is True
+    assert sandbox.remove_tree(deep, time.monotonic() - 1) is False  # no time left: stops at once
+
+
+def test_grader_process_is_not_dumpable() -> None:
+    import ctypes
+
+    assert sandbox._HARDENED
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
+
+
+def test_every_bundled_code_record_can_be_judged_outside_the_child() -> None:
+    lines = (ROOT / "datasets" / "code.jsonl").read_text().splitlines()
+    problems = [
+        (i + 1, check_reference(json.loads(line)["reference_answer"])) for i, line in enumerate(lines)
+    ]
+    assert [p for p in problems if p[1]] == []
+
+
+def test_check_reference_names_the_test() -> None:
+    message = check_reference({"tests": ["assert f(1) == 1", "assert helper() in range(3)"]})
+    assert message is not None and "tests[1]" in message
+    assert check_reference({"no": "tests"}) is not None
