@@ -41,8 +41,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
-import json
 import logging
+import marshal
 import os
 import secrets
 import selectors
@@ -64,7 +64,6 @@ from nova_rewards.sandbox_verdicts import (
     case_passed,
     check_reference,
     decode_plain,
-    encode_plain,
     output_matches,
     parse_json_line,
 )
@@ -136,7 +135,32 @@ def harden_grader() -> bool:
 _HARDENED = harden_grader()
 
 
+# reads the harness's code object (compiled once, in this process) then runs it; see sandbox_child
+_BOOTSTRAP = """import marshal, os
+def _read_exactly(n):
+    data = b""
+    while len(data) < n:
+        chunk = os.read(0, n - len(data))
+        if not chunk:
+            raise SystemExit(4)
+        data += chunk
+    return data
+exec(marshal.loads(_read_exactly(int(_read_exactly(10)))))
+"""
+_harness_lock = threading.Lock()
+_harness: list[bytes] = []
+
+
+def _harness_code() -> bytes:
+    with _harness_lock:
+        if not _harness:
+            code = compile(_CHILD.read_text("utf-8"), str(_CHILD), "exec", dont_inherit=True)
+            _harness.append(marshal.dumps(code))
+        return _harness[0]
+
+
 def _payload(code: str, suite: TestSuite, limits: SandboxLimits) -> bytes:
+    """What the child reads on stdin: its harness, then the run (marshalled plain literals)."""
     payload: dict[str, Any] = {
         "mode": suite.mode,
         "code": code,
@@ -146,13 +170,10 @@ def _payload(code: str, suite: TestSuite, limits: SandboxLimits) -> bytes:
     }
     if suite.mode == "io":
         payload["inputs"] = list(suite.inputs)  # never the outputs
-    else:
-        payload["calls"] = [_call_payload(case) for case in suite.calls]  # never the expected values
-    return json.dumps(payload).encode("utf-8")
-
-
-def _call_payload(case: CallCase) -> list[Any]:
-    return [case.function, encode_plain(list(case.args)), encode_plain([list(kv) for kv in case.kwargs])]
+    else:  # never the expected values
+        payload["calls"] = [(case.function, case.args, dict(case.kwargs)) for case in suite.calls]
+    harness = _harness_code()
+    return f"{len(harness):010d}".encode() + harness + marshal.dumps(payload)
 
 
 def _python() -> str:
@@ -338,7 +359,7 @@ def _run_child(
     workdir = workspace(temp_root)
     try:
         proc = subprocess.Popen(
-            [_python(), "-I", "-S", "-B", "-X", "utf8", str(_CHILD)],
+            [_python(), "-I", "-S", "-B", "-X", "utf8", "-c", _BOOTSTRAP],
             cwd=workdir,
             env={"LANG": "C.UTF-8"},
             stdin=subprocess.PIPE,

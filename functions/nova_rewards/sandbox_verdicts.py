@@ -38,7 +38,6 @@ __all__ = [
     "UnsupportedTest",
     "check_reference",
     "decode_plain",
-    "encode_plain",
     "same",
 ]
 
@@ -213,30 +212,6 @@ def check_reference(reference: Any) -> str | None:
 
 
 # ------------------------------------------------------------------ plain data
-
-
-def encode_plain(value: Any, depth: int = 0) -> Any:
-    """The tagged JSON form of a literal (call arguments); the child's `encode` is the twin."""
-    if depth > _MAX_DEPTH:
-        raise ValueError("value nested too deeply")
-    kind = type(value)
-    if value is None or kind in (bool, str, int):
-        return value
-    if kind is float:
-        return value if math.isfinite(value) else {"$float": repr(value)}
-    if kind is list:
-        return [encode_plain(v, depth + 1) for v in value]
-    if kind is tuple:
-        return {"$tuple": [encode_plain(v, depth + 1) for v in value]}
-    if kind in (set, frozenset):
-        return {"$set" if kind is set else "$frozenset": [encode_plain(v, depth + 1) for v in value]}
-    if kind is dict:
-        return {"$dict": [[encode_plain(k, depth + 1), encode_plain(v, depth + 1)] for k, v in value.items()]}
-    if kind is bytes:
-        return {"$bytes": value.hex()}
-    if kind is complex:
-        return {"$complex": [encode_plain(value.real), encode_plain(value.imag)]}
-    raise ValueError(f"{kind.__name__} is not plain data")
 
 
 class _Malformed(ValueError):
