@@ -162,6 +162,12 @@ def main() -> int:
         f"import: nova_rewards.handler {handler_ms:.1f} ms (specs without code_tests stop here);"
         f" nova_rewards.dimensions.code {code_ms:.1f} ms, reference {ref_import:.1f} ms"
     )
+    probe = (
+        "import sys, nova_rewards.handler, nova_rewards.spec as s; s.load_spec('math'); "
+        "print(sorted(m for m in sys.modules if 'sandbox' in m or m == 'ctypes'))"
+    )
+    loaded = subprocess.check_output([sys.executable, "-c", probe], cwd=current, text=True).strip()
+    print(f"modules of the sandbox loaded by the handler with the math spec: {loaded} (goal: [])")
     return 0
 
 
