@@ -270,7 +270,7 @@ def decode_plain(node: Any, depth: int = 0) -> Any:
 
 def _numbers_close(expected: float, got: float, rel_tol: float, abs_tol: float) -> bool:
     try:
-        return math.isclose(expected, got, rel_tol=rel_tol, abs_tol=abs_tol)
+        return math.isclose(float(expected), float(got), rel_tol=rel_tol, abs_tol=abs_tol)
     except OverflowError:  # an int too large for a float
         return False
 
@@ -301,7 +301,7 @@ def same(expected: Any, got: Any, rel_tol: float = 1e-9, abs_tol: float = 0.0) -
             return False
         if te is int and tg is int:
             return expected == got
-        return _numbers_close(float(expected), float(got), rel_tol, abs_tol)
+        return _numbers_close(expected, got, rel_tol, abs_tol)
     if te is complex:
         return tg is complex and all(
             _numbers_close(a, b, rel_tol, abs_tol)
