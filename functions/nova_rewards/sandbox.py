@@ -12,7 +12,7 @@ The boundary, layer by layer:
   process of the same user without CAP_SYS_PTRACE cannot open its `/proc/<pid>/environ`, `mem`,
   `fd/...` under any path spelling, so the execution role's credentials stay unreadable.
 - **The child** (`sandbox_child.py`): a fresh `python -I -S -B` with an empty environment, its own
-  session and process group, resource limits (CPU, memory, file size, open files, processes), then
+  session and process group, resource limits (CPU, memory, file size, open files), then
   non-dumpable, no_new_privs, no capabilities, Landlock (read-only libraries, nothing else; no TCP;
   scoped signals) where the kernel has it, and a seccomp-BPF filter that is required: no sockets,
   no process creation, no exec, no ptrace, no cross-process memory, no signals to other processes,
@@ -136,7 +136,8 @@ _HARDENED = harden_grader()
 
 
 # reads the harness's code object (compiled once, in this process) then runs it; see sandbox_child
-_BOOTSTRAP = """import marshal, os
+_BOOTSTRAP = """import ctypes, marshal, os
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0 first: siblings lose /proc access to us
 def _read_exactly(n):
     data = b""
     while len(data) < n:

@@ -14,7 +14,7 @@ writes to that pipe itself is no more than what its function could have returned
 
 Start-up, all trusted (before any untrusted byte runs):
 1. read the payload; point fds 0 and 1 at /dev/null (the results keep a private copy of fd 1);
-2. lower the resource limits (CPU, address space, file size, open files, processes, core);
+2. lower the resource limits (CPU, address space, file size, open files, core);
 3. confine the process (`confine`), in this order: non-dumpable (siblings cannot read its memory),
    no_new_privs, drop every capability (matters when the grader runs as root, e.g. in CI),
    Landlock (read-only on the interpreter's and system libraries, nothing else; no TCP; signals
@@ -434,7 +434,7 @@ def _set_limits(limits, longest_input):
     lower("RLIMIT_FSIZE", max(int(limits["output_bytes"]), longest_input) + 1)
     lower("RLIMIT_NOFILE", int(limits["open_files"]))
     lower("RLIMIT_CORE", 0)
-    lower("RLIMIT_NPROC", 0)  # no new processes nor threads (not enforced for root: seccomp is)
+    # no RLIMIT_NPROC: seccomp forbids new processes for root too, and threads stay possible
     lower("RLIMIT_MSGQUEUE", 0)
     lower("RLIMIT_MEMLOCK", 0)
 
