@@ -393,11 +393,13 @@ def run_suite(
 ) -> TestRun:
     """Run `code` against `suite` in a confined child and judge it here; safe from any thread.
 
-    Raises `SandboxUnavailable` when the child did not report seccomp active (no untrusted code
-    ran: the child stops before it).
+    Raises `SandboxUnavailable` when this process is not non-dumpable or the child did not report
+    seccomp active (no untrusted code ran: the child stops before it).
     """
     limits = limits or SandboxLimits()
     started = time.monotonic()
+    if not _HARDENED:  # a child could read this process's environment: run nothing
+        raise SandboxUnavailable("the grader could not make itself non-dumpable (prctl)")
     if len(code) > _MAX_CODE_CHARS:
         return TestRun((False,) * suite.size, False, False, 0.0)
     data, timed_out = _run_child(code, suite, limits, temp_root)
