@@ -325,3 +325,31 @@ def test_child_environment_is_empty(monkeypatch: pytest.MonkeyPatch) -> None:
     code = "import os\ndef leaked():\n    return sorted(k for k in os.environ if k.startswith('AWS'))\n"
     run = run_suite(code, _calls("assert leaked() == []"), LIMITS)
     assert run.passed == (True,)
+
+
+def test_layers_are_reported_once_before_any_untrusted_code(monkeypatch, caplog) -> None:
+    import logging
+    import threading
+
+    from nova_rewards import sandbox
+
+    monkeypatch.setattr(sandbox, "_layers_logged", threading.Event())
+    caplog.set_level(logging.INFO, logger="nova_rewards.sandbox")
+    run_suite(GOOD, _calls("assert add(1, 2) == 3"), LIMITS)
+    run_suite(GOOD, _calls("assert add(1, 2) == 3"), LIMITS)
+    lines = [r.getMessage() for r in caplog.records if "sandbox layers" in r.getMessage()]
+    assert len(lines) == 1 and "grader nondumpable" in lines[0] and "seccomp" in lines[0]
+
+
+def test_no_code_runs_when_the_grader_is_not_hardened(monkeypatch) -> None:
+    from nova_rewards import sandbox
+
+    monkeypatch.setattr(sandbox, "_HARDENED", False)
+    with pytest.raises(sandbox.SandboxUnavailable):
+        run_suite(GOOD, _calls("assert add(1, 2) == 3"), LIMITS)
+
+
+def test_dimension_raises_on_a_test_it_cannot_judge_outside_the_child() -> None:
+    reference = {"tests": ["assert add(1, 2) == 3", "assert all(add(i, 0) == i for i in range(3))"]}
+    with pytest.raises(UnsupportedTest, match=r"tests\[1\]"):
+        _dim().score(Sample("s", (), GOOD, reference), ScoringContext())
