@@ -259,3 +259,11 @@ LEAKS = [
         "import time\ndef add_3(x):\n    time.sleep(0.3 if ord('{marker}'[0]) & 1 else 0.0)\n    return None\n",
     ),
 ]
+
+DENIALS.append(
+    Attack(
+        "result_line_flood",  # millions of tiny lines: the grader parses a bounded number
+        "denial",
+        "for fd in range(3, 16):\n    try:\n        os.write(fd, b'x\\n' * (2 * 10 ** 6))\n    except OSError:\n        pass\n",
+    )
+)
