@@ -337,7 +337,8 @@ class _Kernel:
             raise OSError(ctypes.get_errno(), f"prctl {option}")
 
     def syscall(self, *args):
-        result = self.libc.syscall(*args)
+        # full-width integers: syscall() is variadic, a bare int would leave the upper half undefined
+        result = self.libc.syscall(*[ctypes.c_long(a) if isinstance(a, int) else a for a in args])
         if result < 0:
             raise OSError(ctypes.get_errno(), f"syscall {args[0]}")
         return result
