@@ -231,3 +231,20 @@ def test_check_reference_names_the_test() -> None:
     message = check_reference({"tests": ["assert f(1) == 1", "assert helper() in range(3)"]})
     assert message is not None and "tests[1]" in message
     assert check_reference({"no": "tests"}) is not None
+
+
+HEADERS = {
+    "x86_64": (Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h"), r"#define __NR_(\w+) (\d+)"),
+    "aarch64": (Path("/usr/include/asm-generic/unistd.h"), r"#define __NR(?:3264)?_(\w+)\s+(\d+)"),
+}
+
+
+@pytest.mark.parametrize("machine", sorted(HEADERS))
+def test_syscall_numbers_match_the_kernel_headers(machine: str) -> None:
+    import re
+
+    path, pattern = HEADERS[machine]
+    if not path.exists():
+        pytest.skip(f"{path} is not installed (linux-libc-dev)")
+    numbers = {m.group(1): int(m.group(2)) for m in re.finditer(pattern, path.read_text())}
+    assert {name: numbers.get(name) for name in child._NR[machine]} == child._NR[machine]
