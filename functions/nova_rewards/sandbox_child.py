@@ -55,12 +55,27 @@ class _Unsupported(Exception):
     """A value that is not plain data (a custom class, a subclass of a builtin, too deep...)."""
 
 
-def encode(value, depth=0, budget=None):
-    """JSON-ready form of a value built only from exact builtin types; anything else raises.
+# a subclass of a plain type (a Counter, a namedtuple, an IntEnum) crosses as its stored data, read
+# through the base type's own methods: whatever it overrides (__eq__, __iter__, items) never runs
+_BASES = (
+    (int, lambda v: int.__int__(v)),
+    (float, lambda v: float.__float__(v)),
+    (str, lambda v: str.__str__(v)),
+    (tuple, lambda v: tuple(tuple.__iter__(v))),
+    (list, lambda v: list(list.__iter__(v))),
+    (dict, lambda v: dict(dict.items(v))),
+    (frozenset, lambda v: frozenset(frozenset.__iter__(v))),
+    (set, lambda v: set(set.__iter__(v))),
+)
 
-    Types are checked with `type(x) is T`, so a subclass (an `int` equal to everything) or an
-    object with a custom `__eq__` never crosses. JSON keeps None, bool, int, float, str and list;
-    tuple, dict, set, frozenset, bytes, complex and non-finite floats are tagged objects.
+
+def encode(value, depth=0, budget=None):
+    """JSON-ready form of a value made of plain builtin types; anything else raises.
+
+    Types are checked with `type(x) is T` (which an object cannot fake), so an object with a custom
+    `__eq__` never crosses; subclasses of plain types are reduced to their base type (`_BASES`).
+    JSON keeps None, bool, int, float, str and list; tuple, dict, set, frozenset, bytes, complex
+    and non-finite floats are tagged objects.
     """
     budget = budget if budget is not None else [_MAX_ITEMS]
     budget[0] -= 1
@@ -86,6 +101,9 @@ def encode(value, depth=0, budget=None):
         return {"$bytes": value.hex()}
     if kind is complex:
         return {"$complex": [encode(value.real, depth + 1, budget), encode(value.imag, depth + 1, budget)]}
+    for base, reduce in _BASES:
+        if issubclass(kind, base):
+            return encode(reduce(value), depth + 1, budget)
     raise _Unsupported(kind.__name__)
 
 

@@ -161,14 +161,43 @@ def test_nan_crosses_but_equals_nothing() -> None:
     assert math.isnan(decoded) and not same(float("nan"), decoded)
 
 
+class _AlwaysEqualInt(int):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = int.__hash__
+
+    def __int__(self) -> int:
+        return 99
+
+
+class _LyingDict(dict):
+    def items(self):  # type: ignore[override]
+        return [("forged", 1)]
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        (_AlwaysEqualInt(3), 3),  # its stored value, not what its methods claim
+        (_LyingDict(a=1), {"$dict": [["a", 1]]}),
+        (__import__("collections").Counter("aab"), {"$dict": [["a", 2], ["b", 1]]}),
+        (__import__("collections").namedtuple("P", "x y")(1, 2), {"$tuple": [1, 2]}),
+        (type("S", (str,), {"__str__": lambda s: "forged"})("ab"), "ab"),
+    ],
+)
+def test_subclasses_cross_as_their_stored_data(value: object, plain: object) -> None:
+    assert child.encode(value) == plain
+
+
 @pytest.mark.parametrize(
     "value",
     [
-        type("Int", (int,), {})(3),
-        type("Str", (str,), {})("x"),
         object(),
         [1, object()],
         {"k": type("Anything", (), {"__eq__": lambda s, o: True})()},
+        type("Fake", (), {"__class__": property(lambda s: int)})(),  # isinstance(x, int) would lie
+        __import__("fractions").Fraction(1, 2),
     ],
 )
 def test_non_plain_values_never_cross(value: object) -> None:
