@@ -461,6 +461,9 @@ def _set_limits(limits, longest_input):
 # ------------------------------------------------------------------ running the solution
 
 
+_WRAPPERS = {"set": set, "frozenset": frozenset, "sorted": sorted, "list": list, "tuple": tuple}
+
+
 class SandboxTimeout(BaseException):
     """Raised by the per-case timer (a BaseException, so `except Exception` does not eat it)."""
 
@@ -499,13 +502,15 @@ def _load(payload, scope, per_case):
 def _run_calls(payload, report, per_case):
     scope = {"__name__": "__solution__", "__builtins__": __builtins__}
     loaded = _load(payload, scope, per_case)
-    for index, (name, args, kwargs) in enumerate(payload["calls"]):
+    for index, (name, args, kwargs, wrap) in enumerate(payload["calls"]):
         if not loaded:
             report({"i": index, "ok": False})
             continue
 
-        def call(name=name, args=args, kwargs=kwargs):
-            return scope[name](*args, **kwargs)
+        def call(name=name, args=args, kwargs=kwargs, wrap=wrap):
+            result = scope[name](*args, **kwargs)
+            # `list(f(x)) == [...]`: a generator becomes data here; the parent applies it again
+            return _WRAPPERS[wrap](result) if wrap else result
 
         ok, value = _timed(call, per_case)
         line = {"i": index, "ok": False}

@@ -250,6 +250,36 @@ def test_ordinary_stdlib_solutions_still_work() -> None:
     assert run.passed == (True,)
 
 
+RIGHT_IN_OTHER_SHAPES = """
+import collections, enum
+def counts(s):
+    return collections.Counter(s)
+Point = collections.namedtuple("Point", "x y")
+def point():
+    return Point(1, 2)
+class Color(enum.IntEnum):
+    RED = 3
+def red():
+    return Color.RED
+def evens(n):
+    return (i for i in range(n) if i % 2 == 0)
+def half(n):
+    return n / 2
+"""
+
+
+def test_right_answers_in_other_python_shapes_pass() -> None:
+    # what `assert f(...) == literal` accepts in Python, without trusting the object's __eq__
+    suite = _calls(
+        "assert counts('aab') == {'a': 2, 'b': 1}",
+        "assert point() == (1, 2)",
+        "assert red() == 3",
+        "assert list(evens(5)) == [0, 2, 4]",
+        "assert half(4) == 2",
+    )
+    assert run_suite(RIGHT_IN_OTHER_SHAPES, suite, LIMITS).passed == (True,) * 5
+
+
 def test_huge_stdout_in_io_mode_is_capped() -> None:
     limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=1.0, output_bytes=1024)
     run = run_suite("print('x' * 5000)", TestSuite("io", inputs=("",), outputs=("x" * 5000,)), limits)
