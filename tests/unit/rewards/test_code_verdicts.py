@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import struct
 import time
 from pathlib import Path
@@ -277,3 +278,53 @@ def test_syscall_numbers_match_the_kernel_headers(machine: str) -> None:
         pytest.skip(f"{path} is not installed (linux-libc-dev)")
     numbers = {m.group(1): int(m.group(2)) for m in re.finditer(pattern, path.read_text())}
     assert {name: numbers.get(name) for name in child._NR[machine]} == child._NR[machine]
+
+
+def _run_bpf(program: list[bytes], arch: int, nr: int, args: tuple[int, ...] = ()) -> int:
+    """A classic-BPF interpreter for the few opcodes the filter uses, over a seccomp_data."""
+    data = struct.pack("<iI", nr, arch) + struct.pack("<Q", 0) + b"".join(struct.pack("<Q", a) for a in args)
+    data = data.ljust(64, b"\0")
+    acc, pc = 0, 0
+    while True:
+        code, jt, jf, k = struct.unpack("HBBI", program[pc])
+        if code == 0x20:  # ld [k]
+            acc = struct.unpack_from("<I", data, k)[0]
+        elif code == 0x06:  # ret k
+            return k
+        else:
+            taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += jt if taken else jf
+        pc += 1
+
+
+ALLOW, EPERM, ENOSYS, KILL = 0x7FFF0000, 0x00050001, 0x00050026, 0x80000000
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_seccomp_decisions_on_both_architectures(machine: str) -> None:
+    nr, arch, me = child._NR[machine], child._AUDIT_ARCH[machine], 4242
+    program = child.seccomp_program(machine, me)
+
+    def decide(name_or_nr: str | int, *args: int) -> int:
+        number = nr[name_or_nr] if isinstance(name_or_nr, str) else name_or_nr
+        return _run_bpf(program, arch, number, args)
+
+    assert _run_bpf(program, 0x40000003, 1) == KILL  # another ABI (i386)
+    assert decide("socket", 2, 1, 0) == EPERM
+    assert decide("execve") == EPERM and decide("ptrace", 16, 1) == EPERM
+    assert decide("openat", 0, 0, os.O_RDONLY | os.O_CLOEXEC) == ALLOW
+    assert (
+        decide("openat", 0, 0, os.O_WRONLY) == EPERM
+        and decide("openat", 0, 0, os.O_RDONLY | os.O_CREAT) == EPERM
+    )
+    assert decide("clone", 0x11) == EPERM  # fork-like (SIGCHLD)
+    assert decide("clone", 0x3D0F00) == ALLOW  # pthread_create's flags (CLONE_THREAD among them)
+    assert decide("kill", me, 9) == ALLOW and decide("kill", me + 1, 0) == EPERM
+    assert decide("kill", 0xFFFFFFFF, 0) == EPERM  # kill(-1, ...)
+    assert decide("prlimit64", 0, 7) == ALLOW and decide("prlimit64", 1, 7) == EPERM
+    assert decide("fcntl", 3, 8, 1) == EPERM and decide("fcntl", 3, 1) == ALLOW  # F_SETOWN / F_GETFD
+    assert decide("unlinkat") == EPERM and decide("fchmod") == EPERM and decide("setxattr") == EPERM
+    assert decide(425) == EPERM and decide(434) == EPERM  # io_uring_setup, pidfd_open
+    assert decide(435) == ENOSYS and decide(437) == ENOSYS  # clone3, openat2: the C library falls back
+    assert decide(436) == ALLOW  # close_range
+    assert decide(0 if machine == "x86_64" else 63) == ALLOW  # read
