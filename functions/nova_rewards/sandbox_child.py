@@ -69,7 +69,7 @@ _BASES = (
 )
 
 
-def encode(value, depth=0, budget=None):
+def encode(value: object, depth: int = 0, budget: list[int] | None = None) -> object:
     """JSON-ready form of a value made of plain builtin types; anything else raises.
 
     Types are checked with `type(x) is T` (which an object cannot fake), so an object with a custom
@@ -107,7 +107,7 @@ def encode(value, depth=0, budget=None):
     raise _Unsupported(kind.__name__)
 
 
-def dumps(node):
+def dumps(node: object) -> str:
     """JSON text of what `encode` returns (the `json` package would import `re`: ~10 ms per child)."""
     if node is None:
         return "null"
@@ -267,7 +267,7 @@ def _block(build):
     return sub.code
 
 
-def seccomp_program(machine, pid):
+def seccomp_program(machine: str, pid: int) -> list[bytes]:
     """The filter, as packed `sock_filter`s. `pid` is this process: signals may only target it."""
     nr = _NR[machine]
     prog = _Bpf()
@@ -417,7 +417,7 @@ def _readable_paths(workdir):
     return sorted(paths)
 
 
-def confine(use_landlock):
+def confine(use_landlock: bool) -> list[str]:
     """Apply every layer available; returns their names. Seccomp is the one the parent requires."""
     layers = []
     kernel = _Kernel()
@@ -568,7 +568,7 @@ def _run_io(payload, report, per_case):
         report({"i": index, "ok": output is not None, "out": output})
 
 
-def main():
+def main() -> None:
     chunks, size = [], 0
     while size <= _MAX_PAYLOAD:
         chunk = os.read(0, 1 << 16)
