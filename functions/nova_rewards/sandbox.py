@@ -382,7 +382,8 @@ def _run_child(
                     stream.close()  # type: ignore[union-attr]
     finally:
         # cleanup shares the run's budget (plus a grace second for a run that used all of it)
-        remove_tree(workdir, max(deadline, time.monotonic()) + 1.0)
+        if not remove_tree(workdir, max(deadline, time.monotonic()) + 1.0):
+            _log.warning("code sandbox: could not remove %s within its limits", workdir)
 
 
 def run_suite(
