@@ -29,11 +29,16 @@ The boundary, layer by layer:
 - **No side channel.** The child's stderr goes to /dev/null; nothing it writes reaches logs or
   exceptions; callers get verdicts and `timed_out`, not durations.
 
-Layers in AWS Lambda (checked at run time, logged once per process by `sandbox_layers`):
-PR_SET_DUMPABLE, no_new_privs and seccomp filters are unprivileged and available in the Lambda
-kernel; Landlock needs Linux >= 5.13 with the LSM enabled, which Lambda's kernels have not had,
-so there the child runs with every layer but Landlock (the child probes the Landlock ABI with
-`landlock_create_ruleset(NULL, 0, VERSION)` and reports what it installed).
+Layers in AWS Lambda (found at run time: the child tries each and reports what it installed;
+the first run of a process logs it, `sandbox_layers()` asks on demand): PR_SET_DUMPABLE,
+no_new_privs and seccomp filters need no privilege; Landlock needs Linux >= 5.13 with the LSM
+enabled, which Lambda's Firecracker kernels have not offered, so there the child runs with every
+layer but Landlock (probed with `landlock_create_ruleset(NULL, 0, VERSION)`). Details and what
+the sandbox does not guarantee: functions/nova_rewards/README.md, `code_tests`.
+
+Libraries: no maintained PyPI package fits (python bindings of libseccomp need libseccomp.so,
+absent from Lambda's image; `landlock` is a pre-release); the child assembles its ~300-instruction
+BPF program and calls prctl/landlock through ctypes (stdlib), tested in tests/unit/rewards.
 """
 
 from __future__ import annotations
