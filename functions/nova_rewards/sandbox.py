@@ -37,7 +37,7 @@ layer but Landlock (probed with `landlock_create_ruleset(NULL, 0, VERSION)`). De
 the sandbox does not guarantee: functions/nova_rewards/README.md, `code_tests`.
 
 Libraries: no maintained PyPI package fits (python bindings of libseccomp need libseccomp.so,
-absent from Lambda's image; `landlock` is a pre-release); the child assembles its ~300-instruction
+absent from Lambda's image; `landlock` is a pre-release); the child assembles its ~350-instruction
 BPF program and calls prctl/landlock through ctypes (stdlib), tested in tests/unit/rewards.
 """
 
