@@ -7,8 +7,10 @@ Test shapes accepted in `reference_answer`:
 - `{"tests": ["assert add(1, 2) == 3", ...], "setup": "optional code"}` (or just the list). Each
   test must be one of:
     assert f(ARGS) == LITERAL          (or LITERAL == f(ARGS); `is` with None/True/False)
-    assert WRAP(f(ARGS)) == LITERAL    (WRAP one of set, frozenset, sorted, list, tuple)
+    assert WRAP(f(ARGS)) == LITERAL    (WRAP one of set, frozenset, sorted, list, tuple; the
+                                        literal side may be WRAP(LITERAL) too, e.g. set((4, 5)))
     assert math.isclose(f(ARGS), LITERAL[, rel_tol=LITERAL][, abs_tol=LITERAL])
+    assert abs(f(ARGS) - LITERAL) < LITERAL
     assert f(ARGS)   /   assert not f(ARGS)   (the result must be exactly True / False)
   where ARGS are Python literals (positional or keyword). Any other form (a loop, a helper, two
   calls, a variable) raises `UnsupportedTest` when the reference is read: it is refused when the
@@ -120,6 +122,54 @@ def _is_isclose(node: ast.expr) -> bool:
     )
 
 
+def _is_solution_call(node: ast.expr) -> bool:
+    """`f(...)` or `WRAP(f(...))`, as opposed to a literal or `WRAP(literal)`."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return False
+    if node.func.id in _WRAPPERS:
+        return len(node.args) == 1 and _is_solution_call(node.args[0])
+    return True
+
+
+def _expected(node: ast.expr) -> Any:
+    """A literal, or a wrapper applied to one (`set((4, 5))`, `set()`), evaluated here."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _WRAPPERS:
+        if node.keywords or len(node.args) > 1:
+            raise UnsupportedTest(f"{node.func.id}() takes one literal here")
+        value = _literal(node.args[0], "the expected value") if node.args else ()
+        try:
+            return _WRAPPERS[node.func.id](value)
+        except (TypeError, ValueError):
+            raise UnsupportedTest(f"{ast.unparse(node)[:80]} cannot be evaluated") from None
+    return _literal(node, "the expected value")
+
+
+def _abs_difference(test: ast.expr) -> CallCase | None:
+    """`abs(f(...) - LITERAL) < TOLERANCE` (or <=, either order inside abs)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    if not isinstance(test.ops[0], ast.Lt | ast.LtE):
+        return None
+    left = test.left
+    if not (
+        isinstance(left, ast.Call)
+        and isinstance(left.func, ast.Name)
+        and left.func.id == "abs"
+        and len(left.args) == 1
+        and isinstance(left.args[0], ast.BinOp)
+        and isinstance(left.args[0].op, ast.Sub)
+    ):
+        return None
+    diff = left.args[0]
+    call, literal = (diff.left, diff.right) if _is_solution_call(diff.left) else (diff.right, diff.left)
+    function, args, kwargs, wrap = _call(call)
+    expected = _literal(literal, "the expected value")
+    tolerance = _literal(test.comparators[0], "a tolerance")
+    if type(expected) not in (int, float) or type(tolerance) not in (int, float):
+        raise UnsupportedTest("abs(f(...) - x) < tolerance compares numbers")
+    return CallCase(function, args, kwargs, float(expected), wrap, rel_tol=0.0, abs_tol=float(tolerance))
+
+
 def parse_assert(source: str) -> CallCase:
     """The case an assert-style test describes; `UnsupportedTest` for any other form."""
     try:
@@ -129,14 +179,17 @@ def parse_assert(source: str) -> CallCase:
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
         raise UnsupportedTest("a test must be a single assert statement")
     test = tree.body[0].test
+    close = _abs_difference(test)
+    if close is not None:
+        return close
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, op, right = test.left, test.ops[0], test.comparators[0]
         if not isinstance(op, ast.Eq | ast.Is):
             raise UnsupportedTest("only == and `is` comparisons are supported")
-        call_side, literal_side = (left, right) if isinstance(left, ast.Call) else (right, left)
+        call_side, literal_side = (left, right) if _is_solution_call(left) else (right, left)
         function, args, kwargs, wrap = _call(call_side)
-        expected = _literal(literal_side, "the expected value")
-        if isinstance(op, ast.Is) and expected not in (None, True, False):
+        expected = _expected(literal_side)
+        if isinstance(op, ast.Is) and not (expected is None or expected is True or expected is False):
             raise UnsupportedTest("`is` compares only with None, True or False")
         return CallCase(function, args, kwargs, expected, wrap)
     if _is_isclose(test):

@@ -50,7 +50,12 @@ _spec.loader.exec_module(child)  # type: ignore[union-attr]
             "assert math.isclose(area(2), 12.56, rel_tol=0.01)",
             CallCase("area", (2,), (), 12.56, None, 0.01, 0.0),
         ),
-        ("assert f(b'x', 1+2j) == (b'y', frozenset())", None),  # frozenset() is a call, not a literal
+        ("assert f(b'x', 1+2j) == (b'y', frozenset())", None),  # a call inside a literal
+        ("assert set(f((3, 4), (4, 5))) == set((4,))", CallCase("f", ((3, 4), (4, 5)), (), {4}, wrap="set")),
+        ("assert sorted(f()) == sorted([2, 1])", CallCase("f", (), (), [1, 2], wrap="sorted")),
+        ("assert f() == set()", CallCase("f", (), (), set())),
+        ("assert abs(area(1) - 3.14) < 0.01", CallCase("area", (1,), (), 3.14, None, 0.0, 0.01)),
+        ("assert abs(3.14 - area(1)) <= 1e-3", CallCase("area", (1,), (), 3.14, None, 0.0, 1e-3)),
     ],
 )
 def test_parse_assert(test: str, case: CallCase | None) -> None:
@@ -74,6 +79,9 @@ def test_parse_assert(test: str, case: CallCase | None) -> None:
         "x = f(1)",
         "assert f(1) == 2; import os",
         "assert f(1) is 2",
+        "assert f(1) is 1",  # 1 == True, but `is 1` is not a bool check
+        "assert abs(f(1) - 2) > 0.1",
+        "assert set(f(1)) == set(g(2))",
         "for i in range(3): assert f(i) == i",
         "assert f(1) == [i for i in range(3)]",
         "assert True",
