@@ -536,8 +536,10 @@ def _run_io_case(code, given, per_case, cap):
     saved = os.dup(0), os.dup(1)
     os.dup2(stdin_fd, 0)
     os.dup2(stdout_fd, 1)
-    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True)
+    # buffered, as a real interpreter's: programs use sys.stdin.buffer.readline, sys.stdout.buffer
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
+    stdout = io.BufferedWriter(io.FileIO(1, "w", closefd=False))
+    sys.stdout = io.TextIOWrapper(stdout, encoding="utf-8", line_buffering=False)
     try:
         scope = {"__name__": "__main__", "__builtins__": __builtins__}
         ok, _ = _timed(lambda: exec(code, scope), per_case, exit_ok=True)
