@@ -383,3 +383,22 @@ def test_dimension_raises_on_a_test_it_cannot_judge_outside_the_child() -> None:
     reference = {"tests": ["assert add(1, 2) == 3", "assert all(add(i, 0) == i for i in range(3))"]}
     with pytest.raises(UnsupportedTest, match=r"tests\[1\]"):
         _dim().score(Sample("s", (), GOOD, reference), ScoringContext())
+
+
+IO_SUM = TestSuite("io", inputs=("2\n3 4\n", "1\n5\n"), outputs=("7\n", "5\n"))
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "n = int(input())\nprint(sum(map(int, input().split())))",
+        "import sys\nn = int(sys.stdin.buffer.readline())\nprint(sum(map(int, sys.stdin.buffer.readline().split())))",
+        "import sys\nd = sys.stdin.read().split()\nsys.stdout.buffer.write(str(sum(map(int, d[1:]))).encode())",
+        "d = open(0).read().split()\nprint(sum(map(int, d[1:])))",
+        "import os\nd = os.read(0, 1000).split()\nos.write(1, str(sum(map(int, d[1:]))).encode())",
+        "import sys\nprint(sum(map(int, sys.stdin.read().split()[1:])))\nsys.exit()",
+    ],
+    ids=["input", "buffer_readline", "buffer_write", "open_0", "raw_fds", "sys_exit"],
+)
+def test_right_programs_read_and_write_as_they_would_anywhere(program: str) -> None:
+    assert run_suite(program, IO_SUM, LIMITS).passed == (True, True)
