@@ -392,8 +392,10 @@ IO_SUM = TestSuite("io", inputs=("2\n3 4\n", "1\n5\n"), outputs=("7\n", "5\n"))
     "program",
     [
         "n = int(input())\nprint(sum(map(int, input().split())))",
-        "import sys\nn = int(sys.stdin.buffer.readline())\nprint(sum(map(int, sys.stdin.buffer.readline().split())))",
-        "import sys\nd = sys.stdin.read().split()\nsys.stdout.buffer.write(str(sum(map(int, d[1:]))).encode())",
+        "import sys\nn = int(sys.stdin.buffer.readline())\n"
+        "print(sum(map(int, sys.stdin.buffer.readline().split())))",
+        "import sys\nd = sys.stdin.read().split()\n"
+        "sys.stdout.buffer.write(str(sum(map(int, d[1:]))).encode())",
         "d = open(0).read().split()\nprint(sum(map(int, d[1:])))",
         "import os\nd = os.read(0, 1000).split()\nos.write(1, str(sum(map(int, d[1:]))).encode())",
         "import sys\nprint(sum(map(int, sys.stdin.read().split()[1:])))\nsys.exit()",
