@@ -7,8 +7,9 @@
 Each template has five variants (a constant, an operation or a separator changes), so the tasks
 differ in behaviour, not only in wording. Every task has a reference solution and a plausible
 buggy one; the expected values of the tests are computed by running the reference solution here,
-so tests and solutions cannot drift apart. `reference_answer` is `{"tests": ["assert ...", ...]}`,
-or `{"inputs": [...], "outputs": [...]}` for the stdin/stdout tasks (see nova_rewards.sandbox).
+so tests and solutions cannot drift apart. `reference_answer` is `{"tests": ["assert f(...) == literal",
+...]}` (a form the grader judges outside the sandbox, checked here: nova_rewards.sandbox_verdicts), or
+`{"inputs": [...], "outputs": [...]}` for the stdin/stdout tasks.
 
 Responses: per task, in this order: fenced (right, ```python), raw (right, no fence: fails the
 format check), buggy (fails at least one test), prose (no code), syntax_error, padded (right, with a
@@ -650,10 +651,25 @@ def variant_responses(tid: str, task: CodeTask) -> list[tuple[str, str, str]]:
     return out
 
 
+def gradable_problem(reference: Any) -> str | None:
+    """Why the grader could not judge this reference outside the sandboxed child (None: it can).
+
+    code_tests parses each assert into a call and a literal expected value (see
+    nova_rewards.sandbox_verdicts); a template that writes another form must fail here, not later.
+    """
+    sys.path.insert(0, str(ROOT / "functions"))
+    from nova_rewards.sandbox_verdicts import check_reference
+
+    return check_reference(reference)
+
+
 def render() -> tuple[str, str]:
     """The dataset and responses files' exact text."""
     data_lines, response_lines = [], []
     for tid, task in tasks():
+        problem = gradable_problem(task.reference)
+        if problem:
+            raise SystemExit(f"{tid}: {problem}")
         data_lines.append(json.dumps(record(tid, task), ensure_ascii=False, sort_keys=True))
         for _variant, _outcome, text in variant_responses(tid, task):
             response_lines.append(json.dumps({"id": tid, "response": text}, ensure_ascii=False))

@@ -1,212 +1,431 @@
-"""Run untrusted Python (a model's solution) against tests in an isolated, bounded child process.
+"""Run untrusted Python (a model's solution) in a confined child; judge its results here.
 
-Built for AWS Lambda, where there are no namespaces, no `unshare`, no /dev/shm and only /tmp is
-writable, and for being called from worker threads (no signals in the parent, no `preexec_fn`,
-which is unsafe with threads: the child lowers its own limits before running anything untrusted).
+Built for AWS Lambda (Python 3.12 on Firecracker microVMs: no root, no namespaces, no Docker, only
+/tmp writable) and for being called from worker threads (no signals, no `preexec_fn`).
 
-Isolation, layer by layer (details in `sandbox_child.py`):
-- a fresh interpreter `python -I -S -B`: no environment variables (the parent's AWS credentials
-  never reach it), no site-packages, no bytecode written;
-- a fresh private temporary directory as working directory, deleted afterwards;
-- resource limits: CPU seconds, address space, file size, processes, open files, no core dumps;
-- an audit hook: no sockets, no subprocesses/fork/exec, no signals, no ctypes (nor other C
-  modules that bypass audit events), no writes outside the directory, no directory fds outside
-  it, no reads of /proc, /sys or other sandboxes' directories; process and signal functions are
-  also deleted from `os`/`posix`/`signal` before the solution runs;
-- a wall-clock timeout that kills the child's whole process group (it runs in its own session);
-- per-test timers inside the child, so one slow test fails alone;
-- results are lines tagged with a random nonce in a file, so printed text cannot fake a pass.
+The boundary, layer by layer:
+- **Verdicts in this process.** The child receives the solution and the calls to make (or the
+  stdin texts), never the expected values (`sandbox_verdicts.py`). It answers with JSON lines of
+  plain data; this process decodes them strictly and compares. An exit status, an exception, a
+  `SystemExit`, a missing or malformed line never passes a case.
+- **This process is non-dumpable** (`PR_SET_DUMPABLE` 0, set when this module is imported): a
+  process of the same user without CAP_SYS_PTRACE cannot open its `/proc/<pid>/environ`, `mem`,
+  `fd/...` under any path spelling, so the execution role's credentials stay unreadable.
+- **The child** (`sandbox_child.py`): a fresh `python -I -S -B` with an empty environment, its own
+  session and process group, resource limits (CPU, memory, file size, open files), then
+  non-dumpable, no_new_privs, no capabilities, Landlock (read-only libraries, nothing else; no TCP;
+  scoped signals) where the kernel has it, and a seccomp-BPF filter that is required: no sockets,
+  no process creation, no exec, no ptrace, no cross-process memory, no signals to other processes,
+  no pidfds, no io_uring, no file-system changes (the file system is read-only for the solution,
+  with or without Landlock, so it behaves the same in Lambda and on a laptop). The child reports
+  its active layers before any untrusted code runs; without seccomp the run is refused
+  (`SandboxUnavailable`), never degraded.
+- **Bounds.** A wall-clock kill of the child's process group; the results are read with a byte
+  cap; the child's private directory is removed with depth, entry and time limits, and that time
+  is counted in the run's budget.
+- **Siblings.** Each child's directory has a random 128-bit name inside a per-process directory of
+  mode 0311 (enter, never list), so concurrent samples cannot find each other's; their memory and
+  /proc entries are protected as the grader's are (each child is non-dumpable too).
+- **No side channel.** The child's stderr goes to /dev/null; nothing it writes reaches logs or
+  exceptions; callers get verdicts and `timed_out`, not durations.
 
-Test shapes (`TestSuite.from_reference`):
-- `{"tests": ["assert add(1, 2) == 3", ...], "setup": "optional code run before the tests"}`
-  (or just the list): each statement is one test, run after the solution in its namespace;
-- `{"inputs": ["1 2\\n", ...], "outputs": ["3\\n", ...]}`: the solution runs as `__main__` once per
-  case with that stdin; its stdout must equal the output up to whitespace.
+Layers in AWS Lambda (found at run time: the child tries each and reports what it installed;
+the first run of a process logs it, `sandbox_layers()` asks on demand): PR_SET_DUMPABLE,
+no_new_privs and seccomp filters need no privilege; Landlock needs Linux >= 5.13 with the LSM
+enabled, which Lambda's Firecracker kernels have not offered, so there the child runs with every
+layer but Landlock (probed with `landlock_create_ruleset(NULL, 0, VERSION)`). Details and what
+the sandbox does not guarantee: functions/nova_rewards/README.md, `code_tests`.
+
+Libraries: no maintained PyPI package fits (python bindings of libseccomp need libseccomp.so,
+absent from Lambda's image; `landlock` is a pre-release); the child assembles its ~350-instruction
+BPF program and calls prctl/landlock through ctypes (stdlib), tested in tests/unit/rewards.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import json
+import ctypes
+import logging
+import marshal
 import os
 import secrets
-import shutil
+import selectors
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SandboxLimits", "TestSuite", "TestRun", "run_suite"]
+from nova_rewards.sandbox_verdicts import (
+    CallCase,
+    TestSuite,
+    UnsupportedTest,
+    case_passed,
+    check_reference,
+    decode_plain,
+    output_matches,
+    parse_json_line,
+)
 
-_CHILD_SOURCE = Path(__file__).with_name("sandbox_child.py")
-_MAX_RESULTS_BYTES = 1_000_000
+__all__ = [
+    "SandboxLimits",
+    "SandboxUnavailable",
+    "TestRun",
+    "TestSuite",
+    "UnsupportedTest",
+    "check_reference",
+    "harden_grader",
+    "run_suite",
+    "sandbox_layers",
+]
+
+_log = logging.getLogger(__name__)
+_CHILD = Path(__file__).with_name("sandbox_child.py")
 _MAX_CODE_CHARS = 100_000
+_CLEANUP_MAX_DEPTH = 32
+_CLEANUP_MAX_ENTRIES = 10_000
+_PR_SET_DUMPABLE = 4
+
+
+class SandboxUnavailable(RuntimeError):
+    """The child could not install its mandatory layers (seccomp); no untrusted code ran."""
 
 
 @dataclass(frozen=True, slots=True)
 class SandboxLimits:
     """Bounds of one run. Defaults suit Lambda (512 MB+ memory, a few seconds per sample)."""
 
-    wall_seconds: float = 10.0  # whole run, killed after this
-    per_test_seconds: float = 2.0  # each test (and loading the solution)
+    wall_seconds: float = 10.0  # whole run including cleanup; the child is killed at this point
+    per_test_seconds: float = 2.0  # each case (and loading the solution)
     cpu_seconds: int = 10
     memory_bytes: int = 512 * 1024 * 1024
-    file_bytes: int = 1024 * 1024  # any single file the solution writes
     output_bytes: int = 256 * 1024  # captured stdout per stdin/stdout case
     open_files: int = 64
-    processes: int = 0  # RLIMIT_NPROC: no new processes (not enforced for root; the hook is)
-
-
-@dataclass(frozen=True, slots=True)
-class TestSuite:
-    """Tests of one task: assert statements, or stdin/stdout cases."""
-
-    __test__ = False  # not a pytest test class, despite the name
-
-    mode: str  # "tests" | "io"
-    tests: tuple[str, ...] = ()
-    setup: str | None = None
-    inputs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
-
-    @property
-    def size(self) -> int:
-        return len(self.tests) if self.mode == "tests" else len(self.inputs)
-
-    @classmethod
-    def from_reference(cls, reference: Any) -> TestSuite | None:
-        """The suite described by a reference answer, None when it has no tests (see module doc)."""
-        if isinstance(reference, list) and reference and all(isinstance(t, str) for t in reference):
-            return cls(mode="tests", tests=tuple(reference))
-        if not isinstance(reference, Mapping):
-            return None
-        tests = reference.get("tests")
-        if isinstance(tests, list) and tests and all(isinstance(t, str) for t in tests):
-            setup = reference.get("setup")
-            return cls(mode="tests", tests=tuple(tests), setup=setup if isinstance(setup, str) else None)
-        inputs, outputs = reference.get("inputs"), reference.get("outputs")
-        if (
-            isinstance(inputs, list)
-            and isinstance(outputs, list)
-            and inputs
-            and len(inputs) == len(outputs)
-            and all(isinstance(x, str) for x in [*inputs, *outputs])
-        ):
-            return cls(mode="io", inputs=tuple(inputs), outputs=tuple(outputs))
-        return None
+    result_bytes: int = 4 * 1024 * 1024  # everything the child may send back
+    landlock: bool = True  # False only to test the Lambda-like layers on a Landlock kernel
 
 
 @dataclass(frozen=True, slots=True)
 class TestRun:
-    """Outcome of a run: per-test verdicts and how the child ended."""
+    """Outcome of a run: per-case verdicts and how the child ended."""
 
     __test__ = False
 
     passed: tuple[bool, ...]
-    completed: bool  # the harness reported the end of the suite
+    completed: bool  # the child reported the end of the suite
     timed_out: bool  # killed by the wall-clock limit
-    duration_s: float
-    stderr_tail: str = ""
+    duration_s: float  # for benchmarks; never report it (a timing channel)
+    layers: tuple[str, ...] = ()
 
     @property
     def fraction(self) -> float:
         return sum(self.passed) / len(self.passed) if self.passed else 0.0
 
 
-def _payload(code: str, suite: TestSuite, limits: SandboxLimits, nonce: str) -> dict[str, Any]:
-    return {
-        "nonce": nonce,
+def harden_grader() -> bool:
+    """Make this process non-dumpable (see the module doc); True when the kernel accepted it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+_HARDENED = harden_grader()
+
+
+# reads the harness's code object (compiled once, in this process) then runs it; see sandbox_child
+_BOOTSTRAP = """import ctypes, marshal, os
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0 first: siblings lose /proc access to us
+def _read_exactly(n):
+    data = b""
+    while len(data) < n:
+        chunk = os.read(0, n - len(data))
+        if not chunk:
+            raise SystemExit(4)
+        data += chunk
+    return data
+exec(marshal.loads(_read_exactly(int(_read_exactly(10)))))
+"""
+_harness_lock = threading.Lock()
+_harness: list[bytes] = []
+
+
+def _harness_code() -> bytes:
+    with _harness_lock:
+        if not _harness:
+            code = compile(_CHILD.read_text("utf-8"), str(_CHILD), "exec", dont_inherit=True)
+            _harness.append(marshal.dumps(code))
+        return _harness[0]
+
+
+def _payload(code: str, suite: TestSuite, limits: SandboxLimits) -> bytes:
+    """What the child reads on stdin: its harness, then the run (marshalled plain literals)."""
+    payload: dict[str, Any] = {
         "mode": suite.mode,
         "code": code,
-        "tests": list(suite.tests),
         "setup": suite.setup,
-        "inputs": list(suite.inputs),
-        "outputs": list(suite.outputs),
         "limits": asdict(limits),
+        "landlock": limits.landlock,
     }
+    if suite.mode == "io":
+        payload["inputs"] = list(suite.inputs)  # never the outputs
+    else:  # never the expected values
+        payload["calls"] = [(c.function, c.args, dict(c.kwargs), c.wrap) for c in suite.calls]
+    harness = _harness_code()
+    return f"{len(harness):010d}".encode() + harness + marshal.dumps(payload)
 
 
 def _python() -> str:
-    """This interpreter (embedded runtimes may leave sys.executable empty)."""
-    return sys.executable or shutil.which("python3") or "python3"
+    return sys.executable or "python3"
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()  # in case it left its group (seccomp forbids it; belt and braces)
 
 
-def _read_verdicts(path: Path, nonce: str, size: int) -> tuple[list[bool], bool]:
-    verdicts = [False] * size
-    seen: set[int] = set()
-    completed = False
-    if not path.exists():
-        return verdicts, completed
-    with path.open("rb") as fh:
-        data = fh.read(_MAX_RESULTS_BYTES).decode("utf-8", errors="replace")
-    for line in data.splitlines():
-        parts = line.split()
-        if len(parts) < 2 or parts[0] != nonce:
+def _exchange(proc: subprocess.Popen[bytes], payload: bytes, deadline: float, cap: int) -> tuple[bytes, bool]:
+    """Write the payload, read the results (at most `cap` bytes) until EOF or the deadline.
+
+    Returns (results, timed_out). Runs on any thread: selectors, no signals.
+    """
+    assert proc.stdin is not None and proc.stdout is not None
+    received = bytearray()
+    pending = memoryview(payload)
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        selector.register(proc.stdin, selectors.EVENT_WRITE)
+        os.set_blocking(proc.stdin.fileno(), False)
+        open_streams = 2
+        while open_streams:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bytes(received), True
+            for key, _ in selector.select(remaining):
+                if key.fileobj is proc.stdin:
+                    try:
+                        pending = pending[os.write(proc.stdin.fileno(), pending[:65536]) :]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:  # the child stopped reading: it gets no more
+                        pending = pending[:0]
+                    if not pending:
+                        selector.unregister(proc.stdin)
+                        proc.stdin.close()
+                        open_streams -= 1
+                else:
+                    chunk = os.read(proc.stdout.fileno(), 65536)
+                    if not chunk:
+                        selector.unregister(proc.stdout)
+                        open_streams -= 1
+                        continue
+                    received += chunk
+                    if len(received) > cap:
+                        return bytes(received[:cap]), False
+    return bytes(received), False
+
+
+def _parse_results(data: bytes, size: int) -> tuple[tuple[str, ...], dict[int, dict[str, Any]], bool]:
+    """(layers, first line per case index, done). Malformed lines are ignored (they fail cases)."""
+    # the harness writes size + 2 lines; more are the solution's (bounded: parsing costs this process)
+    lines = data.split(b"\n", 2 * size + 64)[: 2 * size + 64]
+    layers: tuple[str, ...] = ()
+    cases: dict[int, dict[str, Any]] = {}
+    done = False
+    for number, line in enumerate(lines):
+        if not line.strip():
             continue
-        if parts[1] == "done":
-            completed = True
-        elif len(parts) == 3 and parts[1].isdigit():
-            index = int(parts[1])
-            if 0 <= index < size and index not in seen:
-                seen.add(index)
-                verdicts[index] = parts[2] == "1"
-    return verdicts, completed
+        try:
+            item = parse_json_line(line)
+        except (ValueError, RecursionError):
+            continue
+        if type(item) is not dict:
+            continue
+        if number == 0:  # written before any untrusted code ran
+            raw = item.get("layers")
+            if type(raw) is list and all(type(x) is str for x in raw):
+                layers = tuple(raw)
+            continue
+        if item.get("done") is True:
+            done = True
+        index = item.get("i")
+        if type(index) is int and 0 <= index < size and index not in cases:
+            cases[index] = item
+    return layers, cases, done
+
+
+def _verdicts(
+    suite: TestSuite, cases: Mapping[int, Mapping[str, Any]], rel_tol: float, abs_tol: float
+) -> list[bool]:
+    verdicts = []
+    for index in range(suite.size):
+        item = cases.get(index)
+        if item is None or item.get("ok") is not True:
+            verdicts.append(False)
+        elif suite.mode == "io":
+            out = item.get("out")
+            verdicts.append(type(out) is str and output_matches(out, suite.outputs[index]))
+        else:
+            verdicts.append(_call_verdict(suite.calls[index], item.get("v"), rel_tol, abs_tol))
+    return verdicts
+
+
+def _call_verdict(case: CallCase, raw: Any, rel_tol: float, abs_tol: float) -> bool:
+    try:
+        got = decode_plain(raw)
+    except (ValueError, TypeError, RecursionError):  # malformed, or an unhashable set member
+        return False
+    return case_passed(case, got, rel_tol, abs_tol)
+
+
+def remove_tree(root: Path, deadline: float) -> bool:
+    """Delete `root` within depth/entry/time limits; True when it is gone.
+
+    Iterative (a deep tree cannot exhaust the stack) and relative to directory fds (a long path
+    cannot fail it). The solution cannot create files (seccomp), so this only ever meets an empty
+    directory; the limits keep that true of the cost should a layer ever be missing.
+    """
+    entries = 0
+    stack = [(str(root), 0)]
+    while stack:
+        path, depth = stack[-1]
+        if time.monotonic() > deadline or depth > _CLEANUP_MAX_DEPTH or entries > _CLEANUP_MAX_ENTRIES:
+            return False
+        try:
+            children = list(os.scandir(path))
+        except FileNotFoundError:
+            stack.pop()
+            continue
+        except OSError:
+            return False
+        subdirs = [c.path for c in children if c.is_dir(follow_symlinks=False)]
+        for child in children:
+            entries += 1
+            if not child.is_dir(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(child.path)
+        if subdirs:
+            stack.extend((sub, depth + 1) for sub in subdirs)
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.rmdir(path)
+        stack.pop()
+    return True
+
+
+_layers_logged = threading.Event()
+_containers: dict[str, Path] = {}
+_containers_lock = threading.Lock()
+
+
+def _container(temp_root: str | None) -> Path:
+    """This process's directory of sandboxes under `temp_root`: mode 0311, so a child (same user,
+    no capabilities, no chmod) can enter its own directory but never list its siblings'."""
+    key = os.path.realpath(temp_root or tempfile.gettempdir())
+    with _containers_lock:
+        path = _containers.get(key)
+        if path is None or not path.is_dir():
+            path = Path(tempfile.mkdtemp(prefix=f"nova-sbx-{os.getpid()}-", dir=key))
+            path.chmod(0o311)
+            atexit.register(_remove_quietly, path)
+            _containers[key] = path
+        return path
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.rmdir()
+
+
+def workspace(temp_root: str | None) -> Path:
+    """A new private directory (mode 0700, a 128-bit random name) for one child."""
+    path = _container(temp_root) / secrets.token_hex(16)
+    path.mkdir(mode=0o700)
+    return path
+
+
+def _note_layers(layers: tuple[str, ...]) -> None:
+    if not _layers_logged.is_set():
+        _layers_logged.set()
+        grader = "nondumpable" if _HARDENED else "DUMPABLE (prctl failed)"
+        _log.info("code sandbox layers: grader %s; child %s", grader, ", ".join(layers) or "none")
+
+
+def _run_child(
+    code: str, suite: TestSuite, limits: SandboxLimits, temp_root: str | None
+) -> tuple[bytes, bool]:
+    """(results the child sent, timed out): one child, killed by the deadline, directory removed."""
+    deadline = time.monotonic() + limits.wall_seconds
+    workdir = workspace(temp_root)
+    try:
+        proc = subprocess.Popen(
+            [_python(), "-I", "-S", "-B", "-X", "utf8", "-c", _BOOTSTRAP],
+            cwd=workdir,
+            env={"LANG": "C.UTF-8"},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+        try:
+            return _exchange(proc, _payload(code, suite, limits), deadline, limits.result_bytes)
+        finally:
+            _kill_group(proc)
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()  # type: ignore[union-attr]
+    finally:
+        # cleanup shares the run's budget (plus a grace second for a run that used all of it)
+        if not remove_tree(workdir, max(deadline, time.monotonic()) + 1.0):
+            _log.warning("code sandbox: could not remove %s within its limits", workdir)
 
 
 def run_suite(
-    code: str, suite: TestSuite, limits: SandboxLimits | None = None, *, temp_root: str | None = None
+    code: str,
+    suite: TestSuite,
+    limits: SandboxLimits | None = None,
+    *,
+    temp_root: str | None = None,
+    rel_tol: float = 1e-9,
+    abs_tol: float = 0.0,
 ) -> TestRun:
-    """Run `code` against `suite` in a sandboxed child; safe to call from any thread.
+    """Run `code` against `suite` in a confined child and judge it here; safe from any thread.
 
-    The child's private directory is created under `temp_root` (default: the system temporary
-    directory, /tmp in Lambda) and removed afterwards.
+    Raises `SandboxUnavailable` when this process is not non-dumpable or the child did not report
+    seccomp active (no untrusted code ran: the child stops before it).
     """
     limits = limits or SandboxLimits()
     started = time.monotonic()
+    if not _HARDENED:  # a child could read this process's environment: run nothing
+        raise SandboxUnavailable("the grader could not make itself non-dumpable (prctl)")
     if len(code) > _MAX_CODE_CHARS:
-        return TestRun((False,) * suite.size, False, False, 0.0, "code too long")
-    nonce = secrets.token_hex(16)
-    workdir = Path(tempfile.mkdtemp(prefix="nova-sbx-", dir=temp_root))
-    try:
-        shutil.copyfile(_CHILD_SOURCE, workdir / "_harness.py")
-        (workdir / "payload.json").write_text(json.dumps(_payload(code, suite, limits, nonce)), "utf-8")
-        stderr_path = workdir / "stderr.txt"
-        with stderr_path.open("wb") as stderr:
-            proc = subprocess.Popen(
-                [_python(), "-I", "-S", "-B", "-X", "utf8", "_harness.py"],
-                cwd=workdir,
-                env={"LANG": "C.UTF-8"},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                start_new_session=True,
-                close_fds=True,
-            )
-            timed_out = False
-            try:
-                proc.wait(timeout=limits.wall_seconds)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                _kill_group(proc)  # also reaps anything the solution left running
-                proc.wait()
-        verdicts, completed = _read_verdicts(workdir / "results.txt", nonce, suite.size)
-        with stderr_path.open("rb") as fh:
-            fh.seek(max(0, stderr_path.stat().st_size - 2000))
-            stderr_tail = fh.read().decode("utf-8", errors="replace")
-        return TestRun(tuple(verdicts), completed, timed_out, time.monotonic() - started, stderr_tail)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        return TestRun((False,) * suite.size, False, False, 0.0)
+    data, timed_out = _run_child(code, suite, limits, temp_root)
+    layers, cases, done = _parse_results(data, suite.size)
+    _note_layers(layers)
+    if "seccomp" not in layers:
+        why = "it timed out while starting" if timed_out else f"layers: {', '.join(layers) or 'none'}"
+        raise SandboxUnavailable(f"the code sandbox did not confirm its seccomp filter ({why})")
+    verdicts = _verdicts(suite, cases, rel_tol, abs_tol)
+    return TestRun(tuple(verdicts), done, timed_out, time.monotonic() - started, layers)
+
+
+def sandbox_layers(temp_root: str | None = None, *, landlock: bool = True) -> tuple[str, ...]:
+    """The layers a child installs on this machine (runs a trivial child, ~30 ms)."""
+    suite = TestSuite(mode="io", inputs=("",), outputs=("",))
+    data, _ = _run_child("pass", suite, SandboxLimits(landlock=landlock), temp_root)
+    return _parse_results(data, 1)[0]
 
 
 def limits_for(overrides: Mapping[str, Any]) -> SandboxLimits:

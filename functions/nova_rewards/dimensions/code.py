@@ -1,8 +1,13 @@
 """`code_tests`: the share of a task's tests that the response's Python code passes.
 
-The code runs in `nova_rewards.sandbox` (an isolated, resource-limited child interpreter; see its
-docstring for the layers and for the reference shapes: assert statements or stdin/stdout cases).
-A batch runs its samples on a few threads, each waiting on its own child process.
+The code runs in `nova_rewards.sandbox` (a confined child interpreter that never sees the expected
+values; see its docstring for the layers) and is judged in this process
+(`nova_rewards.sandbox_verdicts`: the reference shapes and the exact comparison). A reference
+whose tests cannot be judged that way raises (the sample gets the failure score); datasets are
+checked beforehand with `check_reference`. A batch runs its samples on a few threads, each
+waiting on its own child process.
+
+Metrics carry no timing (a child could encode data in its run time): only counts and `timed_out`.
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ class CodeTestsParams(DimensionParams):
     output_kb: int = Field(256, ge=1, le=65536)
     max_workers: int = Field(2, ge=1, le=32, description="samples run concurrently")
     max_code_chars: int = Field(50_000, ge=1, le=100_000)
+    float_rel_tol: float = Field(1e-9, ge=0.0, le=0.1, description="relative tolerance of float results")
+    float_abs_tol: float = Field(0.0, ge=0.0, le=1.0, description="absolute tolerance of float results")
 
 
 class CodeTests(Dimension):
@@ -95,12 +102,12 @@ class CodeTests(Dimension):
         code = extract_code(sample.response, require_fence=self.params.require_fence)
         if code is None or len(code) > self.params.max_code_chars:
             return DimensionResult(0.0, {**metrics, "code_found": 0.0, "tests_passed": 0.0})
-        run = run_suite(code, suite, self._limits(ctx))
+        p = self.params
+        run = run_suite(code, suite, self._limits(ctx), rel_tol=p.float_rel_tol, abs_tol=p.float_abs_tol)
         metrics.update(
             code_found=1.0,
             tests_passed=float(sum(run.passed)),
             timed_out=1.0 if run.timed_out else 0.0,
-            run_seconds=run.duration_s,
         )
         return DimensionResult(run.fraction, metrics)
 

@@ -1,7 +1,8 @@
 """code_tests and its sandbox: extraction, test shapes, and adversarial solutions.
 
 Every adversarial solution must score 0 within its limits, and leave the host as it was: no
-stray processes, no files outside the sandbox directory, no leftover directories.
+stray processes, no files outside the sandbox directory, no leftover directories. The full red
+team is in tests/redteam/; the verdict rules in test_code_verdicts.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.dimensions.code import extract_code
-from nova_rewards.sandbox import SandboxLimits, TestSuite, run_suite
+from nova_rewards.sandbox import SandboxLimits, TestSuite, UnsupportedTest, run_suite
 from pydantic import ValidationError
 
 ADD_TESTS = {"tests": ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(10, 5) == 15"]}
@@ -49,9 +50,9 @@ def test_extract_code_require_fence() -> None:
 @pytest.mark.parametrize(
     ("reference", "mode", "size"),
     [
-        (ADD_TESTS, "tests", 3),
-        (["assert True"], "tests", 1),  # a bare list of asserts
-        ({"tests": ["assert f()"], "setup": "import math"}, "tests", 1),
+        (ADD_TESTS, "calls", 3),
+        (["assert f() == 1"], "calls", 1),  # a bare list of asserts
+        ({"tests": ["assert f()"], "setup": "import math"}, "calls", 1),
         ({"inputs": ["1\n", "2\n"], "outputs": ["1", "4"]}, "io", 2),
         ({"inputs": ["1\n"], "outputs": []}, None, 0),  # lengths differ
         ({"tests": []}, None, 0),
@@ -68,19 +69,28 @@ def test_suite_from_reference(reference: object, mode: str | None, size: int) ->
         assert suite is not None and (suite.mode, suite.size) == (mode, size)
 
 
+def test_unsupported_test_forms_are_refused_before_running() -> None:
+    with pytest.raises(UnsupportedTest, match=r"tests\[1\]"):
+        TestSuite.from_reference({"tests": ["assert f(1) == 2", "for x in range(3): assert f(x) == x"]})
+
+
+def _calls(*tests: str, setup: str | None = None) -> TestSuite:
+    return TestSuite.from_tests(list(tests), setup)
+
+
 @pytest.mark.parametrize(
     ("code", "suite", "expected"),
     [
-        (GOOD, TestSuite("tests", tuple(ADD_TESTS["tests"])), (True, True, True)),
+        (GOOD, _calls(*ADD_TESTS["tests"]), (True, True, True)),
+        ("def add(a, b):\n    return 3\n", _calls(*ADD_TESTS["tests"]), (True, False, False)),
+        ("def add(a, b) return", _calls("assert add(1, 2) == 3"), (False,)),  # syntax error
+        ("raise ValueError('boom')\n" + GOOD, _calls("assert add(1, 2) == 3"), (False,)),  # crashes
+        # setup code runs in the solution's namespace after it
         (
-            "def add(a, b):\n    return 3\n",
-            TestSuite("tests", tuple(ADD_TESTS["tests"])),
-            (True, False, False),
+            "def add(a, b):\n    return math.floor(a) + b\n",
+            _calls("assert add(1.5, 2) == 3", setup="import math"),
+            (True,),
         ),
-        ("def add(a, b) return", TestSuite("tests", ("assert add(1, 2) == 3",)), (False,)),  # syntax error
-        ("raise ValueError('boom')", TestSuite("tests", ("assert True",)), (False,)),  # solution crashes
-        # setup code runs in the solution's namespace before the tests
-        (GOOD, TestSuite("tests", ("assert add(PI, 0) == PI",), setup="PI = 3.14"), (True,)),
         # stdin/stdout cases: output compared up to whitespace
         (
             "a, b = map(int, input().split())\nprint(a + b)",
@@ -95,19 +105,27 @@ def test_suite_from_reference(reference: object, mode: str | None, size: int) ->
         # one slow test fails alone (per-test timer), the others still count
         (
             "import time\ndef f(x):\n    if x == 2:\n        time.sleep(10)\n    return x\n",
-            TestSuite("tests", ("assert f(1) == 1", "assert f(2) == 2", "assert f(3) == 3")),
+            _calls("assert f(1) == 1", "assert f(2) == 2", "assert f(3) == 3"),
             (True, False, True),
         ),
-        # writing inside the sandbox directory is allowed
+        # the file system is read-only for solutions, even their own directory
+        ("open('notes.txt', 'w').write('hi')\n" + GOOD, _calls("assert add(1, 1) == 2"), (False,)),
+        # ... but reading the standard library works
         (
-            "open('notes.txt', 'w').write('hi')\n" + GOOD,
-            TestSuite("tests", ("assert add(1, 1) == 2",)),
+            "import json\ndef add(a, b):\n    return json.loads(json.dumps(a + b))\n",
+            _calls("assert add(1, 1) == 2"),
             (True,),
         ),
         # the environment is empty: no credentials inherited
         (
             "import os\ndef add(a, b):\n    return 0 if 'AWS_SECRET_ACCESS_KEY' in os.environ else a + b\n",
-            TestSuite("tests", ("assert add(1, 1) == 2",)),
+            _calls("assert add(1, 1) == 2"),
+            (True,),
+        ),
+        # io programs: sys.exit(0) after the output is fine, output through fd 1 is captured
+        (
+            "import os, sys\nos.write(1, sys.stdin.read().upper().encode())\nsys.exit(0)",
+            TestSuite("io", inputs=("ab",), outputs=("AB",)),
             (True,),
         ),
     ],
@@ -132,7 +150,8 @@ def _children_of_this_process() -> list[int]:
 OUTSIDE = os.path.join(tempfile.gettempdir(), f"nova-h2-outside-{os.getpid()}.txt")
 
 ADVERSARIAL = [
-    # (name, solution) - each must pass no test
+    # (name, solution) - each must pass no test. An attack that fails quietly and then defines a
+    # right answer is rightly credited: tests/redteam/ gates the right answer on the attack's success
     ("infinite loop", "def add(a, b):\n    while True:\n        pass\n"),
     # swallowing the per-test timer: only the wall-clock kill stops it
     (
@@ -147,7 +166,6 @@ ADVERSARIAL = [
     ),
     ("fork in solution", "import os\ndef add(a, b):\n    os.fork()\n    return a + b\n"),
     ("subprocess", "import subprocess\nsubprocess.run(['true'])\n" + GOOD),
-    ("os.system", "import os\nos.system('true')\n" + GOOD),
     ("memory hog", "x = bytearray(8 * 1024 ** 3)\n" + GOOD),
     (
         "growing memory",
@@ -172,20 +190,11 @@ ADVERSARIAL = [
     ("huge output", "while True:\n    print('x' * 100000)\n"),
     ("kill the parent", "import os\nos.kill(os.getppid(), 9)\n" + GOOD),
     ("read parent environment", "open('/proc/%d/environ' % __import__('os').getppid()).read()\n" + GOOD),
-    ("ctypes", "import ctypes\n" + GOOD),
-    ("_posixsubprocess", "import _posixsubprocess\n" + GOOD),
     ("pidfd signal", "import os, signal\nsignal.pidfd_send_signal(os.pidfd_open(os.getppid()), 9)\n" + GOOD),
     ("posix.fork", "import posix\nposix.fork()\n" + GOOD),
     (
         "sqlite file outside",
         f"import sqlite3\nsqlite3.connect({OUTSIDE!r}).execute('create table t(x)')\n" + GOOD,
-    ),
-    # another sandbox's directory (a concurrent sample) is not readable
-    (
-        "read a sibling sandbox",
-        "import glob, os\nhere = os.getcwd()\n"
-        "for d in glob.glob(os.path.join(os.path.dirname(here), 'nova-sbx-*')):\n"
-        "    if d != here:\n        open(os.path.join(d, 'sibling.txt')).read()\n" + GOOD,
     ),
     ("fake pass lines", "print('1 0 1')\nprint('done')\nimport os\nos._exit(0)\n"),
     ("raise limits", "import resource\nresource.setrlimit(resource.RLIMIT_CPU, (100, 100))\n" + GOOD),
@@ -201,12 +210,13 @@ def test_adversarial_solutions_score_zero_and_host_stays_healthy(
     sibling.mkdir()
     (sibling / "sibling.txt").write_text("payload of another sample")
     started = time.monotonic()
-    run = run_suite(code, TestSuite("tests", tuple(ADD_TESTS["tests"])), LIMITS, temp_root=str(tmp_path))
+    run = run_suite(code, _calls(*ADD_TESTS["tests"]), LIMITS, temp_root=str(tmp_path))
     assert run.passed == (False, False, False), name
     assert time.monotonic() - started < LIMITS.wall_seconds + 2.0
     assert not os.path.exists(OUTSIDE)
     assert set(_children_of_this_process()) <= children_before
-    assert list(tmp_path.iterdir()) == [sibling]  # this run's sandbox directory is gone
+    containers = [p for p in tmp_path.iterdir() if p != sibling]  # this process's directory of sandboxes
+    assert len(containers) == 1 and list(containers[0].iterdir()) == []  # this run's directory is gone
 
 
 STDLIB_SOLUTION = """
@@ -236,8 +246,38 @@ def f():
 def test_ordinary_stdlib_solutions_still_work() -> None:
     # the hardening must not break the standard library that real solutions use
     expected = "(1548008755920, 2, 3, '[1]', '1/3', 2, [4], 4)"
-    run = run_suite(STDLIB_SOLUTION, TestSuite("tests", (f"assert f() == {expected}",)), LIMITS)
-    assert run.passed == (True,), run.stderr_tail
+    run = run_suite(STDLIB_SOLUTION, _calls(f"assert f() == {expected}"), LIMITS)
+    assert run.passed == (True,)
+
+
+RIGHT_IN_OTHER_SHAPES = """
+import collections, enum
+def counts(s):
+    return collections.Counter(s)
+Point = collections.namedtuple("Point", "x y")
+def point():
+    return Point(1, 2)
+class Color(enum.IntEnum):
+    RED = 3
+def red():
+    return Color.RED
+def evens(n):
+    return (i for i in range(n) if i % 2 == 0)
+def half(n):
+    return n / 2
+"""
+
+
+def test_right_answers_in_other_python_shapes_pass() -> None:
+    # what `assert f(...) == literal` accepts in Python, without trusting the object's __eq__
+    suite = _calls(
+        "assert counts('aab') == {'a': 2, 'b': 1}",
+        "assert point() == (1, 2)",
+        "assert red() == 3",
+        "assert list(evens(5)) == [0, 2, 4]",
+        "assert half(4) == 2",
+    )
+    assert run_suite(RIGHT_IN_OTHER_SHAPES, suite, LIMITS).passed == (True,) * 5
 
 
 def test_huge_stdout_in_io_mode_is_capped() -> None:
@@ -248,7 +288,7 @@ def test_huge_stdout_in_io_mode_is_capped() -> None:
 
 def test_sandbox_runs_off_the_main_thread() -> None:
     results: list[tuple[bool, ...]] = []
-    suite = TestSuite("tests", tuple(ADD_TESTS["tests"]))
+    suite = _calls(*ADD_TESTS["tests"])
     threads = [
         threading.Thread(target=lambda: results.append(run_suite(GOOD, suite, LIMITS).passed))
         for _ in range(3)
@@ -313,5 +353,54 @@ def test_child_environment_is_empty(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "test")
     code = "import os\ndef leaked():\n    return sorted(k for k in os.environ if k.startswith('AWS'))\n"
-    run = run_suite(code, TestSuite("tests", ("assert leaked() == []",)), LIMITS)
+    run = run_suite(code, _calls("assert leaked() == []"), LIMITS)
     assert run.passed == (True,)
+
+
+def test_layers_are_reported_once_before_any_untrusted_code(monkeypatch, caplog) -> None:
+    import logging
+    import threading
+
+    from nova_rewards import sandbox
+
+    monkeypatch.setattr(sandbox, "_layers_logged", threading.Event())
+    caplog.set_level(logging.INFO, logger="nova_rewards.sandbox")
+    run_suite(GOOD, _calls("assert add(1, 2) == 3"), LIMITS)
+    run_suite(GOOD, _calls("assert add(1, 2) == 3"), LIMITS)
+    lines = [r.getMessage() for r in caplog.records if "sandbox layers" in r.getMessage()]
+    assert len(lines) == 1 and "grader nondumpable" in lines[0] and "seccomp" in lines[0]
+
+
+def test_no_code_runs_when_the_grader_is_not_hardened(monkeypatch) -> None:
+    from nova_rewards import sandbox
+
+    monkeypatch.setattr(sandbox, "_HARDENED", False)
+    with pytest.raises(sandbox.SandboxUnavailable):
+        run_suite(GOOD, _calls("assert add(1, 2) == 3"), LIMITS)
+
+
+def test_dimension_raises_on_a_test_it_cannot_judge_outside_the_child() -> None:
+    reference = {"tests": ["assert add(1, 2) == 3", "assert all(add(i, 0) == i for i in range(3))"]}
+    with pytest.raises(UnsupportedTest, match=r"tests\[1\]"):
+        _dim().score(Sample("s", (), GOOD, reference), ScoringContext())
+
+
+IO_SUM = TestSuite("io", inputs=("2\n3 4\n", "1\n5\n"), outputs=("7\n", "5\n"))
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "n = int(input())\nprint(sum(map(int, input().split())))",
+        "import sys\nn = int(sys.stdin.buffer.readline())\n"
+        "print(sum(map(int, sys.stdin.buffer.readline().split())))",
+        "import sys\nd = sys.stdin.read().split()\n"
+        "sys.stdout.buffer.write(str(sum(map(int, d[1:]))).encode())",
+        "d = open(0).read().split()\nprint(sum(map(int, d[1:])))",
+        "import os\nd = os.read(0, 1000).split()\nos.write(1, str(sum(map(int, d[1:]))).encode())",
+        "import sys\nprint(sum(map(int, sys.stdin.read().split()[1:])))\nsys.exit()",
+    ],
+    ids=["input", "buffer_readline", "buffer_write", "open_0", "raw_fds", "sys_exit"],
+)
+def test_right_programs_read_and_write_as_they_would_anywhere(program: str) -> None:
+    assert run_suite(program, IO_SUM, LIMITS).passed == (True, True)

@@ -1,0 +1,283 @@
+"""Red team of `code_tests`: every attack earns no credit and leaves no trace (issue 9).
+
+Each attack is scored as the `response` to a record of the bundled code dataset (a function task
+and a stdin/stdout task), through the `code_tests` dimension, twice: with every layer this
+machine offers, and without Landlock (the layers AWS Lambda's kernel offers). After each, the test
+checks: no test credit; the canary files (content, mode, times, xattrs) and their directory
+unchanged; no connection or datagram on the loopback listeners; no child process, sandbox
+directory or SysV IPC object left; the fake AWS secret (set in this, the grader's, environment)
+and the attack's marker absent from the logs, the metrics and the result; the run bounded by its
+wall-clock limit. Controls: right answers in both shapes score 1.0, and an escape body that
+succeeds does earn credit (so an escape that worked would be seen).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nova_rewards import sandbox
+from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
+
+from orchestrator.audit.code_hacks import code_hack_probes
+from tests.redteam.attacks import DENIALS, ESCAPES, FN_SOLUTION, IO_SOLUTION, LEAKS, PRELUDE, Attack
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYREDTEAMKEY"
+MARKER = "REDTEAM-MARKER-5c1d"
+WALL = 3.0
+PARAMS = {"wall_seconds": WALL, "per_test_seconds": 0.5, "cpu_seconds": 3, "memory_mb": 256, "max_workers": 1}
+
+
+def _records() -> tuple[dict[str, Any], dict[str, Any]]:
+    records = [json.loads(line) for line in (ROOT / "datasets" / "code.jsonl").read_text().splitlines()]
+    function = next(r for r in records if r["id"] == "code-0001")  # add_3(x)
+    io = next(r for r in records if "inputs" in r["reference_answer"] and "n integers" in str(r["messages"]))
+    return function, io
+
+
+FN_RECORD, IO_RECORD = _records()
+MODES = ["all_layers", "no_landlock"]
+
+
+@dataclasses.dataclass
+class Arena:
+    """What an attack could touch, and a snapshot of it."""
+
+    root: Path
+    canary: Path
+    temp_root: Path
+    sibling: Path
+    tcp: socket.socket
+    udp: socket.socket
+    unix: socket.socket
+
+    def places(self) -> dict[str, object]:
+        return {
+            "canary": str(self.canary),
+            "canary_dir": str(self.canary.parent),
+            "port": self.tcp.getsockname()[1],
+            "udp_port": self.udp.getsockname()[1],
+            "unix_socket": str(self.canary.parent / "sock"),
+            "marker": MARKER,
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"tree": sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*"))}
+        for path in (self.canary, self.sibling / "payload.json"):
+            st = os.stat(path)
+            state[str(path)] = (
+                path.read_bytes(),
+                st.st_mode,
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+                os.listxattr(path),
+            )
+        state["sysvipc"] = [_sysvipc(kind) for kind in ("shm", "msg", "sem")]
+        return state
+
+
+def _sysvipc(kind: str) -> int:
+    try:
+        return len(Path(f"/proc/sysvipc/{kind}").read_text().splitlines())
+    except OSError:
+        return -1
+
+
+def _sandbox_processes() -> list[int]:
+    """Processes running the child harness of this checkout (a leftover would be one)."""
+    child = str(Path(sandbox.__file__).with_name("sandbox_child.py")).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if child in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture
+def arena(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Arena]:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)  # as the execution role's in Lambda
+    canary_dir = tmp_path / "canary"
+    canary_dir.mkdir()
+    canary = canary_dir / "canary.txt"
+    canary.write_text("canary")
+    temp_root = tmp_path / "sbx"
+    temp_root.mkdir()
+    sibling = sandbox.workspace(str(temp_root))  # another sample's sandbox, as if running next to this one
+    (sibling / "payload.json").write_text("another sample's data")
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    tcp.setblocking(False)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.setblocking(False)
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(str(canary_dir / "sock"))
+    unix.listen(8)
+    unix.setblocking(False)
+    try:
+        yield Arena(tmp_path, canary, temp_root, sibling, tcp, udp, unix)
+    finally:
+        for sock in (tcp, udp, unix):
+            sock.close()
+
+
+def _dimension(mode: str, monkeypatch: pytest.MonkeyPatch):
+    if mode == "no_landlock":  # what the child can do on a kernel without Landlock (Lambda)
+        monkeypatch.setattr(
+            "nova_rewards.dimensions.code.SandboxLimits",
+            lambda **kw: sandbox.SandboxLimits(**kw, landlock=False),
+        )
+    cls = get_dimension_class("code_tests")
+    return cls(cls.Params(**PARAMS))
+
+
+def _score(response: str, record: dict[str, Any], arena: Arena, mode: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(sandbox.tempfile, "tempdir", str(arena.temp_root))  # the sandboxes go here
+    dim = _dimension(mode, monkeypatch)
+    return dim.score(Sample("attack", (), response, record["reference_answer"]), ScoringContext())
+
+
+def _nothing_received(arena: Arena) -> list[str]:
+    problems = []
+    for name, sock in (("tcp", arena.tcp), ("unix", arena.unix)):
+        try:
+            conn, _ = sock.accept()
+            conn.close()
+            problems.append(f"a {name} connection reached the listener")
+        except BlockingIOError:
+            pass
+    try:
+        arena.udp.recvfrom(65536)
+        problems.append("a datagram reached the listener")
+    except BlockingIOError:
+        pass
+    return problems
+
+
+def _check_attack(
+    code: str, record: dict[str, Any], arena: Arena, mode: str, caplog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    before = arena.snapshot()
+    started = time.monotonic()
+    result = _score(f"```python\n{code}```", record, arena, mode, monkeypatch)
+    elapsed = time.monotonic() - started
+    assert result.value == 0.0 and result.metrics["tests_passed"] == 0.0, result
+    assert set(result.metrics) <= {"tests_total", "code_found", "tests_passed", "timed_out"}  # no timings
+    assert elapsed < WALL + 2.0, f"took {elapsed:.1f} s"
+    assert arena.snapshot() == before
+    assert _nothing_received(arena) == []
+    assert _sandbox_processes() == []
+    assert list(arena.temp_root.iterdir()) == [arena.sibling.parent]  # this process's sandboxes
+    assert list(arena.sibling.parent.iterdir()) == [arena.sibling]
+    shown = caplog.text + repr(result)
+    assert SECRET not in shown and MARKER not in shown
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("attack", ESCAPES + DENIALS + LEAKS, ids=lambda a: a.name)
+def test_attack_earns_nothing_and_leaves_no_trace(
+    attack: Attack, mode: str, arena, caplog, monkeypatch
+) -> None:
+    record = IO_RECORD if attack.io else FN_RECORD
+    _check_attack(attack.code(**arena.places()), record, arena, mode, caplog, monkeypatch)
+
+
+def _credit_hacks() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(name, text, rec) for rec in (FN_RECORD, IO_RECORD) for name, text in code_hack_probes(rec)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("name", "response", "record"), _credit_hacks(), ids=[h[0] for h in _credit_hacks()])
+def test_credit_without_solving_earns_nothing(
+    name, response, record, mode, arena, caplog, monkeypatch
+) -> None:
+    code = response.removeprefix("```python\n").removesuffix("```\n")
+    _check_attack(code, record, arena, mode, caplog, monkeypatch)
+
+
+def test_suite_covers_every_class_of_the_issue() -> None:
+    assert len(ESCAPES) + len(DENIALS) + len(LEAKS) + len(_credit_hacks()) >= 60
+    names = {a.name for a in ESCAPES}
+    for needed in (
+        "environ_dev_fd_dotdot",
+        "environ_dir_fd_dotdot",
+        "read_sibling_sandbox",
+        "dir_fd_create",
+        "chmod_canary",
+        "utime_canary",
+        "setxattr_canary",
+        "tcp_loopback_secret",
+        "setsid_and_linger",
+        "pidfd_send_signal",
+        "subprocess_run",
+    ):
+        assert needed in names
+
+
+# ---------------------------------------------------------------- controls
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("record", [FN_RECORD, IO_RECORD], ids=["function", "stdin_stdout"])
+def test_right_answers_score_one(record, mode, arena, monkeypatch) -> None:
+    solution = IO_SOLUTION if record is IO_RECORD else FN_SOLUTION
+    code = PRELUDE + "ESCAPED = True\n" + solution  # the escape harness, with the gate open
+    result = _score(f"```python\n{code}```", record, arena, mode, monkeypatch)
+    assert result.value == 1.0, result
+
+
+def test_a_working_escape_would_earn_credit(arena, monkeypatch) -> None:
+    # the guard of every escape attack: a body that completes opens the gate to the right answer
+    attack = Attack("harmless_body", "escape", "x = 1")
+    result = _score(
+        f"```python\n{attack.code(**arena.places())}```", FN_RECORD, arena, "all_layers", monkeypatch
+    )
+    assert result.value == 1.0
+
+
+# escapes that are safe to run unconfined (no mount, no kill beyond signal 0, nothing outside the
+# arena): each must succeed in a plain child of this process, so the suite's attacks are real
+UNCONFINED_OK = [
+    "environ_plain",
+    "environ_double_slash",
+    "environ_dev_fd_dotdot",
+    "environ_dir_fd_dotdot",
+    "parent_mem",
+    "write_canary",
+    "dir_fd_create",
+    "chmod_canary",
+    "utime_canary",
+    "tcp_loopback_secret",
+    "fork",
+    "subprocess_run",
+    "kill_parent",
+    "pidfd_send_signal",
+]
+
+
+@pytest.mark.parametrize("name", UNCONFINED_OK)
+def test_escape_works_without_the_sandbox(name: str, arena: Arena) -> None:
+    import subprocess
+    import sys
+
+    attack = next(a for a in ESCAPES if a.name == name)
+    code = attack.code(**arena.places()) + "print('ESCAPED' if ESCAPED else 'contained')\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=arena.root
+    )
+    assert out.stdout.strip() == "ESCAPED", out.stderr[-500:]
