@@ -71,9 +71,11 @@ class CodeTask:
 
     @property
     def reference(self) -> dict[str, Any]:
+        """The tests, plus the reference solution (the grader never runs it; `orch reward audit`
+        writes its controls from it, so the audit can show that correct code is paid)."""
         if self.tests:
-            return {"tests": self.tests}
-        return {"inputs": self.inputs, "outputs": self.outputs}
+            return {"tests": self.tests, "solution": self.solution}
+        return {"inputs": self.inputs, "outputs": self.outputs, "solution": self.solution}
 
 
 def fn_task(topic: str, prompt: str, name: str, solution: str, buggy: str, cases: list[tuple]) -> CodeTask:

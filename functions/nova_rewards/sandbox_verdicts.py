@@ -261,7 +261,19 @@ def check_reference(reference: Any) -> str | None:
         return f"reference_answer.{exc} (rewrite it as `assert f(literal args) == literal`)"
     if suite is None:
         return 'reference_answer: no tests (expected {"tests": [...]} or {"inputs": [...], "outputs": [...]})'
+    if _constant_passes(suite):
+        return (
+            "reference_answer: every test expects the same result, so code that ignores its input passes "
+            "them all; add a case whose expected result differs"
+        )
     return None
+
+
+def _constant_passes(suite: TestSuite) -> bool:
+    """True when one constant answer (a fixed return value or a fixed print) passes every case."""
+    if suite.mode == "io":
+        return len({" ".join(out.split()) for out in suite.outputs}) < 2
+    return len({repr((case.wrap, case.expected)) for case in suite.calls}) < 2
 
 
 # ------------------------------------------------------------------ plain data

@@ -66,6 +66,11 @@ class CodeTestsParams(DimensionParams):
     max_code_chars: int = Field(50_000, ge=1, le=100_000)
     float_rel_tol: float = Field(1e-9, ge=0.0, le=0.1, description="relative tolerance of float results")
     float_abs_tol: float = Field(0.0, ge=0.0, le=1.0, description="absolute tolerance of float results")
+    all_or_nothing: bool = Field(
+        False,
+        description="1.0 only when every test passes, else 0.0: a constant or special-cased answer that "
+        "passes some tests earns nothing (the usual RLVR code reward)",
+    )
 
 
 class CodeTests(Dimension):
@@ -109,7 +114,10 @@ class CodeTests(Dimension):
             tests_passed=float(sum(run.passed)),
             timed_out=1.0 if run.timed_out else 0.0,
         )
-        return DimensionResult(run.fraction, metrics)
+        value = run.fraction
+        if p.all_or_nothing:
+            value = 1.0 if value == 1.0 else 0.0
+        return DimensionResult(value, metrics)
 
     def score_batch(
         self, samples: Sequence[Sample], ctx: ScoringContext

@@ -326,6 +326,15 @@ def test_dimension(response: str, reference: object, value, passed) -> None:
         assert result.metrics["tests_total"] == 3.0
 
 
+def test_all_or_nothing_pays_only_code_that_passes_every_test() -> None:
+    constant = "```python\ndef add(a, b):\n    return 0\n```"  # right for add(0, 0) only
+    partial = _dim(wall_seconds=5).score(Sample("s", (), constant, ADD_TESTS), ScoringContext())
+    strict = _dim(wall_seconds=5, all_or_nothing=True)
+    assert partial.value == pytest.approx(1 / 3)
+    assert strict.score(Sample("s", (), constant, ADD_TESTS), ScoringContext()).value == 0.0
+    assert strict.score(Sample("s", (), f"```python\n{GOOD}```", ADD_TESTS), ScoringContext()).value == 1.0
+
+
 def test_dimension_batch_runs_concurrently_and_keeps_order() -> None:
     bad = "```python\ndef add(a, b):\n    return 0\n```"
     samples = [Sample(str(i), (), GOOD if i % 2 == 0 else bad, ADD_TESTS) for i in range(6)]

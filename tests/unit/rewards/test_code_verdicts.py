@@ -265,6 +265,23 @@ def test_every_bundled_code_record_can_be_judged_outside_the_child() -> None:
     assert [p for p in problems if p[1]] == []
 
 
+@pytest.mark.parametrize(
+    "reference",
+    [
+        {"tests": ["assert is_even(2) == True", "assert is_even(4) == True"]},  # `return True` passes
+        {"tests": ["assert f(1) is None"]},
+        {"inputs": ["1\n", "2\n"], "outputs": ["yes\n", " yes"]},  # `print("yes")` passes
+    ],
+)
+def test_suites_a_constant_answer_passes_are_refused(reference: object) -> None:
+    assert "same result" in (check_reference(reference) or "")
+
+
+def test_suites_with_two_distinct_expectations_are_accepted() -> None:
+    assert check_reference({"tests": ["assert is_even(2) == True", "assert is_even(3) == False"]}) is None
+    assert check_reference({"inputs": ["1\n", "2\n"], "outputs": ["1\n", "4\n"]}) is None
+
+
 def test_check_reference_names_the_test() -> None:
     message = check_reference({"tests": ["assert f(1) == 1", "assert helper() in range(3)"]})
     assert message is not None and "tests[1]" in message
