@@ -68,6 +68,47 @@ def resolve_port(port: int | None, environ: dict[str, str] | None = None) -> int
     return int(raw)
 
 
+def running_instances(project_dir: Path, environ: dict[str, str] | None = None) -> dict[int, int]:
+    """{port: pid} of the live LocalStacks that `orch local up` of this checkout started (PID records
+    in `.orch/localstack/`, `.orch/localstack/port-N/` and `ORCH_LOCAL_STATE_DIR`)."""
+    env = os.environ if environ is None else environ
+    base = Path(project_dir) / ".orch" / "localstack"
+    candidates = [base, *sorted(base.glob("port-*"))]
+    if env.get("ORCH_LOCAL_STATE_DIR"):
+        candidates.append(Path(env["ORCH_LOCAL_STATE_DIR"]))
+    found: dict[int, int] = {}
+    for directory in candidates:
+        try:
+            record = json.loads((directory / "localstack.pid").read_text())
+            pid, port = int(record["pid"]), int(record["port"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if pid > 0 and _is_localstack_process(pid):
+            found[port] = pid
+    return found
+
+
+def stack_port(project_dir: Path, declared: int, environ: dict[str, str] | None = None) -> tuple[int, str]:
+    """The port of the local stack an environment means, and why: `ORCH_LOCAL_PORT`, else the one
+    instance `orch local up` runs (the declared port when several run), else `declared`."""
+    env = os.environ if environ is None else environ
+    if env.get("ORCH_LOCAL_PORT", "").strip():
+        return resolve_port(None, env), "ORCH_LOCAL_PORT"
+    running = running_instances(project_dir, env)
+    if len(running) == 1:
+        port, pid = next(iter(running.items()))
+        return port, f"the stack `orch local up` started (pid {pid})"
+    if declared in running:
+        return declared, f"the stack `orch local up` started (pid {running[declared]})"
+    if running:
+        ports = ", ".join(str(p) for p in sorted(running))
+        raise LocalStackError(
+            f"several local stacks of this checkout run (ports {ports}): "
+            "set ORCH_LOCAL_PORT to the one to use"
+        )
+    return declared, "the backend's endpoint (no `orch local up` stack runs)"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now (for tests)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -53,7 +53,11 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   }
 }
 
+# The provider confirms a new lifecycle configuration by reading it back 10 times in a row, 5 s apart,
+# after a 10 s delay (S3 is eventually consistent): at least 55 s per create or update, even against an
+# emulator that answers at once. Throw-away stacks may leave the rules out (var.lifecycle_rules).
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  count  = var.lifecycle_rules ? 1 : 0
   bucket = aws_s3_bucket.this.id
 
   rule {
