@@ -215,6 +215,12 @@ class TerraformRun:
             return {}
         return {address: action for address, action in planned_actions(parse_events(done.stdout)).items()}
 
+    def destroy(self, variables: Mapping[str, str]) -> None:
+        variables_args = (f"-var={name}={value}" for name, value in variables.items())
+        self.run(
+            "destroy", "-input=false", "-json", "-auto-approve", *variables_args, timeout=APPLY_TIMEOUT_S
+        )
+
     def apply(self) -> None:
         self.run(
             "apply", "-input=false", "-json", "-auto-approve", str(self.plan_file), timeout=APPLY_TIMEOUT_S
@@ -257,7 +263,7 @@ def provision(
     ensure_state_bucket(backend, s3)
     data_dir = data_dir_for(project_dir, environment, endpoint_url)
     run = TerraformRun(toolchain, env_dir, data_dir, endpoint_url, runner)
-    variables = {"localstack_endpoint": endpoint_url, "host_architecture": host_architecture()}
+    variables = stack_variables(endpoint_url)
     result = ProvisionResult(state_location=f"s3://{backend.bucket}/{backend.key} on {endpoint_url}")
     result.changes = plan_with_init(run, variables)
     if result.changes:
@@ -269,6 +275,34 @@ def provision(
     result.notes.append(f"provider from {toolchain.describe_source()}")
     result.seconds = time.monotonic() - started
     return result
+
+
+def destroy(
+    project_dir: Path,
+    endpoint_url: str,
+    *,
+    environment: str = "local",
+    toolchain: Toolchain | None = None,
+    runner: Runner = run_bounded,
+) -> None:
+    """`terraform destroy` of an environment provisioned on the stack (same data dir and variables)."""
+    require_loopback(endpoint_url)
+    env_dir = environment_dir(project_dir, environment)
+    run = TerraformRun(
+        toolchain or Toolchain.discover(project_dir),
+        env_dir,
+        data_dir_for(project_dir, environment, endpoint_url),
+        endpoint_url,
+        runner,
+    )
+    if not run.initialised:
+        run.init()
+    run.destroy(stack_variables(endpoint_url))
+
+
+def stack_variables(endpoint_url: str) -> dict[str, str]:
+    """The root variables every run against the stack gets (its endpoint, this machine's CPU)."""
+    return {"localstack_endpoint": endpoint_url, "host_architecture": host_architecture()}
 
 
 def plan_with_init(run: TerraformRun, variables: Mapping[str, str]) -> dict[str, str]:
