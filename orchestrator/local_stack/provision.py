@@ -125,6 +125,15 @@ def planned_actions(events: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
+def applied_actions(events: list[dict[str, Any]]) -> dict[str, str]:
+    """{address: action} of the `apply_complete` events of an `apply -json`."""
+    return {
+        event["hook"]["resource"]["addr"]: event["hook"]["action"]
+        for event in events
+        if event.get("type") == "apply_complete"
+    }
+
+
 def error_diagnostics(events: list[dict[str, Any]]) -> list[str]:
     """Terraform's errors, one line each: 'file:line: summary: detail'."""
     errors = []
@@ -221,10 +230,37 @@ class TerraformRun:
             "destroy", "-input=false", "-json", "-auto-approve", *variables_args, timeout=APPLY_TIMEOUT_S
         )
 
+    def apply_directly(self, variables: Mapping[str, str]) -> dict[str, str]:
+        """`apply -auto-approve` without a saved plan (one plan walk fewer): for an empty state, where
+        there is nothing to compare and everything is created. Returns what was applied."""
+        done = self.run(
+            "apply",
+            "-input=false",
+            "-json",
+            "-auto-approve",
+            *(f"-var={name}={value}" for name, value in variables.items()),
+            timeout=APPLY_TIMEOUT_S,
+        )
+        return applied_actions(parse_events(done.stdout))
+
     def apply(self) -> None:
         self.run(
             "apply", "-input=false", "-json", "-auto-approve", str(self.plan_file), timeout=APPLY_TIMEOUT_S
         )
+
+
+def state_exists(backend: S3Backend, s3: Any) -> bool:
+    """Is there a state object with resources in it? (none: a first apply on this stack)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        body = s3.get_object(Bucket=backend.bucket, Key=backend.key)["Body"].read()
+    except ClientError:
+        return False
+    try:
+        return bool(json.loads(body).get("resources"))
+    except (ValueError, AttributeError):
+        return True  # something is there: let Terraform read it and complain
 
 
 def ensure_state_bucket(backend: S3Backend, s3: Any) -> None:
@@ -265,9 +301,12 @@ def provision(
     run = TerraformRun(toolchain, env_dir, data_dir, endpoint_url, runner)
     variables = stack_variables(endpoint_url)
     result = ProvisionResult(state_location=f"s3://{backend.bucket}/{backend.key} on {endpoint_url}")
-    result.changes = plan_with_init(run, variables)
-    if result.changes:
-        run.apply()
+    if not state_exists(backend, s3):  # nothing deployed yet: no plan to check first
+        result.changes = with_init(run, lambda: run.apply_directly(variables))
+    else:
+        result.changes = with_init(run, lambda: run.plan(variables))
+        if result.changes:
+            run.apply()
     values = read_state_outputs(backend, lambda _backend: s3)
     result.outputs = values
     target = outputs_file or default_outputs_file(project_dir, environment)
@@ -305,18 +344,19 @@ def stack_variables(endpoint_url: str) -> dict[str, str]:
     return {"localstack_endpoint": endpoint_url, "host_architecture": host_architecture()}
 
 
-def plan_with_init(run: TerraformRun, variables: Mapping[str, str]) -> dict[str, str]:
-    """Plan; init first when this data dir never was, or once when Terraform says init is needed."""
+def with_init(run: TerraformRun, step: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """Run a plan or apply step; `init` first when this data dir never was initialised, or once when
+    Terraform says it is needed (backend, modules or providers changed)."""
     if not run.initialised:
         run.init()
-        return run.plan(variables)
+        return step()
     try:
-        return run.plan(variables)
+        return step()
     except TerraformError as exc:
         if not exc.needs_init:
             raise
     run.init()
-    return run.plan(variables)
+    return step()
 
 
 def write_outputs_file(path: Path, values: Mapping[str, Any]) -> Path:

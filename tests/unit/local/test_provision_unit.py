@@ -208,10 +208,17 @@ class FakeS3:
         return {"Body": io.BytesIO(json.dumps(self.state).encode())}
 
 
-STATE = {"version": 4, "outputs": {"region": {"value": "us-east-1", "type": "string"}}}
+STATE = {
+    "version": 4,
+    "outputs": {"region": {"value": "us-east-1", "type": "string"}},
+    "resources": [{"mode": "managed", "type": "aws_s3_bucket", "name": "b"}],
+}
+EMPTY_STATE = {"version": 4, "outputs": {}, "resources": []}
 
 
-def run_provision(tmp_path: Path, script: Script) -> prov.ProvisionResult:
+def run_provision(
+    tmp_path: Path, script: Script, state: dict[str, Any] | None = None
+) -> prov.ProvisionResult:
     tools = Toolchain(("terraform",), tmp_path / "cli.tfrc", None)
     project = tmp_path / "project"
     env_dir = project / "terraform" / "environments" / "local"
@@ -220,13 +227,37 @@ def run_provision(tmp_path: Path, script: Script) -> prov.ProvisionResult:
         'terraform {\n  backend "s3" {\n    bucket = "state"\n    key = "local.tfstate"\n'
         '    region = "us-east-1"\n    access_key = "test"\n    secret_key = "test"\n  }\n}\n'
     )
+    s3 = FakeS3(STATE if state is None else state)
     return prov.provision(
-        project, ENDPOINT, toolchain=tools, s3_client=FakeS3(STATE), runner=script,
+        project,
+        ENDPOINT,
+        toolchain=tools,
+        s3_client=s3,
+        runner=script,
         outputs_file=tmp_path / "outputs.json",
-    )  # fmt: skip
+    )
 
 
-def test_first_run_inits_plans_and_applies(tmp_path: Path) -> None:
+APPLIED = "\n".join(
+    [
+        event("apply_complete", hook={"resource": {"addr": "aws_s3_bucket.b"}, "action": "create"}),
+        event("apply_complete", hook={"resource": {"addr": "aws_iam_role.r"}, "action": "create"}),
+    ]
+)
+
+
+def test_an_empty_state_is_applied_without_a_separate_plan(tmp_path: Path) -> None:
+    script = Script({"apply": [(0, APPLIED)]})
+    result = run_provision(tmp_path, script, state=EMPTY_STATE)
+    assert script.subcommands() == ["init", "apply"]
+    apply = script.calls[1]
+    assert "-auto-approve" in apply and f"-var=localstack_endpoint={ENDPOINT}" in apply
+    assert any(arg.startswith("-var=host_architecture=") for arg in apply)
+    assert result.changes == {"aws_s3_bucket.b": "create", "aws_iam_role.r": "create"}
+    assert result.summary() == "2 created"
+
+
+def test_a_deployed_state_is_planned_then_applied(tmp_path: Path) -> None:
     script = Script({"plan": [(2, PLAN_WITH_CHANGES)]})
     result = run_provision(tmp_path, script)
     assert script.subcommands() == ["init", "plan", "apply"]
