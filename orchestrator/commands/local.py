@@ -147,7 +147,10 @@ def provision(
     Real Terraform and the real AWS provider (a filesystem mirror when the machine has one:
     ORCH_TF_PROVIDER_MIRROR or a well-known directory; else TF_CLI_CONFIG_FILE or the registry), on
     the stack's port; the state lives in the stack's S3. Nothing is applied when the plan is empty.
+    The grader package for this machine (build/grader-<arch>.zip) is rebuilt first when functions/
+    (code or specs) changed since it was built: a stale zip is never deployed.
     """
+    from orchestrator.commands.demo import ensure_package
     from orchestrator.local_stack.provision import provision as run_provision
 
     stack = _stack(project_dir, port)
@@ -157,6 +160,7 @@ def provision(
         raise LocalStackError(
             f"no local stack answers on {stack.endpoint_url}: run `orch local up --port {stack.port}` first"
         )
+    ensure_package(stack.project_dir, click.echo)
     result = run_provision(
         stack.project_dir, stack.endpoint_url, environment=environment, outputs_file=outputs_file
     )
