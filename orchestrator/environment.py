@@ -8,9 +8,15 @@ works, in this order:
 0. `--outputs FILE`, when given: an explicit file always wins and nothing else is consulted (JSON in
    the shape of `terraform output -json`, or a flat `{name: value}` object);
 1. `terraform output -json`, when a `terraform` executable is on PATH and the environment directory is
-   initialised (`.terraform/` exists); bounded by a timeout;
+   initialised (`.terraform/` exists); bounded by a timeout; skipped for a local-stack environment;
 2. the state file: the S3 object named by the `backend "s3"` block of the environment's `.tf` files
-   (read with boto3 `get_object`), or `terraform.tfstate` of a local backend;
+   (read with boto3 `get_object`, with the backend block's credentials when it has them, as Terraform
+   does), or `terraform.tfstate` of a local backend;
+
+A local-stack environment is one whose S3 backend endpoint is on this machine (`local`: 127.0.0.1).
+Its state and every AWS client of the command go to the running stack (`StackTarget`): the port is
+`ORCH_LOCAL_PORT`, else the one stack `orch local up` of this checkout runs, else the backend's own;
+the credentials and region are the backend block's. `eval "$(orch local env)"` is not needed.
 
 Explicit flags (`--reward-arn`, `--bucket`, `--role-arn`, `--region`) override single outputs after
 that. When no source works the error lists each source tried and why it failed.
@@ -28,9 +34,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from orchestrator.errors import ConfigError
 from orchestrator.tfstate import S3Backend, SourceUnavailable, find_backend, read_state_outputs
+
+LOCAL_STACK_DEFAULT_PORT = 4566
 
 ENV_VAR = "ORCH_ENV"
 DEFAULT_ENV = "dev"
@@ -75,6 +84,33 @@ def run_bounded(
             process.communicate()
             raise
         return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    """How a local-stack environment is reached: the running stack's endpoint, the backend's credentials."""
+
+    endpoint_url: str
+    region: str | None = None
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    reason: str = ""
+
+    @property
+    def port(self) -> int:
+        return urlparse(self.endpoint_url).port or LOCAL_STACK_DEFAULT_PORT
+
+    def hint(self) -> str:
+        """What to do when nothing answers (names the port)."""
+        return f"is the local stack running? start it with `orch local up --port {self.port}` ({self.reason})"
+
+    def session(self) -> Any:
+        """A boto3 session with the backend's credentials (None keeps boto3's credential chain)."""
+        import boto3
+
+        return boto3.Session(
+            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key, region_name=self.region
+        )
 
 
 @dataclass(frozen=True)
@@ -205,6 +241,7 @@ class EnvironmentResolver:
         self.runner = runner
         self.s3_client_factory = s3_client_factory or _default_s3_client
         self.terraform_timeout = terraform_timeout
+        self._target: tuple[StackTarget | None] | None = None
 
     # -- public -------------------------------------------------------------------------------------
     def resolve(self, overrides: Overrides | None = None) -> EnvironmentOutputs:
@@ -218,7 +255,11 @@ class EnvironmentResolver:
             if overrides.complete():
                 return overrides.apply(EnvironmentOutputs(name=self.name, source="command-line flags"))
             raise ConfigError(f"{exc}; or pass --outputs FILE") from exc
-        for label, reader in (("terraform output", self._from_terraform), ("state file", self._from_state)):
+        readers = [("terraform output", self._from_terraform), ("state file", self._from_state)]
+        if self.stack_target() is not None:
+            # `terraform output` reads the backend `terraform init` was pointed at, maybe another port.
+            readers = readers[1:]
+        for label, reader in readers:
             try:
                 return overrides.apply(reader(directory))
             except SourceUnavailable as exc:
@@ -228,10 +269,39 @@ class EnvironmentResolver:
             return overrides.apply(EnvironmentOutputs(name=self.name, source="command-line flags"))
         raise ConfigError(f"cannot read the outputs of environment '{self.name}': " + "; ".join(failures))
 
-    def environment_dir(self) -> Path:
+    def project_root(self) -> Path:
         root = self.project_dir or find_project_root(self.cwd)
         if root is None:
             raise ConfigError(f"no {ENVIRONMENTS_DIR}/ directory at or above {self.cwd}; use --project-dir")
+        return root
+
+    def stack_target(self) -> StackTarget | None:
+        """The running local stack, when this environment's S3 backend is on this machine; else None."""
+        if self._target is None:
+            self._target = (self._find_stack_target(),)
+        return self._target[0]
+
+    def _find_stack_target(self) -> StackTarget | None:
+        try:
+            backend = find_backend(self.environment_dir(), workspace=self.environ.get("TF_WORKSPACE"))
+        except SourceUnavailable:
+            return None
+        if not isinstance(backend, S3Backend) or not backend.on_loopback:
+            return None
+        from orchestrator.local_stack.stack import HOST, stack_port
+
+        declared = urlparse(backend.endpoint or "").port or LOCAL_STACK_DEFAULT_PORT
+        port, reason = stack_port(self.project_root(), declared, self.environ)
+        return StackTarget(
+            endpoint_url=f"http://{HOST}:{port}",
+            region=backend.region,
+            access_key=backend.access_key,
+            secret_key=backend.secret_key,
+            reason=f"port from {reason}",
+        )
+
+    def environment_dir(self) -> Path:
+        root = self.project_root()
         directory = root / ENVIRONMENTS_DIR / self.name
         if not directory.is_dir():
             existing = ", ".join(sorted(p.name for p in (root / ENVIRONMENTS_DIR).glob("*") if p.is_dir()))
@@ -280,16 +350,34 @@ class EnvironmentResolver:
 
     def _from_state(self, directory: Path) -> EnvironmentOutputs:
         backend = find_backend(directory, workspace=self.environ.get("TF_WORKSPACE"))
-        values = read_state_outputs(backend, self.s3_client_factory)
+        target = self.stack_target()
+        if isinstance(backend, S3Backend) and target is not None:
+            backend = backend.with_endpoint(target.endpoint_url)
+        try:
+            values = read_state_outputs(backend, self.s3_client_factory)
+        except SourceUnavailable as exc:
+            if target is None:
+                raise
+            raise SourceUnavailable(f"{exc}; {target.hint()}") from exc
         if not values:
             raise SourceUnavailable(f"{backend.describe()} has no outputs (not applied yet?)")
         return outputs_from_mapping(self.name, backend.describe(), values)
 
 
 def _default_s3_client(backend: S3Backend) -> Any:
-    """An S3 client as Terraform's backend would build it (its region, profile and endpoint)."""
+    """An S3 client as Terraform's backend builds it: its region, profile, endpoint, and its
+    `access_key`/`secret_key` when the block has them (they win over the environment's credentials)."""
     from orchestrator.aws import AwsFactory, ClientSettings
 
     settings = ClientSettings(read_timeout=STATE_READ_TIMEOUT_S, s3_path_style=backend.path_style)
-    factory = AwsFactory(profile=backend.profile, region=backend.region, settings=settings)
+    session = None
+    if backend.access_key and backend.secret_key:
+        import boto3
+
+        session = boto3.Session(
+            aws_access_key_id=backend.access_key,
+            aws_secret_access_key=backend.secret_key,
+            region_name=backend.region,
+        )
+    factory = AwsFactory(profile=backend.profile, region=backend.region, settings=settings, session=session)
     return factory.client("s3", endpoint_url=backend.endpoint)

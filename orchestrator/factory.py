@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.aws import AwsFactory
-from orchestrator.environment import EnvironmentOutputs, EnvironmentResolver, Overrides
+from orchestrator.environment import EnvironmentOutputs, EnvironmentResolver, Overrides, StackTarget
+from orchestrator.errors import ConfigError
 
 
 @dataclass
@@ -44,26 +45,48 @@ class OrchFactory:
         self.environ = dict(os.environ if environ is None else environ)
         self.cwd = cwd
         self._outputs: EnvironmentOutputs | None = None
+        self._resolver: EnvironmentResolver | None = None
 
-    def outputs(self) -> EnvironmentOutputs:
-        if self._outputs is None:
-            resolver = EnvironmentResolver(
+    def resolver(self) -> EnvironmentResolver:
+        if self._resolver is None:
+            self._resolver = EnvironmentResolver(
                 self.options.env,
                 project_dir=self.options.project_dir,
                 outputs_file=self.options.outputs_file,
                 cwd=self.cwd,
                 environ=self.environ,
             )
-            self._outputs = resolver.resolve(self.options.overrides)
+        return self._resolver
+
+    def outputs(self) -> EnvironmentOutputs:
+        if self._outputs is None:
+            self._outputs = self.resolver().resolve(self.options.overrides)
         return self._outputs
 
+    def stack_target(self, *, strict: bool = False) -> StackTarget | None:
+        """The local stack a local-stack environment (`local`) runs on; None for other environments,
+        no --env, or (unless `strict`: --env given explicitly) no environment directory."""
+        if not self.options.env:
+            return None
+        try:
+            return self.resolver().stack_target()
+        except ConfigError:
+            if strict:
+                raise
+            return None
+
     def aws(self, region: str | None = None) -> AwsFactory:
+        target = self.stack_target()
+        if target is not None:  # the stack, with the backend block's credentials (no `orch local env`)
+            region = region or self.options.overrides.region or target.region
+            return AwsFactory(region=region, session=target.session())
         return AwsFactory(profile=self.options.profile, region=region or self.options.overrides.region)
 
     def client(self, service: str, region: str | None = None) -> Any:
         if service in self._clients:
             return self._clients[service]
-        return self.aws(region).client(service)
+        target = self.stack_target()
+        return self.aws(region).client(service, endpoint_url=target.endpoint_url if target else None)
 
     def uploader(self, progress: Callable[[str, int], Callable[[int], None]] | None = None) -> Any:
         from orchestrator.datasets.upload import DatasetUploader

@@ -30,6 +30,24 @@ def region_options(func: F) -> F:
     return _aws_options(func, "AWS region (default: the region of a job ARN, else AWS_REGION / the profile).")
 
 
+def job_env_options(func: F) -> F:
+    """--env and --project-dir for commands about existing jobs: a local-stack environment (`local`)
+    sends their calls to its running stack; other environments keep the AWS configuration."""
+    func = click.option(
+        "--project-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Repository root holding terraform/environments (default: searched upwards from cwd).",
+    )(func)
+    return click.option(
+        "--env",
+        "env_name",
+        envvar=ENV_VAR,
+        default=None,
+        show_envvar=True,
+        help="Environment (terraform/environments/<ENV>); `local` talks to the running local stack.",
+    )(func)
+
+
 def env_options(func: F) -> F:
     """--env, --project-dir, --outputs, plus --region/--profile."""
     func = _aws_options(func, "AWS region (overrides the environment's `region` output).")

@@ -2,19 +2,21 @@
 
 The backend is found in the environment's `.tf` files (python-hcl2 8.x, with its serialization
 options stripping the quotes of strings and labels). An `s3` backend's state object is fetched with
-boto3 `get_object`, using the backend's region, profile, S3 endpoint and path-style setting as
-Terraform would (credentials written in the backend block are NOT used: boto3's standard credential
-chain applies); a `local` backend (or none) means `terraform.tfstate` in the directory. Only the
-`outputs` section of the state (format version 4) is used.
+boto3 `get_object`, using the backend's region, profile, S3 endpoint, path-style setting and
+credentials as Terraform does (`access_key`/`secret_key` written in the backend block win over the
+environment, as in Terraform's S3 backend; without them boto3's standard credential chain applies); a
+`local` backend (or none) means `terraform.tfstate` in the directory. Only the `outputs` section of
+the state (format version 4) is used.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 DEFAULT_WORKSPACE = "default"
 
@@ -34,9 +36,21 @@ class S3Backend:
     endpoint: str | None = None
     declared_in: str = ""
     path_style: bool = False
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+
+    @property
+    def on_loopback(self) -> bool:
+        """True for a backend on this machine (the local stack), whatever its port."""
+        host = urlparse(self.endpoint or "").hostname or ""
+        return host in ("127.0.0.1", "localhost", "::1")
+
+    def with_endpoint(self, endpoint: str) -> S3Backend:
+        return replace(self, endpoint=endpoint)
 
     def describe(self) -> str:
-        return f"S3 state s3://{self.bucket}/{self.key} (backend in {self.declared_in})"
+        where = f" at {self.endpoint}" if self.endpoint else ""
+        return f"S3 state s3://{self.bucket}/{self.key}{where} (backend in {self.declared_in})"
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,8 @@ def _s3_backend(body: dict[str, Any], path: Path, workspace: str) -> S3Backend:
         endpoint=endpoints.get("s3") or body.get("endpoint"),
         declared_in=str(path),
         path_style=bool(body.get("use_path_style") or body.get("force_path_style")),
+        access_key=body.get("access_key") or None,
+        secret_key=body.get("secret_key") or None,
     )
 
 

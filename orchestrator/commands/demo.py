@@ -76,7 +76,7 @@ def package_is_current(zip_path: Path, sources: Iterable[Path]) -> bool:
 
 def ensure_package(root: Path, echo: Echo) -> Path:
     """build/grader-<host arch>.zip, built with `orch reward package`'s builder unless it is current."""
-    from orchestrator.local_stack.resources import host_architecture
+    from orchestrator.local_stack.terraform import host_architecture
     from orchestrator.packaging import PackagingError, build_package, find_python312
 
     arch = host_architecture()
@@ -106,12 +106,8 @@ def provision_local(stack: Any, echo: Echo) -> Any:
     from orchestrator.local_stack.provision import provision
 
     result = provision(stack.project_dir, stack.endpoint_url, environment="local")
-    counts: dict[str, int] = {}
-    for change in result.changes.values():
-        counts[change] = counts.get(change, 0) + 1
-    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no resources"
-    echo(f"provision local: {summary} ({result.method}, {result.seconds:.1f} s)")
-    return outputs_from_mapping("local", f"orch local provision ({result.outputs_file})", result.outputs)
+    echo(f"provision local: {result.summary()} (terraform apply, {result.seconds:.1f} s)")
+    return outputs_from_mapping("local", f"Terraform state {result.state_location}", result.outputs)
 
 
 def upload_dataset(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
@@ -353,7 +349,7 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
         if outcome.state == "TimedOut":
             echo(
                 f"  timed out after {settings.timeout:g} s; the job keeps running "
-                f"(orch wait {started_job.job_arn})"
+                f"(orch wait --env local {started_job.job_arn}, with the stack on port {stack.port})"
             )
     finally:
         if settings.stop:
@@ -361,7 +357,10 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
             echo("local stack: stopped")
     echo(f"demo finished in {time.monotonic() - started:.1f} s")
     if not settings.stop:
-        echo("the local stack keeps running: `orch local down` stops it")
+        echo(
+            f"the local stack keeps running on port {stack.port}: "
+            f"`orch local down --port {stack.port}` stops it"
+        )
     return EXIT_CODES.get(outcome.state, 1)
 
 

@@ -42,7 +42,14 @@ from orchestrator.jobs.request import (
     check_pattern,
     output_uri,
 )
-from orchestrator.options import env_options, env_options_from, json_option, positive_float, region_options
+from orchestrator.options import (
+    env_options,
+    env_options_from,
+    job_env_options,
+    json_option,
+    positive_float,
+    region_options,
+)
 from orchestrator.output import Output, make_output, transfer_progress
 
 EXIT_CODES_HELP = """\b
@@ -257,7 +264,11 @@ def job_region(job: str, region: str | None) -> str | None:
 
 
 def jobs_factory(ctx: click.Context, kwargs: dict[str, Any]) -> OrchFactory:
-    return make_factory(ctx.obj, env_options_from({"env_name": "", **kwargs}))
+    """The factory of a command about existing jobs; an explicit --env must name an environment."""
+    explicit = ctx.get_parameter_source("env_name") == click.core.ParameterSource.COMMANDLINE
+    factory = make_factory(ctx.obj, env_options_from({"env_name": "", **kwargs}))
+    factory.stack_target(strict=explicit)
+    return factory
 
 
 def print_job(output: Output, job: dict[str, Any]) -> None:
@@ -292,6 +303,7 @@ def print_job(output: Output, job: dict[str, Any]) -> None:
 @click.command("status")
 @click.argument("job")
 @region_options
+@job_env_options
 @json_option
 @click.pass_context
 def status(ctx: click.Context, job: str, as_json: bool, **kwargs: Any) -> None:
@@ -373,6 +385,7 @@ def report_outcome(output: Output, outcome: WaitOutcome, progress: TrainingProgr
 @click.argument("job")
 @wait_options
 @region_options
+@job_env_options
 @json_option
 @click.pass_context
 def wait(
@@ -423,6 +436,7 @@ def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -
     "--since", callback=parse_since, help="Created after: 7d, 12h, 30m, 2w or an ISO date/datetime."
 )
 @region_options
+@job_env_options
 @json_option
 @click.pass_context
 def list_jobs(
@@ -473,6 +487,7 @@ def _when(value: Any) -> str:
 @click.command("stop-job")
 @click.argument("job")
 @region_options
+@job_env_options
 @json_option
 @click.pass_context
 def stop_job(ctx: click.Context, job: str, as_json: bool, **kwargs: Any) -> None:

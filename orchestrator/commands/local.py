@@ -134,49 +134,39 @@ def env(port: int | None, project_dir: Path | None) -> None:
 @PROJECT_OPTION
 @click.option("--environment", default="local", show_default=True, help="Terraform environment to deploy.")
 @click.option(
-    "--method",
-    type=click.Choice(["auto", "offline", "terraform"]),
-    default="auto",
-    show_default=True,
-    help="terraform apply when Terraform can install the AWS provider, else the offline stand-in.",
-)
-@click.option(
     "--outputs-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Where to write the outputs (default .orch/outputs/<environment>.json).",
+    help="Where to also write the outputs (default .orch/outputs/<environment>.json).",
 )
 def provision(
-    port: int | None, project_dir: Path | None, environment: str, method: str, outputs_file: Path | None
+    port: int | None, project_dir: Path | None, environment: str, outputs_file: Path | None
 ) -> None:
-    """Deploy terraform/environments/local to the local stack (offline stand-in for terraform apply).
+    """terraform init, plan and apply of terraform/environments/local against the local stack.
 
-    Without a Terraform that can install the AWS provider, the configuration is evaluated offline and
-    applied through the AWS APIs of the local emulator only (never anything but 127.0.0.1).
+    Real Terraform and the real AWS provider (a filesystem mirror when the machine has one:
+    ORCH_TF_PROVIDER_MIRROR or a well-known directory; else TF_CLI_CONFIG_FILE or the registry), on
+    the stack's port; the state lives in the stack's S3. Nothing is applied when the plan is empty.
+    The grader package for this machine (build/grader-<arch>.zip) is rebuilt first when functions/
+    (code or specs) changed since it was built: a stale zip is never deployed.
     """
+    from orchestrator.commands.demo import ensure_package
     from orchestrator.local_stack.provision import provision as run_provision
 
     stack = _stack(project_dir, port)
     if not stack.is_healthy():
         from orchestrator.errors import LocalStackError
 
-        raise LocalStackError(f"no local stack answers on {stack.endpoint_url}: run `orch local up` first")
+        raise LocalStackError(
+            f"no local stack answers on {stack.endpoint_url}: run `orch local up --port {stack.port}` first"
+        )
+    ensure_package(stack.project_dir, click.echo)
     result = run_provision(
-        stack.project_dir,
-        stack.endpoint_url,
-        environment=environment,
-        outputs_file=outputs_file,
-        method=method,
+        stack.project_dir, stack.endpoint_url, environment=environment, outputs_file=outputs_file
     )
-    counts: dict[str, int] = {}
-    for change in result.changes.values():
-        counts[change] = counts.get(change, 0) + 1
-    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no resources"
-    label = "offline stand-in for terraform apply" if result.method == "offline" else "terraform apply"
-    click.echo(f"{environment}: {summary} ({label}, {result.seconds:.1f} s)")
+    click.echo(f"{environment}: {result.summary()} (terraform apply, {result.seconds:.1f} s)")
     for note in result.notes:
         click.echo(f"note: {note}")
     if result.state_location:
-        state = "written" if result.state_changed else "unchanged"
-        click.echo(f"state: {result.state_location} ({state})")
+        click.echo(f"state: {result.state_location}")
     click.echo(f"outputs: {result.outputs_file}")

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,54 @@ def resolve_port(port: int | None, environ: dict[str, str] | None = None) -> int
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise LocalStackError(f"ORCH_LOCAL_PORT={raw!r} is not a TCP port number")
     return int(raw)
+
+
+def _live_record(directory: Path) -> tuple[int, int] | None:
+    """(port, pid) of the PID record in `directory` when it names a live LocalStack process."""
+    try:
+        record = json.loads((directory / "localstack.pid").read_text())
+        pid, port = int(record["pid"]), int(record["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (port, pid) if pid > 0 and _is_localstack_process(pid) else None
+
+
+def running_instances(project_dir: Path) -> dict[int, int]:
+    """{port: pid} of the live LocalStacks that `orch local up` of this checkout started (PID records
+    in `.orch/localstack/` and `.orch/localstack/port-N/`)."""
+    base = Path(project_dir) / ".orch" / "localstack"
+    found = (_live_record(directory) for directory in [base, *sorted(base.glob("port-*"))])
+    return dict(record for record in found if record is not None)
+
+
+def stack_port(project_dir: Path, declared: int, environ: dict[str, str] | None = None) -> tuple[int, str]:
+    """The port of the local stack an environment means, and why. In order: `ORCH_LOCAL_PORT`; the
+    live instance of `ORCH_LOCAL_STATE_DIR`; a loopback `AWS_ENDPOINT_URL` (`eval "$(orch local env)"`);
+    the one instance `orch local up` of this checkout runs (the declared port when several run); the
+    port `declared` by the backend."""
+    env = os.environ if environ is None else environ
+    if env.get("ORCH_LOCAL_PORT", "").strip():
+        return resolve_port(None, env), "ORCH_LOCAL_PORT"
+    if env.get("ORCH_LOCAL_STATE_DIR"):
+        record = _live_record(Path(env["ORCH_LOCAL_STATE_DIR"]))
+        if record is not None:
+            return record[0], f"the stack of ORCH_LOCAL_STATE_DIR (pid {record[1]})"
+    endpoint = urllib.parse.urlparse(env.get("AWS_ENDPOINT_URL", ""))
+    if endpoint.hostname in (HOST, "localhost") and endpoint.port:
+        return endpoint.port, "AWS_ENDPOINT_URL"
+    running = running_instances(project_dir)
+    if len(running) == 1:
+        port, pid = next(iter(running.items()))
+        return port, f"the stack `orch local up` started (pid {pid})"
+    if declared in running:
+        return declared, f"the stack `orch local up` started (pid {running[declared]})"
+    if running:
+        ports = ", ".join(str(p) for p in sorted(running))
+        raise LocalStackError(
+            f"several local stacks of this checkout run (ports {ports}): "
+            "set ORCH_LOCAL_PORT to the one to use"
+        )
+    return declared, "the backend's endpoint (no `orch local up` stack runs)"
 
 
 def free_port() -> int:

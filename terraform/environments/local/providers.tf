@@ -10,6 +10,20 @@ variable "localstack_endpoint" {
   }
 }
 
+# The local stack runs every grader as a process of this machine: a grader built for another CPU
+# fails to import. `orch local provision` passes the machine's architecture; Terraform refuses the plan
+# when a grader of terraform.tfvars differs (null: not checked, e.g. a plain `terraform plan`).
+variable "host_architecture" {
+  description = "CPU architecture of the machine that runs the local stack (x86_64 or arm64); null = not checked."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.host_architecture == null || alltrue([for name, grader in var.graders : grader.architecture == var.host_architecture])
+    error_message = "Every grader of the local stack must use this machine's architecture (the stack runs graders as host processes): set architecture = \"${coalesce(var.host_architecture, "?")}\" in terraform.tfvars for ${join(", ", sort([for name, grader in var.graders : name if grader.architecture != var.host_architecture]))}."
+  }
+}
+
 provider "aws" {
   region = var.region
 

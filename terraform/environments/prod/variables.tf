@@ -146,6 +146,17 @@ variable "force_destroy_bucket" {
   default     = false
 }
 
+variable "bucket_lifecycle_rules" {
+  description = "Lifecycle rules on the dataset bucket (expire non-current versions, abort stale multipart uploads); false only with force_destroy_bucket (throw-away stacks such as local)."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.bucket_lifecycle_rules || var.force_destroy_bucket
+    error_message = "bucket_lifecycle_rules may be false only together with force_destroy_bucket = true (a throw-away environment)."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource of the stack."
   type        = map(string)

@@ -41,6 +41,17 @@ variable "abort_incomplete_multipart_upload_days" {
   }
 }
 
+variable "lifecycle_rules" {
+  description = "Expire non-current versions and abort stale multipart uploads (false only for throw-away buckets, which must then set force_destroy)."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.lifecycle_rules || var.force_destroy
+    error_message = "lifecycle_rules may be false only for a throw-away bucket (force_destroy = true): a kept bucket must clean up old versions and stale uploads."
+  }
+}
+
 variable "force_destroy" {
   description = "Allow `terraform destroy` to delete a bucket that still holds objects (true only for throw-away environments)."
   type        = bool

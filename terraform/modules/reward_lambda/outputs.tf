@@ -45,3 +45,8 @@ output "spec_dimensions" {
   description = "Dimension names read from the spec file (one dashboard widget each)."
   value       = local.spec_dimensions
 }
+
+output "reserved_concurrent_executions" {
+  description = "Reserved concurrency of the function (the sizing module's reserved_concurrency)."
+  value       = aws_lambda_function.this.reserved_concurrent_executions
+}

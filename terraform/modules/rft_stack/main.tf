@@ -55,11 +55,12 @@ module "grader" {
 module "dataset_bucket" {
   source = "../dataset_bucket"
 
-  bucket_name   = local.bucket_name
-  kms_key_arn   = var.kms_key_arn
-  force_destroy = var.force_destroy_bucket
-  partition     = var.partition
-  tags          = local.tags
+  bucket_name     = local.bucket_name
+  kms_key_arn     = var.kms_key_arn
+  force_destroy   = var.force_destroy_bucket
+  lifecycle_rules = var.bucket_lifecycle_rules
+  partition       = var.partition
+  tags            = local.tags
 }
 
 module "customization_role" {

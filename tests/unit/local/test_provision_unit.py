@@ -1,262 +1,331 @@
-"""The offline apply's evaluation (no emulator needed): the real `local` root and small synthetic roots."""
+"""`orch local provision` without a stack: Terraform/provider discovery, the CLI config orch writes, the
+run sequence (init only when needed, apply only when the plan has changes) with a scripted runner, and
+the parsing of Terraform's machine-readable output."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from orchestrator.errors import ConfigError
-from orchestrator.local_stack import provision, resources, tfconfig
-from orchestrator.local_stack.resources import Context
-
-PROJECT_DIR = Path(__file__).resolve().parents[3]
-LOCAL_ENV = PROJECT_DIR / "terraform" / "environments" / "local"
-
-
-def context(env_dir: Path) -> Context:
-    return Context(clients=None, account="000000000000", region="us-east-1", env_dir=env_dir)
-
-
-@pytest.fixture(scope="module")
-def local_plan() -> tuple[list[provision.Planned], dict, dict]:
-    return provision.plan(LOCAL_ENV, context(LOCAL_ENV))
-
-
-def by_type(planned: list[provision.Planned], kind: str) -> list[dict]:
-    return [item.attrs for item in planned if item.block.type == kind]
-
-
-def test_local_root_plans_only_known_types_in_dependency_order(local_plan) -> None:
-    planned, _outputs, _backend = local_plan
-    kinds = [item.block.type for item in planned]
-    assert set(kinds) <= set(resources.HANDLERS)
-    order = [resources.ORDER[kind] for kind in kinds]
-    assert order == sorted(order)
-    assert (
-        kinds.index("aws_iam_role")
-        < kinds.index("aws_lambda_function")
-        < kinds.index("aws_cloudwatch_metric_alarm")
-    )
-
-
-def test_references_and_markers_are_resolved(local_plan) -> None:
-    planned, _outputs, _backend = local_plan
-    assert all(not tfconfig.unresolved(item.attrs) for item in planned)
-    functions = {f["function_name"]: f for f in by_type(planned, "aws_lambda_function")}
-    math = functions["nova-rft-local-math"]
-    assert math["role"] == "arn:aws:iam::000000000000:role/nova-rft-local-math-exec"  # provider-computed ARN
-    assert math["kms_key_arn"] is None  # a `var` nothing sets
-    assert math["handler"] == "nova_rewards.handler.lambda_handler"
-    assert math["environment"]["variables"]["REWARD_SPEC"] == "math"
-    assert (
-        isinstance(math["reserved_concurrent_executions"], int)
-        and math["reserved_concurrent_executions"] >= 1
-    )
-    alarms = {a["alarm_name"]: a for a in by_type(planned, "aws_cloudwatch_metric_alarm")}
-    concurrency = alarms["nova-rft-local-math-concurrency"]
-    assert isinstance(concurrency["threshold"], int | float)  # from each.value.threshold
-    assert concurrency["threshold"] <= math["reserved_concurrent_executions"]
-
-
-def test_lifecycle_rule_ids_come_from_the_source(local_plan) -> None:
-    planned, _outputs, _backend = local_plan
-    [lifecycle] = by_type(planned, "aws_s3_bucket_lifecycle_configuration")
-    ids = [rule["id"] for rule in lifecycle["rule"]]
-    assert ids == ["expire-noncurrent-versions", "abort-incomplete-multipart-uploads"]
-
-
-def test_outputs_follow_the_contract(local_plan) -> None:
-    _planned, outputs, backend = local_plan
-    assert set(outputs) >= {
-        "grader_arns",
-        "dataset_bucket",
-        "dataset_prefix",
-        "output_prefix",
-        "customization_role_arn",
-        "region",
-    }
-    assert (
-        outputs["grader_arns"]["math"] == "arn:aws:lambda:us-east-1:000000000000:function:nova-rft-local-math"
-    )
-    assert outputs["customization_role_arn"] == "arn:aws:iam::000000000000:role/nova-rft-local-customization"
-    assert backend["type"] == "s3" and backend["bucket"] and backend["key"].endswith(".tfstate")
-
-
-def write_root(tmp_path: Path, body: str) -> Path:
-    (tmp_path / "main.tf").write_text(body)
-    (tmp_path / "terraform.tfvars").write_text("")
-    return tmp_path
-
-
-def test_unknown_resource_types_are_refused(tmp_path: Path) -> None:
-    root = write_root(tmp_path, 'resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n')
-    with pytest.raises(ConfigError, match="aws_sqs_queue"):
-        provision.plan(root, context(root))
-
-
-def test_failed_validation_is_reported_with_its_location(tmp_path: Path) -> None:
-    root = write_root(
-        tmp_path,
-        'variable "n" {\n  type = number\n  default = 5\n  validation {\n    condition = var.n < 3\n'
-        '    error_message = "n must be below 3."\n  }\n}\n',
-    )
-    with pytest.raises(ConfigError, match=r"n must be below 3.*|main.tf"):
-        provision.plan(root, context(root))
-
-
-def test_policy_documents_render_and_policy_arns_resolve(tmp_path: Path) -> None:
-    root = write_root(
-        tmp_path,
-        """
-data "aws_iam_policy_document" "read" {
-  statement {
-    sid       = "Read"
-    actions   = ["s3:GetObject", "s3:ListBucket"]
-    resources = ["arn:aws:s3:::b/*"]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = ["000000000000"]
-    }
-  }
-}
-resource "aws_iam_role" "r" {
-  name               = "r"
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
-}
-resource "aws_iam_policy" "p" {
-  name   = "p"
-  policy = data.aws_iam_policy_document.read.json
-}
-resource "aws_iam_role_policy_attachment" "a" {
-  role       = aws_iam_role.r.name
-  policy_arn = aws_iam_policy.p.arn
-}
-""",
-    )
-    planned, _outputs, _backend = provision.plan(root, context(root))
-    [policy] = by_type(planned, "aws_iam_policy")
-    document = json.loads(policy["policy"])
-    assert document == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "Read",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:ListBucket"],
-                "Resource": "arn:aws:s3:::b/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": "000000000000"}},
-            }
-        ],
-    }
-    [attachment] = by_type(planned, "aws_iam_role_policy_attachment")
-    assert attachment == {"role": "r", "policy_arn": "arn:aws:iam::000000000000:policy/p"}
-
-
-@pytest.mark.parametrize(
-    "endpoint", ["http://10.0.0.5:4566", "https://s3.amazonaws.com", "http://example.com"]
+from orchestrator.local_stack import provision as prov
+from orchestrator.local_stack.terraform import (
+    HOW_TO_GET_THE_PROVIDER,
+    MIRROR_ENV,
+    Toolchain,
+    cli_config_text,
+    find_mirror,
+    find_terraform,
+    host_platform,
 )
-def test_only_loopback_endpoints_are_provisioned(endpoint: str) -> None:
-    with pytest.raises(ConfigError, match="refusing to provision"):
-        provision.provision(PROJECT_DIR, endpoint)
+
+PROJECT = Path(__file__).resolve().parents[3]
+ENDPOINT = "http://127.0.0.1:4610"
 
 
-def test_terraform_outputs_shape() -> None:
-    shaped = provision.terraform_outputs({"region": "us-east-1", "grader_arns": {"math": "arn"}})
-    assert shaped["region"] == {"sensitive": False, "type": "string", "value": "us-east-1"}
-    assert shaped["grader_arns"]["type"] == ["object", {"math": "string"}]
+def make_mirror(root: Path) -> Path:
+    (root / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0" / host_platform()).mkdir(parents=True)
+    return root
 
 
-def test_missing_package_names_the_build_command(tmp_path: Path) -> None:
-    ctx = context(tmp_path)
-    attrs = {"function_name": "f", "filename": "build/grader-x86_64.zip", "architectures": ["x86_64"]}
-    with pytest.raises(ConfigError, match="orch reward package"):
-        resources.LambdaFunction().package(ctx, attrs)
+# ---- provider and Terraform discovery -------------------------------------------------------------
+
+
+def test_the_named_mirror_wins(tmp_path: Path) -> None:
+    mirror = make_mirror(tmp_path / "named")
+    make_mirror(tmp_path / "wellknown")
+    found = find_mirror({MIRROR_ENV: str(mirror)}, candidates=(str(tmp_path / "wellknown"),))
+    assert found == mirror.resolve()
+
+
+def test_a_named_mirror_without_the_provider_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"{MIRROR_ENV}=.*registry.terraform.io/hashicorp/aws"):
+        find_mirror({MIRROR_ENV: str(tmp_path)})
+
+
+def test_well_known_mirrors_are_searched_in_order(tmp_path: Path) -> None:
+    make_mirror(tmp_path / "second")
+    (tmp_path / "other" / "registry.terraform.io" / "hashicorp" / "aws" / "5.0.0" / "plan9_mips").mkdir(
+        parents=True
+    )  # another platform only: not usable here
+    candidates = (str(tmp_path / "missing"), str(tmp_path / "other"), str(tmp_path / "second"))
+    assert find_mirror({}, candidates=candidates) == (tmp_path / "second").resolve()
+    assert find_mirror({}, candidates=candidates[:2]) is None
+
+
+def test_cli_config_serves_hashicorp_from_the_mirror_only(tmp_path: Path) -> None:
+    text = cli_config_text(tmp_path)
+    assert f'path    = "{tmp_path}"' in text
+    assert 'include = ["registry.terraform.io/hashicorp/*"]' in text
+    assert 'exclude = ["registry.terraform.io/hashicorp/*"]' in text
+    assert "provider_installation" not in cli_config_text(None)  # registry: Terraform's defaults
+
+
+def test_discover_writes_orchs_cli_config(tmp_path: Path) -> None:
+    mirror = make_mirror(tmp_path / "mirror")
+    environ = {MIRROR_ENV: str(mirror), "PATH": "/usr/bin:/bin:/usr/local/bin", "TF_CLI_CONFIG_FILE": "/nope"}
+    tools = Toolchain.discover(PROJECT, environ, config_dir=tmp_path / "cfg")
+    assert tools.cli_config == tmp_path / "cfg" / "cli.tfrc" and not tools.user_config
+    assert str(mirror.resolve()) in tools.cli_config.read_text()
+    env = tools.env({"TF_CLI_CONFIG_FILE": "/nope", "HOME": "/root"})
+    assert env["TF_CLI_CONFIG_FILE"] == str(tools.cli_config) and env["CHECKPOINT_DISABLE"] == "1"
+    assert env["HOME"] == "/root"
+    assert "filesystem mirror" in tools.describe_source()
+
+
+def test_an_existing_user_cli_config_is_used_as_is(tmp_path: Path) -> None:
+    user = tmp_path / "user.tfrc"
+    user.write_text('provider_installation {\n  network_mirror {\n    url = "https://m/"\n  }\n}\n')
+    tools = Toolchain.discover(PROJECT, {"TF_CLI_CONFIG_FILE": str(user), "PATH": "/usr/local/bin:/usr/bin"})
+    assert tools.user_config and tools.cli_config == user
+    assert tools.env({})["TF_CLI_CONFIG_FILE"] == str(user)
+
+
+def test_find_terraform_order(tmp_path: Path) -> None:
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert find_terraform({"PATH": str(fake.parent)}, PROJECT) == [str(fake)]
+    assert find_terraform({"PATH": "", "ORCH_TERRAFORM": str(fake)}, PROJECT) == [str(fake)]
+    with pytest.raises(ConfigError, match="ORCH_TERRAFORM"):
+        find_terraform({"PATH": "", "ORCH_TERRAFORM": str(tmp_path / "nothing")}, PROJECT)
+    with pytest.raises(ConfigError, match="no Terraform"):
+        find_terraform({"PATH": ""}, tmp_path)  # no wrapper in this "project"
+
+
+def test_the_provider_error_says_how_to_get_one(tmp_path: Path) -> None:
+    tools = Toolchain(("terraform",), tmp_path / "cli.tfrc", None)
+    message = str(tools.provider_error("Failed to query available provider packages"))
+    assert "registry.terraform.io" in message and MIRROR_ENV in message and "TF_CLI_CONFIG_FILE" in message
+    assert HOW_TO_GET_THE_PROVIDER in message
+
+
+# ---- Terraform's JSON output ----------------------------------------------------------------------
+
+
+def event(kind: str, **body: Any) -> str:
+    return json.dumps({"type": kind, "@level": "info", **body})
+
+
+PLAN_WITH_CHANGES = "\n".join(
+    [
+        event("version", terraform="1.11.4"),
+        event("planned_change", change={"resource": {"addr": "aws_s3_bucket.b"}, "action": "create"}),
+        event("planned_change", change={"resource": {"addr": "aws_lambda_function.f"}, "action": "update"}),
+        event("planned_change", change={"resource": {"addr": "aws_iam_role.r"}, "action": "replace"}),
+        event("change_summary", changes={"add": 2, "change": 1, "remove": 1}),
+    ]
+)
+
+
+def test_planned_actions_and_summary() -> None:
+    actions = prov.planned_actions(prov.parse_events("not json\n" + PLAN_WITH_CHANGES))
+    assert actions == {
+        "aws_s3_bucket.b": "create",
+        "aws_lambda_function.f": "update",
+        "aws_iam_role.r": "replace",
+    }
+    result = prov.ProvisionResult(changes=actions)
+    assert result.summary() == "1 created, 1 replaced, 1 updated" and result.changed
+    assert prov.ProvisionResult().summary() == "no changes"
+
+
+def test_error_diagnostics_name_file_line_and_detail() -> None:
+    diagnostic = {
+        "severity": "error",
+        "summary": "Invalid value for variable",
+        "detail": "Every grader ...\n\nmust use x86_64",
+        "range": {"filename": "providers.tf", "start": {"line": 16}},
+    }
+    events = prov.parse_events(
+        event("diagnostic", diagnostic=diagnostic)
+        + "\n"
+        + event("diagnostic", diagnostic={"severity": "warning", "summary": "w"})
+    )
+    assert prov.error_diagnostics(events) == [
+        "providers.tf:16: Invalid value for variable: Every grader ... must use x86_64"
+    ]
+
+
+def test_only_loopback_endpoints_are_provisioned() -> None:
+    with pytest.raises(ConfigError, match="127.0.0.1 only"):
+        prov.require_loopback("https://s3.amazonaws.com")
+    prov.require_loopback(ENDPOINT)
+
+
+# ---- the run sequence, with a scripted runner -----------------------------------------------------
+
+
+class Script:
+    """Fake Terraform: answers each subcommand from a queue and records what was run."""
+
+    def __init__(self, answers: dict[str, list[tuple[int, str]]]) -> None:
+        self.answers = answers
+        self.calls: list[list[str]] = []
+        self.envs: list[dict[str, str]] = []
+
+    def __call__(
+        self, args: list[str], cwd: Path, env: dict[str, str], timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        self.calls.append(args)
+        self.envs.append(env)
+        sub = args[1]
+        code, stdout = self.answers[sub].pop(0) if self.answers.get(sub) else (0, "")
+        if sub == "init":  # what a real init leaves in TF_DATA_DIR
+            data = Path(env["TF_DATA_DIR"])
+            (data / "providers").mkdir(parents=True, exist_ok=True)
+            (data / "terraform.tfstate").write_text("{}")
+        return subprocess.CompletedProcess(args, code, stdout, "")
+
+    def subcommands(self) -> list[str]:
+        return [call[1] for call in self.calls]
 
 
 class FakeS3:
-    def __init__(self) -> None:
-        self.buckets: set[str] = set()
+    """The two calls provision makes on the stack's S3, and the state object Terraform would write."""
 
-    def head_bucket(self, Bucket: str) -> None:  # noqa: N803 - boto3's argument names
-        if Bucket not in self.buckets:
-            raise RuntimeError("404")
+    def __init__(self, state: dict[str, Any] | None) -> None:
+        self.state = state
+        self.created: list[str] = []
 
-    def create_bucket(self, Bucket: str) -> None:  # noqa: N803
-        self.buckets.add(Bucket)
+    def head_bucket(self, Bucket: str) -> None:
+        from botocore.exceptions import ClientError
 
+        if Bucket not in self.created:
+            raise ClientError({"Error": {"Code": "404"}}, "HeadBucket")
 
-FAKE_TERRAFORM = """#!/bin/sh
-echo "$TF_DATA_DIR $*" >> "$(dirname "$0")/calls.log"
-case "$*" in
-  *" init "*)
-    if [ -n "$FAIL_INIT" ]; then echo "Error: Failed to query provider packages" >&2; exit 1; fi ;;
-  *" apply "*) exit 0 ;;
-  *" output "*) echo '{"region": {"value": "us-east-1", "type": "string", "sensitive": false}}' ;;
-esac
-"""
+    def create_bucket(self, Bucket: str) -> None:
+        self.created.append(Bucket)
 
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        import io
 
-@pytest.fixture()
-def fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "terraform"
-    script.write_text(FAKE_TERRAFORM)
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    monkeypatch.setattr(provision, "provider_obtainable", lambda timeout=3.0: True)
-    return bin_dir
+        return {"Body": io.BytesIO(json.dumps(self.state).encode())}
 
 
-def test_real_terraform_path_runs_init_apply_output(fake_terraform: Path, tmp_path: Path) -> None:
-    s3 = FakeS3()
-    result = provision.provision(
-        PROJECT_DIR,
-        "http://127.0.0.1:4999",
-        outputs_file=tmp_path / "out.json",
-        client_factory=lambda service: s3,
+STATE = {
+    "version": 4,
+    "outputs": {"region": {"value": "us-east-1", "type": "string"}},
+    "resources": [{"mode": "managed", "type": "aws_s3_bucket", "name": "b"}],
+}
+EMPTY_STATE = {"version": 4, "outputs": {}, "resources": []}
+
+
+def run_provision(
+    tmp_path: Path, script: Script, state: dict[str, Any] | None = None
+) -> prov.ProvisionResult:
+    tools = Toolchain(("terraform",), tmp_path / "cli.tfrc", None)
+    project = tmp_path / "project"
+    env_dir = project / "terraform" / "environments" / "local"
+    env_dir.mkdir(parents=True, exist_ok=True)
+    (env_dir / "backend.tf").write_text(
+        'terraform {\n  backend "s3" {\n    bucket = "state"\n    key = "local.tfstate"\n'
+        '    region = "us-east-1"\n    access_key = "test"\n    secret_key = "test"\n  }\n}\n'
     )
-    assert result.method == "terraform" and result.outputs == {"region": "us-east-1"}
-    assert "nova-rft-terraform-state-local" in s3.buckets  # the backend bucket exists before init
-    calls = (fake_terraform / "calls.log").read_text().splitlines()
-    assert [c.split()[2] for c in calls] == ["init", "apply", "output"]
-    assert all(
-        c.split()[0] == str(PROJECT_DIR / ".orch" / "terraform" / "local") for c in calls
-    )  # TF_DATA_DIR
-    backend_file = PROJECT_DIR / ".orch" / "terraform" / "local" / "emulator.tfbackend"
-    assert f"-backend-config={backend_file}" in calls[0]
-    assert 's3 = "http://127.0.0.1:4999"' in backend_file.read_text()
-    assert "-var=localstack_endpoint=http://127.0.0.1:4999" in calls[1]
-    assert json.loads((tmp_path / "out.json").read_text())["region"]["value"] == "us-east-1"
-
-
-def test_failed_init_is_an_error_when_terraform_is_required(
-    fake_terraform: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FAIL_INIT", "1")
-    with pytest.raises(ConfigError, match="terraform init failed"):
-        provision.provision(
-            PROJECT_DIR,
-            "http://127.0.0.1:4999",
-            outputs_file=tmp_path / "out.json",
-            method="terraform",
-            client_factory=lambda service: FakeS3(),
-        )
-
-
-def test_unexpanded_for_each_is_an_error_not_a_missing_resource(tmp_path: Path) -> None:
-    root = write_root(
-        tmp_path,
-        'locals {\n  m = { a = { n = "x" }, b = { n = null } }\n}\n'
-        'resource "aws_sns_topic" "t" {\n  for_each = local.m\n  name     = "t-${each.key}"\n}\n',
+    s3 = FakeS3(STATE if state is None else state)
+    return prov.provision(
+        project,
+        ENDPOINT,
+        toolchain=tools,
+        s3_client=s3,
+        runner=script,
+        outputs_file=tmp_path / "outputs.json",
     )
-    with pytest.raises(ConfigError, match="for_each was not expanded"):
-        provision.plan(root, context(root))
 
 
-def test_left_over_interpolations_are_reported_but_policy_variables_pass() -> None:
-    assert tfconfig.unresolved({"name": "t-${each.key}"}) == ["name = 't-${each.key}'"]
-    assert tfconfig.unresolved({"policy": '{"Resource": "arn:aws:s3:::b/${aws:username}/*"}'}) == []
+APPLIED = "\n".join(
+    [
+        event("apply_complete", hook={"resource": {"addr": "aws_s3_bucket.b"}, "action": "create"}),
+        event("apply_complete", hook={"resource": {"addr": "aws_iam_role.r"}, "action": "create"}),
+    ]
+)
+
+
+def test_an_empty_state_is_applied_without_a_separate_plan(tmp_path: Path) -> None:
+    script = Script({"apply": [(0, APPLIED)]})
+    result = run_provision(tmp_path, script, state=EMPTY_STATE)
+    assert script.subcommands() == ["init", "apply"]
+    apply = script.calls[1]
+    assert "-auto-approve" in apply and f"-var=localstack_endpoint={ENDPOINT}" in apply
+    assert any(arg.startswith("-var=host_architecture=") for arg in apply)
+    assert result.changes == {"aws_s3_bucket.b": "create", "aws_iam_role.r": "create"}
+    assert result.summary() == "2 created"
+
+
+def test_a_deployed_state_is_planned_then_applied(tmp_path: Path) -> None:
+    script = Script({"plan": [(2, PLAN_WITH_CHANGES)]})
+    result = run_provision(tmp_path, script)
+    assert script.subcommands() == ["init", "plan", "apply"]
+    init, plan, apply = script.calls
+    backend_file = Path(init[-1].split("=", 1)[1])
+    assert backend_file.read_text() == f'endpoints = {{\n  s3 = "{ENDPOINT}"\n}}\n'
+    assert backend_file.parent.name == "port-4610"  # one data dir per stack port
+    assert f"-var=localstack_endpoint={ENDPOINT}" in plan and "-detailed-exitcode" in plan
+    assert any(arg.startswith("-var=host_architecture=") for arg in plan)
+    assert apply[-1].endswith(prov.PLAN_FILE)  # applies exactly the plan it checked
+    assert all(env["TF_DATA_DIR"].endswith("port-4610") for env in script.envs)
+    assert result.changes["aws_s3_bucket.b"] == "create"
+    assert result.outputs == {"region": "us-east-1"}  # read from the state object
+    assert json.loads((tmp_path / "outputs.json").read_text()) == {
+        "region": {"sensitive": False, "value": "us-east-1"}
+    }
+
+
+def test_nothing_changed_means_no_init_and_no_apply(tmp_path: Path) -> None:
+    run_provision(tmp_path, Script({"plan": [(2, PLAN_WITH_CHANGES)]}))
+    again = Script({"plan": [(0, "")]})
+    result = run_provision(tmp_path, again)
+    assert again.subcommands() == ["plan"]
+    assert result.changes == {} and result.summary() == "no changes"
+
+
+def test_init_runs_again_when_terraform_asks_for_it(tmp_path: Path) -> None:
+    run_provision(tmp_path, Script({"plan": [(0, "")]}))
+    needs_init = event(
+        "diagnostic",
+        diagnostic={
+            "severity": "error",
+            "summary": 'Backend initialization required, please run "terraform init"',
+        },
+    )
+    script = Script({"plan": [(1, needs_init), (0, "")]})
+    run_provision(tmp_path, script)
+    assert script.subcommands() == ["plan", "init", "plan"]
+
+
+def test_a_plan_error_stops_with_terraforms_message(tmp_path: Path) -> None:
+    bad = event(
+        "diagnostic",
+        diagnostic={
+            "severity": "error",
+            "summary": "Invalid value for variable",
+            "detail": "Every grader of the local stack must use this machine's architecture",
+            "range": {"filename": "providers.tf", "start": {"line": 16}},
+        },
+    )
+    script = Script({"plan": [(1, bad)]})
+    with pytest.raises(
+        prov.TerraformError, match="providers.tf:16: Invalid value for variable: Every grader"
+    ):
+        run_provision(tmp_path, script)
+    assert "apply" not in script.subcommands()
+
+
+def test_an_init_without_provider_says_how_to_get_one(tmp_path: Path) -> None:
+    failure = event(
+        "diagnostic",
+        diagnostic={
+            "severity": "error",
+            "summary": "Failed to query available provider packages",
+            "detail": "Could not retrieve the list of available versions for provider hashicorp/aws",
+        },
+    )
+    with pytest.raises(ConfigError, match="TF_CLI_CONFIG_FILE") as caught:
+        run_provision(tmp_path, Script({"init": [(1, failure)]}))
+    assert "Failed to query available provider packages" in str(caught.value)
+    assert not isinstance(caught.value, prov.TerraformError)  # no fallback of any kind
