@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,14 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _wait_for_exec(pid: int, timeout_s: float = 10.0) -> None:
+    """Until the child's command line is its own: before exec it is still this test's (a race under load)."""
+    deadline = time.monotonic() + timeout_s
+    while MAIN_MODULE.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
+        assert time.monotonic() < deadline, "the fake LocalStack process did not start"
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def fake_stack(project: Path) -> Iterator[Any]:
     """A live process whose command line names LocalStack's main module, recorded like `orch local up`."""
@@ -60,6 +69,7 @@ def fake_stack(project: Path) -> Iterator[Any]:
     def start(port: int, state_dir: Path | None = None) -> subprocess.Popen[bytes]:
         code = "import time; time.sleep(60)"
         process = subprocess.Popen([sys.executable, "-c", code, MAIN_MODULE])
+        _wait_for_exec(process.pid)
         directory = state_dir or project / ".orch" / "localstack" / f"port-{port}"
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "localstack.pid").write_text(json.dumps({"pid": process.pid, "port": port}))

@@ -237,7 +237,8 @@ def test_json_spec_ranks_the_variants() -> None:
 def test_code_spec_ranks_the_variants() -> None:
     means = _scores_by_variant("code", lambda g, i, t: g.variant_responses(i, t), every=8)
     assert means["fenced"] == 1.0
-    assert means["fenced"] > means["raw"] > means["buggy"] > means["prose"]
+    assert means["fenced"] > means["raw"] > means["buggy"]
+    assert means["buggy"] == means["prose"] == 0.0  # all or nothing: failing some tests earns nothing
     assert means["padded"] < means["raw"]
     assert means["syntax_error"] <= 0.2
 
