@@ -2,14 +2,27 @@
 
 Both halves are pure functions of their inputs and use only the stdlib (exact `Fraction`
 arithmetic), so the common case - a number written in one of a dozen ways - is graded in
-microseconds. Only answers that are not plain numbers (`\\sqrt{2}/2`, `2x+2`) go to the symbolic
-fallback in `nova_rewards.symbolic`, which runs sympy in a separate, killable process.
+microseconds on the caller's thread. Everything else (`\\sqrt{2}/2`, `2x+2`, sets, intervals,
+matrices, equations) goes to Math-Verify in `nova_rewards.symbolic`'s killable worker process.
 
-Forms understood (see tests/unit/rewards/test_math.py for the full table):
-`\\boxed{...}` (nested braces, the last one wins), `#### 42`, "the (final) answer is ...",
-"Answer: ...", else the last number; numbers with thousands separators (1,234,567 and 1{,}234),
-decimals, negatives, fractions (3/4, \\frac{3}{4}, \\dfrac, \\tfrac, \\frac34), mixed numbers
-(1 1/2, 1\\frac{1}{2}), percentages (50%, 50\\%, 50 percent), currency and units ($12.00, 5 dollars).
+Extraction (`extract_answer`): the LAST explicit answer wins, whatever its marker - `\\boxed{}` /
+`\\fbox{}` (adjacent boxes form one multi-part answer), `#### x`, `<answer>x</answer>`, "the (final)
+answer is x", "Final answer: x", "Answer: x" in any case and emphasis (`**Answer:** 8`, `ANSWER: 25`),
+and a few non-English markers ("答案", "Réponse"). So a self-correction after a marker counts. With no
+marker, and only when asked (`fallback_last_number`): the last math block (`$...$`, `\\[...\\]`), the
+whole response when it is a bare expression, else the last number that is not part of a word.
+
+Shotguns (`is_shotgun`): an answer that lists more distinct candidates than the reference has parts
+("40, 41, 42 or 43", `\\boxed{41} \\boxed{42}` for a single number) earns nothing.
+
+Cost: every regular expression here is linear in its input (no nested or overlapping quantifiers,
+no end-anchored search over long text: trailing parts are stripped by hand); the property test
+`tests/unit/rewards/test_math_linear.py` measures growth on adversarial inputs.
+
+Numbers understood (see tests/unit/rewards/test_math.py for the full table): thousands separators
+(1,234,567 and 1{,}234), decimals, negatives, fractions (3/4, \\frac{3}{4}, \\dfrac, \\tfrac,
+\\frac34), mixed numbers (1 1/2, 1\\frac{1}{2}), percentages (50%, 50\\%, 50 percent), currency and
+units ($12.00, 5 dollars).
 """
 
 from __future__ import annotations
@@ -20,8 +33,13 @@ from fractions import Fraction
 
 __all__ = [
     "MAX_ANSWER_CHARS",
+    "Extraction",
     "Number",
+    "answer_items",
+    "canonical_parts",
+    "extract_answer",
     "extract_final_answer",
+    "is_shotgun",
     "parse_number",
     "numbers_equal",
     "normalise_expression",
@@ -32,22 +50,45 @@ __all__ = [
 MAX_RESPONSE_CHARS = 100_000
 MAX_ANSWER_CHARS = 10_000
 _MAX_BOXED_TRIED = 20
+_MAX_BOX_GAP = 40  # text between two boxes of one multi-part answer ("$ and $")
+_MAX_BARE_EXPRESSION = 300  # an unmarked response this short without prose is the answer itself
 
-_MARKDOWN_STRIP = " \t*_`"  # "**Answer:** 42", "The answer is **42**"
+_MARKDOWN_STRIP = " \t*_`\"'"  # "**Answer:** 42", "The answer is **42**", 'is "12"'
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*")
-_HASHES_RE = re.compile(r"####\s*([^\n]+)")
-_ANSWER_IS_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|=|:)\s*:?\s*([^\n]+)", re.IGNORECASE
+# "the final answer is", "Final Answer:", "**ANSWER**: 25", "answer = 5", "答案是", "Réponse :"
+_MARKER_RE = re.compile(
+    r"(?<![A-Za-z])(?:the\s+)?(?:final\s+)?answer(?:\s*[*_]{1,3})?\s*(?:is\b\s*:?|:|=)"
+    r"|(?<![A-Za-z])(?:r[ée]ponse(?:\s+finale)?|respuesta(?:\s+final)?|antwort)\s*:"
+    r"|(?:最终)?答案\s*(?:是|为|：|:)",
+    re.IGNORECASE,
 )
-# A number as written in prose or LaTeX, for "last number" extraction and for answers with words.
+_ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
+_MATH_BLOCK_RE = re.compile(
+    r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$|\\\[(.{1,2000}?)\\\]|\\\((.{1,2000}?)\\\)"
+)
+# A number as written in prose or LaTeX, for "last number" extraction. Never the tail of a word or
+# of a longer number ("AZYUK2A" holds no answer), so the lookbehind.
 _NUMBER_TOKEN = (
-    r"-?\s?\\[dt]?frac\s*(?:\{[^{}]{1,64}\}\{[^{}]{1,64}\}|\d\d)"  # LaTeX fraction
+    r"(?<![A-Za-z0-9_.,])"
+    r"(?:-?\s?\\[dt]?frac\s*(?:\{[^{}]{1,64}\}\{[^{}]{1,64}\}|\d\d)"  # LaTeX fraction
     r"|-?[$€£]?\s?(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?"  # 1,234.5 or 1234.5
     r"(?:\s+\d+\s*/\s*\d+|\s*\\[dt]?frac\s*\{\d+\}\{\d+\}|\s*/\s*\d+(?:\.\d+)?)?"  # mixed / fraction
     r"(?:\s*(?:\\?%|percent\b))?"
-    r"|-?\.\d+(?:\s*(?:\\?%|percent\b))?"  # .5
+    r"|-?\.\d+(?:\s*(?:\\?%|percent\b))?)"  # .5
 )
 _NUMBER_RE = re.compile(_NUMBER_TOKEN, re.IGNORECASE)
+_PROSE_RE = re.compile(r"(?<![\\\w])[^\W\d_]{3,}")  # a word (any script) that is not a LaTeX command
+_MATH_WORDS = frozenset(
+    ("sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "max", "min", "mod", "gcd", "lcm", "det")
+    + ("deg", "arg", "inf", "sup", "and")
+)
+# "\\boxed{" escaped twice (JSON of JSON): only well-known commands, as "\\" + letters is also LaTeX
+_DOUBLE_BACKSLASH_RE = re.compile(
+    r"(?<!\\)\\\\(?=(?:boxed|fbox|[dt]?frac|left|right|sqrt|pi|text|mathrm|cdot|times|infty)(?![A-Za-z]))"
+)
+_LATEX_THOUSANDS_RE = re.compile(r"(?<=\d),\s*\\[!,]\s*(?=\d{3})")  # "11,\! 111" (thin-space groups)
+_INEQUALITY_CHARS = frozenset("<>≤≥≠")
+_NEGATION_RE = re.compile(r"(?<![A-Za-z])(?:not|no|never|isn't|isnt|except|but)(?![A-Za-z])", re.IGNORECASE)
 
 _WRAPPERS = (
     ("\\left", ""),
@@ -68,25 +109,41 @@ _WRAPPERS = (
     ("\\tfrac", "\\frac"),
 )
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
-_MATH_DELIMS_RE = re.compile(r"^\s*(?:\$\$|\$|\\\(|\\\[)\s*|\s*(?:\$\$|\$|\\\)|\\\])\s*$")
+_OPEN_DELIMS = ("$$", "$", "\\(", "\\[")
+_CLOSE_DELIMS = ("$$", "$", "\\)", "\\]")
 _DEGREE_RE = re.compile(r"\^\s*\{?\\circ\}?|°")
-_TRAILING_PUNCT_RE = re.compile(r"[\s.,;:!?]+$")
+_TRAILING_PUNCT = " \t\r\n.,;:!?\\"  # and a lone trailing backslash ("185\\")
 _CURRENCY_RE = re.compile(r"[$€£]|\b(?:usd|eur|gbp|rs)\b", re.IGNORECASE)
-_THOUSANDS_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d])")
+_THOUSANDS_RE = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+)(?![\d])")
 _DECIMAL_RE = re.compile(r"\.\d|\d[eE][+-]?\d")  # written with a decimal point or an exponent
 _PLAIN_RE = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d{1,4}))?$")
 _SIMPLE_FRAC_RE = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)$")
-_LATEX_FRAC_RE = re.compile(r"^([+-]?)\\frac\s*(?:\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}|(\d)(\d))$")
+_LATEX_FRAC_RE = re.compile(r"^([+-]?)\\frac\s*(?:\{([^{}]+)\}\s*\{([^{}]+)\}|(\d)(\d))$")
 _MIXED_RE = re.compile(r"^([+-]?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 _MIXED_LATEX_RE = re.compile(r"^([+-]?)(\d+)\s*\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}$")
-_PERCENT_RE = re.compile(r"\s*(?:%|percent(?:age)?\b|per\s*cent\b)\s*$", re.IGNORECASE)
-_UNIT_WORDS_RE = re.compile(r"(?:\s*[A-Za-z][A-Za-z.'/²³]*)+\s*$")
-_LEADING_WORDS_RE = re.compile(
-    r"^\s*(?:(?:[A-Za-z][A-Za-z']*\s+)*?(?:is|=|:|of)"
-    r"|(?:probably|approximately|about|around|roughly|exactly|just|only|therefore|thus|so|then))\s+",
+_PERCENT_SUFFIXES = ("%", "percentage", "percent", "per cent", "per  cent")
+_UNIT_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.'/²³")
+_COPULA_RE = re.compile(
+    r"(?<![A-Za-z])(?:is|was|be|equals|of)(?![A-Za-z])|(?<![<>!=])=(?!=)|:", re.IGNORECASE
+)
+_RESULT_EQUALS_RE = re.compile(r"(?<![<>!=\\])=(?!=)")
+_HEDGE_RE = re.compile(
+    r"^\s*(?:probably|approximately|about|around|roughly|exactly|just|only|therefore|thus|so|then)\s+",
     re.IGNORECASE,
 )
 _EQUALS_RE = re.compile(r"^\s*[A-Za-z][A-Za-z_ ]{0,30}=\s*")  # "x = 5", "total cost = 12"
+# "x = 2", "x_1 = 3", "(p, q) = (3, 2)"; not "x <= 2" nor "x == 2"
+_NAME_EQUALS_RE = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w{1,4}\}?)?|\([A-Za-z, ]{1,20}\))\s*=(?!=)")
+# Separators of a multi-part answer, at bracket depth 0: ",", ";", "and", "or", "\quad", "\text{or}"
+_ITEM_SEP_RE = re.compile(
+    r"\s*(?:,|;|\\quad|\\qquad|\\text\s*\{\s*(?:and|or|,)?\s*\}|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*",
+    re.IGNORECASE,
+)
+_BOX_GAP_RE = re.compile(
+    r"^(?:[\s$.,;:]|\\quad|\\qquad|\\text\s*\{\s*(?:and|or|,)?\s*\}|\\\(|\\\)|\\\[|\\\]|and|or"
+    r"|[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=)*$",
+    re.IGNORECASE,
+)
 
 
 _SMALL_NUMBER_WORDS = (
@@ -108,6 +165,19 @@ class Number:
     decimal: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The final answer of a response: its text and the marker that introduced it.
+
+    `marker` is one of "boxed", "hashes", "answer_tag", "answer_is" (a phrase such as "Answer:"),
+    or None for an unmarked answer (the last math block, bare expression or number); `answer` is
+    None when nothing was found or the marker is followed by nothing.
+    """
+
+    answer: str | None
+    marker: str | None
+
+
 def _balanced_group(text: str, start: int) -> str | None:
     """Content of the `{...}` group opening at `text[start]`, honouring nested braces."""
     if start >= len(text) or text[start] != "{":
@@ -124,66 +194,324 @@ def _balanced_group(text: str, start: int) -> str | None:
     return None
 
 
-def _last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` / `\\fbox{...}` (or `\\boxed 5`), None when there is none."""
-    matches = list(_BOXED_RE.finditer(text))
-    for match in reversed(matches[-_MAX_BOXED_TRIED:]):  # bounded: "\\boxed{" * 10**4 unclosed
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of the last few well-formed `\\boxed{...}` / `\\fbox{...}` / `\\boxed 5`.
+
+    Bounded: only the last `_MAX_BOXED_TRIED` openers are looked at (`"\\boxed{" * 10**4` unclosed).
+    """
+    found = []
+    matches = list(_BOXED_RE.finditer(text))[-_MAX_BOXED_TRIED:]
+    for match in matches:
         end = match.end()
         group = _balanced_group(text, end)
         if group is not None:
-            return group.strip()
-        bare = re.match(r"[^\s$\\]+", text[end:])
+            found.append((match.start(), end + len(group) + 2, group.strip()))
+            continue
+        bare = re.match(r"[^\s$\\]+", text[end : end + 200])
         if bare and match.group(0).endswith(" "):
-            return bare.group(0)
-    return None
+            found.append((match.start(), end + bare.end(), bare.group(0)))
+    return found
+
+
+def _last_box_group(text: str) -> tuple[int, str] | None:
+    """(start, answer) of the last group of adjacent boxes, joined with ", " when there are several:
+    `\\boxed{2} and \\boxed{3}` is one two-part answer; boxes with prose between are successive
+    answers, and the last one wins."""
+    boxes = [b for b in _boxes(text) if b[2]]
+    if not boxes:
+        return None
+    group = [boxes[-1]]
+    for box in reversed(boxes[:-1]):
+        gap = text[box[1] : group[0][0]]
+        if len(gap) > _MAX_BOX_GAP or not _BOX_GAP_RE.match(gap):
+            break
+        group.insert(0, box)
+    contents = dict.fromkeys(content for _, _, content in group)  # the same box twice is one answer
+    return group[0][0], ", ".join(contents)
+
+
+def _last_boxed(text: str) -> str | None:
+    """Content of the last box group, None when there is none."""
+    found = _last_box_group(text)
+    return found[1] if found else None
 
 
 def _clip_sentence(candidate: str) -> str:
     """The answer part of "the answer is 42 apples. Next sentence..." (up to the sentence end)."""
     candidate = candidate.strip()
     # a period followed by a space (or the end) ends the sentence; a decimal point does not
-    cut = re.search(r"\.(?:\s|$)|;\s|\s-{1,2}\s", candidate)
+    cut = re.search(r"\.(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b", candidate)
     if cut:
         candidate = candidate[: cut.start()]
     return candidate.strip()
 
 
-def extract_final_answer(text: str, *, fallback_last_number: bool = True) -> str | None:
-    """The final answer written in `text`, as a string, or None when none is found.
+def _line_after(text: str, start: int) -> str:
+    end = text.find("\n", start)
+    line = text[start : end if end >= 0 else len(text)]
+    if not line.strip() and end >= 0:  # "**Final Answer:**\n42"
+        following = text.find("\n", end + 1)
+        line = text[end + 1 : following if following >= 0 else len(text)]
+    return line
 
-    Order: last `\\boxed{}`, then the last `#### answer`, then the last "the answer is ..." /
-    "Answer: ...", then (when `fallback_last_number`) the last number in the text. Only the tail
-    of very long responses is read: the final answer comes last.
+
+def _marked_candidates(text: str) -> list[tuple[int, str, str]]:
+    """(position, marker, answer) of the last occurrence of each kind of explicit marker."""
+    found: list[tuple[int, str, str]] = []
+    box = _last_box_group(text) if ("\\boxed" in text or "\\fbox" in text) else None
+    if box:
+        found.append((box[0], "boxed", box[1]))
+    hashes = text.rfind("####")
+    if hashes >= 0:
+        start = hashes + 4
+        answer = _line_after(text, start).strip(_MARKDOWN_STRIP + "#")
+        found.append((hashes - (len(text[:hashes]) - len(text[:hashes].rstrip("#"))), "hashes", answer))
+    tag = text.rfind(_ANSWER_TAG_OPEN)
+    if tag >= 0:
+        start = tag + len(_ANSWER_TAG_OPEN)
+        close = text.find(_ANSWER_TAG_CLOSE, start)
+        inner = text[start : close if close >= 0 else start + MAX_ANSWER_CHARS].strip()
+        found.append((tag, "answer_tag", _last_boxed(inner) or _unmarked_in_tag(inner)))
+    phrase = None
+    for phrase in _MARKER_RE.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    if phrase is not None:
+        rest = _line_after(text, phrase.end()).strip(_MARKDOWN_STRIP + ":")
+        found.append((phrase.start(), "answer_is", _clip_sentence(rest).strip(_MARKDOWN_STRIP)))
+    return found
+
+
+def _unmarked_in_tag(inner: str) -> str:
+    """The answer inside `<answer>...</answer>`: all of it when short, else its own marked answer."""
+    if len(inner) <= _MAX_BARE_EXPRESSION and "\n" not in inner.strip():
+        return inner.strip(_MARKDOWN_STRIP)
+    nested = [c for c in _marked_candidates(inner.replace(_ANSWER_TAG_OPEN, " ")) if c[2]]
+    if nested:
+        return max(nested)[2]
+    return _unmarked(inner) or inner.strip()
+
+
+def _unmarked(text: str) -> str | None:
+    """An answer given without a marker: the last math block, unless a number follows it; the whole
+    text when it is a bare expression (no prose); else the last number that is not part of a word."""
+    stripped = text.strip().rstrip(_TRAILING_PUNCT)
+    bare = stripped and len(stripped) <= _MAX_BARE_EXPRESSION and "\n" not in stripped
+    if bare and not _has_prose(stripped):
+        return _result_of(stripped)
+    block = None
+    for block in _MATH_BLOCK_RE.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    number = None
+    for number in _NUMBER_RE.finditer(text):  # noqa: B007
+        pass
+    if block is not None and (number is None or number.start() < block.end()):
+        content = next(g for g in block.groups() if g is not None).strip()
+        if content:
+            return _result_of(content)
+    return number.group(0).strip() if number is not None else None
+
+
+def _result_of(expression: str) -> str:
+    """ "57,358 x 41 = 2,351,678" -> "2,351,678": the result of a computation written unmarked; an
+    equation that names its value ("y = 2x + 1") is kept whole."""
+    last = None
+    for last in _RESULT_EQUALS_RE.finditer(expression):  # noqa: B007 - the last one is wanted
+        pass
+    if last is None or not any(ch.isdigit() for ch in expression[: last.start()]):
+        return expression
+    return expression[last.end() :].strip() or expression
+
+
+def _has_prose(text: str) -> bool:
+    return any(word.group(0).casefold() not in _MATH_WORDS for word in _PROSE_RE.finditer(text))
+
+
+def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extraction:
+    """The final answer written in `text` and its marker (see the module docstring).
+
+    The last explicit marker wins whatever its kind; only the tail of very long responses is read.
     """
     if not text:
-        return None
+        return Extraction(None, None)
     text = str(text)[-MAX_RESPONSE_CHARS:]
-    if "\\boxed" in text or "\\fbox" in text:
-        boxed = _last_boxed(text)
-        if boxed:
-            return boxed
-    if "####" in text:
-        hashes = _HASHES_RE.findall(text)
-        if hashes:
-            return hashes[-1].strip(_MARKDOWN_STRIP)
-    answers = _ANSWER_IS_RE.findall(text)
-    if answers:
-        answer = _clip_sentence(answers[-1].strip(_MARKDOWN_STRIP)).strip(_MARKDOWN_STRIP)
-        if answer:
-            inner_boxed = _last_boxed(answer)
-            return inner_boxed or answer
+    if "\\\\" in text:
+        text = _DOUBLE_BACKSLASH_RE.sub(r"\\", text)
+    found = _marked_candidates(text)
+    if found:
+        _, marker, answer = max(found, key=lambda c: c[0])
+        answer = answer.strip()
+        if answer and "\\boxed" in answer:
+            answer = _last_boxed(answer) or answer
+        return Extraction(answer or None, marker)
     if fallback_last_number:
-        numbers = _NUMBER_RE.findall(text)
-        if numbers:
-            return numbers[-1].strip()
+        return Extraction(_unmarked(text), None)
+    return Extraction(None, None)
+
+
+def extract_final_answer(text: str, *, fallback_last_number: bool = True) -> str | None:
+    """The final answer written in `text`, as a string, or None when none is found."""
+    return extract_answer(text, fallback_last_number=fallback_last_number).answer
+
+
+def answer_items(answer: str) -> list[str]:
+    """The parts of a multi-part answer, split at top-level separators (",", ";", "and", "or",
+    `\\quad`): "2, 3" -> ["2", "3"]; "(1, 2)", "\\{1,2\\}", "1,234" and "x=1, y=2" (one named tuple)
+    are one part each."""
+    text = _strip_wrappers(str(answer)[:MAX_ANSWER_CHARS]).strip().rstrip(_TRAILING_PUNCT)
+    if parse_number(text) is not None:
+        return [text]
+    items: list[str] = []
+    depth, last = 0, 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            sep = _ITEM_SEP_RE.match(text, i) if ch in ",;\\ aAoO" else None
+            if sep and sep.end() > i and (ch != " " or sep.group(0).strip()):
+                items.append(text[last:i])
+                last = i = sep.end()
+                continue
+        i += 1
+    items.append(text[last:])
+    items = [item.strip() for item in items if item.strip()]
+    return items or [text]
+
+
+def _without_name(item: str) -> str:
+    """ "x = 5" -> "5", "(p, q) = (3, 2)" -> "(3, 2)": the value of a named part."""
+    match = _NAME_EQUALS_RE.match(item)
+    return item[match.end() :].strip() if match else item
+
+
+def _bracketed_inner(item: str) -> str | None:
+    """The inside of `(...)`, `[...)`, `\\{...\\}` or `{...}` when one bracket pair spans `item`."""
+    for opener in ("\\{", "(", "[", "{"):
+        if item.startswith(opener):
+            break
+    else:
+        return None
+    depth = 0
+    for i, ch in enumerate(item):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                if i < len(item) - 1:
+                    return None  # "(1, 2), (3, 4)": the first pair closes early
+                close = 2 if item.endswith("\\}") else 1
+                return item[len(opener) : len(item) - close]
     return None
 
 
+def _atom_count(answer: str, depth: int = 0) -> int:
+    """How many values an answer holds: "41" 1, "(3, 2)" 2, "x=1, y=2" 2, "{1,2,3}" 3."""
+    total = 0
+    for item in answer_items(answer):
+        inner = _bracketed_inner(_without_name(item)) if depth < 3 else None
+        total += _atom_count(inner, depth + 1) if inner else 1
+    return total
+
+
+def canonical_parts(answer: str) -> str:
+    """A multi-part answer as "a, b, c" (names and "and"/"or"/`\\quad` separators dropped), the
+    form Math-Verify compares as a set; a one-part answer unchanged."""
+    items = answer_items(answer)
+    if len(items) < 2:
+        return _without_name(answer.strip()) if _NAME_EQUALS_RE.match(answer) else answer
+    return ", ".join(_without_name(item) for item in items)
+
+
+def _item_key(item: str) -> str:
+    number = parse_number(item)
+    if number is not None:
+        return f"{number.value}{'%' if number.percent else ''}"
+    text = item.split("=", 1)[1] if _NAME_EQUALS_RE.match(item) else item
+    return normalise_expression(text)
+
+
+def _is_candidate(item: str) -> bool:
+    """Whether a part of an answer is a candidate value (a number, an expression, a short word),
+    not a clause of prose ("the largest number of points in the domain")."""
+    return len(item) <= 20 or any(ch.isdigit() for ch in item)
+
+
+def is_shotgun(answer: str, reference: str | None) -> bool:
+    """Whether `answer` lists more distinct candidates than the reference has parts: "40, 41 or 42"
+    for 41, `\\boxed{41} \\boxed{42}` for 41. A policy must commit to one answer."""
+    items = [item for item in answer_items(answer) if _is_candidate(item)]
+    if len(items) < 2:
+        return False
+    distinct = len({_item_key(item) for item in items})
+    wanted = _atom_count(reference) if reference is not None else 1
+    return distinct > wanted
+
+
+def _strip_math_delims(text: str) -> str:
+    text = text.strip()
+    for opener in _OPEN_DELIMS:
+        if text.startswith(opener):
+            text = text[len(opener) :].lstrip()
+            break
+    for closer in _CLOSE_DELIMS:
+        if text.endswith(closer) and not text.endswith("\\" + closer):
+            text = text[: -len(closer)].rstrip()
+            break
+    return text
+
+
+def _strip_trailing_words(text: str) -> str:
+    """`text` without its trailing unit words ("42 km/h" -> "42", "5 apples" -> "5"); by hand,
+    right to left, because an end-anchored regex over words backtracks (each try rescans)."""
+    end = len(text)
+    while True:
+        cut = end
+        while cut > 0 and text[cut - 1].isspace():
+            cut -= 1
+        start = cut
+        while start > 0 and text[start - 1] in _UNIT_WORD_CHARS:
+            start -= 1
+        while start < cut and not text[start].isalpha():  # a word starts with a letter
+            start += 1
+        if start == cut or not text[start].isascii():
+            return text[:end].rstrip()
+        end = start
+
+
+def _after_last_copula(text: str) -> str:
+    """ "the number of apples is 5" -> "5": what follows the last "is" / "=" / ":", when only words
+    come before it ("84 because 80 + 4 = 84" is left alone: it holds several numbers)."""
+    last = None
+    for last in _COPULA_RE.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    if last is None or any(ch.isdigit() for ch in text[: last.start()]):
+        return text
+    return text[last.end() :].strip()
+
+
+def _strip_percent(text: str) -> tuple[str, bool]:
+    """(`text` without a trailing percent sign or word, whether there was one)."""
+    stripped = text.rstrip()
+    lowered = stripped.casefold()
+    for suffix in _PERCENT_SUFFIXES:
+        if lowered.endswith(suffix):
+            before = stripped[: -len(suffix)]
+            if suffix == "%" or not before or not before[-1].isalpha():
+                return before.rstrip(), True
+    return text, False
+
+
 def _strip_wrappers(text: str) -> str:
+    if "\\" in text and "," in text:
+        text = _LATEX_THOUSANDS_RE.sub(",", text)
     for old, new in _WRAPPERS:
         if old in text:
             text = text.replace(old, new)
-    text = _MATH_DELIMS_RE.sub("", text)
+    text = _strip_math_delims(text)
     for _ in range(3):  # \text{\textbf{x}} nests rarely deeper
         new = _TEXT_CMD_RE.sub(r" \1 ", text)
         if new == text:
@@ -269,28 +597,28 @@ def parse_number(text: str) -> Number | None:
     if len(text) > MAX_ANSWER_CHARS:
         return None
     text = _strip_wrappers(text)
-    text = _TRAILING_PUNCT_RE.sub("", text)
+    text = text.rstrip(_TRAILING_PUNCT)
     if "=" in text:
         text = _EQUALS_RE.sub("", text)
     text = _CURRENCY_RE.sub("", text).strip()
-    percent = False
-    match = _PERCENT_RE.search(text)
-    if match:
-        percent = True
-        text = text[: match.start()]
+    if any(ch in _INEQUALITY_CHARS for ch in text):
+        return None  # "x <= 1" is not the number 1
+    text, percent = _strip_percent(text)
     value = _parse_core(text)
     if value is None and text.casefold() in _WORD_NUMBERS:  # "The answer is five."
         value = Fraction(_WORD_NUMBERS[text.casefold()])
     if value is None and re.search(r"[A-Za-z]", text):
         # words around a number: "about 42 apples", "42 km/h", "x is 5"
-        stripped = _UNIT_WORDS_RE.sub("", text)
-        stripped = _LEADING_WORDS_RE.sub("", stripped)
+        stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(text)))
         if stripped != text and stripped:
-            match = _PERCENT_RE.search(stripped)
-            if match:
-                percent = True
-                stripped = stripped[: match.start()]
+            stripped, word_percent = _strip_percent(stripped)
+            percent = percent or word_percent
             value = _parse_core(stripped)
+    if value is None and _has_prose(text) and not _NEGATION_RE.search(text):
+        # an answer sentence holding one number: "Jane started growing it 3 hours ago"
+        numbers = _NUMBER_RE.findall(text)
+        if len(numbers) == 1 and not re.search(r"[=+*/^\\]", text):
+            return parse_number(numbers[0])
     if value is None:
         # an answer that starts with a number and goes on in words: "12, which is even". Not when
         # more numbers follow: "84 or 85 or 86" must not win by listing candidates.
@@ -353,7 +681,7 @@ _SPACE_RE = re.compile(r"\s+")
 def normalise_expression(text: str) -> str:
     """Canonical text of a non-numeric answer, for a cheap exact comparison before sympy."""
     text = _strip_wrappers(str(text)[:MAX_ANSWER_CHARS])
-    text = _TRAILING_PUNCT_RE.sub("", text)
+    text = text.rstrip(_TRAILING_PUNCT)
     text = _unwrap_braces(text)
     text = _SPACE_RE.sub("", text).casefold()
     text = text.replace("\\frac", "frac").replace("{", "(").replace("}", ")")
@@ -408,6 +736,8 @@ def _split_collection(text: str) -> tuple[str, list[str]] | None:
             kind = "set" if "{" in opener else "sequence"
             break
     else:
+        return None
+    if _bracketed_inner(text) is None:  # "(1, 2), (3, 4)" or "(p,q)=(3,2)": not one collection
         return None
     items, depth, current = [], 0, []
     for ch in inner:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from fractions import Fraction
 
 import pytest
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.dimensions.math import MathEquivalence, reference_answer
 from nova_rewards.mathparse import answers_equal, extract_final_answer, parse_number
-from nova_rewards.symbolic import SymbolicChecker, to_sympy_syntax
+from nova_rewards.symbolic import SymbolicChecker, SymbolicTimeout, to_sympy_syntax
 from pydantic import ValidationError
 
 
@@ -250,7 +251,7 @@ def checker():
         ("(x+1)^2", "x^2+2x+1", True),
         ("x+1", "x+2", False),
         ("2\\pi", "6.283185307", True),  # numeric value of a closed form, within tolerance
-        ("os.system('id')", "1", None),  # never reaches sympy
+        ("os.system('id')", "1", False),  # parsed as LaTeX by Math-Verify, never evaluated
     ],
 )
 def test_symbolic_equal(checker: SymbolicChecker, a: str, b: str, expected: bool | None) -> None:
@@ -258,9 +259,13 @@ def test_symbolic_equal(checker: SymbolicChecker, a: str, b: str, expected: bool
 
 
 def test_symbolic_timeout_kills_worker_and_recovers(checker: SymbolicChecker) -> None:
-    # a tower of powers: sympy would run out of time/memory; the worker is killed and replaced
-    assert checker.equal("9^9^9^9", "1", timeout=0.5) is None
+    # a tower of powers: evaluating it takes seconds; the worker is killed and replaced
+    with pytest.raises(SymbolicTimeout):
+        checker.equal("10^{10^{10}}", "1", timeout=0.5)
+    started = time.monotonic()
     assert checker.equal("2x", "x+x", timeout=10) is True
+    # the spare worker was started at the kill: the next sample does not pay sympy's import
+    assert time.monotonic() - started < 5
 
 
 def test_symbolic_worker_that_cannot_start_means_undecided(tmp_path) -> None:
@@ -294,10 +299,12 @@ def test_dimension_uses_symbolic_fallback() -> None:
 
 
 def test_dimension_respects_deadline() -> None:
-    # no time left: the symbolic fallback is skipped and the answer is not credited
+    # no time left: the symbolic fallback is skipped and the sample is a timeout (failure value)
     ctx = ScoringContext(deadline=0.0)
     sample = Sample("s", (), "\\boxed{x+1}", "1+x")
-    assert _dim().score(sample, ctx).value == 0.0
+    with pytest.raises(TimeoutError):
+        _dim().score(sample, ctx)
+    assert _score(_dim(), "\\boxed{7}", "7") == 1.0  # plain numbers never need the worker
 
 
 # --- properties ----------------------------------------------------------------------------------
