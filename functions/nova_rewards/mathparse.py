@@ -308,7 +308,21 @@ def _unmarked(text: str) -> str | None:
         content = next(g for g in block.groups() if g is not None).strip()
         if content:
             return _result_of(content)
-    return number.group(0).strip() if number is not None else None
+    if number is None:
+        return None
+    return _trailing_list(text, number.start()) or number.group(0).strip()
+
+
+def _trailing_list(text: str, position: int) -> str | None:
+    """ "It is 7, 8 or 9." -> "7, 8 or 9": the last sentence's candidates when it lists several, so
+    that an unmarked shotgun is seen as one (the last number alone would hide it)."""
+    start = max(text.rfind("\n", 0, position), text.rfind(". ", 0, position)) + 1
+    sentence = text[start : start + _MAX_BARE_EXPRESSION].strip().rstrip(_TRAILING_PUNCT)
+    tail = _after_last_copula(sentence)
+    items = answer_items(tail)
+    if len(items) >= 2 and all(len(item) <= 30 and any(ch.isdigit() for ch in item) for item in items):
+        return tail
+    return None
 
 
 def _result_of(expression: str) -> str:

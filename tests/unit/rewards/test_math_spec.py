@@ -1,0 +1,149 @@
+"""The bundled `math` spec end to end: answer markers, strict/lenient, shotguns, AWS's sample events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nova_rewards.dimensions import Sample, ScoringContext
+from nova_rewards.dimensions.math import MathAnswerFormat
+from nova_rewards.handler import handle
+from nova_rewards.spec import CompiledSpec, compile_spec, load_spec
+
+ROOT = Path(__file__).resolve().parents[3]
+SPEC_FILE = ROOT / "functions" / "nova_rewards" / "specs" / "math.json"
+WORK = "Each box holds 4 pens and there are 2 boxes, so 4 * 2 = 8 pens in total.\n"
+
+
+def shared_dir() -> Path | None:
+    """`../shared` next to the checkout (where CI puts it), or next to an ancestor (a git worktree)."""
+    for parent in ROOT.parents:
+        candidate = parent / "shared"
+        if (candidate / "contract-samples").is_dir():
+            return candidate
+    return None
+
+
+def _spec(answer_marker: str | None = None) -> CompiledSpec:
+    if answer_marker is None:
+        return load_spec("math")
+    data = json.loads(SPEC_FILE.read_text())
+    for dim in data["dimensions"]:
+        if dim["kind"] == "math_answer_format":
+            dim["params"]["answer_marker"] = answer_marker
+    return compile_spec(data, source="math (variant)")
+
+
+def _event(response: str, reference: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": "s1",
+            "messages": [
+                {"role": "user", "content": "How many pens are there?"},
+                {"role": "assistant", "content": response},
+            ],
+            "reference_answer": reference,
+        }
+    ]
+
+
+def _score(response: str, reference: Any = None, spec: CompiledSpec | None = None) -> float:
+    reference = {"final_answer": "8"} if reference is None else reference
+    result = handle(_event(response, reference), None, spec or _spec())
+    return result[0]["aggregate_reward_score"]
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [
+        "\\boxed{8}",
+        "So the answer is $\\boxed{8}$.",
+        "#### 8",
+        "The answer is 8.",
+        "The final answer is 8",
+        "Final answer: 8",
+        "Final Answer: $8$",
+        "**Final Answer:** 8",
+        "Answer: 8",
+        "**Answer:** 8",
+        "**Answer**: 8",
+        "ANSWER: 25".replace("25", "8"),
+        "answer: 8",
+        "*Answer:* **8**",
+        "<answer>8</answer>",
+        "<answer>\nThere are 8 pens.\n</answer>",
+        "Answer = 8",
+        "答案是 8",
+    ],
+)
+def test_every_common_marker_earns_full_credit(marked: str) -> None:
+    assert _score(WORK + marked) >= 0.9
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        "The answer is 6, 7, 8, 9 or 10.",  # a shotgun of candidates
+        "\\boxed{7} \\boxed{8} \\boxed{9}",  # several different boxed values
+        "The answer is 7 or 8.",
+        "The answer is 8 or maybe 9.",
+        "Answer: $\\boxed{7}$ and $\\boxed{8}$",
+        "<answer>7, 8, 9</answer>",
+        "The answer is",  # a marker with no answer
+        "The answer is:\n",
+        "8",  # unmarked under the strict default
+        "There are 8 pens.",
+    ],
+)
+def test_shotguns_and_unmarked_answers_score_at_most_a_fifth(probe: str) -> None:
+    assert _score(WORK + probe) <= 0.2
+
+
+def test_a_multi_part_reference_accepts_its_parts_but_not_more() -> None:
+    reference = {"final_answer": "2, 3"}
+    assert _score(WORK + "The solutions are $\\boxed{2}$ and $\\boxed{3}$.", reference) >= 0.9
+    assert _score(WORK + "The answer is $x = 3$ or $x = 2$.", reference) >= 0.9
+    assert _score(WORK + "\\boxed{1}, \\boxed{2}, \\boxed{3}", reference) <= 0.2
+
+
+def test_the_last_explicit_answer_wins() -> None:
+    corrected = WORK + "The answer is 9.\nWait, I double counted: 4 * 2 = 8.\nThe answer is \\boxed{8}."
+    assert _score(corrected) >= 0.9
+    assert _score(corrected, {"final_answer": "9"}) <= 0.3  # a wrong answer: format and style only
+    boxed_then_phrase = WORK + "So \\boxed{9}. Hmm, no: recount. Final answer: 8"
+    assert _score(boxed_then_phrase) >= 0.9
+
+
+def test_strict_and_lenient_modes_differ_only_on_unmarked_answers() -> None:
+    strict, lenient = _spec("strict"), _spec("lenient")
+    unmarked = WORK + "So there are 8 pens."
+    assert _score(unmarked, spec=strict) <= 0.2
+    assert _score(unmarked, spec=lenient) >= 0.9
+    shotgun = WORK + "It is 7, 8 or 9."
+    assert _score(shotgun, spec=lenient) <= 0.2  # lenient still refuses a shotgun
+    assert _score(WORK + "The answer is 8.", spec=strict) == _score(WORK + "The answer is 8.", spec=lenient)
+
+
+def test_format_dimension_reports_its_findings() -> None:
+    dim = MathAnswerFormat(MathAnswerFormat.Params())
+    found = dim.score(Sample("s", (), "ANSWER: 25", {"answer": "25"}), ScoringContext())
+    assert (found.value, found.metrics["marker_found"]) == (1.0, 1.0)
+    shotgun = dim.score(Sample("s", (), "\\boxed{1} \\boxed{2}", "1"), ScoringContext())
+    assert (shotgun.value, shotgun.metrics["shotgun"], shotgun.flags) == (0.0, 1.0, ("shotgun",))
+    with pytest.raises(ValueError):
+        MathAnswerFormat.Params(answer_marker="loose")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["bedrock_samples_nova_gsm8k_test_event.json", "bedrock_samples_nova_finqa_test_event.json"],
+)
+def test_aws_sample_events_score_as_their_notebooks_expect(name: str) -> None:
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/contract-samples is not next to this checkout (CI provides it)")
+    event = json.loads((shared / "contract-samples" / name).read_text())
+    result = handle(event, None, load_spec("math"))
+    assert [item["aggregate_reward_score"] for item in result] == [pytest.approx(1.0)]
