@@ -136,7 +136,7 @@ _EQUALS_RE = re.compile(r"^\s*[A-Za-z][A-Za-z_ ]{0,30}=\s*")  # "x = 5", "total 
 _NAME_EQUALS_RE = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w{1,4}\}?)?|\([A-Za-z, ]{1,20}\))\s*=(?!=)")
 # Separators of a multi-part answer, at bracket depth 0: ",", ";", "and", "or", "\quad", "\text{or}"
 _ITEM_SEP_RE = re.compile(
-    r"\s*(?:,|;|\\quad|\\qquad|\\text\s*\{\s*(?:and|or|,)?\s*\}|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*",
+    r"(?:,|;|\\quad|\\qquad|\\text\s*\{\s*(?:and|or|,)?\s*\}|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*",
     re.IGNORECASE,
 )
 _BOX_GAP_RE = re.compile(
@@ -383,11 +383,16 @@ def answer_items(answer: str) -> list[str]:
             depth += 1
         elif ch in ")]}":
             depth = max(0, depth - 1)
-        elif depth == 0:
-            sep = _ITEM_SEP_RE.match(text, i) if ch in ",;\\ aAoO" else None
-            if sep and sep.end() > i and (ch != " " or sep.group(0).strip()):
-                items.append(text[last:i])
+        elif depth == 0 and ch in ",;\\ \t\naAoO":
+            start = i
+            while i < len(text) and text[i].isspace():  # a run of spaces is skipped once, not rescanned
+                i += 1
+            sep = _ITEM_SEP_RE.match(text, i)
+            if sep and sep.end() > i:
+                items.append(text[last:start])
                 last = i = sep.end()
+                continue
+            if i > start:
                 continue
         i += 1
     items.append(text[last:])

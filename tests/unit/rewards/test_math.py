@@ -183,6 +183,33 @@ def test_dimension_scores(response: str, reference: object, expected: float | No
     assert _score(_dim(symbolic=False), response, reference) == expected
 
 
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        # the 160-character sentence that hung the old extractor (exponential backtracking)
+        (
+            "The final answer is the maximum number of points that could be in the domain of f, which is 19.",
+            "19",
+            1.0,
+        ),
+        ("AZYUK2A", "2", 0.0),  # no credit for a number inside a word
+        ("$-[0,1)$", "1", 0.0),  # nor for a number inside an interval
+        ("\\frac{1+\\sqrt5}{2}", "2", 0.0),  # nor for a denominator
+        ("$\\boxed{(3, 2)}$", "$(p,q)=(3,2)$", 1.0),  # a named tuple
+        ("\\boxed{1} and \\boxed{2} and \\boxed{3}", "$\\{1,2,3\\}$", 1.0),  # several boxes, one set
+        ("$\\boxed{11,\\! 111,\\! 100}$", "11111100", 1.0),  # thin-space thousands groups
+        ("The answer is \\\\boxed{\\\\frac{1}{2}}", "0.5", 1.0),  # doubly escaped LaTeX
+        ("$-x >= -1$", "$x <= 1$", 1.0),  # inequalities are not the number after "="
+        ("The answer is 40, 41, 42, 43 or 44.", "42", 0.0),  # a shotgun
+        ("\\boxed{41} \\boxed{42} \\boxed{43}", "42", 0.0),
+        ("\\boxed{5}. Wait, that is wrong: the answer is 6.", "6", 1.0),  # the last explicit answer
+        ("It is 7, 8 or 9.", "8", 0.0),  # an unmarked shotgun is still a shotgun
+    ],
+)
+def test_dimension_classes_of_answers(response: str, reference: str, expected: float) -> None:
+    assert _score(_dim(symbolic_timeout_s=20), response, {"final_answer": reference}) == expected
+
+
 def test_dimension_reports_answer_found_metric() -> None:
     result = _dim().score(Sample("s", (), "nothing", "3"), ScoringContext())
     assert (result.value, result.metrics["answer_found"]) == (0.0, 0.0)
