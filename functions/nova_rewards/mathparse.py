@@ -126,6 +126,7 @@ _UNIT_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 _COPULA_RE = re.compile(
     r"(?<![A-Za-z])(?:is|was|be|equals|of)(?![A-Za-z])|(?<![<>!=])=(?!=)|:", re.IGNORECASE
 )
+_TIMES_X_RE = re.compile(r"(?<=[\d\s])[x×](?=[\s\d])|\\(?:times|cdot|div|frac|dfrac|tfrac|sqrt|left|right)")
 _RESULT_EQUALS_RE = re.compile(r"(?<![<>!=\\])=(?!=)")
 _HEDGE_RE = re.compile(
     r"^\s*(?:probably|approximately|about|around|roughly|exactly|just|only|therefore|thus|so|then)\s+",
@@ -320,7 +321,7 @@ def _trailing_list(text: str, position: int) -> str | None:
     sentence = text[start : start + _MAX_BARE_EXPRESSION].strip().rstrip(_TRAILING_PUNCT)
     tail = _after_last_copula(sentence)
     items = answer_items(tail)
-    if len(items) >= 2 and all(len(item) <= 30 and any(ch.isdigit() for ch in item) for item in items):
+    if len(items) >= 2 and all(_is_bare_value(item) for item in items):
         return tail
     return None
 
@@ -331,9 +332,14 @@ def _result_of(expression: str) -> str:
     last = None
     for last in _RESULT_EQUALS_RE.finditer(expression):  # noqa: B007 - the last one is wanted
         pass
-    if last is None or not any(ch.isdigit() for ch in expression[: last.start()]):
-        return expression
+    computation = _TIMES_X_RE.sub("*", expression[: last.start()]) if last is not None else ""
+    if not any(ch.isdigit() for ch in computation) or any(ch.isalpha() for ch in computation):
+        return expression  # no computation before "=", or a variable in it: an equation
     return expression[last.end() :].strip() or expression
+
+
+def _is_bare_value(item: str) -> bool:
+    return len(item) <= 30 and any(ch.isdigit() for ch in item) and not _has_prose(item)
 
 
 def _has_prose(text: str) -> bool:
