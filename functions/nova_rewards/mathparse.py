@@ -27,6 +27,7 @@ units ($12.00, 5 dollars).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -740,6 +741,9 @@ def answers_equal(
         )
     if normalise_expression(predicted) == normalise_expression(str(reference)):
         return True
+    constants = _constants_equal(str(predicted), str(reference), pred_number, ref_number, rel_tol, abs_tol)
+    if constants is not None:
+        return constants
     return _collections_equal(
         str(predicted),
         str(reference),
@@ -747,6 +751,190 @@ def answers_equal(
         abs_tol=abs_tol,
         percent_as_fraction=percent_as_fraction,
     )
+
+
+# ---------------------------------------------------------------- constant arithmetic
+
+_MAX_ARITHMETIC_CHARS = 300
+_MAX_ARITHMETIC_DEPTH = 40
+_ARITHMETIC_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+class _Arithmetic:
+    """Value of a constant arithmetic expression in LaTeX or plain text: numbers, + - * / ^,
+    brackets, `\\frac`, `\\sqrt[n]{}`, `\\pi`, `\\cdot`, `\\times`, `\\div`, implicit products
+    (`2\\sqrt{3}`). Anything else - a letter, a comma, a mixed number `3\\frac12`, a huge power -
+    raises ValueError: the answer then goes to Math-Verify. Plain recursive descent, linear time."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+        self.depth = 0
+        self.decimal = False
+
+    def value(self) -> float:
+        result = self.expression()
+        if self.peek():
+            raise ValueError("trailing text")
+        return result
+
+    def peek(self) -> str:
+        while self.i < len(self.text) and self.text[self.i].isspace():
+            self.i += 1
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def take(self, word: str) -> bool:
+        if self.peek() and self.text.startswith(word, self.i):
+            end = self.i + len(word)
+            if word[-1].isalpha() and end < len(self.text) and self.text[end].isalpha():
+                return False  # "\\pi" is not the start of "\\pix"
+            self.i = end
+            return True
+        return False
+
+    def expression(self) -> float:
+        self.depth += 1
+        if self.depth > _MAX_ARITHMETIC_DEPTH:
+            raise ValueError("too deep")
+        result = self.term()
+        while self.peek() in ("+", "-") and self.peek():
+            sign = self.text[self.i]
+            self.i += 1
+            result = result + self.term() if sign == "+" else result - self.term()
+        self.depth -= 1
+        return result
+
+    def term(self) -> float:
+        result = self.signed()
+        while True:
+            char = self.peek()
+            if char in ("*", "/") and char:
+                self.i += 1
+                result = self._times(result, self.signed(), char == "/")
+            elif self.take("\\cdot") or self.take("\\times"):
+                result *= self.signed()
+            elif self.take("\\div"):
+                result = self._times(result, self.signed(), True)
+            elif char and (char in "({" or self.text.startswith(("\\sqrt", "\\pi"), self.i)):
+                result *= self.power()  # an implicit product: 2\\sqrt{3}, 3\\pi, 2(x)
+            elif self.text.startswith("\\frac", self.i):
+                raise ValueError("number then \\frac: a mixed number or a product?")
+            else:
+                return result
+
+    @staticmethod
+    def _times(left: float, right: float, divide: bool) -> float:
+        if not divide:
+            return left * right
+        if right == 0:
+            raise ValueError("division by zero")
+        return left / right
+
+    def signed(self) -> float:
+        if self.peek() == "-":
+            self.i += 1
+            return -self.signed()
+        if self.peek() == "+":
+            self.i += 1
+            return self.signed()
+        return self.power()
+
+    def power(self) -> float:
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.i += 1
+        exponent = self.group()
+        if abs(exponent) > 1000 or (abs(base) > 1 and exponent * math.log10(abs(base)) > 300):
+            raise ValueError("power too large")
+        if base < 0 and exponent != int(exponent):
+            raise ValueError("complex power")
+        if base == 0 and exponent < 0:
+            raise ValueError("division by zero")
+        return base**exponent
+
+    def group(self) -> float:
+        """`{expression}` or a single digit (`2^3`, `\\frac12`)."""
+        char = self.peek()
+        if char == "{":
+            self.i += 1
+            result = self.expression()
+            if self.peek() != "}":
+                raise ValueError("unclosed group")
+            self.i += 1
+            return result
+        if char.isdigit():
+            self.i += 1
+            return float(char)
+        raise ValueError("group expected")
+
+    def atom(self) -> float:
+        char = self.peek()
+        if char.isdigit() or char == ".":
+            match = _ARITHMETIC_NUMBER_RE.match(self.text, self.i)
+            if not match:
+                raise ValueError("number expected")
+            self.i = match.end()
+            self.decimal = self.decimal or "." in match.group(0)
+            return float(match.group(0))
+        if char in ("(", "{"):
+            self.i += 1
+            result = self.expression()
+            if self.peek() != {"(": ")", "{": "}"}[char]:
+                raise ValueError("unclosed bracket")
+            self.i += 1
+            return result
+        if self.take("\\frac"):
+            numerator = self.group()
+            return self._times(numerator, self.group(), True)
+        if self.take("\\sqrt"):
+            index = 2.0
+            if self.peek() == "[":
+                self.i += 1
+                index = self.expression()
+                if self.peek() != "]" or index <= 0:
+                    raise ValueError("bad root index")
+                self.i += 1
+            radicand = self.group()
+            if radicand < 0:
+                raise ValueError("root of a negative number")
+            return radicand ** (1.0 / index)
+        if self.take("\\pi"):
+            return math.pi
+        raise ValueError("not arithmetic")
+
+
+def _constant_value(text: str, number: Number | None) -> tuple[float, bool] | None:
+    """(value, written with a decimal point) of a constant answer, None when it is not one."""
+    if number is not None:
+        return None if number.percent else (float(number.value), number.decimal)
+    text = _strip_wrappers(text[: _MAX_ARITHMETIC_CHARS + 1]).rstrip(_TRAILING_PUNCT)
+    if len(text) > _MAX_ARITHMETIC_CHARS or not text:
+        return None
+    parser = _Arithmetic(text)
+    try:
+        value = parser.value()
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    return (value, parser.decimal) if math.isfinite(value) else None
+
+
+def _constants_equal(
+    predicted: str,
+    reference: str,
+    pred_number: Number | None,
+    ref_number: Number | None,
+    rel_tol: float,
+    abs_tol: float,
+) -> bool | None:
+    """Both sides constant arithmetic (`\\sqrt{16}`, `3+2`, `\\frac{1+\\sqrt5}{2}`): equal values?
+    Closeness is `rel_tol` when a side is written as a decimal (a rounding), else float precision."""
+    pred, ref = _constant_value(predicted, pred_number), _constant_value(reference, ref_number)
+    if pred is None or ref is None:
+        return None
+    (a, a_decimal), (b, b_decimal) = pred, ref
+    tolerance = rel_tol if (a_decimal or b_decimal) else 1e-12
+    return abs(a - b) <= max(abs_tol, tolerance * max(abs(a), abs(b)))
 
 
 _OPENERS = {"(": ")", "[": "]", "\\{": "\\}", "{": "}"}

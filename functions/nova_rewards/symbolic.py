@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import math
 import os
@@ -37,6 +38,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from typing import Any
 
 __all__ = ["to_sympy_syntax", "SymbolicChecker", "SymbolicTimeout", "symbolic_equal"]
 
@@ -170,12 +172,20 @@ def _as_latex(answer: str) -> str:
     return f"\\boxed{{{answer}}}" if depth == 0 else f"${answer}$"
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(answer: str, timeout_s: int) -> list[Any]:
+    """Math-Verify's parse of one answer, cached: the samples of one prompt share their reference."""
+    from math_verify import parse
+
+    return parse(_as_latex(answer), parsing_timeout=timeout_s)
+
+
 def _math_verify_equal(pred: str, gold: str, timeout_s: int) -> bool | None:
     """Math-Verify's verdict, None when it cannot parse one side."""
-    from math_verify import parse, verify
+    from math_verify import verify
 
-    gold_parsed = parse(_as_latex(gold), parsing_timeout=timeout_s)
-    pred_parsed = parse(_as_latex(pred), parsing_timeout=timeout_s)
+    gold_parsed = _parsed(gold, timeout_s)
+    pred_parsed = _parsed(pred, timeout_s)
     if not gold_parsed or not pred_parsed:
         return None
     return bool(verify(gold_parsed, pred_parsed, timeout_seconds=timeout_s))
@@ -223,14 +233,32 @@ def _worker_equal(pred: str, gold: str, tol: float, timeout_s: int = 5) -> bool 
     return _sympy_equal(a_expr, b_expr, tol)
 
 
-def _worker_main() -> int:
+# Typical answers parsed by a spare worker before it reports ready: the LaTeX parser (ANTLR) caches
+# its decisions per process, so a warm spare parses the next answers several times faster.
+_WARM_UP = (
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{1}{2}\\sqrt{3}"),
+    ("(1, 2)", "\\{1, 2\\}"),
+    ("x \\le 3", "(-\\infty, 3]"),
+    ("y = 2x + 1", "2x+1"),
+    ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}"),
+    ("3\\pi", "9.42"),
+    ("x^2 - 1", "(x-1)(x+1)"),
+    ("[0, 1)", "0 \\le x < 1"),
+)
+
+
+def _worker_main(warm: bool = False) -> int:
     """Serve requests `{"a": pred, "b": gold, "tol": float, "timeout": int}` -> `{"equal": bool | null}`,
-    one JSON object per line."""
+    one JSON object per line. `warm`: parse typical answers first (spares have the time)."""
     _limit_own_memory()
     import sympy  # noqa: F401 - import before announcing readiness
 
     with contextlib.suppress(ImportError):  # without Math-Verify, sympy alone decides
         import math_verify  # noqa: F401
+    if warm:
+        for pred, gold in _WARM_UP:
+            with contextlib.suppress(Exception):
+                _worker_equal(pred, gold, 1e-6, 2)
 
     sys.stdout.write('{"ready": true}\n')
     sys.stdout.flush()
@@ -272,10 +300,10 @@ class SymbolicChecker:
         self._cache_size = cache_size
         self._broken_until = 0.0
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
+    def _spawn(self, *, warm: bool = False) -> subprocess.Popen[bytes]:
         env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": os.environ.get("PATH", "")}
         return subprocess.Popen(
-            [self._python, "-m", "nova_rewards.symbolic"],
+            [self._python, "-m", "nova_rewards.symbolic", *(["--warm"] if warm else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -285,11 +313,14 @@ class SymbolicChecker:
         )
 
     def _start(self) -> subprocess.Popen[bytes]:
-        """A ready worker: the spare when there is one, else a new process."""
+        """A ready worker: the spare when there is one, else a new process; then a new spare starts
+        in the background, so that a kill never leaves the next sample waiting for imports."""
         proc, self._spare = (self._spare, None) if self._spare is not None else (self._spawn(), None)
         if self._read_line(proc, self._startup_timeout) is None:
             self._kill(proc)
             raise RuntimeError("symbolic worker did not start")
+        with contextlib.suppress(OSError):
+            self._spare = self._spawn(warm=True)
         return proc
 
     @staticmethod
@@ -372,12 +403,9 @@ class SymbolicChecker:
             return None
 
     def _replace(self, proc: subprocess.Popen[bytes]) -> None:
-        """Kill `proc` and start a spare in the background for the next request."""
+        """Kill `proc`; the next request promotes the spare (see `_start`)."""
         self._kill(proc)
         self._proc = None
-        if self._spare is None:
-            with contextlib.suppress(OSError):
-                self._spare = self._spawn()
 
 
 _CHECKER: SymbolicChecker | None = None
@@ -396,4 +424,4 @@ def symbolic_equal(a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0) -
 
 
 if __name__ == "__main__":
-    sys.exit(_worker_main())
+    sys.exit(_worker_main(warm="--warm" in sys.argv[1:]))

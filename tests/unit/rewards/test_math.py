@@ -133,6 +133,21 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("[1, 1/2]", "[1, 0.5]", {}, True),  # elements compared as numbers
         ("(1, 2, 3)", "(1,2)", {}, False),  # different sizes
         ("(1,234)", "1234", {}, True),  # a bracketed number with a thousands separator is a number
+        # constant arithmetic is decided in-process (no worker): closed forms, products, powers
+        ("\\sqrt{16}", "4", {}, True),
+        ("3+2", "5", {}, True),
+        ("(9+1)", "10", {}, True),
+        ("2\\sqrt{2}", "\\sqrt{8}", {}, True),
+        ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", {}, True),
+        ("1.5\\times10^{3}", "1500", {}, True),
+        ("2^{0.5}", "\\sqrt[2]{2}", {}, True),
+        ("1.4142136", "\\sqrt{2}", {}, True),  # a rounding, within the relative tolerance
+        ("1.414", "\\sqrt{2}", {}, False),
+        ("\\frac{1+\\sqrt{5}}{2}", "2", {}, False),
+        ("3\\pi", "9.42", {}, False),
+        ("10^{10^{10}}", "1", {}, None),  # too large to evaluate here: the worker decides (or times out)
+        ("\\sqrt{-4}", "2", {}, None),  # not a real number: the worker decides
+        ("x+1", "2", {}, None),  # a variable: not constant
     ],
 )
 def test_answers_equal(predicted: str, reference: str, kwargs: dict, expected: bool | None) -> None:
