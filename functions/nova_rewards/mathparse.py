@@ -128,6 +128,7 @@ _COPULA_RE = re.compile(
     r"(?<![A-Za-z])(?:is|was|be|equals|of)(?![A-Za-z])|(?<![<>!=])=(?!=)|:", re.IGNORECASE
 )
 _TIMES_X_RE = re.compile(r"(?<=[\d\s])[x×](?=[\s\d])|\\(?:times|cdot|div|frac|dfrac|tfrac|sqrt|left|right)")
+_COMMAND_RE = re.compile(r"\\[A-Za-z]+")  # \\sin, \\log_2, \\binom: functions of constants
 _RESULT_EQUALS_RE = re.compile(r"(?<![<>!=\\])=(?!=)")
 _HEDGE_RE = re.compile(
     r"^\s*(?:probably|approximately|about|around|roughly|exactly|just|only|therefore|thus|so|then)\s+",
@@ -333,7 +334,7 @@ def _result_of(expression: str) -> str:
     last = None
     for last in _RESULT_EQUALS_RE.finditer(expression):  # noqa: B007 - the last one is wanted
         pass
-    computation = _TIMES_X_RE.sub("*", expression[: last.start()]) if last is not None else ""
+    computation = _COMMAND_RE.sub("", _TIMES_X_RE.sub("*", expression[: last.start()])) if last else ""
     if not any(ch.isdigit() for ch in computation) or any(ch.isalpha() for ch in computation):
         return expression  # no computation before "=", or a variable in it: an equation
     return expression[last.end() :].strip() or expression
@@ -744,6 +745,9 @@ def answers_equal(
     constants = _constants_equal(str(predicted), str(reference), pred_number, ref_number, rel_tol, abs_tol)
     if constants is not None:
         return constants
+    lists = _constant_lists_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    if lists is not None:
+        return lists
     return _collections_equal(
         str(predicted),
         str(reference),
@@ -909,6 +913,8 @@ def _constant_value(text: str, number: Number | None) -> tuple[float, bool] | No
     if number is not None:
         return None if number.percent else (float(number.value), number.decimal)
     text = _strip_wrappers(text[: _MAX_ARITHMETIC_CHARS + 1]).rstrip(_TRAILING_PUNCT)
+    if text.startswith("[") and text.endswith("]") and "," not in text:  # "[45]": a value in brackets
+        text = _strip_math_delims(text[1:-1])
     if len(text) > _MAX_ARITHMETIC_CHARS or not text:
         return None
     parser = _Arithmetic(text)
@@ -935,6 +941,37 @@ def _constants_equal(
     (a, a_decimal), (b, b_decimal) = pred, ref
     tolerance = rel_tol if (a_decimal or b_decimal) else 1e-12
     return abs(a - b) <= max(abs_tol, tolerance * max(abs(a), abs(b)))
+
+
+def _constant_list(answer: str) -> list[tuple[float, bool]] | None:
+    """The values of a list of constants ("1, 2 and 3", "x = 4, -8", `\\{1, 2\\}`), else None."""
+    text = _strip_wrappers(answer[:_MAX_ARITHMETIC_CHARS]).strip()
+    if text.startswith("\\{") and text.endswith("\\}"):
+        text = text[2:-2]
+    values = []
+    for item in answer_items(text):
+        item = _without_name(item)
+        value = _constant_value(item, parse_number(item))
+        if value is None:
+            return None
+        values.append(value)
+    return values
+
+
+def _constant_lists_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float) -> bool | None:
+    """Two unbracketed lists of constants, compared as sets of values (the order of the roots of an
+    equation is not part of the answer); None unless both sides are such lists."""
+    pred, ref = _constant_list(predicted), _constant_list(reference)
+    if pred is None or ref is None or max(len(pred), len(ref)) < 2:
+        return None
+    if len(pred) != len(ref):
+        return False
+    decimal = any(d for _, d in pred) or any(d for _, d in ref)
+    tolerance = rel_tol if decimal else 1e-12
+    for (a, _), (b, _) in zip(sorted(pred), sorted(ref), strict=True):
+        if abs(a - b) > max(abs_tol, tolerance * max(abs(a), abs(b))):
+            return False
+    return True
 
 
 _OPENERS = {"(": ")", "[": "]", "\\{": "\\}", "{": "}"}

@@ -127,7 +127,13 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("\\frac{x}{2}", "\\dfrac{x}{2}", {}, True),
         ("x+1", "1+x", {}, None),  # undecided without sympy
         ("\\{2, 1\\}", "\\{1,2\\}", {}, True),  # sets: order ignored
-        ("\\{1, 3\\}", "\\{1,2\\}", {}, None),  # (the symbolic fallback then says no)
+        ("\\{1, 3\\}", "\\{1,2\\}", {}, False),  # sets of constants are decided in-process
+        ("-2, 1", "1,-2", {}, True),  # lists of roots: as sets
+        ("$21, 36, and 82$", "$19, 46, and 82$", {}, False),
+        ("x = 4, -8, -10", "-10,-8,4", {}, True),
+        ("1, 2", "1, 2, 3", {}, False),
+        ("[45]", "45", {}, True),  # a value in square brackets
+        ("(1, 2), (3, 4)", "(3, 4), (1, 2)", {}, None),  # lists of tuples: the worker decides
         ("(1, 2)", "(1,2)", {}, True),  # tuples / intervals: order matters
         ("(2, 1)", "(1,2)", {}, False),
         ("[1, 1/2]", "[1, 0.5]", {}, True),  # elements compared as numbers
