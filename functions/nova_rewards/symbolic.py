@@ -299,6 +299,7 @@ class SymbolicChecker:
         self._cache: OrderedDict[tuple[str, str, float], bool | None] = OrderedDict()
         self._cache_size = cache_size
         self._broken_until = 0.0
+        self._started_once = False
 
     def _spawn(self, *, warm: bool = False) -> subprocess.Popen[bytes]:
         env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": os.environ.get("PATH", "")}
@@ -312,13 +313,23 @@ class SymbolicChecker:
             start_new_session=True,  # its own process group: killed as a whole on timeout
         )
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def _start(self, sample_timeout: float) -> subprocess.Popen[bytes]:
         """A ready worker: the spare when there is one, else a new process; then a new spare starts
-        in the background, so that a kill never leaves the next sample waiting for imports."""
+        in the background, so that a kill never leaves the next sample waiting for imports.
+
+        The first start of all may take `startup_timeout` (the imports are paid once). Later, a
+        sample waits for a spare that is still starting only for its own time limit: it then
+        times out (`SymbolicTimeout`) and the spare keeps starting for the next one.
+        """
         proc, self._spare = (self._spare, None) if self._spare is not None else (self._spawn(), None)
-        if self._read_line(proc, self._startup_timeout) is None:
+        wait = self._startup_timeout if not self._started_once else min(self._startup_timeout, sample_timeout)
+        if self._read_line(proc, wait) is None:
+            if self._started_once and proc.poll() is None and wait < self._startup_timeout:
+                self._spare = proc  # still importing: keep it for the next sample
+                raise SymbolicTimeout(f"no worker ready within {wait:.2f} s (a spare is starting)")
             self._kill(proc)
             raise RuntimeError("symbolic worker did not start")
+        self._started_once = True
         with contextlib.suppress(OSError):
             self._spare = self._spawn(warm=True)
         return proc
@@ -374,7 +385,9 @@ class SymbolicChecker:
             if time.monotonic() < self._broken_until:
                 return None
             try:
-                self._proc = self._start()
+                self._proc = self._start(timeout)
+            except SymbolicTimeout:  # an OSError too (TimeoutError): not a broken environment
+                raise
             except (OSError, RuntimeError):
                 # no sympy in this environment, or no room for a process: answers that need the
                 # symbolic fallback are "not decided" for a while instead of failing every sample

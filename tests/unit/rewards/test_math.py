@@ -316,6 +316,20 @@ def test_symbolic_timeout_kills_worker_and_recovers(checker: SymbolicChecker) ->
     assert time.monotonic() - started < 5
 
 
+def test_back_to_back_kills_cost_each_sample_only_its_own_limit() -> None:
+    checker = SymbolicChecker()
+    try:
+        assert checker.equal("x^2", "x*x", timeout=30) is True  # the first start pays the imports
+        for _ in range(3):  # the spare may still be importing: each sample still ends in its limit
+            started = time.monotonic()
+            with pytest.raises(SymbolicTimeout):
+                checker.equal(f"10^{{10^{{10}}}} + {_}", "1", timeout=0.5)
+            assert time.monotonic() - started < 5  # 0.5 s plus killing, not another import
+        assert checker.equal("2y", "y+y", timeout=30) is True  # and the checker recovers
+    finally:
+        checker.close()
+
+
 def test_symbolic_worker_that_cannot_start_means_undecided(tmp_path) -> None:
     # e.g. an interpreter without sympy: no exception per sample, just "not decided"
     fake_python = tmp_path / "python"
