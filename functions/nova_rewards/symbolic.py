@@ -299,7 +299,6 @@ class SymbolicChecker:
         self._cache: OrderedDict[tuple[str, str, float], bool | None] = OrderedDict()
         self._cache_size = cache_size
         self._broken_until = 0.0
-        self._started_once = False
 
     def _spawn(self, *, warm: bool = False) -> subprocess.Popen[bytes]:
         env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": os.environ.get("PATH", "")}
@@ -313,23 +312,23 @@ class SymbolicChecker:
             start_new_session=True,  # its own process group: killed as a whole on timeout
         )
 
-    def _start(self, sample_timeout: float) -> subprocess.Popen[bytes]:
+    def _start(self, ready_timeout: float | None) -> subprocess.Popen[bytes]:
         """A ready worker: the spare when there is one, else a new process; then a new spare starts
-        in the background, so that a kill never leaves the next sample waiting for imports.
+        in the background, so that a kill rarely leaves the next sample waiting for imports.
 
-        The first start of all may take `startup_timeout` (the imports are paid once). Later, a
-        sample waits for a spare that is still starting only for its own time limit: it then
-        times out (`SymbolicTimeout`) and the spare keeps starting for the next one.
+        Waiting for a worker's imports is not the sample's own work, so it is not bounded by the
+        sample's time limit (a correct answer must not time out because its predecessor was slow)
+        but by `ready_timeout` (the caller's deadline) and `startup_timeout`. When the caller's time
+        runs out first, `SymbolicTimeout` is raised and the worker keeps starting for the next sample.
         """
         proc, self._spare = (self._spare, None) if self._spare is not None else (self._spawn(), None)
-        wait = self._startup_timeout if not self._started_once else min(self._startup_timeout, sample_timeout)
+        wait = self._startup_timeout if ready_timeout is None else min(self._startup_timeout, ready_timeout)
         if self._read_line(proc, wait) is None:
-            if self._started_once and proc.poll() is None and wait < self._startup_timeout:
+            if proc.poll() is None and wait < self._startup_timeout:
                 self._spare = proc  # still importing: keep it for the next sample
-                raise SymbolicTimeout(f"no worker ready within {wait:.2f} s (a spare is starting)")
+                raise SymbolicTimeout(f"no worker ready within {wait:.2f} s (one is starting)")
             self._kill(proc)
             raise RuntimeError("symbolic worker did not start")
-        self._started_once = True
         with contextlib.suppress(OSError):
             self._spare = self._spawn(warm=True)
         return proc
@@ -362,10 +361,13 @@ class SymbolicChecker:
                     self._kill(proc)
             self._proc = self._spare = None
 
-    def equal(self, a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0) -> bool | None:
+    def equal(
+        self, a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0, ready_timeout: float | None = None
+    ) -> bool | None:
         """Whether answer `a` equals reference `b`: True/False when decided, None when neither
         Math-Verify nor sympy can compare them. Raises `SymbolicTimeout` when the worker takes
-        longer than `timeout` seconds (it is then killed and replaced)."""
+        longer than `timeout` seconds (it is then killed and replaced), or when no worker is ready
+        within `ready_timeout` seconds (default: `startup_timeout`)."""
         a, b = str(a), str(b)
         if len(a) > MAX_EXPR_CHARS or len(b) > MAX_EXPR_CHARS:
             return None
@@ -374,18 +376,18 @@ class SymbolicChecker:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            result = self._ask(a, b, tol, timeout)
+            result = self._ask(a, b, tol, timeout, ready_timeout)
             self._cache[key] = result
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
             return result
 
-    def _ask(self, a: str, b: str, tol: float, timeout: float) -> bool | None:
+    def _ask(self, a: str, b: str, tol: float, timeout: float, ready_timeout: float | None) -> bool | None:
         if self._proc is None or self._proc.poll() is not None:
             if time.monotonic() < self._broken_until:
                 return None
             try:
-                self._proc = self._start(timeout)
+                self._proc = self._start(ready_timeout)
             except SymbolicTimeout:  # an OSError too (TimeoutError): not a broken environment
                 raise
             except (OSError, RuntimeError):
@@ -425,7 +427,9 @@ _CHECKER: SymbolicChecker | None = None
 _CHECKER_LOCK = threading.Lock()
 
 
-def symbolic_equal(a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0) -> bool | None:
+def symbolic_equal(
+    a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0, ready_timeout: float | None = None
+) -> bool | None:
     """Module-level convenience over one shared `SymbolicChecker` (raises `SymbolicTimeout`)."""
     global _CHECKER
     with _CHECKER_LOCK:
@@ -433,7 +437,7 @@ def symbolic_equal(a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0) -
             _CHECKER = SymbolicChecker()
             atexit.register(_CHECKER.close)
         checker = _CHECKER
-    return checker.equal(a, b, tol=tol, timeout=timeout)
+    return checker.equal(a, b, tol=tol, timeout=timeout, ready_timeout=ready_timeout)
 
 
 if __name__ == "__main__":

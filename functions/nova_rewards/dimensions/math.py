@@ -105,16 +105,17 @@ class MathEquivalence(Dimension):
             return verdict
         if not p.symbolic:
             return False
-        timeout = p.symbolic_timeout_s
+        timeout, ready_timeout = p.symbolic_timeout_s, None
         if ctx is not None:
-            timeout = min(timeout, ctx.remaining())
+            timeout, ready_timeout = min(timeout, ctx.remaining()), ctx.remaining()
         if timeout <= 0:
             raise TimeoutError("no time left for the symbolic comparison")
         from nova_rewards.symbolic import symbolic_equal
 
         pred_parts, ref_parts = canonical_parts(predicted), canonical_parts(reference)
         tol = max(p.tolerance, 1e-12)
-        return bool(symbolic_equal(pred_parts, ref_parts, tol=tol, timeout=timeout))
+        verdict = symbolic_equal(pred_parts, ref_parts, tol=tol, timeout=timeout, ready_timeout=ready_timeout)
+        return bool(verdict)
 
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         reference = reference_answer(sample.reference, self.params.answer_key)

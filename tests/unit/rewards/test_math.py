@@ -316,16 +316,21 @@ def test_symbolic_timeout_kills_worker_and_recovers(checker: SymbolicChecker) ->
     assert time.monotonic() - started < 5
 
 
-def test_back_to_back_kills_cost_each_sample_only_its_own_limit() -> None:
+def test_back_to_back_kills_cost_each_sample_its_limit_and_at_most_one_worker_start() -> None:
     checker = SymbolicChecker()
     try:
         assert checker.equal("x^2", "x*x", timeout=30) is True  # the first start pays the imports
-        for _ in range(3):  # the spare may still be importing: each sample still ends in its limit
+        for index in range(3):
             started = time.monotonic()
             with pytest.raises(SymbolicTimeout):
-                checker.equal(f"10^{{10^{{10}}}} + {_}", "1", timeout=0.5)
-            assert time.monotonic() - started < 5  # 0.5 s plus killing, not another import
-        assert checker.equal("2y", "y+y", timeout=30) is True  # and the checker recovers
+                checker.equal(f"10^{{10^{{10}}}} + {index}", "1", timeout=0.5)
+            assert time.monotonic() - started < 15  # 0.5 s, the kill, at most a spare's start
+        # a correct answer right after the kills waits for the spare, it does not time out
+        assert checker.equal("2y", "y+y", timeout=2) is True
+        # a caller out of time does not wait for a worker's imports
+        checker.close()
+        with pytest.raises(SymbolicTimeout):
+            checker.equal("3z", "z+2z", timeout=0.2, ready_timeout=0.01)
     finally:
         checker.close()
 

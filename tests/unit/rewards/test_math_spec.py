@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,34 @@ def test_aws_sample_events_score_as_their_notebooks_expect(name: str) -> None:
     event = json.loads((shared / "contract-samples" / name).read_text())
     result = handle(event, None, load_spec("math"))
     assert [item["aggregate_reward_score"] for item in result] == [pytest.approx(1.0)]
+
+
+class _LambdaContext:
+    """The one method of Lambda's context object the handler reads."""
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+def test_slow_answers_time_out_alone_and_their_batch_mates_are_scored() -> None:
+    # answers whose comparison takes seconds (a power tower) among correct ones that also need the
+    # worker, under a deadline: each slow one costs its own 1 s limit and scores the failure value
+    # with a `timeout` metric; a warm spare worker takes over for the correct ones
+    slow = [(f"slow{i}", WORK + f"The answer is $10^{{10^{{10}}}} + {i}$.", "8") for i in range(3)]
+    good = [(f"good{i}", WORK + f"The answer is $(x+{i})^2$.", f"x^2+{2 * i}x+{i * i}") for i in range(5)]
+    event = []
+    for sample_id, response, reference in [slow[0], *good[:2], slow[1], slow[2], *good[2:]]:
+        item = _event(response, {"final_answer": reference})[0]
+        event.append({**item, "id": sample_id})
+    started = time.monotonic()
+    result = handle(event, _LambdaContext(60.0), load_spec("math"))
+    assert time.monotonic() - started < 45  # limits, kills and spare starts; not the slow work itself
+    by_id = {item["id"]: item for item in result}
+    for sample_id, _, _ in good:
+        assert by_id[sample_id]["aggregate_reward_score"] == pytest.approx(1.0), by_id[sample_id]
+    for sample_id, _, _ in slow:
+        assert by_id[sample_id]["aggregate_reward_score"] == 0.0
+        assert "timeout" in {m["name"] for m in by_id[sample_id]["metrics_list"]}
