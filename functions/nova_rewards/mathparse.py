@@ -41,6 +41,7 @@ __all__ = [
     "extract_answer",
     "extract_final_answer",
     "is_shotgun",
+    "unescape_latex",
     "parse_number",
     "numbers_equal",
     "normalise_expression",
@@ -64,6 +65,9 @@ _MARKER_RE = re.compile(
     re.IGNORECASE,
 )
 _ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
+_ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
+_HASHES_RE = re.compile(r"#{4,}")
+_MAX_MARKERS_TRIED = 20
 _MATH_BLOCK_RE = re.compile(
     r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$|\\\[(.{1,2000}?)\\\]|\\\((.{1,2000}?)\\\)"
 )
@@ -143,7 +147,8 @@ _ITEM_SEP_RE = re.compile(
     re.IGNORECASE,
 )
 _BOX_GAP_RE = re.compile(
-    r"^(?:[\s$.,;:]|\\quad|\\qquad|\\text\s*\{\s*(?:and|or|,)?\s*\}|\\\(|\\\)|\\\[|\\\]|and|or"
+    r"^(?:[\s$.,;:*_#>|]|\\quad|\\qquad|\\text\s*\{\s*(?:and|or|,)?\s*\}|\\\(|\\\)|\\\[|\\\]"
+    r"|and|or|maybe|perhaps|possibly|alternatively|also|either"
     r"|[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=)*$",
     re.IGNORECASE,
 )
@@ -258,39 +263,69 @@ def _line_after(text: str, start: int) -> str:
     return line
 
 
-def _marked_candidates(text: str) -> list[tuple[int, str, str]]:
-    """(position, marker, answer) of the last occurrence of each kind of explicit marker."""
-    found: list[tuple[int, str, str]] = []
-    box = _last_box_group(text) if ("\\boxed" in text or "\\fbox" in text) else None
-    if box:
-        found.append((box[0], "boxed", box[1]))
-    hashes = text.rfind("####")
-    if hashes >= 0:
-        start = hashes + 4
-        answer = _line_after(text, start).strip(_MARKDOWN_STRIP + "#")
-        found.append((hashes - (len(text[:hashes]) - len(text[:hashes].rstrip("#"))), "hashes", answer))
-    tag = text.rfind(_ANSWER_TAG_OPEN)
-    if tag >= 0:
+def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, marker, answer) of the last few occurrences of every kind of explicit marker."""
+    found: list[tuple[int, int, str, str]] = []
+    if "\\boxed" in text or "\\fbox" in text:
+        found += [(start, end, "boxed", content) for start, end, content in _boxes(text) if content]
+    for match in list(_HASHES_RE.finditer(text))[-_MAX_MARKERS_TRIED:]:
+        line = _line_after(text, match.end())
+        found.append((match.start(), match.end() + len(line), "hashes", line.strip(_MARKDOWN_STRIP + "#")))
+    tags = [m.start() for m in _ANSWER_TAG_RE.finditer(text)][-_MAX_MARKERS_TRIED:]
+    for tag in tags:
         start = tag + len(_ANSWER_TAG_OPEN)
-        close = text.find(_ANSWER_TAG_CLOSE, start)
-        inner = text[start : close if close >= 0 else start + MAX_ANSWER_CHARS].strip()
-        found.append((tag, "answer_tag", _last_boxed(inner) or _unmarked_in_tag(inner)))
-    phrase = None
-    for phrase in _MARKER_RE.finditer(text):  # noqa: B007 - the last one is wanted
-        pass
-    if phrase is not None:
-        rest = _line_after(text, phrase.end()).strip(_MARKDOWN_STRIP + ":")
-        found.append((phrase.start(), "answer_is", _clip_sentence(rest).strip(_MARKDOWN_STRIP)))
+        close = text.find(_ANSWER_TAG_CLOSE, start, start + MAX_ANSWER_CHARS)
+        end = close if close >= 0 else min(len(text), start + MAX_ANSWER_CHARS)
+        inner = text[start:end].strip()
+        found.append((tag, end, "answer_tag", _last_boxed(inner) or _unmarked_in_tag(inner)))
+    phrases = list(_MARKER_RE.finditer(text))[-_MAX_MARKERS_TRIED:]
+    for phrase, following in zip(phrases, [*phrases[1:], None][: len(phrases)], strict=True):
+        line = _line_after(text, phrase.end())
+        if following is not None and following.start() < phrase.end() + len(line):
+            line = line[: following.start() - phrase.end()]  # "Answer: 9 or Answer: 8": two answers
+        line = line.replace('\\"', '"')  # 'is \\"12\\"': an escaped quote
+        answer = _clip_sentence(line.strip(_MARKDOWN_STRIP + ":")).strip(_MARKDOWN_STRIP)
+        offset = line.find(answer) if answer else -1
+        end = phrase.end() + (offset + len(answer) if offset >= 0 else 0)
+        found.append((phrase.start(), end, "answer_is", answer))
     return found
+
+
+def _final_group(found: list[tuple[int, int, str, str]], text: str) -> tuple[str, str]:
+    """(marker, answer) of the last marked answer, joined with the marked answers just before it
+    when only separators stand between them ("Answer: 41\nAnswer: 42", `\\boxed{2} and \\boxed{3}`):
+    those are one multi-part answer (or a shotgun), while a marker after prose is a new answer that
+    replaces the earlier ones (a self-correction)."""
+    found = sorted(found)
+    start, _, marker, answer = found[-1]
+    group = [answer]
+    for previous in reversed(found[:-1]):
+        p_start, p_end, _, p_answer = previous
+        if p_end > start:  # "Final Answer: The final answer is 8": the inner marker is the answer
+            start = p_start
+            continue
+        gap = text[p_end:start]
+        if len(gap) > _MAX_BOX_GAP or not _BOX_GAP_RE.match(gap):
+            break
+        group.append(p_answer)
+        start = p_start
+    answers = [_last_boxed(a) or a if "\\boxed" in a else a for a in reversed(group)]
+    distinct: dict[str, str] = {}  # the same answer twice ("\\boxed{8}. Final answer: $8$") is one
+    for a in answers:
+        key = normalise_expression(a)
+        if key:
+            distinct.setdefault(key, a.strip())
+    return marker, ", ".join(distinct.values())
 
 
 def _unmarked_in_tag(inner: str) -> str:
     """The answer inside `<answer>...</answer>`: all of it when short, else its own marked answer."""
     if len(inner) <= _MAX_BARE_EXPRESSION and "\n" not in inner.strip():
         return inner.strip(_MARKDOWN_STRIP)
-    nested = [c for c in _marked_candidates(inner.replace(_ANSWER_TAG_OPEN, " ")) if c[2]]
+    cleaned = inner.replace(_ANSWER_TAG_OPEN, " ")
+    nested = [c for c in _marked_candidates(cleaned) if c[3]]
     if nested:
-        return max(nested)[2]
+        return _final_group(nested, cleaned)[1]
     return _unmarked(inner) or inner.strip()
 
 
@@ -356,18 +391,19 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
     if not text:
         return Extraction(None, None)
     text = str(text)[-MAX_RESPONSE_CHARS:]
-    if "\\\\" in text:
-        text = _DOUBLE_BACKSLASH_RE.sub(r"\\", text)
+    text = unescape_latex(text)
     found = _marked_candidates(text)
     if found:
-        _, marker, answer = max(found, key=lambda c: c[0])
-        answer = answer.strip()
-        if answer and "\\boxed" in answer:
-            answer = _last_boxed(answer) or answer
+        marker, answer = _final_group(found, text)
         return Extraction(answer or None, marker)
     if fallback_last_number:
         return Extraction(_unmarked(text), None)
     return Extraction(None, None)
+
+
+def unescape_latex(text: str) -> str:
+    """`\\\\frac` -> `\\frac` for LaTeX escaped twice (JSON of JSON), on well-known commands only."""
+    return _DOUBLE_BACKSLASH_RE.sub(r"\\", text) if "\\\\" in text else text
 
 
 def extract_final_answer(text: str, *, fallback_last_number: bool = True) -> str | None:
@@ -435,6 +471,10 @@ def _bracketed_inner(item: str) -> str | None:
     return None
 
 
+_SLASH_PAIR_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*/\s*(-?\d+(?:\.\d+)?)\s*$")
+_ITEM_WORD_RE = re.compile(r"(?<![A-Za-z\\])(?:and|or)(?![A-Za-z])", re.IGNORECASE)
+
+
 def _atom_count(answer: str, depth: int = 0) -> int:
     """How many values an answer holds: "41" 1, "(3, 2)" 2, "x=1, y=2" 2, "{1,2,3}" 3."""
     total = 0
@@ -470,12 +510,43 @@ def _is_candidate(item: str) -> bool:
 def is_shotgun(answer: str, reference: str | None) -> bool:
     """Whether `answer` lists more distinct candidates than the reference has parts: "40, 41 or 42"
     for 41, `\\boxed{41} \\boxed{42}` for 41. A policy must commit to one answer."""
-    items = [item for item in answer_items(answer) if _is_candidate(item)]
-    if len(items) < 2:
+    if reference is not None and _slash_alternatives(answer, reference):
+        return True
+    atoms = [atom for atom in _atoms(answer) if _is_candidate(atom)]
+    if len(atoms) < 2:
         return False
-    distinct = len({_item_key(item) for item in items})
-    wanted = _atom_count(reference) if reference is not None else 1
-    return distinct > wanted
+    distinct = len({_item_key(atom) for atom in atoms})
+    return distinct > _reference_size(reference)
+
+
+def _atoms(answer: str, depth: int = 0) -> list[str]:
+    """The values of an answer, brackets opened: "(1, 2), (2, 1)" -> 1, 2, 2, 1; "[41, 42]" -> 41, 42."""
+    out: list[str] = []
+    for item in answer_items(answer):
+        inner = _bracketed_inner(_without_name(item)) if depth < 3 else None
+        out += _atoms(inner, depth + 1) if inner else [_without_name(item)]
+    return out
+
+
+def _reference_size(reference: str | None) -> int:
+    """How many values the reference holds, generously (a separator inside brackets counts too, so
+    `x \\in [0, 1)` has two): a shotgun must list more than this."""
+    if reference is None:
+        return 1
+    reference = reference[:MAX_ANSWER_CHARS]
+    separators = sum(reference.count(ch) for ch in ",;") + len(_ITEM_WORD_RE.findall(reference))
+    numbers = len(_NUMBER_RE.findall(reference)) + reference.count("\\pm") + reference.count("±")
+    return max(_atom_count(reference), separators + 1, numbers)  # "0 < x < 1" holds two values
+
+
+def _slash_alternatives(answer: str, reference: str) -> bool:
+    """ "41/42" for 42: two candidates written as a fraction, one of them the reference."""
+    match = _SLASH_PAIR_RE.match(_strip_wrappers(answer[:100]))
+    ref = parse_number(reference)
+    if match is None or ref is None or ref.percent:
+        return False
+    left, right = Fraction(match.group(1)), Fraction(match.group(2))
+    return ref.value in (left, right) and (right == 0 or left / right != ref.value)
 
 
 def _strip_math_delims(text: str) -> str:

@@ -30,8 +30,8 @@ from nova_rewards.mathparse import (
 from nova_rewards.symbolic import to_sympy_syntax
 
 MAX_RATIO = 24.0
-FAST_ENOUGH_S = 0.005
-REPEATS = 3
+FAST_ENOUGH_S = 0.02
+REPEATS = 5
 
 # Repeated to build adversarial inputs: the alphabets of the patterns, and the shapes known to hurt
 # (words before "$", spaces before a non-space, digit groups, unclosed braces, markers).

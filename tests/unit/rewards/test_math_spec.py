@@ -77,6 +77,8 @@ def _score(response: str, reference: Any = None, spec: CompiledSpec | None = Non
         "<answer>\nThere are 8 pens.\n</answer>",
         "Answer = 8",
         "答案是 8",
+        "\\boxed{8}\n\nFinal Answer: The final answer is $8$. I hope it is correct.",  # repeated, same value
+        "The answer is \\\\boxed{8}",  # LaTeX escaped twice
     ],
 )
 def test_every_common_marker_earns_full_credit(marked: str) -> None:
@@ -92,6 +94,12 @@ def test_every_common_marker_earns_full_credit(marked: str) -> None:
         "The answer is 8 or maybe 9.",
         "Answer: $\\boxed{7}$ and $\\boxed{8}$",
         "<answer>7, 8, 9</answer>",
+        "Answer: 7\nAnswer: 8\nAnswer: 9",  # several markers in a row
+        "#### 7\n#### 8",
+        "**Answer:** 9 or **Answer:** 8",
+        "The answer is 8/9.",  # two candidates written as a fraction
+        "The answer is [7, 8, 9].",  # a JSON array of candidates
+        "<answer>[8, 9]</answer>",
         "The answer is",  # a marker with no answer
         "The answer is:\n",
         "8",  # unmarked under the strict default
