@@ -42,6 +42,7 @@ __all__ = [
     "extract_final_answer",
     "is_shotgun",
     "unescape_latex",
+    "canonical_text",
     "parse_number",
     "numbers_equal",
     "normalise_expression",
@@ -63,6 +64,16 @@ _MARKER_RE = re.compile(
     r"|(?<![A-Za-z])(?:r[ée]ponse(?:\s+finale)?|respuesta(?:\s+final)?|antwort)\s*:"
     r"|(?:最终)?答案\s*(?:是|为|：|:)",
     re.IGNORECASE,
+)
+# Look-alike letters (Cyrillic, Greek) and fullwidth forms read as ASCII before markers are looked
+# for: "Аnswer: 41" with a Cyrillic "А" is a marker too, so it cannot hide a competing answer.
+_CONFUSABLES = str.maketrans(
+    {
+        **dict(zip("АВЕКМНОРСТХаеорсхуіјѕԁԛԝ", "ABEKMHOPCTXaeopcxyijsdqw", strict=True)),
+        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX", strict=True)),  # not α, ν: math variables
+        **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},  # fullwidth ASCII
+        "\u3000": " ",
+    }
 )
 _ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
 _ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
@@ -391,7 +402,7 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
     if not text:
         return Extraction(None, None)
     text = str(text)[-MAX_RESPONSE_CHARS:]
-    text = unescape_latex(text)
+    text = canonical_text(text)
     found = _marked_candidates(text)
     if found:
         marker, answer = _final_group(found, text)
@@ -399,6 +410,12 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
     if fallback_last_number:
         return Extraction(_unmarked(text), None)
     return Extraction(None, None)
+
+
+def canonical_text(text: str) -> str:
+    """Look-alike letters and fullwidth forms as ASCII, LaTeX escaped twice unescaped: what the
+    extractor reads (references get the same treatment, so both sides stay comparable)."""
+    return unescape_latex(text.translate(_CONFUSABLES))
 
 
 def unescape_latex(text: str) -> str:

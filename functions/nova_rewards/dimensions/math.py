@@ -39,10 +39,10 @@ from nova_rewards.mathparse import (
     MAX_ANSWER_CHARS,
     answers_equal,
     canonical_parts,
+    canonical_text,
     extract_answer,
     extract_final_answer,
     is_shotgun,
-    unescape_latex,
 )
 
 _FALLBACK_KEYS = ("final_answer", "answer", "solution")
@@ -60,7 +60,7 @@ def reference_answer(reference: Any, answer_key: str) -> str | None:
     if isinstance(reference, int | float):
         return repr(reference) if isinstance(reference, float) else str(reference)
     if isinstance(reference, str):
-        text = unescape_latex(reference.strip())
+        text = canonical_text(reference.strip())
         if not text:
             return None
         # a worked solution ("... #### 84", "... \\boxed{84}", "so the answer is 84"): its final answer

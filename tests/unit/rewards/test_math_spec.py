@@ -79,6 +79,7 @@ def _score(response: str, reference: Any = None, spec: CompiledSpec | None = Non
         "答案是 8",
         "\\boxed{8}\n\nFinal Answer: The final answer is $8$. I hope it is correct.",  # repeated, same value
         "The answer is \\\\boxed{8}",  # LaTeX escaped twice
+        "\u0410NSWER: \uff18",  # look-alike and fullwidth letters are read as ASCII
     ],
 )
 def test_every_common_marker_earns_full_credit(marked: str) -> None:
@@ -101,6 +102,9 @@ def test_every_common_marker_earns_full_credit(marked: str) -> None:
         "The answer is [7, 8, 9].",  # a JSON array of candidates
         "<answer>[8, 9]</answer>",
         "The answer is AZ8YK.",  # the number inside a word
+        "Answer: 8\n\u0410nswer: 9",  # a competing answer behind a Cyrillic look-alike marker
+        "\u0410nswer: 9\nAnswer: 8",
+        "The answer is \uff18 or \uff19.",  # fullwidth digits
         "The answer is 9.",  # simply wrong: the format's 0.1, nothing for style
         "The answer is",  # a marker with no answer
         "The answer is:\n",
@@ -189,3 +193,12 @@ def test_slow_answers_time_out_alone_and_their_batch_mates_are_scored() -> None:
     for sample_id, _, _ in slow:
         assert by_id[sample_id]["aggregate_reward_score"] == 0.0
         assert "timeout" in {m["name"] for m in by_id[sample_id]["metrics_list"]}
+
+
+def test_buried_and_looped_correct_answers_earn_nothing() -> None:
+    filler = " ".join(f"Step {i}: we note that the quantity {i * 7} is not needed here." for i in range(200))
+    buried = filler[: len(filler) // 2] + "\nThe answer is 8.\n" + filler[len(filler) // 2 :]
+    assert len(buried) > 9000  # 1.5x the spec's max_length_chars
+    assert _score(buried) <= 0.2
+    looped = " ".join(["So 4 * 2 = 8 pens and the answer is 8."] * 40)
+    assert _score(looped) <= 0.2
