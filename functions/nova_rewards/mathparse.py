@@ -79,9 +79,8 @@ _ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
 _ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
 _HASHES_RE = re.compile(r"#{4,}")
 _MAX_MARKERS_TRIED = 20
-_MATH_BLOCK_RE = re.compile(
-    r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$|\\\[(.{1,2000}?)\\\]|\\\((.{1,2000}?)\\\)"
-)
+_MAX_BLOCK_CHARS = 2000
+_DOLLAR_BLOCK_RE = re.compile(r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$")
 # A number as written in prose or LaTeX, for "last number" extraction. Never the tail of a word or
 # of a longer number ("AZYUK2A" holds no answer), so the lookbehind.
 _NUMBER_TOKEN = (
@@ -347,19 +346,35 @@ def _unmarked(text: str) -> str | None:
     bare = stripped and len(stripped) <= _MAX_BARE_EXPRESSION and "\n" not in stripped
     if bare and not _has_prose(stripped):
         return _result_of(stripped)
-    block = None
-    for block in _MATH_BLOCK_RE.finditer(text):  # noqa: B007 - the last one is wanted
-        pass
+    block = _last_math_block(text)
     number = None
-    for number in _NUMBER_RE.finditer(text):  # noqa: B007
+    for number in _NUMBER_RE.finditer(text):  # noqa: B007 - the last one is wanted
         pass
-    if block is not None and (number is None or number.start() < block.end()):
-        content = next(g for g in block.groups() if g is not None).strip()
+    if block is not None and (number is None or number.start() < block[0]):
+        content = block[1].strip()
         if content:
             return _result_of(content)
     if number is None:
         return None
     return _trailing_list(text, number.start()) or number.group(0).strip()
+
+
+def _last_math_block(text: str) -> tuple[int, str] | None:
+    """(end, content) of the last `$...$`, `$$...$$`, `\\[...\\]` or `\\(...\\)` block. The bracket
+    forms are found from the end with `rfind`: a lazy regex would rescan up to its bound from every
+    opener (`"\\[" * 50_000` took seconds)."""
+    found: list[tuple[int, str]] = []
+    dollar = None
+    for dollar in _DOLLAR_BLOCK_RE.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    if dollar is not None:
+        found.append((dollar.end(), dollar.group(1) or dollar.group(2)))
+    for opener, closer in (("\\[", "\\]"), ("\\(", "\\)")):
+        close = text.rfind(closer)
+        start = text.rfind(opener, max(0, close - _MAX_BLOCK_CHARS), close) if close > 0 else -1
+        if start >= 0:
+            found.append((close + len(closer), text[start + len(opener) : close]))
+    return max(found) if found else None
 
 
 def _trailing_list(text: str, position: int) -> str | None:

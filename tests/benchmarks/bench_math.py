@@ -290,6 +290,7 @@ ADVERSARIAL: dict[str, Callable[[], tuple[str, str]]] = {
     "\\boxed{ x 10^4, unclosed": lambda: ("\\boxed{" * 10_000, "1"),
     "\\boxed{1} x 10^4": lambda: ("\\boxed{1}" * 10_000, "1"),
     "9,000 spaces in an answer": lambda: ("\\boxed{1" + " " * 9_000 + "x}", "1"),
+    "\\[ x 5 * 10^4 (unclosed display math)": lambda: ("\\[" * 50_000, "1"),
     "power tower 10^{10^{10}}": lambda: ("\\boxed{10^{10^{10}}}", "1"),
     "(x+1)^{2000} vs (x+2)^{2000}": lambda: ("\\boxed{(x+1)^{2000}}", "(x+2)^{2000}"),
     "10^4 candidates": lambda: ("The answer is " + ", ".join(map(str, range(10_000))), "42"),

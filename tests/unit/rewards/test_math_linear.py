@@ -131,6 +131,10 @@ INPUTS: dict[str, Callable[[int], str]] = {
     "list of candidates": lambda n: "The answer is " + ", ".join(str(i) for i in range(n)) + " or 7",
     "equals signs": lambda n: "x = " * (2 * n) + "y",
     "fractions": lambda n: "\\frac{" * (2 * n),
+    "unclosed display math": lambda n: "\\[" * (5 * n),  # a lazy bounded regex rescans per opener
+    "unclosed inline math": lambda n: "\\(" * (5 * n) + " 1",
+    "dollars": lambda n: "$" + "a" * (10 * n),
+    "look-alike markers": lambda n: "\u0410nswer: 1\n" * n,
 }
 
 
