@@ -31,6 +31,7 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 __all__ = [
     "MAX_ANSWER_CHARS",
@@ -848,9 +849,16 @@ def answers_equal(
     constants = _constants_equal(str(predicted), str(reference), pred_number, ref_number, rel_tol, abs_tol)
     if constants is not None:
         return constants
+    tolerances = {"rel_tol": rel_tol, "abs_tol": abs_tol, "percent_as_fraction": percent_as_fraction}
+    named = _named_equal(str(predicted), str(reference), tolerances)
+    if named is not None:
+        return named
     lists = _constant_lists_equal(str(predicted), str(reference), rel_tol, abs_tol)
     if lists is not None:
         return lists
+    parts = _parts_equal(str(predicted), str(reference), tolerances)
+    if parts is not None:
+        return parts
     return _collections_equal(
         str(predicted),
         str(reference),
@@ -1044,6 +1052,77 @@ def _constants_equal(
     (a, a_decimal), (b, b_decimal) = pred, ref
     tolerance = rel_tol if (a_decimal or b_decimal) else 1e-12
     return abs(a - b) <= max(abs_tol, tolerance * max(abs(a), abs(b)))
+
+
+_MAX_PARTS = 50
+
+
+def named_parts(answer: str) -> dict[str, str] | None:
+    """{name: value} when every part of the answer is named ("x = 1, y = 2"), else None."""
+    parts: dict[str, str] = {}
+    for item in answer_items(answer[:MAX_ANSWER_CHARS])[: _MAX_PARTS + 1]:
+        match = _NAME_EQUALS_RE.match(item)
+        if match is None:
+            return None
+        name = normalise_expression(item[: match.end() - 1])
+        if name in parts:
+            return None  # "x = 2 or x = 3": a list of values of one name, not a point
+        parts[name] = item[match.end() :].strip()
+    return parts or None
+
+
+def _parts(answer: str) -> list[str]:
+    """The distinct parts of an answer with their names dropped ("(p,q)=(3,2)" -> ["(3,2)"])."""
+    distinct: dict[str, str] = {}
+    for item in answer_items(answer[:MAX_ANSWER_CHARS])[: _MAX_PARTS + 1]:
+        value = _without_name(item)
+        distinct.setdefault(normalise_expression(value), value)
+    return list(distinct.values())
+
+
+def _named_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> bool | None:
+    """Both sides name their parts ("a_3 = 2, a_{37} = 19"): the same names with equal values, in any
+    order; None when the names differ or a value is not decided here."""
+    pred, ref = named_parts(predicted), named_parts(reference)
+    if pred is None or ref is None or set(pred) != set(ref):
+        return None
+    verdicts = [answers_equal(pred[name], ref[name], **tolerances) for name in ref]
+    if any(v is None for v in verdicts):
+        return None
+    return all(verdicts)
+
+
+def _parts_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> bool | None:
+    """Multi-part answers ("(1, 2), (2, 1)", "p = 3, q = 2", "(p,q)=(3,2)") compared part by part as
+    sets, when every part comparison is decided here; None otherwise (Math-Verify decides)."""
+    pred, ref = _parts(predicted), _parts(reference)
+    named = _NAME_EQUALS_RE.match(predicted) or _NAME_EQUALS_RE.match(reference)
+    if len(pred) != len(ref) or len(pred) > _MAX_PARTS or (len(pred) < 2 and not named):
+        return None
+    if len(pred) == 1:  # "(p,q)=(3,2)" against "(3,2)": the values, once (no name left in them)
+        if "=" in pred[0] or "=" in ref[0]:
+            return None
+        return answers_equal(pred[0], ref[0], **tolerances)
+    verdicts = [[answers_equal(p, r, **tolerances) for r in ref] for p in pred]
+    if any(v is None for row in verdicts for v in row):
+        return None
+    return _perfect_matching(verdicts)
+
+
+def _perfect_matching(verdicts: list[list[bool | None]]) -> bool:
+    """Whether every predicted part can be paired with its own reference part (augmenting paths)."""
+    owner: dict[int, int] = {}
+
+    def assign(p: int, seen: set[int]) -> bool:
+        for r, equal in enumerate(verdicts[p]):
+            if equal and r not in seen:
+                seen.add(r)
+                if r not in owner or assign(owner[r], seen):
+                    owner[r] = p
+                    return True
+        return False
+
+    return all(assign(p, set()) for p in range(len(verdicts)))
 
 
 def _constant_list(answer: str) -> list[tuple[float, bool]] | None:

@@ -43,6 +43,7 @@ from nova_rewards.mathparse import (
     extract_answer,
     extract_final_answer,
     is_shotgun,
+    named_parts,
 )
 
 _FALLBACK_KEYS = ("final_answer", "answer", "solution")
@@ -114,6 +115,8 @@ class MathEquivalence(Dimension):
         from nova_rewards.symbolic import symbolic_equal
 
         pred_parts, ref_parts = canonical_parts(predicted), canonical_parts(reference)
+        if named_parts(predicted) is not None and named_parts(reference) is not None:
+            pred_parts, ref_parts = predicted, reference  # both name their parts: keep the names
         tol = max(p.tolerance, 1e-12)
         verdict = symbolic_equal(pred_parts, ref_parts, tol=tol, timeout=timeout, ready_timeout=ready_timeout)
         return bool(verdict)

@@ -133,7 +133,12 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("x = 4, -8, -10", "-10,-8,4", {}, True),
         ("1, 2", "1, 2, 3", {}, False),
         ("[45]", "45", {}, True),  # a value in square brackets
-        ("(1, 2), (3, 4)", "(3, 4), (1, 2)", {}, None),  # lists of tuples: the worker decides
+        ("(1, 2), (3, 4)", "(3, 4), (1, 2)", {}, True),  # lists of tuples: as sets, part by part
+        ("(1, 2), (3, 4)", "(3, 4), (1, 5)", {}, False),
+        ("(3, 2)", "(p,q)=(3,2)", {}, True),  # a named tuple
+        ("a_3 = 2, a_{37} = 19", "a_{37} = 19, a_3 = 2", {}, True),  # named parts: by name
+        ("a_3 = 19, a_{37} = 2", "a_{37} = 19, a_3 = 2", {}, False),
+        ("x = 2 or x = 3", "2, 3", {}, True),
         ("(1, 2)", "(1,2)", {}, True),  # tuples / intervals: order matters
         ("(2, 1)", "(1,2)", {}, False),
         ("[1, 1/2]", "[1, 0.5]", {}, True),  # elements compared as numbers

@@ -160,3 +160,10 @@ def test_one_megabyte_of_digits_is_read_in_bounded_time() -> None:
     started = time.perf_counter()
     assert extract_answer("1" * 1_000_000).answer is not None  # the tail is read, not the whole text
     assert time.perf_counter() - started < 5.0  # a guard, not a speed goal (see bench_math.py)
+
+
+def test_deeply_named_answers_do_not_recurse() -> None:
+    started = time.perf_counter()
+    assert answers_equal("x = " * 5000 + "5", "x = 5") is not True  # a chain of names, never credited
+    assert answers_equal(", ".join(f"({i}, x)" for i in range(60)), "(1, 2), (3, 4)") is not True
+    assert time.perf_counter() - started < 5.0  # a guard, not a speed goal
