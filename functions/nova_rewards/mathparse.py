@@ -821,6 +821,16 @@ def normalise_expression(text: str) -> str:
     return text
 
 
+def _exact_part(answer: str) -> str:
+    """ "\\frac{\\sqrt{3}}{3} \\approx 0.577" -> the exact value before `\\approx` (when there is one)."""
+    cut = answer.find("\\approx")
+    if cut <= 0:
+        return answer
+    exact = answer[:cut].rstrip() + "$" * (answer[:cut].count("$") % 2)
+    # only a constant: "x \\approx 11" names its value after the sign
+    return exact if _constant_value(exact, parse_number(exact)) is not None else answer
+
+
 def answers_equal(
     predicted: str,
     reference: str | int | float,
@@ -834,6 +844,7 @@ def answers_equal(
     Undecided means at least one side is not a plain number and the normalised texts differ; the
     caller may then try the symbolic fallback.
     """
+    predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
     ref_number = parse_number(reference)
     pred_number = parse_number(predicted)
     if ref_number is not None and pred_number is not None:
@@ -850,6 +861,11 @@ def answers_equal(
     if constants is not None:
         return constants
     tolerances = {"rel_tol": rel_tol, "abs_tol": abs_tol, "percent_as_fraction": percent_as_fraction}
+    shapes = _inequalities_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    if shapes is None:
+        shapes = _intervals_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    if shapes is not None:
+        return shapes
     named = _named_equal(str(predicted), str(reference), tolerances)
     if named is not None:
         return named
@@ -1078,6 +1094,76 @@ def _parts(answer: str) -> list[str]:
         value = _without_name(item)
         distinct.setdefault(normalise_expression(value), value)
     return list(distinct.values())
+
+
+_FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "!=": "!="}
+_RELATION_RE = re.compile(r"<=|>=|!=|\\(?:leq|geq|neq|le|ge|ne|lt|gt)(?![A-Za-z])|[<>≤≥≠]")
+_RELATIONS = {"\\leq": "<=", "\\le": "<=", "≤": "<=", "\\geq": ">=", "\\ge": ">=", "≥": ">=", "\\neq": "!="}
+_RELATIONS.update({"\\ne": "!=", "≠": "!=", "\\lt": "<", "\\gt": ">"})
+_VARIABLE_RE = re.compile(r"^(-?)\s*([A-Za-z])$")
+
+
+def _close(a: float, b: float, rel_tol: float, abs_tol: float) -> bool:
+    return a == b or abs(a - b) <= max(abs_tol, rel_tol * max(abs(a), abs(b)))
+
+
+def _inequality(text: str) -> tuple[str, str, float] | None:
+    """ "x >= 5", "5 \\geq x", "-x > -1" as (variable, relation, constant) with the variable on the
+    left and positive: ("x", ">=", 5.0), ("x", "<=", 5.0), ("x", "<", 1.0); None for anything else."""
+    text = _strip_wrappers(text[:_MAX_ARITHMETIC_CHARS]).strip()
+    relations = list(_RELATION_RE.finditer(text))
+    if len(relations) != 1:
+        return None
+    match = relations[0]
+    relation = _RELATIONS.get(match.group(0), match.group(0))
+    left, right = text[: match.start()].strip(), text[match.end() :].strip()
+    variable = _VARIABLE_RE.match(left)
+    if variable is None:
+        variable, left, right = _VARIABLE_RE.match(right), right, left
+        relation = _FLIPPED[relation]
+    value = _constant_value(right, parse_number(right)) if variable else None
+    if variable is None or value is None:
+        return None
+    number = value[0]
+    if variable.group(1):  # -x > -1  <=>  x < 1
+        number, relation = -number, _FLIPPED[relation]
+    return variable.group(2), relation, number
+
+
+def _inequalities_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float) -> bool | None:
+    pred, ref = _inequality(predicted), _inequality(reference)
+    if pred is None or ref is None:
+        return None
+    return pred[:2] == ref[:2] and _close(pred[2], ref[2], rel_tol, abs_tol)
+
+
+def _interval(text: str) -> tuple[str, float, float, str] | None:
+    """ "[0, 1)" as ("[", 0.0, 1.0, ")"), endpoints constant or infinite; None for anything else."""
+    text = _strip_wrappers(text[:_MAX_ARITHMETIC_CHARS]).strip()
+    if len(text) < 5 or text[0] not in "([" or text[-1] not in ")]" or text.count(",") != 1:
+        return None
+    ends = []
+    for side in text[1:-1].split(","):
+        side = side.strip()
+        if side.lstrip("+-") in ("\\infty", "∞", "infty", "oo"):
+            ends.append(-math.inf if side.startswith("-") else math.inf)
+            continue
+        value = _constant_value(side, parse_number(side))
+        if value is None:
+            return None
+        ends.append(value[0])
+    return text[0], ends[0], ends[1], text[-1]
+
+
+def _intervals_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float) -> bool | None:
+    """Two intervals of constants, decided when at least one is half-open ("[0, 1)"): a pair with the
+    same brackets on both sides ("(1, 2)") may be a point, which `_collections_equal` compares."""
+    pred, ref = _interval(predicted), _interval(reference)
+    if pred is None or ref is None or {pred[0] + pred[3], ref[0] + ref[3]} <= {"()", "[]"}:
+        return None
+    if (pred[0], pred[3]) != (ref[0], ref[3]):
+        return False
+    return all(a == b or _close(a, b, rel_tol, abs_tol) for a, b in zip(pred[1:3], ref[1:3], strict=True))
 
 
 def _named_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> bool | None:

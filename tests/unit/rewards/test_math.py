@@ -139,6 +139,17 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("a_3 = 2, a_{37} = 19", "a_{37} = 19, a_3 = 2", {}, True),  # named parts: by name
         ("a_3 = 19, a_{37} = 2", "a_{37} = 19, a_3 = 2", {}, False),
         ("x = 2 or x = 3", "2, 3", {}, True),
+        ("x \\geq 5", "x >= 5", {}, True),  # inequalities of one variable and a constant
+        ("5 \\geq x", "x \\leq 5", {}, True),
+        ("-x > -1", "x < 1", {}, True),
+        ("x < 5", "x > 5", {}, False),
+        ("x \\neq 3", "x != 3", {}, True),
+        ("x < y", "x < 5", {}, None),  # not a constant: the worker decides
+        ("[0, 1)", "[0,1)", {}, True),  # half-open intervals
+        ("(0, 1)", "[0,1)", {}, False),
+        ("(-\\infty, 3]", "(-\\infty,3]", {}, True),
+        ("\\frac{\\sqrt{3}}{3} \\approx 0.577", "\\frac{\\sqrt{3}}{3}", {}, True),  # the exact part
+        ("x \\approx 11", "11", {}, None),  # a name then its value: the worker decides
         ("(1, 2)", "(1,2)", {}, True),  # tuples / intervals: order matters
         ("(2, 1)", "(1,2)", {}, False),
         ("[1, 1/2]", "[1, 0.5]", {}, True),  # elements compared as numbers
