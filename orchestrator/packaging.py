@@ -56,8 +56,17 @@ ARCHITECTURES: dict[str, tuple[str, ...]] = {
     "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
 }
 # Runtime dependencies of functions/nova_rewards; versions are pinned to the ones in this venv so the
-# Lambda runs what the tests ran. sympy brings mpmath; pydantic brings pydantic-core & co.
-RUNTIME_PACKAGES = ("pydantic", "jsonschema", "sympy")
+# Lambda runs what the tests ran. sympy brings mpmath; pydantic brings pydantic-core & co. Math-Verify
+# (imported only by the math worker process) brings latex2sympy2_extended, whose generated LaTeX parser
+# needs the ANTLR runtime of the same version (4.13.2): pinned here explicitly, not left to the resolver.
+RUNTIME_PACKAGES = (
+    "pydantic",
+    "jsonschema",
+    "sympy",
+    "math-verify",
+    "latex2sympy2_extended",
+    "antlr4-python3-runtime",
+)
 # Bulky test suites of dependencies, never imported at run time.
 EXCLUDED_DIRS = ("sympy/*/tests", "sympy/*/*/tests", "sympy/*/*/*/tests", "mpmath/tests")
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)

@@ -2,26 +2,48 @@
 
 Both halves are pure functions of their inputs and use only the stdlib (exact `Fraction`
 arithmetic), so the common case - a number written in one of a dozen ways - is graded in
-microseconds. Only answers that are not plain numbers (`\\sqrt{2}/2`, `2x+2`) go to the symbolic
-fallback in `nova_rewards.symbolic`, which runs sympy in a separate, killable process.
+microseconds on the caller's thread. Everything else (`\\sqrt{2}/2`, `2x+2`, sets, intervals,
+matrices, equations) goes to Math-Verify in `nova_rewards.symbolic`'s killable worker process.
 
-Forms understood (see tests/unit/rewards/test_math.py for the full table):
-`\\boxed{...}` (nested braces, the last one wins), `#### 42`, "the (final) answer is ...",
-"Answer: ...", else the last number; numbers with thousands separators (1,234,567 and 1{,}234),
-decimals, negatives, fractions (3/4, \\frac{3}{4}, \\dfrac, \\tfrac, \\frac34), mixed numbers
-(1 1/2, 1\\frac{1}{2}), percentages (50%, 50\\%, 50 percent), currency and units ($12.00, 5 dollars).
+Extraction (`extract_answer`): the LAST explicit answer wins, whatever its marker - `\\boxed{}` /
+`\\fbox{}` (adjacent boxes form one multi-part answer), `#### x`, `<answer>x</answer>`, "the (final)
+answer is x", "Final answer: x", "Answer: x" in any case and emphasis (`**Answer:** 8`, `ANSWER: 25`),
+and a few non-English markers ("答案", "Réponse"). So a self-correction after a marker counts. With no
+marker, and only when asked (`fallback_last_number`): the last math block (`$...$`, `\\[...\\]`), the
+whole response when it is a bare expression, else the last number that is not part of a word.
+
+Shotguns (`is_shotgun`): an answer that lists more distinct candidates than the reference has parts
+("40, 41, 42 or 43", `\\boxed{41} \\boxed{42}` for a single number) earns nothing.
+
+Cost: every regular expression here is linear in its input (no nested or overlapping quantifiers,
+no end-anchored search over long text: trailing parts are stripped by hand); the property test
+`tests/unit/rewards/test_math_linear.py` measures growth on adversarial inputs.
+
+Numbers understood (see tests/unit/rewards/test_math.py for the full table): thousands separators
+(1,234,567 and 1{,}234), decimals, negatives, fractions (3/4, \\frac{3}{4}, \\dfrac, \\tfrac,
+\\frac34), mixed numbers (1 1/2, 1\\frac{1}{2}), percentages (50%, 50\\%, 50 percent), currency and
+units ($12.00, 5 dollars).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 __all__ = [
     "MAX_ANSWER_CHARS",
+    "Extraction",
     "Number",
+    "answer_items",
+    "canonical_parts",
+    "extract_answer",
     "extract_final_answer",
+    "is_shotgun",
+    "unescape_latex",
+    "canonical_text",
     "parse_number",
     "numbers_equal",
     "normalise_expression",
@@ -32,22 +54,57 @@ __all__ = [
 MAX_RESPONSE_CHARS = 100_000
 MAX_ANSWER_CHARS = 10_000
 _MAX_BOXED_TRIED = 20
+_MAX_BOX_GAP = 40  # text between two boxes of one multi-part answer ("$ and $")
+_MAX_BARE_EXPRESSION = 300  # an unmarked response this short without prose is the answer itself
 
-_MARKDOWN_STRIP = " \t*_`"  # "**Answer:** 42", "The answer is **42**"
+_MARKDOWN_STRIP = " \t*_`\"'"  # "**Answer:** 42", "The answer is **42**", 'is "12"'
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*")
-_HASHES_RE = re.compile(r"####\s*([^\n]+)")
-_ANSWER_IS_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|=|:)\s*:?\s*([^\n]+)", re.IGNORECASE
+# "the final answer is", "Final Answer:", "**ANSWER**: 25", "answer = 5", "答案是", "Réponse :"
+_MARKER_RE = re.compile(
+    r"(?<![A-Za-z])(?:the\s+)?(?:final\s+)?answer(?:\s*[*_]{1,3})?\s*(?:is\b\s*:?|:|=)"
+    r"|(?<![A-Za-z])(?:r[ée]ponse(?:\s+finale)?|respuesta(?:\s+final)?|antwort)\s*:"
+    r"|(?:最终)?答案\s*(?:是|为|：|:)",
+    re.IGNORECASE,
 )
-# A number as written in prose or LaTeX, for "last number" extraction and for answers with words.
+# Look-alike letters (Cyrillic, Greek) and fullwidth forms read as ASCII before markers are looked
+# for: "Аnswer: 41" with a Cyrillic "А" is a marker too, so it cannot hide a competing answer.
+_CONFUSABLES = str.maketrans(
+    {
+        **dict(zip("АВЕКМНОРСТХаеорсхуіјѕԁԛԝ", "ABEKMHOPCTXaeopcxyijsdqw", strict=True)),
+        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX", strict=True)),  # not α, ν: math variables
+        **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},  # fullwidth ASCII
+        "\u3000": " ",
+    }
+)
+_ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
+_ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
+_HASHES_RE = re.compile(r"#{4,}")
+_MAX_MARKERS_TRIED = 20
+_MAX_BLOCK_CHARS = 2000
+_DOLLAR_BLOCK_RE = re.compile(r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$")
+# A number as written in prose or LaTeX, for "last number" extraction. Never the tail of a word or
+# of a longer number ("AZYUK2A" holds no answer), so the lookbehind.
 _NUMBER_TOKEN = (
-    r"-?\s?\\[dt]?frac\s*(?:\{[^{}]{1,64}\}\{[^{}]{1,64}\}|\d\d)"  # LaTeX fraction
+    r"(?<![A-Za-z0-9_.,])"
+    r"(?:-?\s?\\[dt]?frac\s*(?:\{[^{}]{1,64}\}\{[^{}]{1,64}\}|\d\d)"  # LaTeX fraction
     r"|-?[$€£]?\s?(?:\d{1,3}(?:(?:,|\{,\})\d{3})+|\d+)(?:\.\d+)?"  # 1,234.5 or 1234.5
     r"(?:\s+\d+\s*/\s*\d+|\s*\\[dt]?frac\s*\{\d+\}\{\d+\}|\s*/\s*\d+(?:\.\d+)?)?"  # mixed / fraction
     r"(?:\s*(?:\\?%|percent\b))?"
-    r"|-?\.\d+(?:\s*(?:\\?%|percent\b))?"  # .5
+    r"|-?\.\d+(?:\s*(?:\\?%|percent\b))?)"  # .5
 )
 _NUMBER_RE = re.compile(_NUMBER_TOKEN, re.IGNORECASE)
+_PROSE_RE = re.compile(r"(?<![\\\w])[^\W\d_]{3,}")  # a word (any script) that is not a LaTeX command
+_MATH_WORDS = frozenset(
+    ("sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "max", "min", "mod", "gcd", "lcm", "det")
+    + ("deg", "arg", "inf", "sup", "and")
+)
+# "\\boxed{" escaped twice (JSON of JSON): only well-known commands, as "\\" + letters is also LaTeX
+_DOUBLE_BACKSLASH_RE = re.compile(
+    r"(?<!\\)\\\\(?=(?:boxed|fbox|[dt]?frac|left|right|sqrt|pi|text|mathrm|cdot|times|infty)(?![A-Za-z]))"
+)
+_LATEX_THOUSANDS_RE = re.compile(r"(?<=\d),\s*\\[!,]\s*(?=\d{3})")  # "11,\! 111" (thin-space groups)
+_INEQUALITY_CHARS = frozenset("<>≤≥≠")
+_NEGATION_RE = re.compile(r"(?<![A-Za-z])(?:not|no|never|isn't|isnt|except|but)(?![A-Za-z])", re.IGNORECASE)
 
 _WRAPPERS = (
     ("\\left", ""),
@@ -68,25 +125,44 @@ _WRAPPERS = (
     ("\\tfrac", "\\frac"),
 )
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
-_MATH_DELIMS_RE = re.compile(r"^\s*(?:\$\$|\$|\\\(|\\\[)\s*|\s*(?:\$\$|\$|\\\)|\\\])\s*$")
+_OPEN_DELIMS = ("$$", "$", "\\(", "\\[")
+_CLOSE_DELIMS = ("$$", "$", "\\)", "\\]")
 _DEGREE_RE = re.compile(r"\^\s*\{?\\circ\}?|°")
-_TRAILING_PUNCT_RE = re.compile(r"[\s.,;:!?]+$")
+_TRAILING_PUNCT = " \t\r\n.,;:!?\\"  # and a lone trailing backslash ("185\\")
 _CURRENCY_RE = re.compile(r"[$€£]|\b(?:usd|eur|gbp|rs)\b", re.IGNORECASE)
-_THOUSANDS_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d])")
+_THOUSANDS_RE = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+)(?![\d])")
 _DECIMAL_RE = re.compile(r"\.\d|\d[eE][+-]?\d")  # written with a decimal point or an exponent
 _PLAIN_RE = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d{1,4}))?$")
 _SIMPLE_FRAC_RE = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)$")
-_LATEX_FRAC_RE = re.compile(r"^([+-]?)\\frac\s*(?:\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}|(\d)(\d))$")
+_LATEX_FRAC_RE = re.compile(r"^([+-]?)\\frac\s*(?:\{([^{}]+)\}\s*\{([^{}]+)\}|(\d)(\d))$")
 _MIXED_RE = re.compile(r"^([+-]?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 _MIXED_LATEX_RE = re.compile(r"^([+-]?)(\d+)\s*\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}$")
-_PERCENT_RE = re.compile(r"\s*(?:%|percent(?:age)?\b|per\s*cent\b)\s*$", re.IGNORECASE)
-_UNIT_WORDS_RE = re.compile(r"(?:\s*[A-Za-z][A-Za-z.'/²³]*)+\s*$")
-_LEADING_WORDS_RE = re.compile(
-    r"^\s*(?:(?:[A-Za-z][A-Za-z']*\s+)*?(?:is|=|:|of)"
-    r"|(?:probably|approximately|about|around|roughly|exactly|just|only|therefore|thus|so|then))\s+",
+_PERCENT_SUFFIXES = ("%", "percentage", "percent", "per cent", "per  cent")
+_UNIT_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.'/²³")
+_COPULA_RE = re.compile(
+    r"(?<![A-Za-z])(?:is|was|be|equals|of)(?![A-Za-z])|(?<![<>!=])=(?!=)|:", re.IGNORECASE
+)
+_TIMES_X_RE = re.compile(r"(?<=[\d\s])[x×](?=[\s\d])|\\(?:times|cdot|div|frac|dfrac|tfrac|sqrt|left|right)")
+_COMMAND_RE = re.compile(r"\\[A-Za-z]+")  # \\sin, \\log_2, \\binom: functions of constants
+_RESULT_EQUALS_RE = re.compile(r"(?<![<>!=\\])=(?!=)")
+_HEDGE_RE = re.compile(
+    r"^\s*(?:probably|approximately|about|around|roughly|exactly|just|only|therefore|thus|so|then)\s+",
     re.IGNORECASE,
 )
 _EQUALS_RE = re.compile(r"^\s*[A-Za-z][A-Za-z_ ]{0,30}=\s*")  # "x = 5", "total cost = 12"
+# "x = 2", "x_1 = 3", "(p, q) = (3, 2)"; not "x <= 2" nor "x == 2"
+_NAME_EQUALS_RE = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w{1,4}\}?)?|\([A-Za-z, ]{1,20}\))\s*=(?!=)")
+# Separators of a multi-part answer, at bracket depth 0: ",", ";", "and", "or", "\quad", "\text{or}"
+_ITEM_SEP_RE = re.compile(
+    r"(?:,|;|\\quad|\\qquad|\\text\s*\{\s*(?:and|or|,)?\s*\}|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*",
+    re.IGNORECASE,
+)
+_BOX_GAP_RE = re.compile(
+    r"^(?:[\s$.,;:*_#>|]|\\quad|\\qquad|\\text\s*\{\s*(?:and|or|,)?\s*\}|\\\(|\\\)|\\\[|\\\]"
+    r"|and|or|maybe|perhaps|possibly|alternatively|also|either"
+    r"|[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=)*$",
+    re.IGNORECASE,
+)
 
 
 _SMALL_NUMBER_WORDS = (
@@ -108,6 +184,19 @@ class Number:
     decimal: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The final answer of a response: its text and the marker that introduced it.
+
+    `marker` is one of "boxed", "hashes", "answer_tag", "answer_is" (a phrase such as "Answer:"),
+    or None for an unmarked answer (the last math block, bare expression or number); `answer` is
+    None when nothing was found or the marker is followed by nothing.
+    """
+
+    answer: str | None
+    marker: str | None
+
+
 def _balanced_group(text: str, start: int) -> str | None:
     """Content of the `{...}` group opening at `text[start]`, honouring nested braces."""
     if start >= len(text) or text[start] != "{":
@@ -124,66 +213,436 @@ def _balanced_group(text: str, start: int) -> str | None:
     return None
 
 
-def _last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` / `\\fbox{...}` (or `\\boxed 5`), None when there is none."""
-    matches = list(_BOXED_RE.finditer(text))
-    for match in reversed(matches[-_MAX_BOXED_TRIED:]):  # bounded: "\\boxed{" * 10**4 unclosed
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of the last few well-formed `\\boxed{...}` / `\\fbox{...}` / `\\boxed 5`.
+
+    Bounded: only the last `_MAX_BOXED_TRIED` openers are looked at (`"\\boxed{" * 10**4` unclosed).
+    """
+    found = []
+    matches = list(_BOXED_RE.finditer(text))[-_MAX_BOXED_TRIED:]
+    for match in matches:
         end = match.end()
         group = _balanced_group(text, end)
         if group is not None:
-            return group.strip()
-        bare = re.match(r"[^\s$\\]+", text[end:])
+            found.append((match.start(), end + len(group) + 2, group.strip()))
+            continue
+        bare = re.match(r"[^\s$\\]+", text[end : end + 200])
         if bare and match.group(0).endswith(" "):
-            return bare.group(0)
-    return None
+            found.append((match.start(), end + bare.end(), bare.group(0)))
+    return found
+
+
+def _last_box_group(text: str) -> tuple[int, str] | None:
+    """(start, answer) of the last group of adjacent boxes, joined with ", " when there are several:
+    `\\boxed{2} and \\boxed{3}` is one two-part answer; boxes with prose between are successive
+    answers, and the last one wins."""
+    boxes = [b for b in _boxes(text) if b[2]]
+    if not boxes:
+        return None
+    group = [boxes[-1]]
+    for box in reversed(boxes[:-1]):
+        gap = text[box[1] : group[0][0]]
+        if len(gap) > _MAX_BOX_GAP or not _BOX_GAP_RE.match(gap):
+            break
+        group.insert(0, box)
+    contents = dict.fromkeys(content for _, _, content in group)  # the same box twice is one answer
+    return group[0][0], ", ".join(contents)
+
+
+def _last_boxed(text: str) -> str | None:
+    """Content of the last box group, None when there is none."""
+    found = _last_box_group(text)
+    return found[1] if found else None
 
 
 def _clip_sentence(candidate: str) -> str:
     """The answer part of "the answer is 42 apples. Next sentence..." (up to the sentence end)."""
     candidate = candidate.strip()
     # a period followed by a space (or the end) ends the sentence; a decimal point does not
-    cut = re.search(r"\.(?:\s|$)|;\s|\s-{1,2}\s", candidate)
+    cut = re.search(r"\.(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b", candidate)
     if cut:
         candidate = candidate[: cut.start()]
     return candidate.strip()
 
 
-def extract_final_answer(text: str, *, fallback_last_number: bool = True) -> str | None:
-    """The final answer written in `text`, as a string, or None when none is found.
+def _line_after(text: str, start: int) -> str:
+    end = text.find("\n", start)
+    line = text[start : end if end >= 0 else len(text)]
+    if not line.strip() and end >= 0:  # "**Final Answer:**\n42"
+        following = text.find("\n", end + 1)
+        line = text[end + 1 : following if following >= 0 else len(text)]
+    return line
 
-    Order: last `\\boxed{}`, then the last `#### answer`, then the last "the answer is ..." /
-    "Answer: ...", then (when `fallback_last_number`) the last number in the text. Only the tail
-    of very long responses is read: the final answer comes last.
-    """
-    if not text:
-        return None
-    text = str(text)[-MAX_RESPONSE_CHARS:]
+
+def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, marker, answer) of the last few occurrences of every kind of explicit marker."""
+    found: list[tuple[int, int, str, str]] = []
     if "\\boxed" in text or "\\fbox" in text:
-        boxed = _last_boxed(text)
-        if boxed:
-            return boxed
-    if "####" in text:
-        hashes = _HASHES_RE.findall(text)
-        if hashes:
-            return hashes[-1].strip(_MARKDOWN_STRIP)
-    answers = _ANSWER_IS_RE.findall(text)
-    if answers:
-        answer = _clip_sentence(answers[-1].strip(_MARKDOWN_STRIP)).strip(_MARKDOWN_STRIP)
-        if answer:
-            inner_boxed = _last_boxed(answer)
-            return inner_boxed or answer
-    if fallback_last_number:
-        numbers = _NUMBER_RE.findall(text)
-        if numbers:
-            return numbers[-1].strip()
+        found += [(start, end, "boxed", content) for start, end, content in _boxes(text) if content]
+    for match in list(_HASHES_RE.finditer(text))[-_MAX_MARKERS_TRIED:]:
+        line = _line_after(text, match.end())
+        found.append((match.start(), match.end() + len(line), "hashes", line.strip(_MARKDOWN_STRIP + "#")))
+    tags = [m.start() for m in _ANSWER_TAG_RE.finditer(text)][-_MAX_MARKERS_TRIED:]
+    for tag in tags:
+        start = tag + len(_ANSWER_TAG_OPEN)
+        close = text.find(_ANSWER_TAG_CLOSE, start, start + MAX_ANSWER_CHARS)
+        end = close if close >= 0 else min(len(text), start + MAX_ANSWER_CHARS)
+        inner = text[start:end].strip()
+        found.append((tag, end, "answer_tag", _last_boxed(inner) or _unmarked_in_tag(inner)))
+    phrases = list(_MARKER_RE.finditer(text))[-_MAX_MARKERS_TRIED:]
+    for phrase, following in zip(phrases, [*phrases[1:], None][: len(phrases)], strict=True):
+        line = _line_after(text, phrase.end())
+        if following is not None and following.start() < phrase.end() + len(line):
+            line = line[: following.start() - phrase.end()]  # "Answer: 9 or Answer: 8": two answers
+        line = line.replace('\\"', '"')  # 'is \\"12\\"': an escaped quote
+        answer = _clip_sentence(line.strip(_MARKDOWN_STRIP + ":")).strip(_MARKDOWN_STRIP)
+        offset = line.find(answer) if answer else -1
+        end = phrase.end() + (offset + len(answer) if offset >= 0 else 0)
+        found.append((phrase.start(), end, "answer_is", answer))
+    return found
+
+
+def _final_group(found: list[tuple[int, int, str, str]], text: str) -> tuple[str, str]:
+    """(marker, answer) of the last marked answer, joined with the marked answers just before it
+    when only separators stand between them ("Answer: 41\nAnswer: 42", `\\boxed{2} and \\boxed{3}`):
+    those are one multi-part answer (or a shotgun), while a marker after prose is a new answer that
+    replaces the earlier ones (a self-correction)."""
+    found = sorted(found)
+    start, _, marker, answer = found[-1]
+    group = [answer]
+    for previous in reversed(found[:-1]):
+        p_start, p_end, _, p_answer = previous
+        if p_end > start:  # "Final Answer: The final answer is 8": the inner marker is the answer
+            start = p_start
+            continue
+        gap = text[p_end:start]
+        if len(gap) > _MAX_BOX_GAP or not _BOX_GAP_RE.match(gap):
+            break
+        group.append(p_answer)
+        start = p_start
+    answers = [_last_boxed(a) or a if "\\boxed" in a else a for a in reversed(group)]
+    distinct: dict[str, str] = {}  # the same answer twice ("\\boxed{8}. Final answer: $8$") is one
+    for a in answers:
+        key = normalise_expression(a)
+        if key:
+            distinct.setdefault(key, a.strip())
+    return marker, ", ".join(distinct.values())
+
+
+def _unmarked_in_tag(inner: str) -> str:
+    """The answer inside `<answer>...</answer>`: all of it when short, else its own marked answer."""
+    if len(inner) <= _MAX_BARE_EXPRESSION and "\n" not in inner.strip():
+        return inner.strip(_MARKDOWN_STRIP)
+    cleaned = inner.replace(_ANSWER_TAG_OPEN, " ")
+    nested = [c for c in _marked_candidates(cleaned) if c[3]]
+    if nested:
+        return _final_group(nested, cleaned)[1]
+    return _unmarked(inner) or inner.strip()
+
+
+def _unmarked(text: str) -> str | None:
+    """An answer given without a marker: the last math block, unless a number follows it; the whole
+    text when it is a bare expression (no prose); else the last number that is not part of a word."""
+    stripped = text.strip().rstrip(_TRAILING_PUNCT)
+    bare = stripped and len(stripped) <= _MAX_BARE_EXPRESSION and "\n" not in stripped
+    if bare and not _has_prose(stripped):
+        return _result_of(stripped)
+    block = _last_math_block(text)
+    number = None
+    for number in _NUMBER_RE.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    if block is not None and (number is None or number.start() < block[0]):
+        content = block[1].strip()
+        if content:
+            return _result_of(content)
+    if number is None:
+        return None
+    return _trailing_list(text, number.start()) or number.group(0).strip()
+
+
+def _last_math_block(text: str) -> tuple[int, str] | None:
+    """(end, content) of the last `$...$`, `$$...$$`, `\\[...\\]` or `\\(...\\)` block. The bracket
+    forms are found from the end with `rfind`: a lazy regex would rescan up to its bound from every
+    opener (`"\\[" * 50_000` took seconds)."""
+    found: list[tuple[int, str]] = []
+    dollar = None
+    for dollar in _DOLLAR_BLOCK_RE.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    if dollar is not None:
+        found.append((dollar.end(), dollar.group(1) or dollar.group(2)))
+    for opener, closer in (("\\[", "\\]"), ("\\(", "\\)")):
+        close = text.rfind(closer)
+        start = text.rfind(opener, max(0, close - _MAX_BLOCK_CHARS), close) if close > 0 else -1
+        if start >= 0:
+            found.append((close + len(closer), text[start + len(opener) : close]))
+    return max(found) if found else None
+
+
+def _trailing_list(text: str, position: int) -> str | None:
+    """ "It is 7, 8 or 9." -> "7, 8 or 9": the last sentence's candidates when it lists several, so
+    that an unmarked shotgun is seen as one (the last number alone would hide it)."""
+    start = max(text.rfind("\n", 0, position), text.rfind(". ", 0, position)) + 1
+    sentence = text[start : start + _MAX_BARE_EXPRESSION].strip().rstrip(_TRAILING_PUNCT)
+    tail = _after_last_copula(sentence)
+    items = answer_items(tail)
+    if len(items) >= 2 and all(_is_bare_value(item) for item in items):
+        return tail
     return None
 
 
+def _result_of(expression: str) -> str:
+    """ "57,358 x 41 = 2,351,678" -> "2,351,678": the result of a computation written unmarked; an
+    equation that names its value ("y = 2x + 1") is kept whole."""
+    last = None
+    for last in _RESULT_EQUALS_RE.finditer(expression):  # noqa: B007 - the last one is wanted
+        pass
+    computation = _COMMAND_RE.sub("", _TIMES_X_RE.sub("*", expression[: last.start()])) if last else ""
+    if not any(ch.isdigit() for ch in computation) or any(ch.isalpha() for ch in computation):
+        return expression  # no computation before "=", or a variable in it: an equation
+    return expression[last.end() :].strip() or expression
+
+
+def _is_bare_value(item: str) -> bool:
+    return len(item) <= 30 and any(ch.isdigit() for ch in item) and not _has_prose(item)
+
+
+def _has_prose(text: str) -> bool:
+    return any(word.group(0).casefold() not in _MATH_WORDS for word in _PROSE_RE.finditer(text))
+
+
+def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extraction:
+    """The final answer written in `text` and its marker (see the module docstring).
+
+    The last explicit marker wins whatever its kind; only the tail of very long responses is read.
+    """
+    if not text:
+        return Extraction(None, None)
+    text = str(text)[-MAX_RESPONSE_CHARS:]
+    text = canonical_text(text)
+    found = _marked_candidates(text)
+    if found:
+        marker, answer = _final_group(found, text)
+        return Extraction(answer or None, marker)
+    if fallback_last_number:
+        return Extraction(_unmarked(text), None)
+    return Extraction(None, None)
+
+
+def canonical_text(text: str) -> str:
+    """Look-alike letters and fullwidth forms as ASCII, LaTeX escaped twice unescaped: what the
+    extractor reads (references get the same treatment, so both sides stay comparable)."""
+    return unescape_latex(text.translate(_CONFUSABLES))
+
+
+def unescape_latex(text: str) -> str:
+    """`\\\\frac` -> `\\frac` for LaTeX escaped twice (JSON of JSON), on well-known commands only."""
+    return _DOUBLE_BACKSLASH_RE.sub(r"\\", text) if "\\\\" in text else text
+
+
+def extract_final_answer(text: str, *, fallback_last_number: bool = True) -> str | None:
+    """The final answer written in `text`, as a string, or None when none is found."""
+    return extract_answer(text, fallback_last_number=fallback_last_number).answer
+
+
+def answer_items(answer: str) -> list[str]:
+    """The parts of a multi-part answer, split at top-level separators (",", ";", "and", "or",
+    `\\quad`): "2, 3" -> ["2", "3"]; "(1, 2)", "\\{1,2\\}", "1,234" and "x=1, y=2" (one named tuple)
+    are one part each."""
+    text = _strip_wrappers(str(answer)[:MAX_ANSWER_CHARS]).strip().rstrip(_TRAILING_PUNCT)
+    if parse_number(text) is not None:
+        return [text]
+    items: list[str] = []
+    depth, last = 0, 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in ",;\\ \t\naAoO":
+            start = i
+            while i < len(text) and text[i].isspace():  # a run of spaces is skipped once, not rescanned
+                i += 1
+            sep = _ITEM_SEP_RE.match(text, i)
+            if sep and sep.end() > i:
+                items.append(text[last:start])
+                last = i = sep.end()
+                continue
+            if i > start:
+                continue
+        i += 1
+    items.append(text[last:])
+    items = [item.strip() for item in items if item.strip()]
+    return items or [text]
+
+
+def _without_name(item: str) -> str:
+    """ "x = 5" -> "5", "(p, q) = (3, 2)" -> "(3, 2)": the value of a named part."""
+    match = _NAME_EQUALS_RE.match(item)
+    return item[match.end() :].strip() if match else item
+
+
+def _bracketed_inner(item: str) -> str | None:
+    """The inside of `(...)`, `[...)`, `\\{...\\}` or `{...}` when one bracket pair spans `item`."""
+    for opener in ("\\{", "(", "[", "{"):
+        if item.startswith(opener):
+            break
+    else:
+        return None
+    depth = 0
+    for i, ch in enumerate(item):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                if i < len(item) - 1:
+                    return None  # "(1, 2), (3, 4)": the first pair closes early
+                close = 2 if item.endswith("\\}") else 1
+                return item[len(opener) : len(item) - close]
+    return None
+
+
+_SLASH_PAIR_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*/\s*(-?\d+(?:\.\d+)?)\s*$")
+_ITEM_WORD_RE = re.compile(r"(?<![A-Za-z\\])(?:and|or)(?![A-Za-z])", re.IGNORECASE)
+
+
+def _atom_count(answer: str, depth: int = 0) -> int:
+    """How many values an answer holds: "41" 1, "(3, 2)" 2, "x=1, y=2" 2, "{1,2,3}" 3."""
+    total = 0
+    for item in answer_items(answer):
+        inner = _bracketed_inner(_without_name(item)) if depth < 3 else None
+        total += _atom_count(inner, depth + 1) if inner else 1
+    return total
+
+
+def canonical_parts(answer: str) -> str:
+    """A multi-part answer as "a, b, c" (names and "and"/"or"/`\\quad` separators dropped), the
+    form Math-Verify compares as a set; a one-part answer unchanged."""
+    items = answer_items(answer)
+    if len(items) < 2:
+        return _without_name(answer.strip()) if _NAME_EQUALS_RE.match(answer) else answer
+    return ", ".join(_without_name(item) for item in items)
+
+
+def _item_key(item: str) -> str:
+    number = parse_number(item)
+    if number is not None:
+        return f"{number.value}{'%' if number.percent else ''}"
+    text = item.split("=", 1)[1] if _NAME_EQUALS_RE.match(item) else item
+    return normalise_expression(text)
+
+
+def _is_candidate(item: str) -> bool:
+    """Whether a part of an answer is a candidate value (a number, an expression, a short word),
+    not a clause of prose ("the largest number of points in the domain")."""
+    return len(item) <= 20 or any(ch.isdigit() for ch in item)
+
+
+def is_shotgun(answer: str, reference: str | None) -> bool:
+    """Whether `answer` lists more distinct candidates than the reference has parts: "40, 41 or 42"
+    for 41, `\\boxed{41} \\boxed{42}` for 41. A policy must commit to one answer."""
+    if reference is not None and _slash_alternatives(answer, reference):
+        return True
+    atoms = [atom for atom in _atoms(answer) if _is_candidate(atom)]
+    if len(atoms) < 2:
+        return False
+    distinct = len({_item_key(atom) for atom in atoms})
+    return distinct > _reference_size(reference)
+
+
+def _atoms(answer: str, depth: int = 0) -> list[str]:
+    """The values of an answer, brackets opened: "(1, 2), (2, 1)" -> 1, 2, 2, 1; "[41, 42]" -> 41, 42."""
+    out: list[str] = []
+    for item in answer_items(answer):
+        inner = _bracketed_inner(_without_name(item)) if depth < 3 else None
+        out += _atoms(inner, depth + 1) if inner else [_without_name(item)]
+    return out
+
+
+def _reference_size(reference: str | None) -> int:
+    """How many values the reference holds, generously (a separator inside brackets counts too, so
+    `x \\in [0, 1)` has two): a shotgun must list more than this."""
+    if reference is None:
+        return 1
+    reference = reference[:MAX_ANSWER_CHARS]
+    separators = sum(reference.count(ch) for ch in ",;") + len(_ITEM_WORD_RE.findall(reference))
+    numbers = len(_NUMBER_RE.findall(reference)) + reference.count("\\pm") + reference.count("±")
+    return max(_atom_count(reference), separators + 1, numbers)  # "0 < x < 1" holds two values
+
+
+def _slash_alternatives(answer: str, reference: str) -> bool:
+    """ "41/42" for 42: two candidates written as a fraction, one of them the reference."""
+    match = _SLASH_PAIR_RE.match(_strip_wrappers(answer[:100]))
+    ref = parse_number(reference)
+    if match is None or ref is None or ref.percent:
+        return False
+    left, right = Fraction(match.group(1)), Fraction(match.group(2))
+    return ref.value in (left, right) and (right == 0 or left / right != ref.value)
+
+
+def _strip_math_delims(text: str) -> str:
+    text = text.strip()
+    for opener in _OPEN_DELIMS:
+        if text.startswith(opener):
+            text = text[len(opener) :].lstrip()
+            break
+    for closer in _CLOSE_DELIMS:
+        if text.endswith(closer) and not text.endswith("\\" + closer):
+            text = text[: -len(closer)].rstrip()
+            break
+    return text
+
+
+def _strip_trailing_words(text: str) -> str:
+    """`text` without its trailing unit words ("42 km/h" -> "42", "5 apples" -> "5"); by hand,
+    right to left, because an end-anchored regex over words backtracks (each try rescans)."""
+    end = len(text)
+    while True:
+        cut = end
+        while cut > 0 and text[cut - 1].isspace():
+            cut -= 1
+        start = cut
+        while start > 0 and text[start - 1] in _UNIT_WORD_CHARS:
+            start -= 1
+        while start < cut and not text[start].isalpha():  # a word starts with a letter
+            start += 1
+        if start == cut or not text[start].isascii():
+            return text[:end].rstrip()
+        end = start
+
+
+def _after_last_copula(text: str) -> str:
+    """ "the number of apples is 5" -> "5": what follows the last "is" / "=" / ":", when only words
+    come before it ("84 because 80 + 4 = 84" is left alone: it holds several numbers)."""
+    last = None
+    for last in _COPULA_RE.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    if last is None or any(ch.isdigit() for ch in text[: last.start()]):
+        return text
+    return text[last.end() :].strip()
+
+
+def _strip_percent(text: str) -> tuple[str, bool]:
+    """(`text` without a trailing percent sign or word, whether there was one)."""
+    stripped = text.rstrip()
+    lowered = stripped.casefold()
+    for suffix in _PERCENT_SUFFIXES:
+        if lowered.endswith(suffix):
+            before = stripped[: -len(suffix)]
+            if suffix == "%" or not before or not before[-1].isalpha():
+                return before.rstrip(), True
+    return text, False
+
+
 def _strip_wrappers(text: str) -> str:
+    if "\\" in text and "," in text:
+        text = _LATEX_THOUSANDS_RE.sub(",", text)
     for old, new in _WRAPPERS:
         if old in text:
             text = text.replace(old, new)
-    text = _MATH_DELIMS_RE.sub("", text)
+    text = _strip_math_delims(text)
     for _ in range(3):  # \text{\textbf{x}} nests rarely deeper
         new = _TEXT_CMD_RE.sub(r" \1 ", text)
         if new == text:
@@ -269,28 +728,28 @@ def parse_number(text: str) -> Number | None:
     if len(text) > MAX_ANSWER_CHARS:
         return None
     text = _strip_wrappers(text)
-    text = _TRAILING_PUNCT_RE.sub("", text)
+    text = text.rstrip(_TRAILING_PUNCT)
     if "=" in text:
         text = _EQUALS_RE.sub("", text)
     text = _CURRENCY_RE.sub("", text).strip()
-    percent = False
-    match = _PERCENT_RE.search(text)
-    if match:
-        percent = True
-        text = text[: match.start()]
+    if any(ch in _INEQUALITY_CHARS for ch in text):
+        return None  # "x <= 1" is not the number 1
+    text, percent = _strip_percent(text)
     value = _parse_core(text)
     if value is None and text.casefold() in _WORD_NUMBERS:  # "The answer is five."
         value = Fraction(_WORD_NUMBERS[text.casefold()])
     if value is None and re.search(r"[A-Za-z]", text):
         # words around a number: "about 42 apples", "42 km/h", "x is 5"
-        stripped = _UNIT_WORDS_RE.sub("", text)
-        stripped = _LEADING_WORDS_RE.sub("", stripped)
+        stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(text)))
         if stripped != text and stripped:
-            match = _PERCENT_RE.search(stripped)
-            if match:
-                percent = True
-                stripped = stripped[: match.start()]
+            stripped, word_percent = _strip_percent(stripped)
+            percent = percent or word_percent
             value = _parse_core(stripped)
+    if value is None and _has_prose(text) and not _NEGATION_RE.search(text):
+        # an answer sentence holding one number: "Jane started growing it 3 hours ago"
+        numbers = _NUMBER_RE.findall(text)
+        if len(numbers) == 1 and not re.search(r"[=+*/^\\]", text):
+            return parse_number(numbers[0])
     if value is None:
         # an answer that starts with a number and goes on in words: "12, which is even". Not when
         # more numbers follow: "84 or 85 or 86" must not win by listing candidates.
@@ -353,13 +812,23 @@ _SPACE_RE = re.compile(r"\s+")
 def normalise_expression(text: str) -> str:
     """Canonical text of a non-numeric answer, for a cheap exact comparison before sympy."""
     text = _strip_wrappers(str(text)[:MAX_ANSWER_CHARS])
-    text = _TRAILING_PUNCT_RE.sub("", text)
+    text = text.rstrip(_TRAILING_PUNCT)
     text = _unwrap_braces(text)
     text = _SPACE_RE.sub("", text).casefold()
     text = text.replace("\\frac", "frac").replace("{", "(").replace("}", ")")
     if len(text) >= 3 and text[0] == "(" and text[-1] == ")" and text.count("(") == 1:
         text = text[1:-1]
     return text
+
+
+def _exact_part(answer: str) -> str:
+    """ "\\frac{\\sqrt{3}}{3} \\approx 0.577" -> the exact value before `\\approx` (when there is one)."""
+    cut = answer.find("\\approx")
+    if cut <= 0:
+        return answer
+    exact = answer[:cut].rstrip() + "$" * (answer[:cut].count("$") % 2)
+    # only a constant: "x \\approx 11" names its value after the sign
+    return exact if _constant_value(exact, parse_number(exact)) is not None else answer
 
 
 def answers_equal(
@@ -375,6 +844,7 @@ def answers_equal(
     Undecided means at least one side is not a plain number and the normalised texts differ; the
     caller may then try the symbolic fallback.
     """
+    predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
     ref_number = parse_number(reference)
     pred_number = parse_number(predicted)
     if ref_number is not None and pred_number is not None:
@@ -387,6 +857,24 @@ def answers_equal(
         )
     if normalise_expression(predicted) == normalise_expression(str(reference)):
         return True
+    constants = _constants_equal(str(predicted), str(reference), pred_number, ref_number, rel_tol, abs_tol)
+    if constants is not None:
+        return constants
+    tolerances = {"rel_tol": rel_tol, "abs_tol": abs_tol, "percent_as_fraction": percent_as_fraction}
+    shapes = _inequalities_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    if shapes is None:
+        shapes = _intervals_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    if shapes is not None:
+        return shapes
+    named = _named_equal(str(predicted), str(reference), tolerances)
+    if named is not None:
+        return named
+    lists = _constant_lists_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    if lists is not None:
+        return lists
+    parts = _parts_equal(str(predicted), str(reference), tolerances)
+    if parts is not None:
+        return parts
     return _collections_equal(
         str(predicted),
         str(reference),
@@ -394,6 +882,364 @@ def answers_equal(
         abs_tol=abs_tol,
         percent_as_fraction=percent_as_fraction,
     )
+
+
+# ---------------------------------------------------------------- constant arithmetic
+
+_MAX_ARITHMETIC_CHARS = 300
+_MAX_ARITHMETIC_DEPTH = 40
+_ARITHMETIC_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+class _Arithmetic:
+    """Value of a constant arithmetic expression in LaTeX or plain text: numbers, + - * / ^,
+    brackets, `\\frac`, `\\sqrt[n]{}`, `\\pi`, `\\cdot`, `\\times`, `\\div`, implicit products
+    (`2\\sqrt{3}`). Anything else - a letter, a comma, a mixed number `3\\frac12`, a huge power -
+    raises ValueError: the answer then goes to Math-Verify. Plain recursive descent, linear time."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+        self.depth = 0
+        self.decimal = False
+
+    def value(self) -> float:
+        result = self.expression()
+        if self.peek():
+            raise ValueError("trailing text")
+        return result
+
+    def peek(self) -> str:
+        while self.i < len(self.text) and self.text[self.i].isspace():
+            self.i += 1
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def take(self, word: str) -> bool:
+        if self.peek() and self.text.startswith(word, self.i):
+            end = self.i + len(word)
+            if word[-1].isalpha() and end < len(self.text) and self.text[end].isalpha():
+                return False  # "\\pi" is not the start of "\\pix"
+            self.i = end
+            return True
+        return False
+
+    def expression(self) -> float:
+        self.depth += 1
+        if self.depth > _MAX_ARITHMETIC_DEPTH:
+            raise ValueError("too deep")
+        result = self.term()
+        while self.peek() in ("+", "-") and self.peek():
+            sign = self.text[self.i]
+            self.i += 1
+            result = result + self.term() if sign == "+" else result - self.term()
+        self.depth -= 1
+        return result
+
+    def term(self) -> float:
+        result = self.signed()
+        while True:
+            char = self.peek()
+            if char in ("*", "/") and char:
+                self.i += 1
+                result = self._times(result, self.signed(), char == "/")
+            elif self.take("\\cdot") or self.take("\\times"):
+                result *= self.signed()
+            elif self.take("\\div"):
+                result = self._times(result, self.signed(), True)
+            elif char and (char in "({" or self.text.startswith(("\\sqrt", "\\pi"), self.i)):
+                result *= self.power()  # an implicit product: 2\\sqrt{3}, 3\\pi, 2(x)
+            elif self.text.startswith("\\frac", self.i):
+                raise ValueError("number then \\frac: a mixed number or a product?")
+            else:
+                return result
+
+    @staticmethod
+    def _times(left: float, right: float, divide: bool) -> float:
+        if not divide:
+            return left * right
+        if right == 0:
+            raise ValueError("division by zero")
+        return left / right
+
+    def signed(self) -> float:
+        if self.peek() == "-":
+            self.i += 1
+            return -self.signed()
+        if self.peek() == "+":
+            self.i += 1
+            return self.signed()
+        return self.power()
+
+    def power(self) -> float:
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.i += 1
+        exponent = self.group()
+        if abs(exponent) > 1000 or (abs(base) > 1 and exponent * math.log10(abs(base)) > 300):
+            raise ValueError("power too large")
+        if base < 0 and exponent != int(exponent):
+            raise ValueError("complex power")
+        if base == 0 and exponent < 0:
+            raise ValueError("division by zero")
+        return base**exponent
+
+    def group(self) -> float:
+        """`{expression}` or a single digit (`2^3`, `\\frac12`)."""
+        char = self.peek()
+        if char == "{":
+            self.i += 1
+            result = self.expression()
+            if self.peek() != "}":
+                raise ValueError("unclosed group")
+            self.i += 1
+            return result
+        if char.isdigit():
+            self.i += 1
+            return float(char)
+        raise ValueError("group expected")
+
+    def atom(self) -> float:
+        char = self.peek()
+        if char.isdigit() or char == ".":
+            match = _ARITHMETIC_NUMBER_RE.match(self.text, self.i)
+            if not match:
+                raise ValueError("number expected")
+            self.i = match.end()
+            self.decimal = self.decimal or "." in match.group(0)
+            return float(match.group(0))
+        if char in ("(", "{"):
+            self.i += 1
+            result = self.expression()
+            if self.peek() != {"(": ")", "{": "}"}[char]:
+                raise ValueError("unclosed bracket")
+            self.i += 1
+            return result
+        if self.take("\\frac"):
+            numerator = self.group()
+            return self._times(numerator, self.group(), True)
+        if self.take("\\sqrt"):
+            index = 2.0
+            if self.peek() == "[":
+                self.i += 1
+                index = self.expression()
+                if self.peek() != "]" or index <= 0:
+                    raise ValueError("bad root index")
+                self.i += 1
+            radicand = self.group()
+            if radicand < 0:
+                raise ValueError("root of a negative number")
+            return radicand ** (1.0 / index)
+        if self.take("\\pi"):
+            return math.pi
+        raise ValueError("not arithmetic")
+
+
+def _constant_value(text: str, number: Number | None) -> tuple[float, bool] | None:
+    """(value, written with a decimal point) of a constant answer, None when it is not one."""
+    if number is not None:
+        return None if number.percent else (float(number.value), number.decimal)
+    text = _strip_wrappers(text[: _MAX_ARITHMETIC_CHARS + 1]).rstrip(_TRAILING_PUNCT)
+    if text.startswith("[") and text.endswith("]") and "," not in text:  # "[45]": a value in brackets
+        text = _strip_math_delims(text[1:-1])
+    if len(text) > _MAX_ARITHMETIC_CHARS or not text:
+        return None
+    parser = _Arithmetic(text)
+    try:
+        value = parser.value()
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    return (value, parser.decimal) if math.isfinite(value) else None
+
+
+def _constants_equal(
+    predicted: str,
+    reference: str,
+    pred_number: Number | None,
+    ref_number: Number | None,
+    rel_tol: float,
+    abs_tol: float,
+) -> bool | None:
+    """Both sides constant arithmetic (`\\sqrt{16}`, `3+2`, `\\frac{1+\\sqrt5}{2}`): equal values?
+    Closeness is `rel_tol` when a side is written as a decimal (a rounding), else float precision."""
+    pred, ref = _constant_value(predicted, pred_number), _constant_value(reference, ref_number)
+    if pred is None or ref is None:
+        return None
+    (a, a_decimal), (b, b_decimal) = pred, ref
+    tolerance = rel_tol if (a_decimal or b_decimal) else 1e-12
+    return abs(a - b) <= max(abs_tol, tolerance * max(abs(a), abs(b)))
+
+
+_MAX_PARTS = 50
+
+
+def named_parts(answer: str) -> dict[str, str] | None:
+    """{name: value} when every part of the answer is named ("x = 1, y = 2"), else None."""
+    parts: dict[str, str] = {}
+    for item in answer_items(answer[:MAX_ANSWER_CHARS])[: _MAX_PARTS + 1]:
+        match = _NAME_EQUALS_RE.match(item)
+        if match is None:
+            return None
+        name = normalise_expression(item[: match.end() - 1])
+        if name in parts:
+            return None  # "x = 2 or x = 3": a list of values of one name, not a point
+        parts[name] = item[match.end() :].strip()
+    return parts or None
+
+
+def _parts(answer: str) -> list[str]:
+    """The distinct parts of an answer with their names dropped ("(p,q)=(3,2)" -> ["(3,2)"])."""
+    distinct: dict[str, str] = {}
+    for item in answer_items(answer[:MAX_ANSWER_CHARS])[: _MAX_PARTS + 1]:
+        value = _without_name(item)
+        distinct.setdefault(normalise_expression(value), value)
+    return list(distinct.values())
+
+
+_FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "!=": "!="}
+_RELATION_RE = re.compile(r"<=|>=|!=|\\(?:leq|geq|neq|le|ge|ne|lt|gt)(?![A-Za-z])|[<>≤≥≠]")
+_RELATIONS = {"\\leq": "<=", "\\le": "<=", "≤": "<=", "\\geq": ">=", "\\ge": ">=", "≥": ">=", "\\neq": "!="}
+_RELATIONS.update({"\\ne": "!=", "≠": "!=", "\\lt": "<", "\\gt": ">"})
+_VARIABLE_RE = re.compile(r"^(-?)\s*([A-Za-z])$")
+
+
+def _close(a: float, b: float, rel_tol: float, abs_tol: float) -> bool:
+    return a == b or abs(a - b) <= max(abs_tol, rel_tol * max(abs(a), abs(b)))
+
+
+def _inequality(text: str) -> tuple[str, str, float] | None:
+    """ "x >= 5", "5 \\geq x", "-x > -1" as (variable, relation, constant) with the variable on the
+    left and positive: ("x", ">=", 5.0), ("x", "<=", 5.0), ("x", "<", 1.0); None for anything else."""
+    text = _strip_wrappers(text[:_MAX_ARITHMETIC_CHARS]).strip()
+    relations = list(_RELATION_RE.finditer(text))
+    if len(relations) != 1:
+        return None
+    match = relations[0]
+    relation = _RELATIONS.get(match.group(0), match.group(0))
+    left, right = text[: match.start()].strip(), text[match.end() :].strip()
+    variable = _VARIABLE_RE.match(left)
+    if variable is None:
+        variable, left, right = _VARIABLE_RE.match(right), right, left
+        relation = _FLIPPED[relation]
+    value = _constant_value(right, parse_number(right)) if variable else None
+    if variable is None or value is None:
+        return None
+    number = value[0]
+    if variable.group(1):  # -x > -1  <=>  x < 1
+        number, relation = -number, _FLIPPED[relation]
+    return variable.group(2), relation, number
+
+
+def _inequalities_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float) -> bool | None:
+    pred, ref = _inequality(predicted), _inequality(reference)
+    if pred is None or ref is None:
+        return None
+    return pred[:2] == ref[:2] and _close(pred[2], ref[2], rel_tol, abs_tol)
+
+
+def _interval(text: str) -> tuple[str, float, float, str] | None:
+    """ "[0, 1)" as ("[", 0.0, 1.0, ")"), endpoints constant or infinite; None for anything else."""
+    text = _strip_wrappers(text[:_MAX_ARITHMETIC_CHARS]).strip()
+    if len(text) < 5 or text[0] not in "([" or text[-1] not in ")]" or text.count(",") != 1:
+        return None
+    ends = []
+    for side in text[1:-1].split(","):
+        side = side.strip()
+        if side.lstrip("+-") in ("\\infty", "∞", "infty", "oo"):
+            ends.append(-math.inf if side.startswith("-") else math.inf)
+            continue
+        value = _constant_value(side, parse_number(side))
+        if value is None:
+            return None
+        ends.append(value[0])
+    return text[0], ends[0], ends[1], text[-1]
+
+
+def _intervals_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float) -> bool | None:
+    """Two intervals of constants, decided when at least one is half-open ("[0, 1)"): a pair with the
+    same brackets on both sides ("(1, 2)") may be a point, which `_collections_equal` compares."""
+    pred, ref = _interval(predicted), _interval(reference)
+    if pred is None or ref is None or {pred[0] + pred[3], ref[0] + ref[3]} <= {"()", "[]"}:
+        return None
+    if (pred[0], pred[3]) != (ref[0], ref[3]):
+        return False
+    return all(a == b or _close(a, b, rel_tol, abs_tol) for a, b in zip(pred[1:3], ref[1:3], strict=True))
+
+
+def _named_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> bool | None:
+    """Both sides name their parts ("a_3 = 2, a_{37} = 19"): the same names with equal values, in any
+    order; None when the names differ or a value is not decided here."""
+    pred, ref = named_parts(predicted), named_parts(reference)
+    if pred is None or ref is None or set(pred) != set(ref):
+        return None
+    verdicts = [answers_equal(pred[name], ref[name], **tolerances) for name in ref]
+    if any(v is None for v in verdicts):
+        return None
+    return all(verdicts)
+
+
+def _parts_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> bool | None:
+    """Multi-part answers ("(1, 2), (2, 1)", "p = 3, q = 2", "(p,q)=(3,2)") compared part by part as
+    sets, when every part comparison is decided here; None otherwise (Math-Verify decides)."""
+    pred, ref = _parts(predicted), _parts(reference)
+    named = _NAME_EQUALS_RE.match(predicted) or _NAME_EQUALS_RE.match(reference)
+    if len(pred) != len(ref) or len(pred) > _MAX_PARTS or (len(pred) < 2 and not named):
+        return None
+    if len(pred) == 1:  # "(p,q)=(3,2)" against "(3,2)": the values, once (no name left in them)
+        if "=" in pred[0] or "=" in ref[0]:
+            return None
+        return answers_equal(pred[0], ref[0], **tolerances)
+    verdicts = [[answers_equal(p, r, **tolerances) for r in ref] for p in pred]
+    if any(v is None for row in verdicts for v in row):
+        return None
+    return _perfect_matching(verdicts)
+
+
+def _perfect_matching(verdicts: list[list[bool | None]]) -> bool:
+    """Whether every predicted part can be paired with its own reference part (augmenting paths)."""
+    owner: dict[int, int] = {}
+
+    def assign(p: int, seen: set[int]) -> bool:
+        for r, equal in enumerate(verdicts[p]):
+            if equal and r not in seen:
+                seen.add(r)
+                if r not in owner or assign(owner[r], seen):
+                    owner[r] = p
+                    return True
+        return False
+
+    return all(assign(p, set()) for p in range(len(verdicts)))
+
+
+def _constant_list(answer: str) -> list[tuple[float, bool]] | None:
+    """The values of a list of constants ("1, 2 and 3", "x = 4, -8", `\\{1, 2\\}`), else None."""
+    text = _strip_wrappers(answer[:_MAX_ARITHMETIC_CHARS]).strip()
+    if text.startswith("\\{") and text.endswith("\\}"):
+        text = text[2:-2]
+    values = []
+    for item in answer_items(text):
+        item = _without_name(item)
+        value = _constant_value(item, parse_number(item))
+        if value is None:
+            return None
+        values.append(value)
+    return values
+
+
+def _constant_lists_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float) -> bool | None:
+    """Two unbracketed lists of constants, compared as sets of values (the order of the roots of an
+    equation is not part of the answer); None unless both sides are such lists."""
+    pred, ref = _constant_list(predicted), _constant_list(reference)
+    if pred is None or ref is None or max(len(pred), len(ref)) < 2:
+        return None
+    if len(pred) != len(ref):
+        return False
+    decimal = any(d for _, d in pred) or any(d for _, d in ref)
+    tolerance = rel_tol if decimal else 1e-12
+    for (a, _), (b, _) in zip(sorted(pred), sorted(ref), strict=True):
+        if abs(a - b) > max(abs_tol, tolerance * max(abs(a), abs(b))):
+            return False
+    return True
 
 
 _OPENERS = {"(": ")", "[": "]", "\\{": "\\}", "{": "}"}
@@ -408,6 +1254,8 @@ def _split_collection(text: str) -> tuple[str, list[str]] | None:
             kind = "set" if "{" in opener else "sequence"
             break
     else:
+        return None
+    if _bracketed_inner(text) is None:  # "(1, 2), (3, 4)" or "(p,q)=(3,2)": not one collection
         return None
     items, depth, current = [], 0, []
     for ch in inner:

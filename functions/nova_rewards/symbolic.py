@@ -1,14 +1,22 @@
-"""Symbolic equivalence of two math answers through sympy, in a separate killable worker process.
+"""Symbolic equivalence of two math answers: Math-Verify (then sympy) in a killable worker process.
+
+The worker runs Math-Verify (Hugging Face's LaTeX/expression parser and equivalence checker: sets,
+intervals, tuples, matrices, equations, inequalities, closed forms) on the main thread of its own
+process, where its SIGALRM timeouts work; when Math-Verify cannot parse an answer, sympy's
+`parse_expr` is tried on the allow-listed text of `to_sympy_syntax`.
 
 Why a process: sympy can take unbounded time (`simplify` of a crafted expression, `9**9**9`), and
-the usual remedy, SIGALRM, only works on the main thread (Math-Verify's known failure under
-thread pools). A child process can always be killed, from any thread, and sympy's import cost is
-paid once per warm Lambda, not at cold start. Lambda has no /dev/shm, so no multiprocessing
-pool: a plain `subprocess` speaking JSON lines over pipes.
+SIGALRM only works on the main thread (Math-Verify's known failure under thread pools). A child
+process can always be killed, from any thread. The caller gives each request a time limit; on
+overrun the worker is killed (with its process group), a warm spare takes over at once and
+`SymbolicTimeout` is raised for that sample only. sympy and Math-Verify are imported by the worker,
+never by the Lambda handler, so cold start does not pay for them. Lambda has no /dev/shm, so no
+multiprocessing pool: a plain `subprocess` speaking JSON lines over pipes.
 
 Safety: sympy's `parse_expr` evaluates Python, so text reaches it only after `to_sympy_syntax`
 has turned it into an allow-listed vocabulary (digits, operators, brackets, one-letter variables,
-a few function names); anything else is "not comparable". The worker also caps its own memory.
+a few function names); anything else is "not comparable". Math-Verify parses LaTeX with an ANTLR
+grammar (no eval). The worker also caps its own memory.
 
 Run as `python -m nova_rewards.symbolic` to start a worker (protocol below).
 """
@@ -17,7 +25,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
+import math
 import os
 import re
 import selectors
@@ -28,12 +38,18 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from typing import Any
 
-__all__ = ["to_sympy_syntax", "SymbolicChecker", "symbolic_equal"]
+__all__ = ["to_sympy_syntax", "SymbolicChecker", "SymbolicTimeout", "symbolic_equal"]
 
 MAX_EXPR_CHARS = 10_000
 _RETRY_START_AFTER_S = 60.0
 _WORKER_MEMORY_BYTES = 1024 * 1024 * 1024
+
+
+class SymbolicTimeout(TimeoutError):
+    """The worker did not answer within the request's time limit; it was killed and replaced."""
+
 
 _LATEX_REPLACEMENTS = (
     ("\\left", ""),
@@ -146,7 +162,36 @@ def _limit_own_memory() -> None:
         pass
 
 
-def _worker_equal(a_text: str, b_text: str, tol: float) -> bool | None:
+def _as_latex(answer: str) -> str:
+    """An extracted answer as Math-Verify input: boxed, so that its text is taken whole."""
+    depth = 0
+    for ch in answer:
+        depth += (ch == "{") - (ch == "}")
+        if depth < 0:
+            break
+    return f"\\boxed{{{answer}}}" if depth == 0 else f"${answer}$"
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(answer: str, timeout_s: int) -> list[Any]:
+    """Math-Verify's parse of one answer, cached: the samples of one prompt share their reference."""
+    from math_verify import parse
+
+    return parse(_as_latex(answer), parsing_timeout=timeout_s)
+
+
+def _math_verify_equal(pred: str, gold: str, timeout_s: int) -> bool | None:
+    """Math-Verify's verdict, None when it cannot parse one side."""
+    from math_verify import verify
+
+    gold_parsed = _parsed(gold, timeout_s)
+    pred_parsed = _parsed(pred, timeout_s)
+    if not gold_parsed or not pred_parsed:
+        return None
+    return bool(verify(gold_parsed, pred_parsed, timeout_seconds=timeout_s))
+
+
+def _sympy_equal(a_text: str, b_text: str, tol: float) -> bool | None:
     import sympy
     from sympy.parsing.sympy_parser import (
         convert_xor,
@@ -174,17 +219,58 @@ def _worker_equal(a_text: str, b_text: str, tol: float) -> bool | None:
         return None
 
 
-def _worker_main() -> int:
-    """Serve requests `{"a": str, "b": str, "tol": float}` -> `{"equal": bool | null}`, one per line."""
+def _worker_equal(pred: str, gold: str, tol: float, timeout_s: int = 5) -> bool | None:
+    """Math-Verify first; sympy on the allow-listed text when Math-Verify cannot parse a side."""
+    try:
+        verdict = _math_verify_equal(pred, gold, timeout_s)
+    except Exception:  # noqa: BLE001 - absent or crashed: "not decided" here, sympy may still decide
+        verdict = None
+    if verdict is not None:
+        return verdict
+    a_expr, b_expr = to_sympy_syntax(pred), to_sympy_syntax(gold)
+    if a_expr is None or b_expr is None:
+        return None
+    return _sympy_equal(a_expr, b_expr, tol)
+
+
+# Typical answers parsed by a spare worker before it reports ready: the LaTeX parser (ANTLR) caches
+# its decisions per process, so a warm spare parses the next answers several times faster.
+_WARM_UP = (
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{1}{2}\\sqrt{3}"),
+    ("(1, 2)", "\\{1, 2\\}"),
+    ("x \\le 3", "(-\\infty, 3]"),
+    ("y = 2x + 1", "2x+1"),
+    ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}"),
+    ("3\\pi", "9.42"),
+    ("x^2 - 1", "(x-1)(x+1)"),
+    ("[0, 1)", "0 \\le x < 1"),
+)
+
+
+def _worker_main(warm: bool = False) -> int:
+    """Serve requests `{"a": pred, "b": gold, "tol": float, "timeout": int}` -> `{"equal": bool | null}`,
+    one JSON object per line. `warm`: parse typical answers first (spares have the time)."""
     _limit_own_memory()
     import sympy  # noqa: F401 - import before announcing readiness
+
+    with contextlib.suppress(ImportError):  # without Math-Verify, sympy alone decides
+        import math_verify  # noqa: F401
+    if warm:
+        for pred, gold in _WARM_UP:
+            with contextlib.suppress(Exception):
+                _worker_equal(pred, gold, 1e-6, 2)
 
     sys.stdout.write('{"ready": true}\n')
     sys.stdout.flush()
     for line in sys.stdin:
         try:
             request = json.loads(line)
-            equal = _worker_equal(request["a"], request["b"], float(request.get("tol", 1e-6)))
+            equal = _worker_equal(
+                request["a"],
+                request["b"],
+                float(request.get("tol", 1e-6)),
+                int(request.get("timeout", 5)),
+            )
         except Exception:  # noqa: BLE001
             equal = None
         sys.stdout.write(json.dumps({"equal": equal}) + "\n")
@@ -196,23 +282,28 @@ def _worker_main() -> int:
 
 
 class SymbolicChecker:
-    """A lazily started sympy worker, shared by threads (one request at a time), killed on timeout."""
+    """A lazily started worker, shared by threads (one request at a time), killed on timeout.
+
+    A spare worker is started in the background after a kill, so the next request does not wait
+    for sympy's import: a slow sample costs its own time limit, not its batch-mates'.
+    """
 
     def __init__(
         self, *, startup_timeout: float = 15.0, cache_size: int = 4096, python: str | None = None
     ) -> None:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._spare: subprocess.Popen[bytes] | None = None
         self._startup_timeout = startup_timeout
         self._python = python or sys.executable or shutil.which("python3") or "python3"
         self._cache: OrderedDict[tuple[str, str, float], bool | None] = OrderedDict()
         self._cache_size = cache_size
         self._broken_until = 0.0
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def _spawn(self, *, warm: bool = False) -> subprocess.Popen[bytes]:
         env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": os.environ.get("PATH", "")}
-        proc = subprocess.Popen(
-            [self._python, "-m", "nova_rewards.symbolic"],
+        return subprocess.Popen(
+            [self._python, "-m", "nova_rewards.symbolic", *(["--warm"] if warm else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -220,9 +311,26 @@ class SymbolicChecker:
             cwd="/tmp" if os.path.isdir("/tmp") else None,
             start_new_session=True,  # its own process group: killed as a whole on timeout
         )
-        if self._read_line(proc, self._startup_timeout) is None:
+
+    def _start(self, ready_timeout: float | None) -> subprocess.Popen[bytes]:
+        """A ready worker: the spare when there is one, else a new process; then a new spare starts
+        in the background, so that a kill rarely leaves the next sample waiting for imports.
+
+        Waiting for a worker's imports is not the sample's own work, so it is not bounded by the
+        sample's time limit (a correct answer must not time out because its predecessor was slow)
+        but by `ready_timeout` (the caller's deadline) and `startup_timeout`. When the caller's time
+        runs out first, `SymbolicTimeout` is raised and the worker keeps starting for the next sample.
+        """
+        proc, self._spare = (self._spare, None) if self._spare is not None else (self._spawn(), None)
+        wait = self._startup_timeout if ready_timeout is None else min(self._startup_timeout, ready_timeout)
+        if self._read_line(proc, wait) is None:
+            if proc.poll() is None and wait < self._startup_timeout:
+                self._spare = proc  # still importing: keep it for the next sample
+                raise SymbolicTimeout(f"no worker ready within {wait:.2f} s (one is starting)")
             self._kill(proc)
             raise RuntimeError("symbolic worker did not start")
+        with contextlib.suppress(OSError):
+            self._spare = self._spawn(warm=True)
         return proc
 
     @staticmethod
@@ -246,34 +354,42 @@ class SymbolicChecker:
             proc.wait(timeout=5)
 
     def close(self) -> None:
-        """Stop the worker (it is restarted on the next request)."""
+        """Stop the workers (a worker is restarted on the next request)."""
         with self._lock:
-            if self._proc is not None:
-                self._kill(self._proc)
-                self._proc = None
+            for proc in (self._proc, self._spare):
+                if proc is not None:
+                    self._kill(proc)
+            self._proc = self._spare = None
 
-    def equal(self, a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0) -> bool | None:
-        """True/False when sympy decides within `timeout` seconds, None when it cannot or times out."""
-        a_expr, b_expr = to_sympy_syntax(a), to_sympy_syntax(b)
-        if a_expr is None or b_expr is None:
+    def equal(
+        self, a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0, ready_timeout: float | None = None
+    ) -> bool | None:
+        """Whether answer `a` equals reference `b`: True/False when decided, None when neither
+        Math-Verify nor sympy can compare them. Raises `SymbolicTimeout` when the worker takes
+        longer than `timeout` seconds (it is then killed and replaced), or when no worker is ready
+        within `ready_timeout` seconds (default: `startup_timeout`)."""
+        a, b = str(a), str(b)
+        if len(a) > MAX_EXPR_CHARS or len(b) > MAX_EXPR_CHARS:
             return None
-        key = (a_expr, b_expr, tol)
+        key = (a, b, tol)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            result = self._ask(a_expr, b_expr, tol, timeout)
+            result = self._ask(a, b, tol, timeout, ready_timeout)
             self._cache[key] = result
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
             return result
 
-    def _ask(self, a: str, b: str, tol: float, timeout: float) -> bool | None:
+    def _ask(self, a: str, b: str, tol: float, timeout: float, ready_timeout: float | None) -> bool | None:
         if self._proc is None or self._proc.poll() is not None:
             if time.monotonic() < self._broken_until:
                 return None
             try:
-                self._proc = self._start()
+                self._proc = self._start(ready_timeout)
+            except SymbolicTimeout:  # an OSError too (TimeoutError): not a broken environment
+                raise
             except (OSError, RuntimeError):
                 # no sympy in this environment, or no room for a process: answers that need the
                 # symbolic fallback are "not decided" for a while instead of failing every sample
@@ -282,38 +398,47 @@ class SymbolicChecker:
                 return None
         proc = self._proc
         assert proc.stdin is not None
+        request = {"a": a, "b": b, "tol": tol, "timeout": max(1, math.ceil(timeout))}
         try:
-            proc.stdin.write((json.dumps({"a": a, "b": b, "tol": tol}) + "\n").encode())
+            proc.stdin.write((json.dumps(request) + "\n").encode())
             proc.stdin.flush()
         except (BrokenPipeError, OSError):
-            self._kill(proc)
-            self._proc = None
+            self._replace(proc)
             return None
         line = self._read_line(proc, timeout)
         if line is None:  # timed out or died: the worker's state is unknown, replace it
-            self._kill(proc)
-            self._proc = None
-            return None
+            died = proc.poll() is not None
+            self._replace(proc)
+            if died:
+                return None
+            raise SymbolicTimeout(f"symbolic comparison took longer than {timeout:.2f} s")
         try:
             return json.loads(line).get("equal")
         except ValueError:
             return None
+
+    def _replace(self, proc: subprocess.Popen[bytes]) -> None:
+        """Kill `proc`; the next request promotes the spare (see `_start`)."""
+        self._kill(proc)
+        self._proc = None
 
 
 _CHECKER: SymbolicChecker | None = None
 _CHECKER_LOCK = threading.Lock()
 
 
-def symbolic_equal(a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0) -> bool | None:
-    """Module-level convenience over one shared `SymbolicChecker`."""
+def symbolic_equal(
+    a: str, b: str, *, tol: float = 1e-6, timeout: float = 2.0, ready_timeout: float | None = None
+) -> bool | None:
+    """Module-level convenience over one shared `SymbolicChecker` (raises `SymbolicTimeout`)."""
     global _CHECKER
     with _CHECKER_LOCK:
         if _CHECKER is None:
             _CHECKER = SymbolicChecker()
             atexit.register(_CHECKER.close)
         checker = _CHECKER
-    return checker.equal(a, b, tol=tol, timeout=timeout)
+    return checker.equal(a, b, tol=tol, timeout=timeout, ready_timeout=ready_timeout)
 
 
 if __name__ == "__main__":
-    sys.exit(_worker_main())
+    sys.exit(_worker_main(warm="--warm" in sys.argv[1:]))

@@ -1,29 +1,40 @@
-"""Math scoring: throughput and agreement of `math_equivalence` against Math-Verify, same pairs.
+"""Math grading, side by side with Math-Verify 0.9.0 in one run: accuracy, throughput, worst inputs.
 
-    .venv/bin/python tests/benchmarks/bench_math.py [--pairs 10000] [--seed 7]
+    .venv/bin/python tests/benchmarks/bench_math.py [--pairs 3000] [--seed 7]
 
-Generates (response, gold answer, truth) pairs deterministically: the answer written in many
-notations (\\boxed{}, `#### x`, "The answer is x", fractions, \\frac/\\dfrac/\\tfrac, percentages,
-thousands separators, currency, negatives, decimals), 3% closed forms that need the symbolic
-fallback (\\sqrt, \\pi, polynomials), and about a third wrong answers.
-`truth` is known by construction. Both graders score every pair on the main thread (Math-Verify's
-SIGALRM timeouts need it); the script prints pairs/s for each, their accuracy against the truth,
-and the agreement with the truth on the pairs where Math-Verify is right.
+1. **Peer suite** (headline): the non-debatable cases of `../shared/benchmarks/peer-math/cases.jsonl`
+   (413 (reference, response, verdict) cases from the test suites of Math-Verify, lighteval,
+   NeMo-Skills, AReaL, hendrycks/math, TRL, verl...; read where CI puts it, next to the checkout, never
+   copied into the repo). `math_equivalence` with its default parameters (a per-sample time limit of
+   1 s; a timeout counts as wrong) against Math-Verify's `verify(parse("$gold$"), parse(response))`,
+   both on the main thread of this process. Printed: accuracy (all cases, and without the cases
+   Math-Verify wrote for itself), false positives, cases/s, the slowest single input.
+2. **Adversarial inputs**: long answer sentences, 1 MB of digits, deep braces, `\\boxed{` x 10^4, a
+   power tower: our time per input (Math-Verify's, in a child process cut at 20 s, beside it).
+3. **Generated GSM8K-style pairs** (plain numbers in many notations, a few closed forms): throughput.
 
-Goals: at least as fast as Math-Verify; >= 99% agreement where Math-Verify is right.
+Goals (issue 10): >= 99% of the peer cases right and ahead of Math-Verify; >= 3x its throughput on
+the peer cases; no single peer input over 1 s. The script exits 1 when a goal is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import random
+import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+ADVERSARIAL_MV_LIMIT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -164,84 +175,196 @@ def _gold_text(value: Fraction) -> str:
     return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
-def _ours() -> Callable[[Pair], bool]:
+def _peer_cases() -> list[dict[str, Any]] | None:
+    for parent in ROOT.parents:  # ../shared next to the checkout, or next to an ancestor (worktrees)
+        path = parent / "shared" / "benchmarks" / "peer-math" / "cases.jsonl"
+        if path.is_file():
+            cases = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            return [case for case in cases if not case["debatable"]]
+    return None
+
+
+def _our_grader(**params: Any) -> Callable[[str, str], bool]:
     from nova_rewards.dimensions import Sample, ScoringContext
     from nova_rewards.dimensions.math import MathEquivalence
 
-    dim = MathEquivalence(MathEquivalence.Params())
-    ctx = ScoringContext()
+    dim = MathEquivalence(MathEquivalence.Params(**params))
 
-    def grade(pair: Pair) -> bool:
-        result = dim.score(Sample("b", (), pair.response, {"final_answer": pair.gold}), ctx)
+    def grade(response: str, gold: str) -> bool:
+        try:
+            result = dim.score(Sample("b", (), response, {"final_answer": gold}), ScoringContext())
+        except TimeoutError:  # the composition scores it as the failure value
+            return False
         return result.value == 1.0
 
     return grade
 
 
-def _math_verify() -> Callable[[Pair], bool]:
+def _math_verify_grader() -> Callable[[str, str], bool]:
     from math_verify import parse, verify
 
-    def grade(pair: Pair) -> bool:
-        return bool(verify(parse(pair.gold), parse(pair.response)))
+    def grade(response: str, gold: str) -> bool:
+        gold_text = gold if "$" in gold or "\\boxed" in gold else f"${gold}$"
+        return bool(verify(parse(gold_text), parse(response)))
 
     return grade
 
 
-def _run(grade: Callable[[Pair], bool], pairs: list[Pair]) -> tuple[list[bool], float]:
-    grade(pairs[0])  # warm-up (imports, caches)
+@dataclass
+class Run:
+    verdicts: list[bool]
+    seconds: float
+    worst_s: float
+    worst_input: str
+
+
+def _run(grade: Callable[[str, str], bool], items: list[tuple[str, str]]) -> Run:
+    grade("The answer is $\\frac{1}{2}$", "0.5")  # warm-up: imports, the worker process
+    grade("\\boxed{x^2+1}", "1+x^2")
+    verdicts, worst, worst_input = [], 0.0, ""
     started = time.perf_counter()
-    verdicts = [grade(p) for p in pairs]
-    return verdicts, time.perf_counter() - started
+    for response, gold in items:
+        t0 = time.perf_counter()
+        verdicts.append(grade(response, gold))
+        took = time.perf_counter() - t0
+        if took > worst:
+            worst, worst_input = took, response
+    return Run(verdicts, time.perf_counter() - started, worst, worst_input)
+
+
+def _peer_section(cases: list[dict[str, Any]]) -> bool:
+    items = [(c["response"], str(c["reference"])) for c in cases]
+    truth = [bool(c["expected"]) for c in cases]
+    own_cases = [i for i, c in enumerate(cases) if not c["source"].startswith("huggingface/Math-Verify")]
+    ours = _run(_our_grader(), items)
+    mv = _run(_math_verify_grader(), items)
+
+    def accuracy(run: Run, subset: list[int]) -> float:
+        return sum(run.verdicts[i] == truth[i] for i in subset) / len(subset)
+
+    def false_positives(run: Run) -> int:
+        return sum(v and not t for v, t in zip(run.verdicts, truth, strict=True))
+
+    everything = list(range(len(cases)))
+    print(f"peer suite: {len(cases)} non-debatable cases ({sum(truth)} equivalent)")
+    print(f"{'':34}{'math_equivalence':>18}{'Math-Verify 0.9.0':>19}")
+    rows = [
+        ("accuracy, all cases", f"{accuracy(ours, everything):.2%}", f"{accuracy(mv, everything):.2%}"),
+        (
+            f"accuracy, not Math-Verify's ({len(own_cases)})",
+            f"{accuracy(ours, own_cases):.2%}",
+            f"{accuracy(mv, own_cases):.2%}",
+        ),
+        ("false positives", str(false_positives(ours)), str(false_positives(mv))),
+        ("cases/s", f"{len(cases) / ours.seconds:.0f}", f"{len(cases) / mv.seconds:.0f}"),
+        ("total seconds", f"{ours.seconds:.2f}", f"{mv.seconds:.2f}"),
+        ("slowest single input (s)", f"{ours.worst_s:.3f}", f"{mv.worst_s:.3f}"),
+    ]
+    for label, a, b in rows:
+        print(f"  {label:32}{a:>18}{b:>19}")
+    print(f"  our slowest input: {ours.worst_input[:70]!r}")
+    print(f"  speed-up: {mv.seconds / ours.seconds:.1f}x")
+    misses = Counter(cases[i]["category"] for i in everything if ours.verdicts[i] != truth[i])
+    mv_misses = Counter(cases[i]["category"] for i in everything if mv.verdicts[i] != truth[i])
+    print(f"  our misses by category: {dict(misses.most_common())}")
+    print(f"  Math-Verify misses by category: {dict(mv_misses.most_common())}")
+    ours_acc, mv_acc = accuracy(ours, everything), accuracy(mv, everything)
+    goals = {
+        ">= 99% right": ours_acc >= 0.99,
+        "ahead of Math-Verify": ours_acc > mv_acc,
+        ">= 3x Math-Verify's throughput": mv.seconds / ours.seconds >= 3.0,
+        "no single input over 1 s": ours.worst_s < 1.0,
+    }
+    print("  goals: " + "; ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in goals.items()))
+    return all(goals.values())
+
+
+ADVERSARIAL: dict[str, Callable[[], tuple[str, str]]] = {
+    "long answer sentence (2,000 words)": lambda: (
+        "The final answer is " + "the maximum number of points in the domain of f " * 200 + "which is 19.",
+        "19",
+    ),
+    "1 MB of digits": lambda: ("1" * 1_000_000, "1"),
+    "1 MB of digits, boxed": lambda: ("\\boxed{" + "1" * 1_000_000 + "}", "1"),
+    "deep braces (10^4)": lambda: ("\\boxed{" + "{" * 10_000 + "1" + "}" * 10_000 + "}", "1"),
+    "\\boxed{ x 10^4, unclosed": lambda: ("\\boxed{" * 10_000, "1"),
+    "\\boxed{1} x 10^4": lambda: ("\\boxed{1}" * 10_000, "1"),
+    "9,000 spaces in an answer": lambda: ("\\boxed{1" + " " * 9_000 + "x}", "1"),
+    "\\[ x 5 * 10^4 (unclosed display math)": lambda: ("\\[" * 50_000, "1"),
+    "power tower 10^{10^{10}}": lambda: ("\\boxed{10^{10^{10}}}", "1"),
+    "(x+1)^{2000} vs (x+2)^{2000}": lambda: ("\\boxed{(x+1)^{2000}}", "(x+2)^{2000}"),
+    "10^4 candidates": lambda: ("The answer is " + ", ".join(map(str, range(10_000))), "42"),
+}
+
+_MV_CHILD = """
+import json, logging, sys
+logging.disable(logging.WARNING)
+from math_verify import parse, verify
+response, gold = json.load(sys.stdin)
+verify(parse("$" + gold + "$"), parse(response))
+"""
+
+
+def _math_verify_child_seconds(response: str, gold: str) -> str:
+    started = time.perf_counter()
+    try:
+        subprocess.run(
+            [sys.executable, "-c", _MV_CHILD],
+            input=json.dumps([response, gold]).encode(),
+            timeout=ADVERSARIAL_MV_LIMIT_S,
+            capture_output=True,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"> {ADVERSARIAL_MV_LIMIT_S:.0f}"
+    return f"{time.perf_counter() - started:.3f}"
+
+
+def _adversarial_section() -> float:
+    grade = _our_grader()
+    grade("\\boxed{x+1}", "1+x")  # the worker is warm, as in a warm Lambda
+    print("\nadversarial inputs (seconds per input; Math-Verify in a fresh child process, import included)")
+    worst = 0.0
+    for name, make in ADVERSARIAL.items():
+        response, gold = make()
+        started = time.perf_counter()
+        grade(response, gold)
+        took = time.perf_counter() - started
+        worst = max(worst, took)
+        print(f"  {name:36} ours {took:7.3f}   Math-Verify {_math_verify_child_seconds(response, gold):>7}")
+    print(f"  worst case, ours: {worst:.3f} s (the per-sample limit is 1 s; a killed worker is replaced)")
+    return worst
+
+
+def _generated_section(count: int, seed: int) -> None:
+    pairs = make_pairs(count, seed)
+    items = [(p.response, p.gold) for p in pairs]
+    ours = _run(_our_grader(), items)
+    mv = _run(_math_verify_grader(), items)
+    truth = [p.truth for p in pairs]
+    ours_acc = sum(v == t for v, t in zip(ours.verdicts, truth, strict=True)) / len(pairs)
+    mv_acc = sum(v == t for v, t in zip(mv.verdicts, truth, strict=True)) / len(pairs)
+    print(f"\ngenerated GSM8K-style pairs: {len(pairs)}")
+    print(f"  math_equivalence: {len(pairs) / ours.seconds:8.0f} pairs/s, accuracy {ours_acc:.4f}")
+    print(f"  Math-Verify     : {len(pairs) / mv.seconds:8.0f} pairs/s, accuracy {mv_acc:.4f}")
+    print(f"  speed-up: {mv.seconds / ours.seconds:.1f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=10_000)
+    parser.add_argument("--pairs", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # Math-Verify logs parse failures
-    pairs = make_pairs(args.pairs, args.seed)
-    ours, ours_s = _run(_ours(), pairs)
-    mv, mv_s = _run(_math_verify(), pairs)
-
-    truth = [p.truth for p in pairs]
-    mv_right = [i for i, (v, t) in enumerate(zip(mv, truth, strict=True)) if v == t]
-    agree = sum(ours[i] == truth[i] for i in mv_right)
-    print(f"pairs: {len(pairs)} ({sum(truth)} right answers, {len(pairs) - sum(truth)} wrong)")
-    print(f"math_equivalence: {len(pairs) / ours_s:10.0f} pairs/s  ({ours_s:.2f} s)")
-    print(f"Math-Verify     : {len(pairs) / mv_s:10.0f} pairs/s  ({mv_s:.2f} s)")
-    print(f"speed-up        : {mv_s / ours_s:10.1f}x")
-    plain = [p for p in pairs if not p.form.startswith("symbolic")]
-    symbolic = [p for p in pairs if p.form.startswith("symbolic")]
-    grade = _ours()  # a fresh dimension; the sympy worker's cache is shared, so symbolic pairs are warm
-    for label, group in (("plain numbers", plain), ("symbolic (sympy worker, cached)", symbolic)):
-        if group:
-            started = time.perf_counter()
-            for pair in group:
-                grade(pair)
-            rate = len(group) / (time.perf_counter() - started)
-            print(f"  math_equivalence on {label}: {rate:.0f} pairs/s over {len(group)} pairs")
-    print(
-        f"accuracy vs truth: ours {sum(o == t for o, t in zip(ours, truth, strict=True)) / len(pairs):.4f}, "
-        f"Math-Verify {len(mv_right) / len(pairs):.4f}"
-    )
-    print(
-        f"agreement with truth where Math-Verify is right: {agree / len(mv_right):.4f} "
-        f"({agree}/{len(mv_right)})"
-    )
-    misses = Counter(pairs[i].form for i in mv_right if ours[i] != truth[i])
-    if misses:
-        print("our misses where Math-Verify is right, by form:", dict(misses.most_common(8)))
-    mv_misses = Counter(pairs[i].form for i, (v, t) in enumerate(zip(mv, truth, strict=True)) if v != t)
-    if mv_misses:
-        print("Math-Verify misses, by form:", dict(mv_misses.most_common(8)))
-    fast_enough = ours_s <= mv_s
-    agreement_ok = agree / len(mv_right) >= 0.99
-    print(
-        f"goals: faster than Math-Verify: {'yes' if fast_enough else 'NO'}; "
-        f">= 99% agreement: {'yes' if agreement_ok else 'NO'}"
-    )
-    return 0 if fast_enough and agreement_ok else 1
+    cases = _peer_cases()
+    ok = True
+    if cases is None:
+        print("peer suite not found: ../shared/benchmarks/peer-math/cases.jsonl (CI provides it)")
+    else:
+        ok = _peer_section(cases)
+    _adversarial_section()
+    _generated_section(args.pairs, args.seed)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

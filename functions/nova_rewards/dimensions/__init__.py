@@ -35,6 +35,7 @@ __all__ = [
 _BUILTIN: dict[str, str] = {
     # verifiable (RLVR)
     "math_equivalence": "nova_rewards.dimensions.math:MathEquivalence",
+    "math_answer_format": "nova_rewards.dimensions.math:MathAnswerFormat",
     "exact_match": "nova_rewards.dimensions.matching:ExactMatch",
     "label_match": "nova_rewards.dimensions.matching:LabelMatch",
     "regex": "nova_rewards.dimensions.matching:RegexFormat",

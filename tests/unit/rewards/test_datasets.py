@@ -94,7 +94,7 @@ def test_responses_cover_every_record_several_times(name: str) -> None:
         (
             "math",
             {
-                "format": "regex",
+                "format": "math_answer_format",
                 "correctness": "math_equivalence",
                 "conciseness": "length_window",
                 "repetition": "repetition",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from fractions import Fraction
 
 import pytest
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.dimensions.math import MathEquivalence, reference_answer
 from nova_rewards.mathparse import answers_equal, extract_final_answer, parse_number
-from nova_rewards.symbolic import SymbolicChecker, to_sympy_syntax
+from nova_rewards.symbolic import SymbolicChecker, SymbolicTimeout, to_sympy_syntax
 from pydantic import ValidationError
 
 
@@ -126,12 +127,49 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("\\frac{x}{2}", "\\dfrac{x}{2}", {}, True),
         ("x+1", "1+x", {}, None),  # undecided without sympy
         ("\\{2, 1\\}", "\\{1,2\\}", {}, True),  # sets: order ignored
-        ("\\{1, 3\\}", "\\{1,2\\}", {}, None),  # (the symbolic fallback then says no)
+        ("\\{1, 3\\}", "\\{1,2\\}", {}, False),  # sets of constants are decided in-process
+        ("-2, 1", "1,-2", {}, True),  # lists of roots: as sets
+        ("$21, 36, and 82$", "$19, 46, and 82$", {}, False),
+        ("x = 4, -8, -10", "-10,-8,4", {}, True),
+        ("1, 2", "1, 2, 3", {}, False),
+        ("[45]", "45", {}, True),  # a value in square brackets
+        ("(1, 2), (3, 4)", "(3, 4), (1, 2)", {}, True),  # lists of tuples: as sets, part by part
+        ("(1, 2), (3, 4)", "(3, 4), (1, 5)", {}, False),
+        ("(3, 2)", "(p,q)=(3,2)", {}, True),  # a named tuple
+        ("a_3 = 2, a_{37} = 19", "a_{37} = 19, a_3 = 2", {}, True),  # named parts: by name
+        ("a_3 = 19, a_{37} = 2", "a_{37} = 19, a_3 = 2", {}, False),
+        ("x = 2 or x = 3", "2, 3", {}, True),
+        ("x \\geq 5", "x >= 5", {}, True),  # inequalities of one variable and a constant
+        ("5 \\geq x", "x \\leq 5", {}, True),
+        ("-x > -1", "x < 1", {}, True),
+        ("x < 5", "x > 5", {}, False),
+        ("x \\neq 3", "x != 3", {}, True),
+        ("x < y", "x < 5", {}, None),  # not a constant: the worker decides
+        ("[0, 1)", "[0,1)", {}, True),  # half-open intervals
+        ("(0, 1)", "[0,1)", {}, False),
+        ("(-\\infty, 3]", "(-\\infty,3]", {}, True),
+        ("\\frac{\\sqrt{3}}{3} \\approx 0.577", "\\frac{\\sqrt{3}}{3}", {}, True),  # the exact part
+        ("x \\approx 11", "11", {}, None),  # a name then its value: the worker decides
         ("(1, 2)", "(1,2)", {}, True),  # tuples / intervals: order matters
         ("(2, 1)", "(1,2)", {}, False),
         ("[1, 1/2]", "[1, 0.5]", {}, True),  # elements compared as numbers
         ("(1, 2, 3)", "(1,2)", {}, False),  # different sizes
         ("(1,234)", "1234", {}, True),  # a bracketed number with a thousands separator is a number
+        # constant arithmetic is decided in-process (no worker): closed forms, products, powers
+        ("\\sqrt{16}", "4", {}, True),
+        ("3+2", "5", {}, True),
+        ("(9+1)", "10", {}, True),
+        ("2\\sqrt{2}", "\\sqrt{8}", {}, True),
+        ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", {}, True),
+        ("1.5\\times10^{3}", "1500", {}, True),
+        ("2^{0.5}", "\\sqrt[2]{2}", {}, True),
+        ("1.4142136", "\\sqrt{2}", {}, True),  # a rounding, within the relative tolerance
+        ("1.414", "\\sqrt{2}", {}, False),
+        ("\\frac{1+\\sqrt{5}}{2}", "2", {}, False),
+        ("3\\pi", "9.42", {}, False),
+        ("10^{10^{10}}", "1", {}, None),  # too large to evaluate here: the worker decides (or times out)
+        ("\\sqrt{-4}", "2", {}, None),  # not a real number: the worker decides
+        ("x+1", "2", {}, None),  # a variable: not constant
     ],
 )
 def test_answers_equal(predicted: str, reference: str, kwargs: dict, expected: bool | None) -> None:
@@ -180,6 +218,33 @@ def _score(dim: MathEquivalence, response: str, reference: object) -> float | No
 )
 def test_dimension_scores(response: str, reference: object, expected: float | None) -> None:
     assert _score(_dim(symbolic=False), response, reference) == expected
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        # the 160-character sentence that hung the old extractor (exponential backtracking)
+        (
+            "The final answer is the maximum number of points that could be in the domain of f, which is 19.",
+            "19",
+            1.0,
+        ),
+        ("AZYUK2A", "2", 0.0),  # no credit for a number inside a word
+        ("$-[0,1)$", "1", 0.0),  # nor for a number inside an interval
+        ("\\frac{1+\\sqrt5}{2}", "2", 0.0),  # nor for a denominator
+        ("$\\boxed{(3, 2)}$", "$(p,q)=(3,2)$", 1.0),  # a named tuple
+        ("\\boxed{1} and \\boxed{2} and \\boxed{3}", "$\\{1,2,3\\}$", 1.0),  # several boxes, one set
+        ("$\\boxed{11,\\! 111,\\! 100}$", "11111100", 1.0),  # thin-space thousands groups
+        ("The answer is \\\\boxed{\\\\frac{1}{2}}", "0.5", 1.0),  # doubly escaped LaTeX
+        ("$-x >= -1$", "$x <= 1$", 1.0),  # inequalities are not the number after "="
+        ("The answer is 40, 41, 42, 43 or 44.", "42", 0.0),  # a shotgun
+        ("\\boxed{41} \\boxed{42} \\boxed{43}", "42", 0.0),
+        ("\\boxed{5}. Wait, that is wrong: the answer is 6.", "6", 1.0),  # the last explicit answer
+        ("It is 7, 8 or 9.", "8", 0.0),  # an unmarked shotgun is still a shotgun
+    ],
+)
+def test_dimension_classes_of_answers(response: str, reference: str, expected: float) -> None:
+    assert _score(_dim(symbolic_timeout_s=20), response, {"final_answer": reference}) == expected
 
 
 def test_dimension_reports_answer_found_metric() -> None:
@@ -250,7 +315,7 @@ def checker():
         ("(x+1)^2", "x^2+2x+1", True),
         ("x+1", "x+2", False),
         ("2\\pi", "6.283185307", True),  # numeric value of a closed form, within tolerance
-        ("os.system('id')", "1", None),  # never reaches sympy
+        ("os.system('id')", "1", False),  # parsed as LaTeX by Math-Verify, never evaluated
     ],
 )
 def test_symbolic_equal(checker: SymbolicChecker, a: str, b: str, expected: bool | None) -> None:
@@ -258,9 +323,32 @@ def test_symbolic_equal(checker: SymbolicChecker, a: str, b: str, expected: bool
 
 
 def test_symbolic_timeout_kills_worker_and_recovers(checker: SymbolicChecker) -> None:
-    # a tower of powers: sympy would run out of time/memory; the worker is killed and replaced
-    assert checker.equal("9^9^9^9", "1", timeout=0.5) is None
+    # a tower of powers: evaluating it takes seconds; the worker is killed and replaced
+    with pytest.raises(SymbolicTimeout):
+        checker.equal("10^{10^{10}}", "1", timeout=0.5)
+    started = time.monotonic()
     assert checker.equal("2x", "x+x", timeout=10) is True
+    # the spare worker was started at the kill: the next sample does not pay sympy's import
+    assert time.monotonic() - started < 5
+
+
+def test_back_to_back_kills_cost_each_sample_its_limit_and_at_most_one_worker_start() -> None:
+    checker = SymbolicChecker()
+    try:
+        assert checker.equal("x^2", "x*x", timeout=30) is True  # the first start pays the imports
+        for index in range(3):
+            started = time.monotonic()
+            with pytest.raises(SymbolicTimeout):
+                checker.equal(f"10^{{10^{{10}}}} + {index}", "1", timeout=0.5)
+            assert time.monotonic() - started < 15  # 0.5 s, the kill, at most a spare's start
+        # a correct answer right after the kills waits for the spare, it does not time out
+        assert checker.equal("2y", "y+y", timeout=2) is True
+        # a caller out of time does not wait for a worker's imports
+        checker.close()
+        with pytest.raises(SymbolicTimeout):
+            checker.equal("3z", "z+2z", timeout=0.2, ready_timeout=0.01)
+    finally:
+        checker.close()
 
 
 def test_symbolic_worker_that_cannot_start_means_undecided(tmp_path) -> None:
@@ -294,10 +382,12 @@ def test_dimension_uses_symbolic_fallback() -> None:
 
 
 def test_dimension_respects_deadline() -> None:
-    # no time left: the symbolic fallback is skipped and the answer is not credited
+    # no time left: the symbolic fallback is skipped and the sample is a timeout (failure value)
     ctx = ScoringContext(deadline=0.0)
     sample = Sample("s", (), "\\boxed{x+1}", "1+x")
-    assert _dim().score(sample, ctx).value == 0.0
+    with pytest.raises(TimeoutError):
+        _dim().score(sample, ctx)
+    assert _score(_dim(), "\\boxed{7}", "7") == 1.0  # plain numbers never need the worker
 
 
 # --- properties ----------------------------------------------------------------------------------
