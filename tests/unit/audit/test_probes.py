@@ -108,7 +108,6 @@ def test_free_text_probes_come_from_the_reference_reply() -> None:
 
 
 def test_code_probes_include_the_sandbox_harness_attacks() -> None:
-    pytest.importorskip("orchestrator.audit.code_hacks", reason="code_hacks.py is the sandbox workstream's")
     record = {"messages": PROMPT, "reference_answer": {"tests": ["assert f(1) == 2"]}}
     probes = generate_probes(spec("code"), record)
     from orchestrator.audit.code_hacks import code_hack_probes
