@@ -67,6 +67,10 @@ def fuzz_spec(name: str, count: int, seed: int) -> dict[str, object]:
     from nova_rewards.spec import load_spec
 
     compiled = load_spec(name)
+    for dim in compiled.dimensions:  # as Lambda's init phase does (handler.prepare_execution_environment)
+        warm_up = getattr(dim.dimension, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
     crashes: Counter[str] = Counter()
     first_crash: dict[str, str] = {}
     shapes: Counter[str] = Counter()
