@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "UnsafeJSON", "clean", "loads"]
@@ -27,6 +28,7 @@ __all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "UnsafeJSON", "clean", "loads"]
 MAX_DEPTH = 64  # far deeper than any dataset record or grader event; far below the recursion limit
 MAX_INT_DIGITS = 4000  # below CPython's default int-to-str limit (4300 digits)
 _MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class UnsafeJSON(ValueError):
@@ -71,14 +73,13 @@ def _clean(value: Any, max_depth: int, finite: bool, path: str, depth: int) -> A
 
 
 def _text(text: str) -> str:
-    """`text` with lone surrogates replaced by U+FFFD (ASCII, the common case, is checked for free)."""
+    """`text` with each lone surrogate replaced by one U+FFFD (ASCII, the common case, costs nothing).
+
+    In a Python `str` every surrogate code point is lone: `json.loads` already joins escaped pairs.
+    """
     if text.isascii():
         return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _label(key: Any) -> str:
