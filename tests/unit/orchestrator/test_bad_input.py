@@ -122,3 +122,26 @@ def test_nan_reference_is_refused_not_matched_by_the_answer_nan(tmp_path: Path) 
     assert f"{data}:2:" in line and "NaN" in line
     report = run_orch(["validate-dataset", str(data), "--min-records", "1", "--json"])
     assert report.exit_code != 0
+
+
+def test_deeply_nested_hyperparameters_file_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "hp.json"
+    path.write_text("[" * 100_000, encoding="utf-8")
+    run = run_orch(
+        [
+            "start-job",
+            "--dataset",
+            "s3://bucket-name/train.jsonl",
+            "--reward-arn",
+            "arn:aws:lambda:us-east-1:123456789012:function:grader",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/rft",
+            "--bucket",
+            "bucket-name",
+            "--hyperparameters",
+            str(path),
+            "--dry-run",
+        ]
+    )
+    line = one_error_line(run)
+    assert f"--hyperparameters {path}: not valid JSON" in line
