@@ -207,3 +207,21 @@ def test_clean_output_always_encodes(value: Any) -> None:
 def test_loads_raises_only_value_errors(text: str | bytes) -> None:
     with pytest.raises(ValueError):
         loads(text)
+
+
+def test_a_fact_phrase_longer_than_the_response_is_never_compiled() -> None:
+    """A hostile reference (a 1 MB required fact) used to cost seconds of regex compilation."""
+    from nova_rewards.dimensions.base import Sample, ScoringContext
+    from nova_rewards.dimensions.rules import RulesRubric, RulesRubricParams, phrase_pattern
+
+    rubric = RulesRubric(RulesRubricParams(required_facts=True))
+    sample = Sample(
+        id="s",
+        prompt_messages=({"role": "user", "content": "Refund?"},),
+        response="You can get a full refund within 30 days.",
+        reference={"required_facts": ["full refund", "x" * 1_000_000]},
+    )
+    phrase_pattern.cache_clear()
+    result = rubric.score(sample, ScoringContext())
+    assert result.value == 0.5 and result.metrics["rule_facts"] == 0.5
+    assert phrase_pattern.cache_info().currsize == 1
