@@ -174,6 +174,8 @@ def _report(result: dict[str, object]) -> bool:
         f"slowest {slowest_s:.3f} s | {result['over']} over {limit} (goal 0)"
     )
     print(f"{'':>18}slowest event: {slowest_event}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{'':>18}load average now: {load} (2 cores: timings are noisy above 2)")
     for key, count in crashes.most_common():
         print(f"{'':>18}crash {key} x{count}: {result['first_crash'].get(key, '')}")  # type: ignore[attr-defined]
     for key, count in shapes.most_common(5):
