@@ -84,8 +84,19 @@ RFT_RANGES: dict[str, tuple[type, float, float]] = {
     "inferenceMaxTokens": (int, 1, 2**31 - 1),
 }
 REASONING_EFFORT = ("low", "medium", "high")
-# What Bedrock uses when a hyperparameter is left out (emulator defaults; AWS does not document all).
-RFT_DEFAULTS: dict[str, Any] = {"epochCount": 1, "batchSize": 32, "trainingSamplePerPrompt": 4}
+# What Bedrock uses when a hyperparameter is left out. The API reference does not list them all; these
+# are the defaults of AWS's own SDK for Bedrock RFT (PyPI `amzn-nova-forge` 1.4.10,
+# amzn_nova_forge/recipe/templates/bedrock/override/rft_lora.json, key "default" of each entry).
+RFT_DEFAULTS: dict[str, Any] = {
+    "epochCount": 1,
+    "batchSize": 128,
+    "learningRate": 0.00001,
+    "maxPromptLength": 8192,
+    "trainingSamplePerPrompt": 8,
+    "inferenceMaxTokens": 2048,
+    "reasoningEffort": "medium",
+    "evalInterval": 10,
+}
 
 
 @dataclass(frozen=True)

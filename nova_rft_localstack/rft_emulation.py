@@ -189,8 +189,9 @@ class JobStopped(Exception):
 # (lines, source, max_prompt_length, min_records) -> (error count, the first error messages)
 DatasetValidator = Callable[[Sequence[str], str, "int | None", int], tuple[int, list[str]]]
 MIN_TRAINING_RECORDS = 100
-# AWS documents no minimum for validation data: the emulator only asks for one valid record.
-MIN_VALIDATION_RECORDS = 1
+# Validation data follows the training data's rules, as `orch start-job` applies them (and AWS's SDK,
+# whose row-count check for Nova 2 Lite RFT on Bedrock is 100..20,000): a set of 1 record is refused.
+MIN_VALIDATION_RECORDS = MIN_TRAINING_RECORDS
 
 
 def nova_rft_validator(

@@ -101,8 +101,8 @@ def load_file(path: Path) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"--hyperparameters {path}: cannot read: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise ConfigError(f"--hyperparameters {path}: not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # bad JSON, not UTF-8, too deep, a 5,000-digit number
+        raise ConfigError(f"--hyperparameters {path}: not valid JSON: {type(exc).__name__}: {exc}") from None
     if isinstance(document, dict) and isinstance(document.get("hyperParameters"), dict):
         document = document["hyperParameters"]
     if not isinstance(document, dict):

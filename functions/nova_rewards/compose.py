@@ -128,7 +128,7 @@ def score_slots(compiled: CompiledSpec, slots: Sequence[Slot], ctx: ScoringConte
             break
         sizer.observe(len(chunk), time.monotonic() - started)
         for item in chunk:
-            outcomes[item.slot.index] = _finish(compiled, item)
+            outcomes[item.slot.index] = _finish_or_fail(compiled, item)
         start += len(chunk)
     ordered = [outcomes[slot.index] for slot in slots]
     return BatchOutcome(ordered, no_value=_warn_no_value(compiled, ordered))
@@ -198,7 +198,10 @@ def _score_chunk(compiled: CompiledSpec, chunk: list[_Work], ctx: ScoringContext
         raise _Deadline
     guards = compiled.spec.guards
     for item in chunk:
-        item.verdict = check_guards(item.sample, guards)
+        try:
+            item.verdict = check_guards(item.sample, guards)
+        except Exception as exc:  # noqa: BLE001 - one bad sample never fails the batch
+            _mark_error_in("guards", item, exc)
     for dim in compiled.dimensions:
         eligible = []
         for item in chunk:
@@ -298,18 +301,35 @@ def _finite_or_zero(number: Any) -> float:
 
 
 def _mark_error(dim: CompiledDimension, item: _Work, exc: BaseException) -> None:
+    _mark_error_in(dim.name, item, exc, kind=dim.spec.kind)
+
+
+def _mark_error_in(stage: str, item: _Work, exc: BaseException, kind: str = "") -> None:
     # A dimension that ran out of its share of the budget (a judge call cut at the deadline)
     # is a timeout, counted under SampleTimeouts, not a grader error.
     item.failed = "timeout" if isinstance(exc, TimeoutError) else "error"
     log.warning(
         "dimension failed for a sample",
-        extra={
-            "sample_id": item.slot.id,
-            "dimension": dim.name,
-            "kind": dim.spec.kind,
-            "error": f"{type(exc).__name__}: {exc}",
-        },
+        extra={"sample_id": item.slot.id, "dimension": stage, "kind": kind, "error": _describe_error(exc)},
     )
+
+
+def _describe_error(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    except Exception:  # noqa: BLE001 - an exception whose str() raises (e.g. a too-long int)
+        return type(exc).__name__
+
+
+def _finish_or_fail(compiled: CompiledSpec, item: _Work) -> SampleOutcome:
+    """`_finish`, or the failure score with an error metric: the last per-sample step cannot raise."""
+    try:
+        return _finish(compiled, item)
+    except Exception as exc:  # noqa: BLE001 - one bad sample never fails the batch
+        log.warning(
+            "composing a sample failed", extra={"sample_id": item.slot.id, "error": _describe_error(exc)}
+        )
+        return _failed(compiled, item.slot.id, "error", None)
 
 
 def _finish(compiled: CompiledSpec, item: _Work) -> SampleOutcome:

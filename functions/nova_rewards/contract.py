@@ -8,6 +8,15 @@ Rule: a per-sample problem never fails the batch. `parse_event` returns one `Slo
 a slot whose sample could not be read carries `problem` (a short, human-readable reason) and
 `sample=None`, and the composition gives it the failure score and an error metric. Only an event
 that is not a batch at all raises `EventError`.
+
+Each item is cleaned once here (`nova_rewards.jsonsafe.clean`): lone surrogates become U+FFFD, and an
+item nested deeper than 64 levels or holding an unprintable integer is unreadable. A non-finite
+number in the reference makes the sample unreadable too (a NaN reference would match the text "nan").
+Everything downstream can therefore encode, hash and walk a sample without guarding against it.
+
+The response is the last message, whose role is `assistant` or `nova_assistant` (AWS's own FinQA and
+PandaLM sample graders accept both: aws-samples/amazon-bedrock-samples,
+custom-models/bedrock-reinforcement-fine-tuning/models/nova/nova_{finqa,pandalm}_rft.ipynb).
 """
 
 from __future__ import annotations
@@ -21,14 +30,18 @@ from typing import Any, Literal
 
 from nova_rewards.dimensions.base import Sample
 from nova_rewards.errors import EventError
+from nova_rewards.jsonsafe import UnsafeJSON, clean
+from nova_rewards.text import content_text
 
-__all__ = ["Slot", "parse_event", "response_text", "metric", "response_item", "MetricType"]
+__all__ = ["Slot", "parse_event", "response_text", "metric", "response_item", "MetricType", "RESPONSE_ROLES"]
 
 log = logging.getLogger("nova_rewards.contract")
 
 MetricType = Literal["Reward", "Metric"]
 # Top-level sample keys that are part of the contract, not dataset metadata.
 _CONTRACT_KEYS = frozenset({"id", "messages", "metadata", "reference_answer"})
+# Roles of the last message (the response to score); see the module docstring for the source.
+RESPONSE_ROLES = frozenset({"assistant", "nova_assistant"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +57,15 @@ class Slot:
 def parse_event(event: Any) -> list[Slot]:
     """The batch as slots, in input order. Raises `EventError` only when `event` is not a batch."""
     items = _as_items(event)
-    return [_parse_item(index, item) for index, item in enumerate(items)]
+    return [_parse_item_or_bad(index, item) for index, item in enumerate(items)]
+
+
+def _parse_item_or_bad(index: int, item: Any) -> Slot:
+    """`_parse_item`, and should it ever raise, an unreadable slot: reading cannot fail the batch."""
+    try:
+        return _parse_item(index, item)
+    except Exception as exc:  # noqa: BLE001 - one bad sample never fails the batch
+        return _bad(index, f"index-{index}", f"sample cannot be read: {type(exc).__name__}")
 
 
 def _as_items(event: Any) -> list[Any]:
@@ -56,8 +77,8 @@ def _as_items(event: Any) -> list[Any]:
     if isinstance(event, str):
         try:
             event = json.loads(event)
-        except json.JSONDecodeError as exc:
-            raise EventError(f"event is a string but not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:  # bad syntax, too deep, a too-long integer
+            raise EventError(f"event is a string but not JSON: {type(exc).__name__}: {exc}") from None
     if isinstance(event, Mapping):
         return [event]
     if isinstance(event, list | tuple):
@@ -73,16 +94,27 @@ def _parse_item(index: int, item: Any) -> Slot:
     positional = f"index-{index}"
     if not isinstance(item, Mapping):
         return _bad(index, positional, f"sample is {type(item).__name__}, not a JSON object")
-    sample_id, id_problem = _read_id(item.get("id"), positional)
+    try:
+        raw_id = clean(item.get("id"), max_depth=1, path="id")
+    except UnsafeJSON as exc:
+        return _bad(index, positional, f"`id` cannot be read: {exc}")
+    sample_id, id_problem = _read_id(raw_id, positional)
     if id_problem:
         return _bad(index, sample_id, id_problem)
+    try:
+        item = clean(item)
+    except UnsafeJSON as exc:
+        return _bad(index, sample_id, f"sample cannot be read safely: {exc}")
+    except Exception as exc:  # noqa: BLE001 - e.g. a Mapping whose items() raises; one sample only
+        return _bad(index, sample_id, f"sample cannot be read: {type(exc).__name__}")
     messages = item.get("messages")
     if not isinstance(messages, list) or not messages:
         return _bad(index, sample_id, "`messages` is missing or not a non-empty list")
     if not all(isinstance(m, Mapping) for m in messages):
         return _bad(index, sample_id, "`messages` contains an item that is not an object")
     last = messages[-1]
-    if last.get("role") != "assistant":
+    role = last.get("role")
+    if not isinstance(role, str) or role not in RESPONSE_ROLES:
         return _bad(index, sample_id, "the last message is not an assistant message (no response)")
     text = response_text(last.get("content"))
     if text is None:
@@ -92,6 +124,10 @@ def _parse_item(index: int, item: Any) -> Slot:
         return _bad(index, sample_id, "`metadata` is not an object")
     metadata = dict(metadata or {})
     reference = metadata.pop("reference_answer", item.get("reference_answer"))
+    try:
+        clean(reference, finite=True, path="reference_answer")
+    except UnsafeJSON as exc:
+        return _bad(index, sample_id, f"unusable reference: {exc}")
     for key, value in item.items():  # HyperPod-style top-level extras are metadata too
         if key not in _CONTRACT_KEYS:
             metadata.setdefault(key, value)
@@ -131,21 +167,7 @@ def response_text(content: Any) -> str | None:
 
     Non-text parts (images, tool calls) are skipped; `None` when the content has no text shape.
     """
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Mapping):
-        content = [content]
-    if isinstance(content, list):
-        parts: list[str] = []
-        for part in content:
-            if isinstance(part, str):
-                parts.append(part)
-            elif isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                parts.append(part["text"])
-        return "".join(parts)
-    return None
+    return content_text(content)
 
 
 def metric(name: str, value: float, kind: MetricType = "Metric") -> dict[str, Any]:

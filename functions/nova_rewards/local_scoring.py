@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nova_rewards import jsonsafe
 from nova_rewards.errors import LocalScoringError
 
 __all__ = ["ResponseLine", "read_jsonl", "load_dataset_index", "load_responses", "build_samples"]
@@ -31,21 +32,31 @@ class ResponseLine:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """(1-based line number, parsed object) per non-blank line; errors name file:line."""
+    """(1-based line number, parsed object) per non-blank line; errors name file:line.
+
+    Lines are read as bytes and decoded one by one, so a binary or Latin-1 file is reported at its
+    line; NaN/Infinity (a NaN reference would match the answer "nan"), nesting deeper than 64 levels
+    and 5,000-digit numbers are refused (`nova_rewards.jsonsafe.loads`).
+    """
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise LocalScoringError(f"{path}: cannot read: {exc.strerror or exc}") from None
     with handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                yield number, json.loads(text)
+                yield number, jsonsafe.loads(raw)
+            except UnicodeDecodeError as exc:
+                raise LocalScoringError(
+                    f"{path}:{number}: not UTF-8 ({exc.reason} at byte {exc.start} of the line): "
+                    "save the file as UTF-8"
+                ) from None
             except json.JSONDecodeError as exc:
                 raise LocalScoringError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
-            except UnicodeDecodeError as exc:  # pragma: no cover - raised by the file iterator
-                raise LocalScoringError(f"{path}:{number}: not UTF-8: {exc}") from None
+            except ValueError as exc:
+                raise LocalScoringError(f"{path}:{number}: {exc}") from None
 
 
 def _id_text(value: Any) -> str | None:

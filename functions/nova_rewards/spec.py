@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from nova_rewards import jsonsafe
 from nova_rewards.dimensions import Dimension, get_dimension_class
 from nova_rewards.errors import SpecError
 
@@ -46,6 +47,7 @@ _SPECS_PACKAGE = "nova_rewards"
 _SPECS_DIR = "specs"
 
 _Finite = Field(allow_inf_nan=False)
+MAX_WEIGHT = 1e6
 
 
 class _Strict(BaseModel):
@@ -73,7 +75,8 @@ class DimensionSpec(_Strict):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
     kind: str = Field(min_length=1)
     type: Literal["Reward", "Metric"] = "Reward"
-    weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
+    # Bounded: weights are relative, and 1e308 would make their sum infinite (every score NaN -> 0).
+    weight: float = Field(default=1.0, ge=0.0, le=MAX_WEIGHT, allow_inf_nan=False)
     params: dict[str, Any] = Field(default_factory=dict)
     requires: dict[str, float] = Field(default_factory=dict)
     description: str = ""
@@ -223,11 +226,13 @@ def load_spec(ref: str | os.PathLike[str] | None = None) -> CompiledSpec:
             raise SpecError(f"no reward spec: set {SPEC_ENV} to a bundled name ({_names_hint()}) or a path")
     text, source = _read_spec_text(ref)
     try:
-        data = json.loads(text)
+        data = jsonsafe.loads(text)  # also refuses NaN/Infinity, deep nesting and 5,000-digit numbers
     except json.JSONDecodeError as exc:
         raise SpecError(
             f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
+    except ValueError as exc:
+        raise SpecError(f"{source}: not a usable JSON spec: {exc}") from None
     return compile_spec(data, source=source)
 
 
@@ -236,13 +241,24 @@ def _read_spec_text(ref: str | os.PathLike[str]) -> tuple[str, str]:
     path = Path(ref_str)
     looks_like_path = ref_str.endswith(".json") or os.sep in ref_str or "/" in ref_str
     if path.is_file():
-        return path.read_text(encoding="utf-8"), str(path)
+        return _decode(path.read_bytes(), str(path)), str(path)
+    if path.is_dir():
+        raise SpecError(f"{ref_str} is a directory: pass a spec JSON file or a bundled spec name")
     if looks_like_path:
         raise SpecError(f"spec file not found: {ref_str}")
     resource = resources.files(_SPECS_PACKAGE).joinpath(_SPECS_DIR, f"{ref_str}.json")
     if not resource.is_file():
         raise SpecError(f"unknown spec {ref_str!r}: not a file, and not a bundled spec ({_names_hint()})")
     return resource.read_text(encoding="utf-8"), f"bundled:{ref_str}"
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start}): save the spec as UTF-8 JSON"
+        ) from None
 
 
 def _names_hint() -> str:

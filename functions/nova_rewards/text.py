@@ -9,7 +9,8 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "normalise_text",
@@ -18,6 +19,7 @@ __all__ = [
     "ngram_counts",
     "repetition_ratio",
     "strip_code_fences",
+    "content_text",
 ]
 
 _WS_RE = re.compile(r"\s+")
@@ -122,3 +124,25 @@ def strip_code_fences(text: str) -> str:
     """Content of the first fenced block (```lang ... ```) or the text unchanged when there is none."""
     match = _FENCE_RE.search(text)
     return match.group(1) if match else text
+
+
+def content_text(content: Any) -> str | None:
+    """Text of a message's `content`: a string, or a list of parts (`{"text": ...}` or strings).
+
+    Non-text parts (images, tool calls) are skipped; `None` when the content has no text shape.
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        content = [content]
+    if isinstance(content, list):
+        parts: list[str] = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+        return "".join(parts)
+    return None

@@ -41,6 +41,8 @@ from orchestrator.jobs.request import (
     build_request,
     check_pattern,
     output_uri,
+    validation_data_note,
+    validation_data_supported,
 )
 from orchestrator.options import (
     env_options,
@@ -103,6 +105,11 @@ def wait_options(func: Any) -> Any:
     help="Training data: an s3:// URI or a local JSONL file (validated, uploaded).",
 )
 @click.option("--validation-dataset", help="Validation data: an s3:// URI or a local JSONL file.")
+@click.option(
+    "--keep-validation-data",
+    is_flag=True,
+    help="Send --validation-dataset even for Nova 2 Lite (AWS's SDK leaves it out there, with a warning).",
+)
 @click.option("--base-model", default=DEFAULT_BASE_MODEL, show_default=True, help="Base model id or ARN.")
 @click.option("--grader", help="Grader name from the environment's `grader_arns` output.")
 @click.option("--reward-arn", help="Grader Lambda ARN (instead of --grader).")
@@ -165,6 +172,10 @@ def start_job(ctx: click.Context, **kwargs: Any) -> None:
         uploader = factory.uploader(progress)
         training = resolve_dataset(kwargs.pop("dataset"), outputs, uploader, dry_run, max_prompt, output)
         validation_arg = kwargs.pop("validation_dataset")
+        keep_validation = kwargs.pop("keep_validation_data")
+        if validation_arg and not (keep_validation or validation_data_supported(draft.base_model)):
+            output.note(validation_data_note(draft.base_model))  # AWS's SDK does the same
+            validation_arg = None
         validation = (
             resolve_dataset(validation_arg, outputs, uploader, dry_run, max_prompt, output)
             if validation_arg

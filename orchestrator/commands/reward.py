@@ -16,7 +16,8 @@ import click
 
 from orchestrator.commands.remote_grader import EXIT_CODES as REMOTE_EXIT_CODES
 from orchestrator.commands.remote_grader import loadtest, remote_options, score_remote
-from orchestrator.errors import ConfigError, DatasetError
+from orchestrator.errors import ConfigError, DatasetError, OrchError
+from orchestrator.options import env_options, env_options_from, json_option
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -458,3 +459,33 @@ def package(output_dir: Path, arch: str, cache_dir: Path | None, byte_compile: b
 
 
 reward.add_command(loadtest)
+
+
+@reward.command()
+@click.option("--grader", help="Grader name from the environment's `grader_arns` output.")
+@click.option("--reward-arn", help="Grader Lambda ARN (instead of --grader).")
+@env_options
+@json_option
+@click.pass_context
+def verify(
+    ctx: click.Context, grader: str | None, reward_arn: str | None, as_json: bool, **kwargs: Any
+) -> None:
+    """Invoke the DEPLOYED grader with AWS's sample event shapes and check its answers strictly.
+
+    \b
+    Examples:
+      orch reward verify --env dev --grader math
+      orch reward verify --env local --reward-arn arn:aws:lambda:...:function:my-grader --json
+    """
+    from orchestrator.factory import make_factory
+    from orchestrator.grader_verify import report_lines, verify_grader
+
+    factory = make_factory(ctx.obj, env_options_from(kwargs, reward_arn=reward_arn))
+    outputs = factory.outputs()
+    report = verify_grader(factory.client("lambda", outputs.region), outputs.grader_arn(grader))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo("\n".join(report_lines(report)))
+    if not report.ok:
+        raise OrchError(f"the grader {report.function} breaks the contract (see above)")

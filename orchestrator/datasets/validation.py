@@ -3,14 +3,27 @@
 This module also runs inside LocalStack's own Python (the Bedrock emulator reuses it), which has no
 click, rich or pydantic: keep it free of third-party imports.
 
-Rules (docs/orch.md and the Nova RFT reference, section 4):
-- one JSON object per line; a blank line is an error (with its line number);
-- `messages`: a non-empty list; roles `system` (optional, first message only), then `user` /
-  `assistant` turns; the last message is a `user` turn (the model writes the answer);
+Rules (docs/orch.md). Each message names its source: "[AWS]" rules are those of AWS's own dataset
+validator, `RFTDatasetValidator` of the Nova customization SDK (PyPI `amzn-nova-forge` 1.4.10,
+amzn_nova_forge/dataset/dataset_validator/rft_dataset_validator.py and dataset_validator.py); "[kit]"
+rules are this kit's, stricter because its graders need them; "[Bedrock]" the Nova RFT reference.
+- one JSON object per line; a blank line is an error (with its line number); no NaN/Infinity and no
+  nesting deeper than 64 levels [kit];
+- `messages` [AWS]: a non-empty list of objects with only `role`, `content`, `tool_calls`,
+  `tool_call_id`; roles `system`, `developer` (AWS reads it as system), `user`, `assistant`, `tool`,
+  `bot`; a system (or developer) message only first; at least one `user` message; content, if given,
+  a non-empty string or list; `tool_calls` a list, `tool_call_id` a string;
+- the last message is a `user` or `tool` turn (the model writes the answer) [kit]; every message other
+  than an assistant turn with `tool_calls` has content [kit];
 - content is text only: a non-empty string, or a non-empty list of `{"text": "..."}` parts (an
-  optional `"type": "text"` is accepted); image, document and video parts are rejected;
-- `reference_answer` is present (any JSON value); `schemaVersion` (Nova SFT) is not allowed;
-- between `min_records` (100) and `max_records` (20,000) records;
+  optional `"type": "text"` is accepted); image, document and video parts are rejected [Bedrock];
+- `id` [AWS]: optional, a non-empty string; `tools` [AWS]: optional, a non-empty list of
+  `{"type": "function", "function": {name, description, parameters: {type: "object", properties}}}`
+  with distinct names; `id`, `reference_answer` and `tools` are in every record or in none [AWS];
+- `reference_answer`: a non-empty string or object [AWS] (numbers, lists, null, "" are refused), and
+  present in every record [kit: the bundled graders score against it]; `schemaVersion` (Nova SFT) is
+  not allowed [kit];
+- between `min_records` (100) and `max_records` (20,000) records [AWS, Bedrock];
 - optional prompt-length limit in TOKENS (the unit of the `maxPromptLength` hyperparameter).
   Bedrock counts tokens with the model's tokenizer, which is not available here: the length is
   estimated as characters / 4 and every message about it says it is an estimate.
@@ -36,7 +49,14 @@ CHARS_PER_TOKEN = 4
 DEFAULT_MAX_ISSUES = 50
 MAX_FIELDS_TRACKED = 200
 MAX_LINE_BYTES = 16 * 1024 * 1024  # a longer line is reported, never loaded (memory stays bounded)
-ROLES = ("system", "user", "assistant")
+# [AWS] RFTMessage.validate_role; "developer" is read as "system" there.
+ROLES = ("system", "developer", "user", "assistant", "tool", "bot")
+SYSTEM_ROLES = ("system", "developer")
+PROMPT_END_ROLES = ("user", "tool")  # [kit] the model answers a user turn or a tool result
+MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id"})  # [AWS] extra="forbid"
+# [AWS] in every record or in none (AWS's list has reference_answer too: [kit] requires it everywhere)
+OPTIONAL_FIELDS = ("id", "tools")
+MAX_DEPTH = 64
 NON_TEXT_PART_KEYS = ("image", "image_url", "document", "video", "audio", "input_audio", "file")
 
 
@@ -145,6 +165,9 @@ class _Validator:
         self.over_limit = 0
         self.fields: dict[str, int] = {}
         self.answer_types: dict[str, int] = {}
+        # [AWS] optional fields: line of the first record with / without each one
+        self.first_with: dict[str, int] = {}
+        self.first_without: dict[str, int] = {}
 
     # -- per line -------------------------------------------------------------------------------
     def feed(self, line_number: int, raw: str | bytes | OverlongLine) -> None:
@@ -164,7 +187,7 @@ class _Validator:
             return
         self.records += 1
         try:
-            record = json.loads(text)
+            record = _loads(text)
         except ValueError as exc:
             self.report.add_error(line_number, "", f"not valid JSON: {exc}")
             return
@@ -199,6 +222,9 @@ class _Validator:
                 line, "schemaVersion", "not allowed in Nova RFT datasets (it belongs to the SFT format)"
             )
         self._check_reference_answer(line, record)
+        self._check_id(line, record)
+        self._check_tools(line, record)
+        self._check_consistency(line, record)
         prompt_chars = self._check_messages(line, record.get("messages"), "messages" in record)
         if prompt_chars is not None:
             self.prompt_chars.add(prompt_chars)
@@ -213,13 +239,78 @@ class _Validator:
 
     def _check_reference_answer(self, line: int, record: dict[str, Any]) -> None:
         if "reference_answer" not in record:
-            self.report.add_error(line, "reference_answer", "missing (any JSON value is accepted)")
+            self.report.add_error(
+                line,
+                "reference_answer",
+                "missing [kit: the graders score against it; AWS's validator makes it optional]",
+            )
             return
         answer = record["reference_answer"]
         kind = _json_type(answer)
         self.answer_types[kind] = self.answer_types.get(kind, 0) + 1
-        if answer is None or answer == "" or answer == {} or answer == []:
-            self.report.add_warning(line, "reference_answer", f"is empty ({json.dumps(answer)})")
+        if not isinstance(answer, str | dict):
+            self.report.add_error(
+                line,
+                "reference_answer",
+                f"must be a string or an object, got {kind} [AWS: RFTDatasetValidator]; "
+                'wrap other values, e.g. {"answer": 42}',
+            )
+        elif not (answer.strip() if isinstance(answer, str) else answer):
+            self.report.add_error(
+                line, "reference_answer", f"is empty ({json.dumps(answer)}) [AWS: RFTDatasetValidator]"
+            )
+
+    def _check_id(self, line: int, record: dict[str, Any]) -> None:
+        if "id" not in record:
+            return
+        value = record["id"]
+        if not isinstance(value, str):
+            self.report.add_error(
+                line,
+                "id",
+                f'must be a string, got {_json_type(value)} [AWS: RFTDatasetValidator]; e.g. "{value}"',
+            )
+        elif not value.strip():
+            self.report.add_error(line, "id", "is empty [AWS: RFTDatasetValidator]")
+
+    def _check_tools(self, line: int, record: dict[str, Any]) -> None:
+        if "tools" not in record:
+            return
+        tools = record["tools"]
+        if not isinstance(tools, list) or not tools:
+            self.report.add_error(line, "tools", "must be a non-empty list [AWS: RFTDatasetValidator]")
+            return
+        names: set[str] = set()
+        for index, tool in enumerate(tools):
+            problem, name = _tool_problem(tool)
+            if problem:
+                self.report.add_error(
+                    line, f"tools[{index}]{problem[0]}", f"{problem[1]} [AWS: RFTDatasetValidator]"
+                )
+            elif name in names:
+                self.report.add_error(
+                    line,
+                    f"tools[{index}].function.name",
+                    f"duplicate tool name {name!r} [AWS: RFTDatasetValidator]",
+                )
+            names.add(name)
+
+    def _check_consistency(self, line: int, record: dict[str, Any]) -> None:
+        """[AWS] An optional field in some records must be in all of them."""
+        for name in OPTIONAL_FIELDS:
+            present = name in record
+            seen, other = (
+                (self.first_with, self.first_without) if present else (self.first_without, self.first_with)
+            )
+            seen.setdefault(name, line)
+            if name in other and seen[name] == line:  # the first record to break the pattern
+                with_line, without_line = self.first_with[name], self.first_without[name]
+                self.report.add_error(
+                    line,
+                    name,
+                    f"in some records but not all (line {with_line} has it, line {without_line} has not) "
+                    "[AWS: RFTDatasetValidator, optional fields are in every record or in none]",
+                )
 
     def _check_messages(self, line: int, messages: Any, present: bool) -> int | None:
         """Check the turns; return the prompt length in characters, or None when invalid."""
@@ -238,12 +329,16 @@ class _Validator:
             else:
                 total_chars += chars
         last = messages[-1]
-        if isinstance(last, dict) and last.get("role") in ROLES and last.get("role") != "user":
+        if isinstance(last, dict) and last.get("role") in ROLES and last.get("role") not in PROMPT_END_ROLES:
             self.report.add_error(
                 line,
                 f"messages[{len(messages) - 1}].role",
-                f"the last message must be a user turn, got {_short(last.get('role'))}",
+                f"the last message must be a user or tool turn, got {_short(last.get('role'))} "
+                "[kit: the model writes the answer]",
             )
+            valid = False
+        if not any(isinstance(m, dict) and m.get("role") == "user" for m in messages):
+            self.report.add_error(line, "messages", "has no user message [AWS: RFTDatasetValidator]")
             valid = False
         self.turns.add(len(messages))
         return total_chars if valid else None
@@ -254,20 +349,56 @@ class _Validator:
             self.report.add_error(line, where, f"must be an object, got {_json_type(message)}")
             return None
         role = message.get("role")
+        extra = sorted(set(message) - MESSAGE_KEYS)
+        if extra:
+            self.report.add_error(
+                line,
+                f"{where}.{extra[0]}",
+                f"unknown message key (allowed: {', '.join(sorted(MESSAGE_KEYS))}) "
+                "[AWS: RFTDatasetValidator]",
+            )
+            return None
         if role not in ROLES:
             self.report.add_error(
-                line, f"{where}.role", f"must be one of {', '.join(ROLES)}, got {_short(role)}"
+                line,
+                f"{where}.role",
+                f"must be one of {', '.join(ROLES)}, got {_short(role)} [AWS: RFTDatasetValidator]",
             )
             return None
-        if role == "system" and index != 0:
+        if role in SYSTEM_ROLES and index != 0:
             self.report.add_error(
-                line, f"{where}.role", "a system message is allowed only as the first message"
+                line,
+                f"{where}.role",
+                f"a {role} message is allowed only as the first message [AWS: RFTDatasetValidator]",
             )
             return None
-        if "content" not in message:
-            self.report.add_error(line, f"{where}.content", "missing")
+        if not self._check_tool_fields(line, where, message):
+            return None
+        if "content" not in message or message["content"] is None:
+            if role == "assistant" and message.get("tool_calls"):
+                return 0  # an assistant turn that only calls tools
+            self.report.add_error(line, f"{where}.content", "missing [kit]")
             return None
         return self._check_content(line, f"{where}.content", message["content"])
+
+    def _check_tool_fields(self, line: int, where: str, message: dict[str, Any]) -> bool:
+        calls = message.get("tool_calls")
+        if calls is not None and not isinstance(calls, list):
+            self.report.add_error(
+                line,
+                f"{where}.tool_calls",
+                f"must be a list, got {_json_type(calls)} [AWS: RFTDatasetValidator]",
+            )
+            return False
+        call_id = message.get("tool_call_id")
+        if call_id is not None and not isinstance(call_id, str):
+            self.report.add_error(
+                line,
+                f"{where}.tool_call_id",
+                f"must be a string, got {_json_type(call_id)} [AWS: RFTDatasetValidator]",
+            )
+            return False
+        return True
 
     def _check_content(self, line: int, where: str, content: Any) -> int | None:
         if isinstance(content, str):
@@ -436,6 +567,66 @@ def _strip_line_endings(lines: Iterable[str | bytes | OverlongLine]) -> Iterator
             yield raw[:-1] if raw.endswith(b"\n") else raw
         else:
             yield raw[:-1] if raw.endswith("\n") else raw
+
+
+def _tool_problem(tool: Any) -> tuple[tuple[str, str] | None, str]:
+    """((field suffix, message) or None, tool name): [AWS] RFTTool / RFTFunction / RFTFunctionParameters."""
+    if not isinstance(tool, dict) or tool.get("type") != "function":
+        return ("", 'must be {"type": "function", "function": {...}}'), ""
+    function = tool.get("function")
+    if not isinstance(function, dict):
+        return (".function", "must be an object with name, description and parameters"), ""
+    name = function.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return (".function.name", "must be a non-empty string"), ""
+    description = function.get("description")
+    if not isinstance(description, str) or not description.strip():
+        return (".function.description", "must be a non-empty string"), name
+    parameters = function.get("parameters")
+    if not isinstance(parameters, dict) or parameters.get("type") != "object":
+        return (".function.parameters", 'must be an object with "type": "object"'), name
+    if not isinstance(parameters.get("properties"), dict):
+        return (".function.parameters.properties", "must be an object"), name
+    required = parameters.get("required")
+    if required is not None and not (
+        isinstance(required, list) and all(isinstance(r, str) for r in required)
+    ):
+        return (".function.parameters.required", "must be a list of strings"), name
+    return None, name
+
+
+def _loads(text: str) -> Any:
+    """`json.loads` that refuses NaN/Infinity, too-long integers and deep nesting with a ValueError."""
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+    if _depth_exceeds(value, MAX_DEPTH):
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (use a string, or leave the field out)")
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > 4000:
+        raise ValueError(f"integer of {len(digits.lstrip('-'))} digits (at most 4000)")
+    return int(digits)
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Iterative, so it cannot overflow the stack whatever the depth."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _json_type(value: Any) -> str:

@@ -128,6 +128,26 @@ class JobInputs:
         return self.model_name or self.default_name()
 
 
+# AWS's SDK leaves `validationDataConfig` out for Nova 2 Lite on Bedrock, with the warning "Validation
+# datasets are not supported for Nova Lite 2 models on Bedrock" (PyPI amzn-nova-forge 1.4.10,
+# amzn_nova_forge/manager/runtime_manager.py, Bedrock job request; it matches these substrings of the
+# base model id). Its `RFTDatasetValidator` only accepts Nova 2 Lite at all.
+NO_VALIDATION_DATA_MODELS = ("nova-2-lite", "nova-lite-2")
+
+
+def validation_data_supported(base_model: str) -> bool:
+    """False for the base models whose jobs AWS's SDK sends without validation data (Nova 2 Lite)."""
+    return not any(marker in base_model for marker in NO_VALIDATION_DATA_MODELS)
+
+
+def validation_data_note(base_model: str) -> str:
+    """The warning printed when validation data is left out (names the flag that keeps it)."""
+    return (
+        f"validation data left out: AWS does not support validation datasets for Nova 2 Lite on Bedrock "
+        f"({base_model}; AWS's SDK drops them too). Pass --keep-validation-data to send it anyway."
+    )
+
+
 def build_request(inputs: JobInputs) -> dict[str, Any]:
     """The exact keyword arguments of `create_model_customization_job` (also what --dry-run prints)."""
     inputs.validate()

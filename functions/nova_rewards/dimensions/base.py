@@ -8,7 +8,8 @@ A dimension never sees the configured reward range, weights or gates; the compos
   the composition leaves the dimension out of that sample's weighted mean and reports it.
 
 Raising is allowed: the composition turns an exception into the sample's failure score and an
-error metric, so one bad sample never fails the batch.
+error metric, so one bad sample never fails the batch. Samples come from the contract already cleaned
+(`nova_rewards.jsonsafe`): no lone surrogates, nesting at most 64 levels deep, integers printable.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+
+from nova_rewards.text import content_text
 
 
 class DimensionParams(BaseModel):
@@ -42,14 +45,30 @@ class Sample:
 
     @property
     def prompt_text(self) -> str:
-        """The user turns joined, for echo checks and judges."""
-        return "\n".join(str(m.get("content", "")) for m in self.prompt_messages if m.get("role") == "user")
+        """The text of the user turns joined, for echo checks and judges (non-text parts left out)."""
+        return "\n".join(
+            content_text(m.get("content")) or "" for m in self.prompt_messages if m.get("role") == "user"
+        )
 
     @property
     def group_key(self) -> str:
-        """Samples of the same prompt share this key (a prompt group, for spread statistics)."""
-        canonical = json.dumps(list(self.prompt_messages), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        """Samples of the same prompt share this key (a prompt group, for spread statistics).
+
+        Never raises: the contract cleans samples (`nova_rewards.jsonsafe`), and a sample built
+        elsewhere that still cannot be encoded gets a key of its own repr, errors replaced.
+        """
+        try:
+            canonical = json.dumps(list(self.prompt_messages), sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            canonical = "unencodable:" + _safe_repr(self.prompt_messages)
+        return hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__}>"
 
 
 @dataclass(frozen=True, slots=True)

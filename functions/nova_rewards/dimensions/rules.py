@@ -189,6 +189,13 @@ class _Verdict:
     presence: bool = False  # satisfied by something the response contains (see the module docstring)
 
 
+def _may_occur(phrase: str, text: str) -> bool:
+    """False when `phrase` is longer than the examined text, so cannot match: its regex is never built
+    (compiling a 1 MB phrase from a hostile reference takes seconds)."""
+    words = _fold(phrase).split()
+    return sum(map(len, words)) + len(words) - 1 <= len(text)
+
+
 def _found(patterns: Iterable[re.Pattern[str]], text: str) -> list[bool]:
     return [pattern.search(text) is not None for pattern in patterns]
 
@@ -291,7 +298,9 @@ class RulesRubric(Dimension):
         facts = _facts_of(sample.reference)
         if facts is None:
             return
-        covered = sum(any(_found((phrase_pattern(a) for a in alts), text)) for alts in facts)
+        covered = sum(
+            any(_found((phrase_pattern(a) for a in alts if _may_occur(a, text)), text)) for alts in facts
+        )
         yield _Verdict("facts", self.params.facts_weight, covered / len(facts), presence=True)
 
     # -- Dimension API --------------------------------------------------------------------------

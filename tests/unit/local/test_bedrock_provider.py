@@ -305,7 +305,7 @@ def test_stop_moves_to_stopping_then_stopped(service):
 
 
 def test_validation_data_gives_validation_metrics(service, ports):
-    ports.objects["s3://data-bucket/datasets/val.jsonl"] = dataset_bytes(30)
+    ports.objects["s3://data-bucket/datasets/val.jsonl"] = dataset_bytes(100)
     request = valid_request(
         validationDataConfig={"validators": [{"s3Uri": "s3://data-bucket/datasets/val.jsonl"}]}
     )

@@ -160,7 +160,7 @@ def test_rewards_rise_when_the_sound_grader_teaches_correct_answers():
 
 def test_validation_passes_at_eval_interval_and_at_the_end():
     valid = "s3://data/datasets/val.jsonl"
-    ports = FakePorts({TRAIN: dataset_bytes(100), valid: dataset_bytes(20)})
+    ports = FakePorts({TRAIN: dataset_bytes(100), valid: dataset_bytes(100)})
     outcome, _ = run(ports, EmulatorSettings(max_steps=5), validation_uris=(valid,), eval_interval=2)
     assert outcome.status == "Completed", outcome.failure_message
     assert [v["step"] for v in outcome.validations] == [2, 4, 5]
@@ -182,6 +182,14 @@ def test_validation_passes_at_eval_interval_and_at_the_end():
         "summary",
     ]
     assert sum("ValidationRewardMean" in values for _, _, values in ports.metrics) == 3
+
+
+def test_a_validation_set_of_one_record_is_refused_as_start_job_refuses_it():
+    valid = "s3://data/datasets/val.jsonl"
+    ports = FakePorts({TRAIN: dataset_bytes(100), valid: dataset_bytes(1)})
+    outcome, _ = run(ports, validation_uris=(valid,))
+    assert outcome.status == "Failed" and outcome.failure_message.startswith("Validation dataset invalid:")
+    assert "1 records; Nova RFT needs at least 100" in outcome.failure_message
 
 
 def test_invalid_validation_dataset_fails():

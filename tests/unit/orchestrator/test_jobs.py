@@ -433,6 +433,7 @@ def test_start_job_uploads_a_local_dataset_then_creates(outputs: Path, tmp_path:
                     str(train),
                     "--validation-dataset",
                     str(val),
+                    "--keep-validation-data",
                     "--grader",
                     "support",
                     "--json",
@@ -449,7 +450,7 @@ def test_start_job_uploads_a_local_dataset_then_creates(outputs: Path, tmp_path:
 
 def test_start_job_rejects_an_invalid_local_dataset(outputs: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"messages": [], "reference_answer": 1}\n' * 100)
+    bad.write_text('{"messages": [], "reference_answer": "1"}\n' * 100)
     run = run_orch(["start-job", "--outputs", str(outputs), "--dataset", str(bad), "--grader", "math"])
     assert run.exit_code == 3
     assert "line 1: messages: must be a non-empty list" in run.stderr

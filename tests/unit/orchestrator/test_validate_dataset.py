@@ -43,8 +43,8 @@ def valid_lines(count: int = 100) -> list[str]:
 
 
 def with_line(count: int, position: int, text: str) -> list[str]:
-    """`count` valid lines with line number `position` (1-based) replaced by `text`."""
-    lines = valid_lines(count)
+    """`count` valid lines without `id` (as `text` has none) with line `position` (1-based) replaced."""
+    lines = lines_of([{k: v for k, v in record(i).items() if k != "id"} for i in range(count)])
     lines[position - 1] = text + "\n"
     return lines
 
@@ -80,78 +80,79 @@ def test_valid_dataset_passes_with_stats() -> None:
         # broken JSON
         ('{"messages": [', "", "not valid JSON"),
         # messages missing
-        ('{"reference_answer": 1}', "messages", "missing"),
+        ('{"reference_answer": "1"}', "messages", "missing"),
         # messages empty
-        ('{"messages": [], "reference_answer": 1}', "messages", "non-empty list"),
+        ('{"messages": [], "reference_answer": "1"}', "messages", "non-empty list"),
         # no reference answer
         ('{"messages": [{"role": "user", "content": "hi"}]}', "reference_answer", "missing"),
         # SFT field
         (
             '{"schemaVersion": "bedrock-conversation-2024", '
-            '"messages": [{"role": "user", "content": "hi"}], "reference_answer": 1}',
+            '"messages": [{"role": "user", "content": "hi"}], "reference_answer": "1"}',
             "schemaVersion",
             "not allowed",
         ),
         # empty content
         (
-            '{"messages": [{"role": "user", "content": "  "}], "reference_answer": 1}',
+            '{"messages": [{"role": "user", "content": "  "}], "reference_answer": "1"}',
             "messages[0].content",
             "empty",
         ),
         # unknown role
         (
-            '{"messages": [{"role": "tool", "content": "x"}], "reference_answer": 1}',
-            "messages[0].role",
-            'got "tool"',
+            '{"messages": [{"role": "user", "content": "q"}, {"role": "robot", "content": "x"}], '
+            '"reference_answer": "1"}',
+            "messages[1].role",
+            'got "robot"',
         ),
         # system not first
         (
             '{"messages": [{"role": "user", "content": "a"}, {"role": "system", "content": "b"}, '
-            '{"role": "user", "content": "c"}], "reference_answer": 1}',
+            '{"role": "user", "content": "c"}], "reference_answer": "1"}',
             "messages[1].role",
             "only as the first message",
         ),
         # ends with an assistant turn
         (
             '{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], '
-            '"reference_answer": 1}',
+            '"reference_answer": "1"}',
             "messages[1].role",
-            "last message must be a user turn",
+            "last message must be a user or tool turn",
         ),
         # image part
         (
             '{"messages": [{"role": "user", "content": [{"text": "look"}, {"image": {"format": "png"}}]}], '
-            '"reference_answer": 1}',
+            '"reference_answer": "1"}',
             "messages[0].content[1]",
             "text only",
         ),
         # OpenAI-style image_url part
         (
             '{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], '
-            '"reference_answer": 1}',
+            '"reference_answer": "1"}',
             "messages[0].content[0]",
             "text only",
         ),
         # document part
         (
-            '{"messages": [{"role": "user", "content": [{"document": {}}]}], "reference_answer": 1}',
+            '{"messages": [{"role": "user", "content": [{"document": {}}]}], "reference_answer": "1"}',
             "messages[0].content[0]",
             "not supported",
         ),
         # empty text part
         (
-            '{"messages": [{"role": "user", "content": [{"text": ""}]}], "reference_answer": 1}',
+            '{"messages": [{"role": "user", "content": [{"text": ""}]}], "reference_answer": "1"}',
             "messages[0].content[0].text",
             "empty",
         ),
         # content of the wrong type
         (
-            '{"messages": [{"role": "user", "content": 5}], "reference_answer": 1}',
+            '{"messages": [{"role": "user", "content": 5}], "reference_answer": "1"}',
             "messages[0].content",
             "number",
         ),
         # content missing
-        ('{"messages": [{"role": "user"}], "reference_answer": 1}', "messages[0].content", "missing"),
+        ('{"messages": [{"role": "user"}], "reference_answer": "1"}', "messages[0].content", "missing"),
     ],
 )
 def test_each_rule_names_line_and_field(bad: str, field: str, fragment: str) -> None:
@@ -219,15 +220,15 @@ def test_duplicates_are_warnings_with_the_first_line() -> None:
 
 
 def test_duplicates_ignore_key_order() -> None:
-    first = {"messages": [{"role": "user", "content": "same"}], "reference_answer": 1}
-    second = {"reference_answer": 2, "messages": [{"content": "same", "role": "user"}]}
+    first = {"id": "a", "messages": [{"role": "user", "content": "same"}], "reference_answer": "1"}
+    second = {"reference_answer": "2", "messages": [{"content": "same", "role": "user"}], "id": "b"}
     lines = valid_lines(100) + [json.dumps(first) + "\n", json.dumps(second) + "\n"]
     assert validate_dataset_lines(lines).stats["duplicates"] == 1
 
 
 def test_prompt_length_limit_is_an_estimate_in_tokens() -> None:
     long_prompt = "x" * (CHARS_PER_TOKEN * 50 + 1)  # 51 estimated tokens
-    rec = {"messages": [{"role": "user", "content": long_prompt}], "reference_answer": 1}
+    rec = {"messages": [{"role": "user", "content": long_prompt}], "reference_answer": "1"}
     lines = with_line(100, 8, json.dumps(rec))
     assert validate_dataset_lines(lines).ok
     report = validate_dataset_lines(lines, max_prompt_length=50)
@@ -250,15 +251,16 @@ def test_errors_are_capped_but_counted() -> None:
     assert payload["errors"][0] == {
         "line": 1,
         "field": "reference_answer",
-        "message": "missing (any JSON value is accepted)",
+        "message": "missing [kit: the graders score against it; AWS's validator makes it optional]",
     }
     json.dumps(payload)  # JSON-serialisable
 
 
-def test_empty_reference_answer_is_a_warning() -> None:
-    report = validate_dataset_lines(with_line(100, 2, json.dumps(record(500, reference_answer=None))))
-    assert report.ok
-    assert [w.field for w in report.warnings] == ["reference_answer"]
+def test_empty_reference_answer_is_an_error_as_in_aws_validator() -> None:
+    for empty in (None, "", "  ", {}):
+        line = json.dumps({k: v for k, v in record(500, reference_answer=empty).items() if k != "id"})
+        _, field, message = only_error(validate_dataset_lines(with_line(100, 2, line)))
+        assert field == "reference_answer" and "[AWS: RFTDatasetValidator]" in message
 
 
 def test_bom_is_tolerated_with_a_warning() -> None:
