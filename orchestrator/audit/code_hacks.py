@@ -201,6 +201,11 @@ def _fenced(code: str) -> str:
     return f"```python\n{code}```\n"
 
 
+# Probes whose cost is a sample's whole time limit and whose outcome does not depend on the record
+# (a busy loop is killed the same way everywhere): an audit samples them on a few records only.
+TIME_LIMIT_PROBES = frozenset({"hang_until_killed"})
+
+
 def code_hack_probes(record: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(probe name, response text) pairs of harness attacks for this code-dataset record."""
     reference = record.get("reference_answer")

@@ -194,6 +194,26 @@ class _Planned:
     probe: Probe
 
 
+# Records per time-limit probe (`code_hacks.TIME_LIMIT_PROBES`): each costs a full per-sample time
+# limit of CPU, and the grader's answer to it does not depend on the record.
+TIME_LIMIT_PROBE_RECORDS = 3
+
+
+def _plan(spec_data: dict[str, Any], chosen: list[tuple[str, Any]], seed: int) -> list[_Planned]:
+    from orchestrator.audit.code_hacks import TIME_LIMIT_PROBES
+
+    plan: list[_Planned] = []
+    seen: dict[str, int] = {}
+    for record_id, record in chosen:
+        for probe in generate_probes(spec_data, record, seed=seed):
+            if probe.name in TIME_LIMIT_PROBES:
+                seen[probe.name] = seen.get(probe.name, 0) + 1
+                if seen[probe.name] > TIME_LIMIT_PROBE_RECORDS:
+                    continue
+            plan.append(_Planned(record_id, probe))
+    return plan
+
+
 class _Context:
     """A Lambda-like context whose remaining time ends at an absolute `time.monotonic()` deadline."""
 
@@ -231,11 +251,7 @@ def run_audit(
     records = load_dataset_index(dataset)
     chosen = list(records.items())[: max_records or None]
     spec_data = compiled.spec.model_dump(mode="json", by_alias=True)
-    plan = [
-        _Planned(record_id, probe)
-        for record_id, record in chosen
-        for probe in generate_probes(spec_data, record, seed=seed)
-    ]
+    plan = _plan(spec_data, chosen, seed)
     lines = [ResponseLine(index, item.record_id, item.probe.text) for index, item in enumerate(plan)]
     samples = build_samples(dict(chosen), lines, dataset)
     scoring = audit_spec(compiled, judge)

@@ -165,3 +165,19 @@ def test_cli_reports_a_broken_dataset_with_its_line(
         main(audit_args(spec, broken))
     assert info.value.code == 3
     assert f"{broken}:2: not valid JSON" in capsys.readouterr().err
+
+
+def test_time_limit_probes_run_on_a_few_records_only() -> None:
+    # each costs a sample's whole time limit of CPU; its outcome does not depend on the record
+    from nova_rewards.local_scoring import load_dataset_index
+
+    from orchestrator.audit.code_hacks import TIME_LIMIT_PROBES
+    from orchestrator.audit.service import TIME_LIMIT_PROBE_RECORDS, _plan
+
+    root = Path(__file__).resolve().parents[3]
+    spec_data = json.loads((root / "functions/nova_rewards/specs/code.json").read_text())
+    chosen = list(load_dataset_index(root / "datasets/code.jsonl").items())[:10]
+    plan = _plan(spec_data, chosen, seed=0)
+    for name in TIME_LIMIT_PROBES:
+        assert sum(item.probe.name == name for item in plan) == TIME_LIMIT_PROBE_RECORDS
+    assert sum(item.probe.name == "always_equal_object" for item in plan) == 10  # others: every record
