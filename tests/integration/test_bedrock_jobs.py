@@ -486,7 +486,8 @@ def test_a_hackable_grader_drives_the_policy_to_the_hack_and_the_job_says_so(wor
     name = unique("hackable")
     job, steps, summary = run_summary(world, name, "obey")
     assert job["status"] == "Completed"  # as Bedrock would; the warning is in the metrics and in orch
-    assert summary["top_strategy"] == "hack:grader_addressing"
+    # the winner is a hack: a built-in one or one of the audit's probes (`probe:*`, kind hack)
+    assert steps[-1]["strategy_kinds"][summary["top_strategy"]] == "hack"
     assert summary["hack_share"] > 0.5 and isinstance(summary["hack_overtook_step"], int)
     assert "hack_winning" in {v["code"] for v in summary["verdicts"]}
     metrics = world.client("cloudwatch").list_metrics(

@@ -144,7 +144,7 @@ def _probe_function(
     stack: LocalStack, provisioned: ProvisionResult, reserved: int, spec: str = "math"
 ) -> str:
     """A copy of the math grader with a small reserved concurrency (so the load test is throttled)."""
-    from orchestrator.local_stack.resources import host_architecture
+    from orchestrator.local_stack.terraform import host_architecture
 
     client = stack.client("lambda")
     template = client.get_function_configuration(FunctionName=provisioned.outputs["grader_arns"]["math"])
