@@ -202,7 +202,11 @@ class HostRuntimeExecutor(RuntimeExecutor):
         if response is not None and not response.get("ok"):
             error = dict(response.get("error") or {})
             error["requestId"] = request_id
-        result_payload = json.dumps(error) if error is not None else response["payload"]
+        if error is not None:
+            result_payload = json.dumps(error)
+        else:
+            assert response is not None  # no error means the runtime answered
+            result_payload = response["payload"]
         logs = self._log_text(request_id, function_output, duration_ms, (response or {}).get("max_rss_mb"))
         _ship_emf(function_output, self.function_version)
         return InvocationResult(request_id, result_payload.encode("utf-8"), error is not None, logs)

@@ -86,7 +86,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StdoutHandler(logging.StreamHandler):
     """Writes to whatever `sys.stdout` is at emit time (redirectable)."""
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -212,7 +212,9 @@ def _score_baseline(
     from orchestrator.preflight.scoring import score_locally, score_remotely
     from orchestrator.preflight.stats import Thresholds, reward_report
 
-    samples, ids, seen = [], [], {}
+    samples: list[dict[str, Any]] = []
+    ids: list[str] = []
+    seen: dict[str, int] = {}
     for entry in read_rollouts(rollouts_path):
         key = str(entry["id"])
         if key in records and seen.get(key, 0) < settings.samples:

@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ class StartResult:
     message: str = field(default="")
 
 
-def resolve_port(port: int | None, environ: dict[str, str] | None = None) -> int:
+def resolve_port(port: int | None, environ: Mapping[str, str] | None = None) -> int:
     """`--port` beats `ORCH_LOCAL_PORT`, which beats 4566."""
     env = os.environ if environ is None else environ
     if port is not None:
