@@ -27,7 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,11 +134,17 @@ class LocalStack:
         port: int | None = None,
         state_dir: Path | str | None = None,
         extra_env: dict[str, str] | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.port = resolve_port(port)
         self.state_dir = Path(state_dir or self._default_state_dir()).resolve()
         self.extra_env = dict(extra_env or {})
+        # injected so tests of the waits run without waiting (as `jobs/polling.py`)
+        self.sleep, self.clock, self.wall_clock = sleep, clock, wall_clock
 
     def _default_state_dir(self) -> Path:
         """`ORCH_LOCAL_STATE_DIR`, else `.orch/localstack/` (default port) or `.orch/localstack/port-N/`,
@@ -272,7 +278,7 @@ class LocalStack:
             return self._start_locked(timeout, install_first)
 
     def _start_locked(self, timeout: float, install_first: bool) -> StartResult:
-        began = time.monotonic()
+        began = self.clock()
         pid = self.running_pid()
         if pid is not None:
             # Ours and alive: healthy now, or still starting (another `up` is waiting for it too).
@@ -290,7 +296,7 @@ class LocalStack:
         process = self._spawn()
         self._write_pid_record(process.pid)
         self._wait_healthy(process, began + timeout)
-        return StartResult("started", self.endpoint_url, process.pid, time.monotonic() - began, "started")
+        return StartResult("started", self.endpoint_url, process.pid, self.clock() - began, "started")
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
         """Stop our LocalStack (SIGTERM to its process group, SIGKILL fallback). False if none ran."""
@@ -299,9 +305,9 @@ class LocalStack:
             self.pid_file.unlink(missing_ok=True)
             return False
         _signal_group(pid, signal.SIGTERM)
-        if not _wait_gone(pid, timeout):
+        if not self._wait_gone(pid, timeout):
             _signal_group(pid, signal.SIGKILL)
-            _wait_gone(pid, 5.0)
+            self._wait_gone(pid, 5.0)
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -350,7 +356,7 @@ class LocalStack:
         """Poll the health endpoint (backoff) until it answers; fail with the log tail if it dies."""
         pid = process.pid if process is not None else pid
         delay = 0.05
-        while time.monotonic() < deadline:
+        while self.clock() < deadline:
             exited = process.poll() is not None if process is not None else not _is_localstack_process(pid)
             if exited:
                 self.pid_file.unlink(missing_ok=True)
@@ -361,7 +367,7 @@ class LocalStack:
                 )
             if self.is_healthy(timeout=1.0):
                 return
-            time.sleep(delay)
+            self.sleep(delay)
             delay = min(delay * 1.5, 0.5)
         _signal_group(pid, signal.SIGKILL)
         if process is not None:
@@ -372,8 +378,18 @@ class LocalStack:
             f"log tail of {self.log_file}:\n{self.log_tail()}"
         )
 
+    def _wait_gone(self, pid: int, timeout: float) -> bool:
+        deadline = self.clock() + timeout
+        while self.clock() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # reap it when we are its parent (tests)
+            if not _is_localstack_process(pid):
+                return True
+            self.sleep(0.1)
+        return not _is_localstack_process(pid)
+
     def _write_pid_record(self, pid: int) -> None:
-        record = {"pid": pid, "port": self.port, "started_at": time.time()}
+        record = {"pid": pid, "port": self.port, "started_at": self.wall_clock()}
         self.pid_file.write_text(json.dumps(record) + "\n")
 
     def _read_pid_record(self) -> dict[str, Any] | None:
@@ -396,14 +412,3 @@ def _is_localstack_process(pid: int) -> bool:
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when we are its parent (tests)
-        if not _is_localstack_process(pid):
-            return True
-        time.sleep(0.1)
-    return not _is_localstack_process(pid)
