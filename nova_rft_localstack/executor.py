@@ -141,7 +141,6 @@ class HostRuntimeExecutor(RuntimeExecutor):
         self._runtime: RuntimeProcess | None = None
         self._env: dict[str, str] = {}
         self._init_ms: float | None = None
-        self._init_error: dict[str, Any] | None = None
         self._log_path = _work_dir() / "lambda-logs" / f"{id}.log"
 
     # ---- RuntimeExecutor interface -------------------------------------------------------------
@@ -293,7 +292,6 @@ class HostRuntimeExecutor(RuntimeExecutor):
                 f"host runtime of {self.function_version.qualified_arn} failed to start:\n{tail}"
             )
         self._init_ms = float(frame.get("init_ms") or 0.0)
-        self._init_error = frame.get("error")
 
     def _log_text(self, request_id: str, output: str, duration_ms: float, max_rss_mb: int | None) -> str:
         """The function's output framed by the START/END/REPORT lines Lambda writes."""
