@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from orchestrator import env_vars
 from orchestrator.commands.jobs import hyperparameter_options
 from orchestrator.commands.remote_grader import (
     EXIT_CODES,
@@ -372,7 +373,7 @@ def _bars(reward: Mapping[str, Any], low: float, high: float, histogram: Callabl
 @click.option(
     "--env",
     "env_name",
-    envvar="ORCH_ENV",
+    envvar=env_vars.ORCH_ENV,
     default="dev",
     show_default=True,
     help="Environment whose terraform.tfvars and last load test give defaults (read offline).",

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator import env_vars
 from orchestrator.errors import LocalStackError
 from orchestrator.local_stack import install
 
@@ -62,11 +63,11 @@ def resolve_port(port: int | None, environ: Mapping[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     if port is not None:
         return int(port)
-    raw = env.get("ORCH_LOCAL_PORT", "").strip()
+    raw = env.get(env_vars.ORCH_LOCAL_PORT, "").strip()
     if not raw:
         return DEFAULT_PORT
     if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise LocalStackError(f"ORCH_LOCAL_PORT={raw!r} is not a TCP port number")
+        raise LocalStackError(f"{env_vars.ORCH_LOCAL_PORT}={raw!r} is not a TCP port number")
     return int(raw)
 
 
@@ -94,10 +95,10 @@ def stack_port(project_dir: Path, declared: int, environ: dict[str, str] | None 
     the one instance `orch local up` of this checkout runs (the declared port when several run); the
     port `declared` by the backend."""
     env = os.environ if environ is None else environ
-    if env.get("ORCH_LOCAL_PORT", "").strip():
-        return resolve_port(None, env), "ORCH_LOCAL_PORT"
-    if env.get("ORCH_LOCAL_STATE_DIR"):
-        record = _live_record(Path(env["ORCH_LOCAL_STATE_DIR"]))
+    if env.get(env_vars.ORCH_LOCAL_PORT, "").strip():
+        return resolve_port(None, env), env_vars.ORCH_LOCAL_PORT
+    if env.get(env_vars.ORCH_LOCAL_STATE_DIR):
+        record = _live_record(Path(env[env_vars.ORCH_LOCAL_STATE_DIR]))
         if record is not None:
             return record[0], f"the stack of ORCH_LOCAL_STATE_DIR (pid {record[1]})"
     endpoint = urllib.parse.urlparse(env.get("AWS_ENDPOINT_URL", ""))
@@ -149,8 +150,8 @@ class LocalStack:
     def _default_state_dir(self) -> Path:
         """`ORCH_LOCAL_STATE_DIR`, else `.orch/localstack/` (default port) or `.orch/localstack/port-N/`,
         so instances on different ports never share a PID file, volume or temp dir."""
-        if os.environ.get("ORCH_LOCAL_STATE_DIR"):
-            return Path(os.environ["ORCH_LOCAL_STATE_DIR"])
+        if os.environ.get(env_vars.ORCH_LOCAL_STATE_DIR):
+            return Path(os.environ[env_vars.ORCH_LOCAL_STATE_DIR])
         base = self.project_dir / ".orch" / "localstack"
         return base if self.port == DEFAULT_PORT else base / f"port-{self.port}"
 
@@ -200,8 +201,8 @@ class LocalStack:
                 "LAMBDA_RUNTIME_EXECUTOR": "host",
                 "PROVIDER_OVERRIDE_BEDROCK": "nova_rft",
                 "PROVIDER_OVERRIDE_BEDROCK_RUNTIME": "nova_rft",
-                "ORCH_LOCAL_STATE_DIR": str(self.state_dir),
-                "ORCH_PROJECT_DIR": str(self.project_dir),
+                env_vars.ORCH_LOCAL_STATE_DIR: str(self.state_dir),
+                env_vars.ORCH_PROJECT_DIR: str(self.project_dir),
                 "PYTHONUNBUFFERED": "1",
             }
         )
