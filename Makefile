@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint package venv localstack checkov chromium clean
+.PHONY: demo test bench lint typecheck package venv localstack checkov chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,8 @@ package: venv
 demo: venv localstack
 	$(BIN)/orch demo
 
-test: venv localstack checkov chromium package
+# The static checks come first: they take seconds, the suite takes minutes.
+test: lint typecheck localstack checkov chromium package
 	$(BIN)/python -m pytest
 
 bench: venv package
@@ -43,6 +44,10 @@ bench: venv package
 lint: venv
 	$(BIN)/ruff check functions orchestrator nova_rft_localstack tests
 	$(BIN)/ruff format --check functions orchestrator nova_rft_localstack tests
+
+## mypy over the packages listed in pyproject.toml ([tool.mypy] files)
+typecheck: venv
+	$(BIN)/mypy
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from nova_rewards.env_vars import REWARD_SPEC  # stdlib-free constants
+
 from nova_rft_localstack.job_requests import split_s3_uri
 from nova_rft_localstack.rft_emulation import DatasetReadError, GraderMissingError, InvokeResult
 
 ClientFor = Callable[[str, str, str], Any]  # (service, account, region) -> boto3 client
 BEDROCK_PRINCIPAL = "bedrock.amazonaws.com"
-SPEC_ENV = "REWARD_SPEC"  # the grader Lambda's spec variable (functions/nova_rewards/spec.py)
+SPEC_ENV = REWARD_SPEC  # the grader Lambda's spec variable
 # The extension is installed editable: the repository (and its bundled specs) is next to this package.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

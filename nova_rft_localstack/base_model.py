@@ -85,7 +85,9 @@ def _text_of(content: Any) -> str:
 
 def _system_and_user(request: dict[str, Any]) -> tuple[str, str]:
     system = _text_of(request.get("system"))
-    messages = request.get("messages") if isinstance(request.get("messages"), list) else []
+    messages = request.get("messages")
+    if not isinstance(messages, list):
+        messages = []
     user = "\n".join(_text_of(m.get("content")) for m in messages if isinstance(m, dict))
     return system, user
 

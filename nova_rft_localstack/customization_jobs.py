@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 import logging
 import os
@@ -382,7 +383,7 @@ class JobService:
             response["nextToken"] = _encode_token(start + int(max_results))
         return response
 
-    def running(self) -> list[JobRecord]:
+    def running(self) -> builtins.list[JobRecord]:  # `list` here is the method above
         """Jobs whose emulated run has not ended."""
         with self._lock:
             records = [r for jobs in self._jobs.values() for r in jobs.values()]

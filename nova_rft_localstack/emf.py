@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +51,9 @@ def metric_requests(line: str) -> list[dict[str, Any]]:
     return requests
 
 
-def _datums(document: dict[str, Any], directive: dict[str, Any], timestamp: datetime):
+def _datums(
+    document: dict[str, Any], directive: dict[str, Any], timestamp: datetime
+) -> Iterator[dict[str, Any]]:
     dimension_sets = directive.get("Dimensions") or [[]]
     for metric in directive.get("Metrics") or []:
         name = metric.get("Name") if isinstance(metric, dict) else None

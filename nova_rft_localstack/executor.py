@@ -43,6 +43,12 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 
 from nova_rft_localstack import emf, host_runtime
 from nova_rft_localstack.runtimes import RuntimeNotSupported, find_interpreter
+from orchestrator.env_vars import (
+    ORCH_LAMBDA_MEMORY_HEADROOM_MB,
+    ORCH_LOCAL_STATE_DIR,
+    ORCH_RUNTIME_FDS,
+    ORCH_RUNTIME_SDK_PATH,
+)
 
 LOG = logging.getLogger(__name__)
 HOST = "127.0.0.1"
@@ -57,7 +63,7 @@ PASSTHROUGH_ENV = (
     "HOME",
     "PYENV_ROOT",
     "LD_LIBRARY_PATH",
-    "ORCH_LAMBDA_MEMORY_HEADROOM_MB",
+    ORCH_LAMBDA_MEMORY_HEADROOM_MB,
 )
 STOP_GRACE_S = 2.0
 _EMF_SHIPPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orch-emf")
@@ -141,7 +147,6 @@ class HostRuntimeExecutor(RuntimeExecutor):
         self._runtime: RuntimeProcess | None = None
         self._env: dict[str, str] = {}
         self._init_ms: float | None = None
-        self._init_error: dict[str, Any] | None = None
         self._log_path = _work_dir() / "lambda-logs" / f"{id}.log"
 
     # ---- RuntimeExecutor interface -------------------------------------------------------------
@@ -202,7 +207,11 @@ class HostRuntimeExecutor(RuntimeExecutor):
         if response is not None and not response.get("ok"):
             error = dict(response.get("error") or {})
             error["requestId"] = request_id
-        result_payload = json.dumps(error) if error is not None else response["payload"]
+        if error is not None:
+            result_payload = json.dumps(error)
+        else:
+            assert response is not None  # no error means the runtime answered
+            result_payload = response["payload"]
         logs = self._log_text(request_id, function_output, duration_ms, (response or {}).get("max_rss_mb"))
         _ship_emf(function_output, self.function_version)
         return InvocationResult(request_id, result_payload.encode("utf-8"), error is not None, logs)
@@ -240,7 +249,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         env.update(
             {
                 "LAMBDA_TASK_ROOT": task_root,
-                "ORCH_RUNTIME_SDK_PATH": str(_sdk_dir()),
+                ORCH_RUNTIME_SDK_PATH: str(_sdk_dir()),
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.function_version.config.runtime}",
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
@@ -255,7 +264,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        env = dict(self._env, ORCH_RUNTIME_FDS=f"{to_child_r},{from_child_w}")
+        env = {**self._env, ORCH_RUNTIME_FDS: f"{to_child_r},{from_child_w}"}
         with open(self._log_path, "ab") as log:
             # -S: no site-packages of the host interpreter; like the Lambda runtime, the function sees
             # the standard library, its own package and the SDK directory only.
@@ -289,7 +298,6 @@ class HostRuntimeExecutor(RuntimeExecutor):
                 f"host runtime of {self.function_version.qualified_arn} failed to start:\n{tail}"
             )
         self._init_ms = float(frame.get("init_ms") or 0.0)
-        self._init_error = frame.get("error")
 
     def _log_text(self, request_id: str, output: str, duration_ms: float, max_rss_mb: int | None) -> str:
         """The function's output framed by the START/END/REPORT lines Lambda writes."""
@@ -320,7 +328,7 @@ def _sandbox_error(error_type: str, request_id: str, detail: str) -> dict[str, A
 
 def _work_dir() -> Path:
     """Per-instance working directory (the launcher sets ORCH_LOCAL_STATE_DIR; else LocalStack's tmp)."""
-    state = os.environ.get("ORCH_LOCAL_STATE_DIR")
+    state = os.environ.get(ORCH_LOCAL_STATE_DIR)
     root = Path(state) / "executor" if state else Path(config.dirs.tmp) / "orch-executor"
     root.mkdir(parents=True, exist_ok=True)
     return root

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 METRIC_TYPES = ("Reward", "Metric")
 
@@ -28,7 +28,7 @@ class ScoredSample:
     metrics: tuple[tuple[str, float, str], ...]  # (name, value, type)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

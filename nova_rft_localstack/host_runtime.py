@@ -23,6 +23,12 @@ import time
 import traceback
 from typing import Any
 
+# Spelled here, not imported: this file runs as a script in the function's interpreter, without this
+# project on its path. tests/unit/test_env_vars.py checks they match orchestrator/env_vars.py.
+RUNTIME_FDS_ENV = "ORCH_RUNTIME_FDS"
+RUNTIME_SDK_PATH_ENV = "ORCH_RUNTIME_SDK_PATH"
+MEMORY_HEADROOM_ENV = "ORCH_LAMBDA_MEMORY_HEADROOM_MB"
+
 HEADER = struct.Struct(">I")
 MIB = 1024 * 1024
 
@@ -92,7 +98,7 @@ def limit_memory() -> None:
     set (thread stacks, mapped libraries), so the cap adds ORCH_LAMBDA_MEMORY_HEADROOM_MB (default 512).
     """
     size_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or 0)
-    headroom_mb = int(os.environ.get("ORCH_LAMBDA_MEMORY_HEADROOM_MB") or 512)
+    headroom_mb = int(os.environ.get(MEMORY_HEADROOM_ENV) or 512)
     if size_mb <= 0:
         return
     limit = (size_mb + headroom_mb) * MIB
@@ -167,11 +173,11 @@ def _max_rss_mb() -> int:
 
 
 def main() -> int:
-    read_fd, write_fd = (int(fd) for fd in os.environ["ORCH_RUNTIME_FDS"].split(","))
+    read_fd, write_fd = (int(fd) for fd in os.environ[RUNTIME_FDS_ENV].split(","))
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     # The function's code comes first, then the SDK the Lambda Python runtime provides (boto3).
     sys.path[0:1] = [task_root]
-    sdk = os.environ.get("ORCH_RUNTIME_SDK_PATH")
+    sdk = os.environ.get(RUNTIME_SDK_PATH_ENV)
     if sdk:
         sys.path.append(sdk)
     os.chdir(task_root)

@@ -40,10 +40,6 @@ class ConflictError(ApiError):
     code, status_code, sender_fault = "ConflictException", 400, True
 
 
-class AccessDeniedError(ApiError):
-    code, status_code, sender_fault = "AccessDeniedException", 403, True
-
-
 # -- patterns of the service model -------------------------------------------------------------------
 
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*")

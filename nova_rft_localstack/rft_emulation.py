@@ -40,17 +40,8 @@ from typing import Any, Protocol
 
 from nova_rft_localstack import verdicts as verdict_rules
 from nova_rft_localstack.candidates import CORRECT, HACK, Candidate
-from nova_rft_localstack.emulation_settings import (  # noqa: F401  (re-exported)
-    ENV_CHUNK_SIZE,
-    ENV_CONCURRENCY,
-    ENV_MAX_ERROR_RATE,
-    ENV_MAX_STEPS,
-    ENV_PHASE_DELAY,
-    ENV_STEP_DELAY,
-    TAG_PREFIX,
-    EmulatorSettings,
-)
-from nova_rft_localstack.emulation_stats import (  # noqa: F401  (re-exported)
+from nova_rft_localstack.emulation_settings import EmulatorSettings
+from nova_rft_localstack.emulation_stats import (
     MAX_PAYLOAD_BYTES,
     chunk_samples,
     percentile,

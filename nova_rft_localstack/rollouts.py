@@ -42,8 +42,8 @@ def parse_rollouts(text: str, source: str, known_ids: Sequence[str]) -> dict[str
         where = f"{source} line {number}"
         try:
             item = json.loads(line)
-        except ValueError as exc:
-            raise RolloutsError(f"{where}: not valid JSON ({exc.msg}); expected {_FORMAT}") from None
+        except ValueError as exc:  # JSONDecodeError, or an integer past the digit limit
+            raise RolloutsError(f"{where}: not valid JSON ({_json_error(exc)}); expected {_FORMAT}") from None
         if not isinstance(item, dict) or "id" not in item:
             raise RolloutsError(f"{where}: expected {_FORMAT}")
         key, responses = str(item["id"]), _responses_of(item, where)
@@ -70,3 +70,8 @@ def _responses_of(item: Mapping[str, Any], where: str) -> list[str]:
 
 
 _FORMAT = '{"id": <prompt id>, "responses": ["...", ...]} or {"id": <prompt id>, "response": "..."}'
+
+
+def _json_error(exc: ValueError) -> str:
+    """What `json.loads` objected to (a JSONDecodeError's message lacks the position `str` adds)."""
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)

@@ -13,6 +13,8 @@ import re
 import shutil
 from collections.abc import Mapping
 
+from orchestrator.env_vars import ORCH_LAMBDA_PYTHON, orch_lambda_python
+
 RUNTIME_PATTERN = re.compile(r"^python(\d)\.(\d+)$")
 
 
@@ -33,7 +35,7 @@ def find_interpreter(runtime: str, environ: Mapping[str, str] | None = None) -> 
             f"runtime {runtime!r}: the host Lambda executor runs Python runtimes only (python3.x)"
         )
     major, minor = match.groups()
-    candidates = [env.get(f"ORCH_LAMBDA_PYTHON_{major}_{minor}", ""), env.get("ORCH_LAMBDA_PYTHON", "")]
+    candidates = [env.get(orch_lambda_python(major, minor), ""), env.get(ORCH_LAMBDA_PYTHON, "")]
     for root in (os.path.expanduser("~/.pyenv"), "/root/.pyenv"):
         candidates += sorted(glob.glob(f"{root}/versions/{major}.{minor}.*/bin/python"), reverse=True)
     candidates.append(shutil.which(f"python{major}.{minor}", path=env.get("PATH")) or "")
@@ -42,5 +44,5 @@ def find_interpreter(runtime: str, environ: Mapping[str, str] | None = None) -> 
             return candidate
     raise RuntimeNotSupported(
         f"runtime {runtime!r}: no Python {major}.{minor} on this host; install it or set "
-        f"ORCH_LAMBDA_PYTHON_{major}_{minor} to its interpreter"
+        f"{orch_lambda_python(major, minor)} to its interpreter"
     )

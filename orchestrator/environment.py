@@ -36,12 +36,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from orchestrator import env_vars
 from orchestrator.errors import ConfigError
 from orchestrator.tfstate import S3Backend, SourceUnavailable, find_backend, read_state_outputs
 
 LOCAL_STACK_DEFAULT_PORT = 4566
 
-ENV_VAR = "ORCH_ENV"
+ENV_VAR = env_vars.ORCH_ENV
 DEFAULT_ENV = "dev"
 ENVIRONMENTS_DIR = Path("terraform") / "environments"
 TERRAFORM_TIMEOUT_S = 60.0

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator import env_vars
 from orchestrator.errors import OrchError
 
 __all__ = [
@@ -72,7 +73,7 @@ EXCLUDED_DIRS = ("sympy/*/tests", "sympy/*/*/tests", "sympy/*/*/*/tests", "mpmat
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 PIP_TIMEOUT_S = 900
 LAMBDA_TASK_ROOT = "/var/task"
-PYTHON312_ENV = "ORCH_PYTHON312"
+PYTHON312_ENV = env_vars.ORCH_PYTHON312
 
 
 class PackagingError(OrchError):

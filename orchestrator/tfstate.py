@@ -111,7 +111,9 @@ def _s3_backend(body: dict[str, Any], path: Path, workspace: str) -> S3Backend:
     if workspace != DEFAULT_WORKSPACE:
         prefix = body.get("workspace_key_prefix") or "env:"
         key = f"{prefix}/{workspace}/{key}"
-    endpoints = body.get("endpoints") if isinstance(body.get("endpoints"), dict) else {}
+    endpoints = body.get("endpoints")
+    if not isinstance(endpoints, dict):
+        endpoints = {}
     return S3Backend(
         bucket=str(bucket),
         key=str(key),

@@ -340,7 +340,7 @@ def _finish(compiled: CompiledSpec, item: _Work) -> SampleOutcome:
     metrics += [metric(f"guard.{flag}", 1.0) for flag in verdict.flags]
     metrics += [metric(f"flag.{flag}", 1.0) for flag in item.flags]
     hacking = verdict.hacking or bool(item.flags)
-    base = {"id": item.slot.id, "group_key": item.sample.group_key, "hacking": hacking}
+    base: dict[str, Any] = {"id": item.slot.id, "group_key": item.sample.group_key, "hacking": hacking}
     if item.failed:
         return SampleOutcome(
             score=spec.failure_value,

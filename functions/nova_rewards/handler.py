@@ -12,6 +12,7 @@ import os
 import time
 from typing import Any
 
+from nova_rewards import env_vars
 from nova_rewards.compose import score_slots
 from nova_rewards.contract import parse_event
 from nova_rewards.dimensions.base import ScoringContext
@@ -67,7 +68,7 @@ def prepare_execution_environment() -> None:
     client, ~0.3 s), so the first invocation does not pay for them. Only inside Lambda
     (`AWS_LAMBDA_FUNCTION_NAME` set); a spec error is left for the invocation to report loudly.
     """
-    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or not os.environ.get(SPEC_ENV, "").strip():
+    if not os.environ.get(env_vars.AWS_LAMBDA_FUNCTION_NAME) or not os.environ.get(SPEC_ENV, "").strip():
         return
     try:
         compiled = get_spec()

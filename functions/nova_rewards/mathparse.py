@@ -396,7 +396,9 @@ def _result_of(expression: str) -> str:
     last = None
     for last in _RESULT_EQUALS_RE.finditer(expression):  # noqa: B007 - the last one is wanted
         pass
-    computation = _COMMAND_RE.sub("", _TIMES_X_RE.sub("*", expression[: last.start()])) if last else ""
+    if last is None:
+        return expression  # no "=" at all
+    computation = _COMMAND_RE.sub("", _TIMES_X_RE.sub("*", expression[: last.start()]))
     if not any(ch.isdigit() for ch in computation) or any(ch.isalpha() for ch in computation):
         return expression  # no computation before "=", or a variable in it: an equation
     return expression[last.end() :].strip() or expression
@@ -690,9 +692,9 @@ def _parse_core(text: str) -> Fraction | None:
             value = int(whole) + Fraction(int(num), int(den))
             return -value if sign == "-" else value
     text = text.replace(" ", "")
-    value = _to_fraction("", text)
-    if value is not None:
-        return value
+    plain = _to_fraction("", text)
+    if plain is not None:
+        return plain
     match = _SIMPLE_FRAC_RE.match(text) or _LATEX_FRAC_RE.match(text)
     if match:
         sign = match.group(1)
@@ -1257,7 +1259,9 @@ def _split_collection(text: str) -> tuple[str, list[str]] | None:
         return None
     if _bracketed_inner(text) is None:  # "(1, 2), (3, 4)" or "(p,q)=(3,2)": not one collection
         return None
-    items, depth, current = [], 0, []
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in inner:
         if ch in "([{":
             depth += 1
@@ -1274,7 +1278,7 @@ def _split_collection(text: str) -> tuple[str, list[str]] | None:
     return kind, items
 
 
-def _collections_equal(predicted: str, reference: str, **tolerances: object) -> bool | None:
+def _collections_equal(predicted: str, reference: str, **tolerances: Any) -> bool | None:
     """Element-wise comparison of two collections (sets ignore order), None when not collections."""
     pred, ref = _split_collection(predicted), _split_collection(reference)
     if pred is None or ref is None:

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
+from nova_rewards import env_vars
 from nova_rewards.compose import BatchOutcome
 
 __all__ = [
@@ -37,9 +38,9 @@ __all__ = [
     "emit_emf",
 ]
 
-NAMESPACE_ENV = "REWARD_METRICS_NAMESPACE"
+NAMESPACE_ENV = env_vars.REWARD_METRICS_NAMESPACE
 DEFAULT_NAMESPACE = "NovaRFT/Grader"
-FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"
+FUNCTION_NAME_ENV = env_vars.AWS_LAMBDA_FUNCTION_NAME
 LOCAL_FUNCTION_NAME = "local"
 _MAX_METRICS_PER_DIRECTIVE = 100  # EMF limit
 
@@ -86,7 +87,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StdoutHandler(logging.StreamHandler):
     """Writes to whatever `sys.stdout` is at emit time (redirectable)."""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -99,10 +100,12 @@ def configure_logging(level: str | None = None) -> logging.Logger:
     logger = logging.getLogger("nova_rewards")
     if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
         handler = _StdoutHandler()
-        handler.setFormatter(JsonFormatter(os.environ.get("POWERTOOLS_SERVICE_NAME", "nova-rewards")))
+        handler.setFormatter(JsonFormatter(os.environ.get(env_vars.POWERTOOLS_SERVICE_NAME, "nova-rewards")))
         logger.addHandler(handler)
         logger.propagate = False  # the Lambda runtime's root handler would print every line twice
-    chosen = level or os.environ.get("POWERTOOLS_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
+    chosen = (
+        level or os.environ.get(env_vars.POWERTOOLS_LOG_LEVEL) or os.environ.get(env_vars.LOG_LEVEL) or "INFO"
+    )
     logger.setLevel(chosen.upper() if isinstance(logging.getLevelName(chosen.upper()), int) else "INFO")
     return logger
 

@@ -426,8 +426,3 @@ def sandbox_layers(temp_root: str | None = None, *, landlock: bool = True) -> tu
     suite = TestSuite(mode="io", inputs=("",), outputs=("",))
     data, _ = _run_child("pass", suite, SandboxLimits(landlock=landlock), temp_root)
     return _parse_results(data, 1)[0]
-
-
-def limits_for(overrides: Mapping[str, Any]) -> SandboxLimits:
-    """SandboxLimits with some fields replaced (for dimension parameters)."""
-    return SandboxLimits(**{**asdict(SandboxLimits()), **dict(overrides)})

@@ -32,6 +32,13 @@ import struct
 import sys
 from _json import encode_basestring_ascii as _quote
 
+# `typing` is not imported at run time: the child starts with as few modules as it can (mypy treats
+# any name TYPE_CHECKING as true, so the annotations below, quoted, are checked all the same)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 _MAX_DEPTH = 64
 _MAX_ITEMS = 200_000
 _MAX_PAYLOAD = 8 * 1024 * 1024
@@ -69,7 +76,7 @@ _BASES = (
 )
 
 
-def encode(value: object, depth: int = 0, budget: list[int] | None = None) -> object:
+def encode(value: "Any", depth: int = 0, budget: list[int] | None = None) -> object:
     """JSON-ready form of a value made of plain builtin types; anything else raises.
 
     Types are checked with `type(x) is T` (which an object cannot fake), so an object with a custom
@@ -107,7 +114,7 @@ def encode(value: object, depth: int = 0, budget: list[int] | None = None) -> ob
     raise _Unsupported(kind.__name__)
 
 
-def dumps(node: object) -> str:
+def dumps(node: "Any") -> str:
     """JSON text of what `encode` returns (the `json` package would import `re`: ~10 ms per child)."""
     if node is None:
         return "null"
@@ -461,7 +468,13 @@ def _set_limits(limits, longest_input):
 # ------------------------------------------------------------------ running the solution
 
 
-_WRAPPERS = {"set": set, "frozenset": frozenset, "sorted": sorted, "list": list, "tuple": tuple}
+_WRAPPERS: "dict[str, Callable[[Any], Any]]" = {
+    "set": set,
+    "frozenset": frozenset,
+    "sorted": sorted,
+    "list": list,
+    "tuple": tuple,
+}
 
 
 class SandboxTimeout(BaseException):
@@ -500,7 +513,7 @@ def _load(payload, scope, per_case):
 
 
 def _run_calls(payload, report, per_case):
-    scope = {"__name__": "__solution__", "__builtins__": __builtins__}
+    scope: dict[str, Any] = {"__name__": "__solution__", "__builtins__": __builtins__}
     loaded = _load(payload, scope, per_case)
     for index, (name, args, kwargs, wrap) in enumerate(payload["calls"]):
         if not loaded:
@@ -513,7 +526,7 @@ def _run_calls(payload, report, per_case):
             return _WRAPPERS[wrap](result) if wrap else result
 
         ok, value = _timed(call, per_case)
-        line = {"i": index, "ok": False}
+        line: dict[str, object] = {"i": index, "ok": False}
         if ok:
             try:
                 line = {"i": index, "ok": True, "v": encode(value)}

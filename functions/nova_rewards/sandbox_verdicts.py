@@ -30,7 +30,7 @@ from __future__ import annotations
 import ast
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,13 @@ __all__ = [
     "same",
 ]
 
-_WRAPPERS = {"set": set, "frozenset": frozenset, "sorted": sorted, "list": list, "tuple": tuple}
+_WRAPPERS: dict[str, Callable[[Any], Any]] = {
+    "set": set,
+    "frozenset": frozenset,
+    "sorted": sorted,
+    "list": list,
+    "tuple": tuple,
+}
 _MAX_DEPTH = 64
 _TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float")
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nova_rewards import jsonsafe
+from nova_rewards import env_vars, jsonsafe
 from nova_rewards.dimensions import Dimension, get_dimension_class
 from nova_rewards.errors import SpecError
 
@@ -41,8 +41,8 @@ __all__ = [
     "PLUGINS_ENV",
 ]
 
-SPEC_ENV = "REWARD_SPEC"
-PLUGINS_ENV = "REWARD_PLUGINS"
+SPEC_ENV = env_vars.REWARD_SPEC
+PLUGINS_ENV = env_vars.REWARD_PLUGINS
 _SPECS_PACKAGE = "nova_rewards"
 _SPECS_DIR = "specs"
 

@@ -142,7 +142,7 @@ def _metric_names(item: Mapping[str, Any]) -> set[str]:
     metrics = item.get("metrics_list")
     if not isinstance(metrics, list):
         return set()
-    return {m.get("name") for m in metrics if isinstance(m, Mapping)}
+    return {name for m in metrics if isinstance(m, Mapping) and isinstance(name := m.get("name"), str)}
 
 
 def _scored(item: Mapping[str, Any]) -> bool:

@@ -12,31 +12,15 @@ from orchestrator.datasets.validation import (
     MAX_RECORDS,
     MIN_RECORDS,
     ValidationReport,
-    validate_dataset_file,
+    load_report,
+    require_valid,
 )
-from orchestrator.errors import ConfigError, DatasetError
 from orchestrator.factory import make_factory
 from orchestrator.options import env_options, env_options_from, json_option
 from orchestrator.output import Output, make_output, transfer_progress
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 SHOWN_ISSUES = 20
-
-
-def load_report(path: Path, **kwargs: Any) -> ValidationReport:
-    """Validate a file; an unreadable file is a ConfigError (exit 2)."""
-    try:
-        return validate_dataset_file(path, **kwargs)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-
-
-def require_valid(
-    report: ValidationReport, hint: str = " (`orch validate-dataset` lists all of them)"
-) -> None:
-    """DatasetError (exit 3) naming the error count and the first error, when the report has errors."""
-    if not report.ok:
-        raise DatasetError(report.summary() + hint)
 
 
 def print_report(output: Output, report: ValidationReport) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from contextlib import nullcontext
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,11 +14,8 @@ import click
 
 from orchestrator import hyperparams
 from orchestrator.aws import TRANSIENT_ERRORS
-from orchestrator.commands.datasets import load_report, require_valid
-from orchestrator.environment import EnvironmentOutputs
-from orchestrator.errors import ConfigError
 from orchestrator.factory import OrchFactory, make_factory
-from orchestrator.jobs.client import JOB_STATUSES
+from orchestrator.jobs.client import JOB_STATUSES, StartResult
 from orchestrator.jobs.polling import (
     DEFAULT_POLL_INTERVAL_S,
     EXIT_TIMED_OUT,
@@ -37,13 +34,9 @@ from orchestrator.jobs.request import (
     DEFAULT_BASE_MODEL,
     LAMBDA_ARN_PATTERN,
     ROLE_ARN_PATTERN,
-    JobInputs,
-    build_request,
     check_pattern,
-    output_uri,
-    validation_data_note,
-    validation_data_supported,
 )
+from orchestrator.jobs.starter import JobStarter, StartJobOptions
 from orchestrator.options import (
     env_options,
     env_options_from,
@@ -131,7 +124,23 @@ def wait_options(func: Any) -> Any:
 @env_options
 @json_option
 @click.pass_context
-def start_job(ctx: click.Context, **kwargs: Any) -> None:
+def start_job(
+    ctx: click.Context,
+    dataset: str,
+    validation_dataset: str | None,
+    keep_validation_data: bool,
+    base_model: str,
+    grader: str | None,
+    job_name: str | None,
+    model_name: str | None,
+    run_id: str | None,
+    dry_run: bool,
+    follow: bool,
+    timeout: float | None,
+    poll_interval: float,
+    as_json: bool,
+    **kwargs: Any,  # hyperparameter, --reward-arn/--role-arn/--bucket and environment options
+) -> None:
     """Start a Nova RFT job on Bedrock (idempotent: a retried command never starts a second job).
 
     The clientRequestToken is a hash of the normalised inputs (model, role, dataset URIs, output,
@@ -146,58 +155,43 @@ def start_job(ctx: click.Context, **kwargs: Any) -> None:
       orch start-job --dataset s3://bucket/datasets/<sha>/train.jsonl --grader math --epochs 2 --dry-run
       orch start-job --dataset train.jsonl --hyperparameters hp.json --batch-size 64 --json
     """
-    output = make_output(kwargs.pop("as_json"))
-    hyperparameters = collect_hyperparameters(kwargs)
-    flags = explicit_flags(kwargs)
-    factory = make_factory(ctx.obj, env_options_from(kwargs, **flags))
-    outputs = factory.outputs()
-    dry_run = kwargs.pop("dry_run")
-    grader = kwargs.pop("grader")
-    bucket = outputs.require("dataset_bucket", "--bucket")
-    draft = JobInputs(
-        training_uri=f"s3://{bucket}/pending",  # replaced below, once local files are uploaded
-        output_uri=output_uri(bucket, outputs.output_prefix),
-        role_arn=outputs.require("customization_role_arn", "--role-arn"),
-        grader_arn=outputs.grader_arn(grader),
-        grader_label=None if outputs.reward_arn else grader,
-        base_model=kwargs.pop("base_model"),
-        hyperparameters=hyperparameters,
-        job_name=kwargs.pop("job_name"),
-        model_name=kwargs.pop("model_name"),
-        run_id=kwargs.pop("run_id"),
+    output = make_output(as_json)
+    options = StartJobOptions(
+        dataset=dataset,
+        grader=grader,
+        validation_dataset=validation_dataset,
+        keep_validation_data=keep_validation_data,
+        base_model=base_model,
+        hyperparameters=collect_hyperparameters(kwargs),
+        job_name=job_name,
+        model_name=model_name,
+        run_id=run_id,
+        dry_run=dry_run,
     )
-    draft.validate()  # every ARN and name is checked before anything is uploaded
-    max_prompt = hyperparameters.get("maxPromptLength")
+    factory = make_factory(ctx.obj, env_options_from(kwargs, **explicit_flags(kwargs)))
+    outputs = factory.outputs()
+    jobs = functools.cache(lambda: factory.jobs(outputs.region))  # no client for a dry run
     with transfer_progress(output) as progress:
-        uploader = factory.uploader(progress)
-        training = resolve_dataset(kwargs.pop("dataset"), outputs, uploader, dry_run, max_prompt, output)
-        validation_arg = kwargs.pop("validation_dataset")
-        keep_validation = kwargs.pop("keep_validation_data")
-        if validation_arg and not (keep_validation or validation_data_supported(draft.base_model)):
-            output.note(validation_data_note(draft.base_model))  # AWS's SDK does the same
-            validation_arg = None
-        validation = (
-            resolve_dataset(validation_arg, outputs, uploader, dry_run, max_prompt, output)
-            if validation_arg
-            else None
-        )
-    inputs = replace(draft, training_uri=training, validation_uri=validation)
-    request = build_request(inputs)
-    if dry_run:
-        output.emit_json(request)
+        job = JobStarter(outputs, factory.uploader(progress), jobs, output).start(options)
+    if job.started is None:  # dry run
+        output.emit_json(job.request)
         return
-    jobs = factory.jobs(outputs.region)
-    started = jobs.start(request)
-    result: dict[str, Any] = {
-        "jobArn": started.job_arn,
-        "jobName": started.job_name,
-        "customModelName": request["customModelName"],
-        "clientRequestToken": request["clientRequestToken"],
-        "created": started.created,
-        "trainingDataUri": training,
-        "validationDataUri": validation,
-        "region": outputs.region,
-    }
+    _report_start(output, job.started)
+    if not follow:
+        if output.json_mode:
+            output.emit_json(job.summary())
+        return
+    outcome = follow_job(ctx, jobs(), job.started.job_arn, output, timeout, poll_interval)
+    training = load_progress(lambda: factory.client("s3", outputs.region), outcome.job, output)
+    if output.json_mode:
+        output.emit_json({**job.summary(), "final": outcome_dict(outcome, training)})
+    else:
+        report_outcome(output, outcome, training)
+    ctx.exit(outcome.exit_code)
+
+
+def _report_start(output: Output, started: StartResult) -> None:
+    """The job's name and ARN, and a hint when an earlier run had started it already."""
     if not output.json_mode:
         verb = "started" if started.created else "already started earlier (same inputs; nothing new started)"
         output.line(f"job {started.job_name}: {verb}")
@@ -205,17 +199,6 @@ def start_job(ctx: click.Context, **kwargs: Any) -> None:
     hint = None if started.created else rerun_hint({"status": started.status, "jobName": started.job_name})
     if hint:
         output.note(hint, style="yellow")
-    if not kwargs.pop("follow"):
-        if output.json_mode:
-            output.emit_json(result)
-        return
-    outcome = follow(ctx, jobs, started.job_arn, output, kwargs["timeout"], kwargs["poll_interval"])
-    progress = load_progress(lambda: factory.client("s3", outputs.region), outcome.job, output)
-    if output.json_mode:
-        output.emit_json({**result, "final": outcome_dict(outcome, progress)})
-    else:
-        report_outcome(output, outcome, progress)
-    ctx.exit(outcome.exit_code)
 
 
 def collect_hyperparameters(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -234,35 +217,6 @@ def explicit_flags(kwargs: dict[str, Any]) -> dict[str, str | None]:
     if role_arn:
         check_pattern(role_arn, ROLE_ARN_PATTERN, "--role-arn")
     return {"reward_arn": reward_arn, "role_arn": role_arn, "bucket": kwargs.pop("bucket")}
-
-
-def resolve_dataset(
-    value: str,
-    outputs: EnvironmentOutputs,
-    uploader: Any,
-    dry_run: bool,
-    max_prompt_length: int | None,
-    output: Output,
-) -> str:
-    """An s3:// URI as given, or a local file validated and uploaded (only planned with --dry-run)."""
-    if value.startswith("s3://"):
-        return value
-    path = Path(value)
-    if not path.is_file():
-        raise ConfigError(f"dataset {value!r} is neither an s3:// URI nor a readable file")
-    # The prompt length is an estimate: over-long prompts are warnings here, never a blocker.
-    report = load_report(path, max_prompt_length=max_prompt_length, prompt_length_is_error=False)
-    require_valid(report)
-    if report.warning_count:
-        output.note(f"{path}: {report.warning_count} warning(s); first: {report.warnings[0]}")
-    bucket = outputs.require("dataset_bucket", "--bucket")
-    if dry_run:
-        _, key = uploader.plan(path, bucket, outputs.dataset_prefix)
-        output.note(f"dry run: would upload {path} to s3://{bucket}/{key}")
-        return f"s3://{bucket}/{key}"
-    result = uploader.upload(path, bucket, outputs.dataset_prefix)
-    output.note(f"{path}: {'uploaded to' if result.uploaded else 'already at'} {result.uri}")
-    return str(result.uri)
 
 
 # -- status / wait --------------------------------------------------------------------------------------
@@ -341,7 +295,7 @@ def status(ctx: click.Context, job: str, as_json: bool, **kwargs: Any) -> None:
         render_progress(output, progress)
 
 
-def follow(
+def follow_job(
     ctx: click.Context, jobs: Any, job: str, output: Output, timeout: float | None, poll_interval: float
 ) -> WaitOutcome:
     """Poll with backoff; a rich status line on stderr shows the phase and the elapsed time."""
@@ -415,7 +369,7 @@ def wait(
     output = make_output(as_json)
     region = job_region(job, kwargs.get("region"))
     factory = jobs_factory(ctx, kwargs)
-    outcome = follow(ctx, factory.jobs(region), job, output, timeout, poll_interval)
+    outcome = follow_job(ctx, factory.jobs(region), job, output, timeout, poll_interval)
     report_outcome(output, outcome, load_progress(lambda: factory.client("s3", region), outcome.job, output))
     ctx.exit(outcome.exit_code)
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from orchestrator.local_stack.stack import LocalStack
 
 PORT_OPTION = click.option(
     "--port",
@@ -29,7 +33,7 @@ def project_root(project_dir: Path | None) -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def _stack(project_dir: Path | None, port: int | None):
+def _stack(project_dir: Path | None, port: int | None) -> LocalStack:
     from orchestrator.local_stack.stack import LocalStack
 
     return LocalStack(project_root(project_dir), port)

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from orchestrator import env_vars
 from orchestrator.commands.jobs import hyperparameter_options
 from orchestrator.commands.remote_grader import (
     EXIT_CODES,
@@ -212,7 +213,9 @@ def _score_baseline(
     from orchestrator.preflight.scoring import score_locally, score_remotely
     from orchestrator.preflight.stats import Thresholds, reward_report
 
-    samples, ids, seen = [], [], {}
+    samples: list[dict[str, Any]] = []
+    ids: list[str] = []
+    seen: dict[str, int] = {}
     for entry in read_rollouts(rollouts_path):
         key = str(entry["id"])
         if key in records and seen.get(key, 0) < settings.samples:
@@ -370,7 +373,7 @@ def _bars(reward: Mapping[str, Any], low: float, high: float, histogram: Callabl
 @click.option(
     "--env",
     "env_name",
-    envvar="ORCH_ENV",
+    envvar=env_vars.ORCH_ENV,
     default="dev",
     show_default=True,
     help="Environment whose terraform.tfvars and last load test give defaults (read offline).",

@@ -18,6 +18,8 @@ from orchestrator.factory import OrchFactory, make_factory
 from orchestrator.options import env_options, env_options_from, json_option, positive_float
 
 if TYPE_CHECKING:
+    from nova_rewards.spec import CompiledSpec
+
     from orchestrator.output import Output
 
 EXIT_CODES = """\b
@@ -33,7 +35,7 @@ READ_TIMEOUT_MARGIN_S = 30
 
 
 # -- shared wiring --------------------------------------------------------------------------------------
-def load_spec_ref(spec_ref: str) -> Any:
+def load_spec_ref(spec_ref: str) -> CompiledSpec:
     from nova_rewards.errors import SpecError
     from nova_rewards.spec import load_spec
 
@@ -80,7 +82,7 @@ def grader_target(obj: Mapping[str, Any] | None, factory: OrchFactory, grader: s
     return GraderTarget(arn, client, settings, reserved_concurrency(probe, arn), settings["spec"])
 
 
-def grader_spec(target: GraderTarget, spec_ref: str | None, output: Output | None = None) -> Any:
+def grader_spec(target: GraderTarget, spec_ref: str | None, output: Output | None = None) -> CompiledSpec:
     """The spec for the report: --spec, else the function's REWARD_SPEC (a note when they differ)."""
     ref = spec_ref or target.spec_name
     if not ref:
@@ -143,7 +145,7 @@ def score_remote(
     batch_size: int,
     concurrency: int,
     env_kwargs: dict[str, Any],
-) -> tuple[Any, list[dict[str, Any]]]:
+) -> tuple[CompiledSpec, list[dict[str, Any]]]:
     """(compiled spec, the grader's items in sample order) from the deployed grader."""
     from orchestrator.output import make_output
     from orchestrator.preflight.lambda_grader import LambdaGrader

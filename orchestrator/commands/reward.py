@@ -10,7 +10,7 @@ import statistics
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from orchestrator.commands.remote_grader import EXIT_CODES as REMOTE_EXIT_CODES
 from orchestrator.commands.remote_grader import loadtest, remote_options, score_remote
 from orchestrator.errors import ConfigError, DatasetError, OrchError
 from orchestrator.options import env_options, env_options_from, json_option
+
+if TYPE_CHECKING:
+    from nova_rewards.spec import CompiledSpec
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -36,7 +39,7 @@ def reward() -> None:
     """
 
 
-def _load(spec_ref: str):
+def _load(spec_ref: str) -> CompiledSpec:
     from nova_rewards.errors import SpecError
     from nova_rewards.spec import load_spec
 
@@ -178,6 +181,7 @@ def score(
             ctx.obj, remote_grader, spec_ref, samples, batch_size, concurrency, env_kwargs
         )
     else:
+        assert compiled is not None  # no --remote: --spec is required above
         results = _run_handler(compiled, samples, batch_size, verbose)
     from orchestrator.audit.needs import no_value_warnings
 

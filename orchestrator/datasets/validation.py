@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.datasets.stats import FingerprintTable, LengthHistogram, fingerprint
+from orchestrator.errors import ConfigError, DatasetError
 
 MIN_RECORDS = 100
 MAX_RECORDS = 20_000
@@ -648,3 +649,19 @@ def _json_type(value: Any) -> str:
 def _short(value: Any, limit: int = 40) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def load_report(path: str | os.PathLike[str], **kwargs: Any) -> ValidationReport:
+    """Validate a file; an unreadable file is a ConfigError (exit 2)."""
+    try:
+        return validate_dataset_file(path, **kwargs)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def require_valid(
+    report: ValidationReport, hint: str = " (`orch validate-dataset` lists all of them)"
+) -> None:
+    """DatasetError (exit 3) naming the error count and the first error, when the report has errors."""
+    if not report.ok:
+        raise DatasetError(report.summary() + hint)

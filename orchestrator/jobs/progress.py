@@ -64,8 +64,8 @@ def parse_records(text: str, source: str) -> TrainingProgress:
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:
-            raise ProgressError(f"{source} line {number}: not JSON ({exc.msg})") from None
+        except ValueError as exc:  # JSONDecodeError, or an integer past the digit limit
+            raise ProgressError(f"{source} line {number}: not JSON ({_json_error(exc)})") from None
         kind = record.get("type") if isinstance(record, dict) else None
         if kind == "step":
             progress.steps.append(record)
@@ -189,3 +189,10 @@ def rerun_hint(job: dict[str, Any]) -> str | None:
     if status in ("InProgress", "Stopping"):
         return f"it is still {status}: `orch wait {job.get('jobName')}` follows it"
     return None
+
+
+def _json_error(exc: ValueError) -> str:
+    """What `json.loads` objected to (a JSONDecodeError's message lacks the position `str` adds)."""
+    import json
+
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)

@@ -58,6 +58,28 @@ def _slug(text: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9]", "-", text.lower())).strip("-") or "grader"
 
 
+def check_settings(
+    *,
+    grader_arn: str,
+    role_arn: str,
+    output_uri: str,
+    job_name: str | None,
+    model_name: str | None,
+    base_model: str,
+) -> None:
+    """Check the job's fields other than the dataset URIs (`start-job` does so before uploading)."""
+    check_pattern(grader_arn, LAMBDA_ARN_PATTERN, "grader Lambda ARN (lambdaArn)", 512)
+    check_pattern(role_arn, ROLE_ARN_PATTERN, "customization role ARN (roleArn)", 2048)
+    # the output URI is built from the dataset bucket: a bad bucket name is reported here
+    check_pattern(output_uri, S3_URI_PATTERN, "output URI", 1024)
+    if job_name is not None:
+        check_pattern(job_name, JOB_NAME_PATTERN, "--job-name", NAME_MAX)
+    if model_name is not None:
+        check_pattern(model_name, MODEL_NAME_PATTERN, "--model-name", NAME_MAX)
+    if not base_model or len(base_model) > 2048:
+        raise ConfigError("--base-model must be a model id or ARN of at most 2048 characters")
+
+
 @dataclass(frozen=True)
 class JobInputs:
     """Everything that defines a job. Two equal `JobInputs` are the same job."""
@@ -76,20 +98,17 @@ class JobInputs:
 
     def validate(self) -> None:
         """Check every field against the service model's patterns (botocore checks only minimums)."""
-        check_pattern(self.grader_arn, LAMBDA_ARN_PATTERN, "grader Lambda ARN (lambdaArn)", 512)
-        check_pattern(self.role_arn, ROLE_ARN_PATTERN, "customization role ARN (roleArn)", 2048)
-        # The output URI first: it is built from the dataset bucket, so a bad bucket name is reported
-        # there, not against the placeholder training URI `start-job` checks before uploading.
-        check_pattern(self.output_uri, S3_URI_PATTERN, "output URI", 1024)
+        check_settings(
+            grader_arn=self.grader_arn,
+            role_arn=self.role_arn,
+            output_uri=self.output_uri,
+            job_name=self.job_name,
+            model_name=self.model_name,
+            base_model=self.base_model,
+        )
         check_pattern(self.training_uri, S3_URI_PATTERN, "training dataset URI", 1024)
         if self.validation_uri is not None:
             check_pattern(self.validation_uri, S3_URI_PATTERN, "validation dataset URI", 1024)
-        if self.job_name is not None:
-            check_pattern(self.job_name, JOB_NAME_PATTERN, "--job-name", NAME_MAX)
-        if self.model_name is not None:
-            check_pattern(self.model_name, MODEL_NAME_PATTERN, "--model-name", NAME_MAX)
-        if not self.base_model or len(self.base_model) > 2048:
-            raise ConfigError("--base-model must be a model id or ARN of at most 2048 characters")
 
     def identity(self) -> dict[str, Any]:
         """The normalised inputs that the token hashes (sorted keys; generated names excluded)."""

@@ -19,6 +19,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator import env_vars
 from orchestrator.errors import LocalStackError
 
 # The last localstack-core release that starts in host mode without an auth token. Its plugin
@@ -58,8 +59,8 @@ def find_python313(environ: dict[str, str] | None = None) -> Path:
     """Locate a Python 3.13 interpreter: `ORCH_PYTHON313`, `python3.13` on PATH, then pyenv's versions."""
     env = os.environ if environ is None else environ
     candidates: list[str] = []
-    if env.get("ORCH_PYTHON313"):
-        candidates.append(env["ORCH_PYTHON313"])
+    if env.get(env_vars.ORCH_PYTHON313):
+        candidates.append(env[env_vars.ORCH_PYTHON313])
     on_path = shutil.which(f"python{PYTHON_MINOR}", path=env.get("PATH"))
     if on_path:
         candidates.append(on_path)
@@ -72,7 +73,7 @@ def find_python313(environ: dict[str, str] | None = None) -> Path:
             return Path(candidate)
     raise LocalStackError(
         f"Python {PYTHON_MINOR} not found (LocalStack {LOCALSTACK_VERSION} needs it): install it "
-        f"(e.g. `pyenv install {PYTHON_MINOR}`) or set ORCH_PYTHON313 to its interpreter."
+        f"(e.g. `pyenv install {PYTHON_MINOR}`) or set {env_vars.ORCH_PYTHON313} to its interpreter."
     )
 
 

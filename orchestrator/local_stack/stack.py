@@ -27,10 +27,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator import env_vars
 from orchestrator.errors import LocalStackError
 from orchestrator.local_stack import install
 
@@ -56,16 +58,16 @@ class StartResult:
     message: str = field(default="")
 
 
-def resolve_port(port: int | None, environ: dict[str, str] | None = None) -> int:
+def resolve_port(port: int | None, environ: Mapping[str, str] | None = None) -> int:
     """`--port` beats `ORCH_LOCAL_PORT`, which beats 4566."""
     env = os.environ if environ is None else environ
     if port is not None:
         return int(port)
-    raw = env.get("ORCH_LOCAL_PORT", "").strip()
+    raw = env.get(env_vars.ORCH_LOCAL_PORT, "").strip()
     if not raw:
         return DEFAULT_PORT
     if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise LocalStackError(f"ORCH_LOCAL_PORT={raw!r} is not a TCP port number")
+        raise LocalStackError(f"{env_vars.ORCH_LOCAL_PORT}={raw!r} is not a TCP port number")
     return int(raw)
 
 
@@ -93,10 +95,10 @@ def stack_port(project_dir: Path, declared: int, environ: dict[str, str] | None 
     the one instance `orch local up` of this checkout runs (the declared port when several run); the
     port `declared` by the backend."""
     env = os.environ if environ is None else environ
-    if env.get("ORCH_LOCAL_PORT", "").strip():
-        return resolve_port(None, env), "ORCH_LOCAL_PORT"
-    if env.get("ORCH_LOCAL_STATE_DIR"):
-        record = _live_record(Path(env["ORCH_LOCAL_STATE_DIR"]))
+    if env.get(env_vars.ORCH_LOCAL_PORT, "").strip():
+        return resolve_port(None, env), env_vars.ORCH_LOCAL_PORT
+    if env.get(env_vars.ORCH_LOCAL_STATE_DIR):
+        record = _live_record(Path(env[env_vars.ORCH_LOCAL_STATE_DIR]))
         if record is not None:
             return record[0], f"the stack of ORCH_LOCAL_STATE_DIR (pid {record[1]})"
     endpoint = urllib.parse.urlparse(env.get("AWS_ENDPOINT_URL", ""))
@@ -133,17 +135,23 @@ class LocalStack:
         port: int | None = None,
         state_dir: Path | str | None = None,
         extra_env: dict[str, str] | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.port = resolve_port(port)
         self.state_dir = Path(state_dir or self._default_state_dir()).resolve()
         self.extra_env = dict(extra_env or {})
+        # injected so tests of the waits run without waiting (as `jobs/polling.py`)
+        self.sleep, self.clock, self.wall_clock = sleep, clock, wall_clock
 
     def _default_state_dir(self) -> Path:
         """`ORCH_LOCAL_STATE_DIR`, else `.orch/localstack/` (default port) or `.orch/localstack/port-N/`,
         so instances on different ports never share a PID file, volume or temp dir."""
-        if os.environ.get("ORCH_LOCAL_STATE_DIR"):
-            return Path(os.environ["ORCH_LOCAL_STATE_DIR"])
+        if os.environ.get(env_vars.ORCH_LOCAL_STATE_DIR):
+            return Path(os.environ[env_vars.ORCH_LOCAL_STATE_DIR])
         base = self.project_dir / ".orch" / "localstack"
         return base if self.port == DEFAULT_PORT else base / f"port-{self.port}"
 
@@ -193,8 +201,8 @@ class LocalStack:
                 "LAMBDA_RUNTIME_EXECUTOR": "host",
                 "PROVIDER_OVERRIDE_BEDROCK": "nova_rft",
                 "PROVIDER_OVERRIDE_BEDROCK_RUNTIME": "nova_rft",
-                "ORCH_LOCAL_STATE_DIR": str(self.state_dir),
-                "ORCH_PROJECT_DIR": str(self.project_dir),
+                env_vars.ORCH_LOCAL_STATE_DIR: str(self.state_dir),
+                env_vars.ORCH_PROJECT_DIR: str(self.project_dir),
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -271,7 +279,7 @@ class LocalStack:
             return self._start_locked(timeout, install_first)
 
     def _start_locked(self, timeout: float, install_first: bool) -> StartResult:
-        began = time.monotonic()
+        began = self.clock()
         pid = self.running_pid()
         if pid is not None:
             # Ours and alive: healthy now, or still starting (another `up` is waiting for it too).
@@ -289,7 +297,7 @@ class LocalStack:
         process = self._spawn()
         self._write_pid_record(process.pid)
         self._wait_healthy(process, began + timeout)
-        return StartResult("started", self.endpoint_url, process.pid, time.monotonic() - began, "started")
+        return StartResult("started", self.endpoint_url, process.pid, self.clock() - began, "started")
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
         """Stop our LocalStack (SIGTERM to its process group, SIGKILL fallback). False if none ran."""
@@ -298,9 +306,9 @@ class LocalStack:
             self.pid_file.unlink(missing_ok=True)
             return False
         _signal_group(pid, signal.SIGTERM)
-        if not _wait_gone(pid, timeout):
+        if not self._wait_gone(pid, timeout):
             _signal_group(pid, signal.SIGKILL)
-            _wait_gone(pid, 5.0)
+            self._wait_gone(pid, 5.0)
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -349,7 +357,7 @@ class LocalStack:
         """Poll the health endpoint (backoff) until it answers; fail with the log tail if it dies."""
         pid = process.pid if process is not None else pid
         delay = 0.05
-        while time.monotonic() < deadline:
+        while self.clock() < deadline:
             exited = process.poll() is not None if process is not None else not _is_localstack_process(pid)
             if exited:
                 self.pid_file.unlink(missing_ok=True)
@@ -360,7 +368,7 @@ class LocalStack:
                 )
             if self.is_healthy(timeout=1.0):
                 return
-            time.sleep(delay)
+            self.sleep(delay)
             delay = min(delay * 1.5, 0.5)
         _signal_group(pid, signal.SIGKILL)
         if process is not None:
@@ -371,8 +379,18 @@ class LocalStack:
             f"log tail of {self.log_file}:\n{self.log_tail()}"
         )
 
+    def _wait_gone(self, pid: int, timeout: float) -> bool:
+        deadline = self.clock() + timeout
+        while self.clock() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # reap it when we are its parent (tests)
+            if not _is_localstack_process(pid):
+                return True
+            self.sleep(0.1)
+        return not _is_localstack_process(pid)
+
     def _write_pid_record(self, pid: int) -> None:
-        record = {"pid": pid, "port": self.port, "started_at": time.time()}
+        record = {"pid": pid, "port": self.port, "started_at": self.wall_clock()}
         self.pid_file.write_text(json.dumps(record) + "\n")
 
     def _read_pid_record(self) -> dict[str, Any] | None:
@@ -395,14 +413,3 @@ def _is_localstack_process(pid: int) -> bool:
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when we are its parent (tests)
-        if not _is_localstack_process(pid):
-            return True
-        time.sleep(0.1)
-    return not _is_localstack_process(pid)

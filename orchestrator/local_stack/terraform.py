@@ -26,10 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator import env_vars
 from orchestrator.errors import ConfigError
 
-MIRROR_ENV = "ORCH_TF_PROVIDER_MIRROR"
-TERRAFORM_ENV = "ORCH_TERRAFORM"
+MIRROR_ENV = env_vars.ORCH_TF_PROVIDER_MIRROR
+TERRAFORM_ENV = env_vars.ORCH_TERRAFORM
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
 # Where distributions and admins put provider mirrors (Terraform's own implied local mirror
 # directories first, then the directory these machines use).

@@ -25,6 +25,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from nova_rewards.env_vars import REWARD_SPEC
+
 from orchestrator.aws import AwsFactory, ClientSettings, error_code
 
 # Lambda's synchronous invoke limit is 6 MB (6,291,456 bytes); keep a margin for the JSON framing.
@@ -328,7 +330,7 @@ def function_settings(client: Any, function: str) -> dict[str, Any]:
         "timeout_s": int(config.get("Timeout") or 3),
         "memory_mb": int(config.get("MemorySize") or 128),
         "architecture": (config.get("Architectures") or ["x86_64"])[0],
-        "spec": ((config.get("Environment") or {}).get("Variables") or {}).get("REWARD_SPEC"),
+        "spec": ((config.get("Environment") or {}).get("Variables") or {}).get(REWARD_SPEC),
     }
 
 

@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
+from nova_rewards import env_vars
 from nova_rewards.dimensions.base import (
     Dimension,
     DimensionParams,
@@ -60,7 +61,7 @@ __all__ = [
     "parse_judge_output",
 ]
 
-MODEL_ID_ENV = "REWARD_JUDGE_MODEL_ID"
+MODEL_ID_ENV = env_vars.REWARD_JUDGE_MODEL_ID
 AUDIT_LOGGER = logging.getLogger("nova_rewards.judge")
 
 _PROMPTS = "nova_rewards.prompts"
@@ -276,7 +277,10 @@ def _read_timeout(timeout_s: float, remaining: float) -> float:
 
 def _region(params: LlmJudgeParams) -> str:
     return (
-        params.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        params.region
+        or os.environ.get(env_vars.AWS_REGION)
+        or os.environ.get(env_vars.AWS_DEFAULT_REGION)
+        or "us-east-1"
     )
 
 

@@ -174,7 +174,7 @@ class RulesRubricParams(DimensionParams):
 
     @model_validator(mode="after")
     def _unique_names(self) -> RulesRubricParams:
-        names = [rule.name for rule in [*self.required, *self.conditional]]
+        names = [rule.name for rule in self.required] + [rule.name for rule in self.conditional]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"rule names must be unique: {', '.join(duplicates)}")

@@ -109,3 +109,36 @@ def test_default_state_dir_is_per_port(tmp_path: Path, monkeypatch: pytest.Monke
     )
     monkeypatch.setenv("ORCH_LOCAL_STATE_DIR", str(tmp_path / "elsewhere"))
     assert LocalStack(tmp_path, port=4611).state_dir == (tmp_path / "elsewhere").resolve()
+
+
+class _FakeClock:
+    """A monotonic clock that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_start_that_never_gets_healthy_times_out_on_the_injected_clock(tmp_path: Path) -> None:
+    clock = _FakeClock()
+    stack = LocalStack(
+        tmp_path, port=free_port(), state_dir=tmp_path / "state", sleep=clock.sleep, clock=clock
+    )
+    # a live process of ours that never answers on the port (its own session: the timeout kills its group)
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        with pytest.raises(LocalStackError, match="did not become healthy"):
+            stack._wait_healthy(process, deadline=10.0)
+    finally:
+        process.kill()
+        process.wait(timeout=5)
+    assert sum(clock.sleeps) >= 10.0 and clock.now < 10.5  # stopped at the deadline, never slept past it much
+    assert clock.sleeps[:3] == pytest.approx([0.05, 0.075, 0.1125])  # backoff, capped at 0.5 s
+    assert max(clock.sleeps) == 0.5
