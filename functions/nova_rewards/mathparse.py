@@ -860,6 +860,9 @@ def answers_equal(
     constants = _constants_equal(str(predicted), str(reference), pred_number, ref_number, rel_tol, abs_tol)
     if constants is not None:
         return constants
+    identity = _rational_identity(str(predicted), str(reference))
+    if identity is not None:
+        return identity
     tolerances = {"rel_tol": rel_tol, "abs_tol": abs_tol, "percent_as_fraction": percent_as_fraction}
     shapes = _inequalities_equal(str(predicted), str(reference), rel_tol, abs_tol)
     if shapes is None:
@@ -1294,3 +1297,241 @@ def _collections_equal(predicted: str, reference: str, **tolerances: object) -> 
     if all(v is True for v in verdicts):
         return True
     return False if any(v is False for v in verdicts) else None
+
+
+# ---------------------------------------------------------------- polynomial and rational identities
+
+_MAX_IDENTITY_CHARS = 300
+_MAX_IDENTITY_EXPONENT = 64
+_MAX_IDENTITY_BITS = 4096  # of a numerator or denominator: (x+1)^{500} at a large point is not cheap
+_IDENTITY_POINTS = 3
+_IDENTITY_TRIES = 8  # points tried when some hit a pole (x/(x-3) at x = 3)
+_IDENTITY_COMMANDS = ("\\frac", "\\cdot", "\\times", "\\div")
+_IDENTITY_CHARS = frozenset("0123456789+-*/^(){}.= \t\nABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# e and i are Euler's number and the imaginary unit to Math-Verify; two-letter runs that are not
+# products of variables ("ln 2", "or"); longer runs are words ("odd", "even"), never variables.
+_IDENTITY_RESERVED = frozenset("eEiI")
+_IDENTITY_WORDS = frozenset({"ln", "lg", "tg", "or", "no", "pi", "dx", "dy", "mod"})
+_LETTER_RUN_RE = re.compile(r"[A-Za-z]+")
+
+
+class _Exact:
+    """Exact value (a `Fraction`) of a polynomial or rational expression at one point: numbers,
+    one-letter variables, + - * / ^ (a constant integer exponent), brackets, `\\frac`, `\\cdot`,
+    `\\times`, `\\div`, implicit products (`2x`, `3(x+1)`, `xy`). Anything else raises ValueError; a
+    pole raises ZeroDivisionError. Plain recursive descent: linear in the text, bounded numbers."""
+
+    def __init__(self, text: str, point: dict[str, Fraction]) -> None:
+        self.text = text
+        self.point = point
+        self.i = 0
+        self.depth = 0
+        self.in_exponent = False
+
+    def value(self) -> Fraction:
+        result = self.expression()
+        if self.peek():
+            raise ValueError("trailing text")
+        return result
+
+    def peek(self) -> str:
+        while self.i < len(self.text) and self.text[self.i].isspace():
+            self.i += 1
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def take(self, word: str) -> bool:
+        if self.peek() and self.text.startswith(word, self.i):
+            self.i += len(word)
+            return True
+        return False
+
+    def expression(self) -> Fraction:
+        self.depth += 1
+        if self.depth > _MAX_ARITHMETIC_DEPTH:
+            raise ValueError("too deep")
+        result = self.term()
+        while self.peek() in ("+", "-") and self.peek():
+            sign = self.text[self.i]
+            self.i += 1
+            result = result + self.term() if sign == "+" else result - self.term()
+        self.depth -= 1
+        return _bounded(result)
+
+    def term(self) -> Fraction:
+        result = self.signed()
+        while True:
+            char = self.peek()
+            if char in ("*", "/") and char:
+                self.i += 1
+                right = self.signed()
+                result = result * right if char == "*" else result / right
+            elif self.take("\\cdot") or self.take("\\times"):
+                result *= self.signed()
+            elif self.take("\\div"):
+                result /= self.signed()
+            elif self.text.startswith("\\frac", self.i):
+                raise ValueError("a factor then \\frac: a mixed number or a product?")
+            elif char and (char in "({" or char.isalpha()):
+                result *= self.power()  # an implicit product: 2x, 3(x+1), xy
+            else:
+                return _bounded(result)
+            result = _bounded(result)
+
+    def signed(self) -> Fraction:
+        if self.peek() == "-":
+            self.i += 1
+            return -self.signed()
+        if self.peek() == "+":
+            self.i += 1
+            return self.signed()
+        return self.power()
+
+    def power(self) -> Fraction:
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.i += 1
+        self.in_exponent, outer = True, self.in_exponent
+        exponent = self.group()
+        self.in_exponent = outer
+        if exponent.denominator != 1 or abs(exponent) > _MAX_IDENTITY_EXPONENT:
+            raise ValueError("exponent not a small integer")
+        size = max(base.numerator.bit_length(), base.denominator.bit_length())
+        if size * abs(exponent.numerator) > _MAX_IDENTITY_BITS:
+            raise ValueError("power too large")
+        return base ** int(exponent)
+
+    def group(self) -> Fraction:
+        """`{expression}`, a single digit or a single letter (`x^2y`, `\\frac12`, `\\frac1x`)."""
+        char = self.peek()
+        if char == "{":
+            self.i += 1
+            result = self.expression()
+            if self.peek() != "}":
+                raise ValueError("unclosed group")
+            self.i += 1
+            return result
+        if char.isdigit():
+            self.i += 1
+            return Fraction(int(char))
+        if char.isalpha():
+            return self.variable()
+        raise ValueError("group expected")
+
+    def variable(self) -> Fraction:
+        if self.in_exponent:
+            raise ValueError("a variable exponent")
+        name = self.text[self.i]
+        self.i += 1
+        return self.point[name]
+
+    def atom(self) -> Fraction:
+        char = self.peek()
+        if char.isdigit() or char == ".":
+            match = _ARITHMETIC_NUMBER_RE.match(self.text, self.i)
+            if not match:
+                raise ValueError("number expected")
+            self.i = match.end()
+            return Fraction(match.group(0))
+        if char.isalpha():
+            return self.variable()
+        if char in ("(", "{"):
+            self.i += 1
+            result = self.expression()
+            if self.peek() != {"(": ")", "{": "}"}[char]:
+                raise ValueError("unclosed bracket")
+            self.i += 1
+            return result
+        if self.take("\\frac"):
+            numerator = self.group()
+            return numerator / self.group()
+        raise ValueError("not an expression")
+
+
+def _bounded(value: Fraction) -> Fraction:
+    if max(value.numerator.bit_length(), value.denominator.bit_length()) > _MAX_IDENTITY_BITS:
+        raise ValueError("number too large")
+    return value
+
+
+def _identity_text(answer: str) -> tuple[str, frozenset[str]] | None:
+    """(the answer as `_Exact` input, its variables) when it is a polynomial or rational expression
+    or equation in one-letter variables; None for anything else (words, functions, subscripts...)."""
+    text = _strip_wrappers(answer[: _MAX_IDENTITY_CHARS + 1]).rstrip(_TRAILING_PUNCT)
+    if not text or len(text) > _MAX_IDENTITY_CHARS:
+        return None
+    bare = text
+    for command in _IDENTITY_COMMANDS:
+        bare = bare.replace(command, " ")
+    if not set(bare) <= _IDENTITY_CHARS:
+        return None  # another command, a comma, a relation, a subscript, a non-ASCII sign
+    variables: set[str] = set()
+    for run in _LETTER_RUN_RE.findall(bare):
+        if len(run) > 2 or run in _IDENTITY_WORDS or _IDENTITY_RESERVED & set(run):
+            return None
+        variables.update(run)
+    return text, frozenset(variables)
+
+
+def _value_at(text: str, point: dict[str, Fraction]) -> Fraction | None:
+    """`text`'s exact value at `point` (an equation: left minus right), None when it is not an
+    expression `_Exact` reads; a pole raises ZeroDivisionError."""
+    try:
+        sides = [_Exact(side, point).value() for side in text.split("=")]
+    except (ValueError, OverflowError, KeyError):
+        return None
+    return sides[0] - sides[1] if len(sides) == 2 else sides[0]
+
+
+def _identity_points(variables: frozenset[str], seed: str) -> list[dict[str, Fraction]]:
+    """Random integer points, seeded by the texts: reproducible verdicts that no answer can aim at."""
+    import hashlib
+    import random
+
+    rng = random.Random(hashlib.sha256(seed.encode()).digest())
+    names = sorted(variables)
+    return [{name: Fraction(rng.randrange(10**6, 10**9)) for name in names} for _ in range(_IDENTITY_TRIES)]
+
+
+def _rational_identity(predicted: str, reference: str) -> bool | None:
+    """Two polynomial or rational expressions (`(x+1)^2` and `x^2+2x+1`), or two equations
+    (`y = -\\frac12 x + \\frac34` and `2x + 4y - 3 = 0`), compared exactly at random points
+    (Schwartz-Zippel: distinct rational functions of degree <= 64 agree at a random point below 10^9
+    with probability < 10^-7, three points < 10^-21).
+
+    Expressions: equal at every point -> True, different at one -> False (None when a decimal is
+    written: it may be a rounding, which Math-Verify's tolerance judges). Equations: True when one is
+    a non-zero constant multiple of the other; otherwise None (`x^2 = 0` and `x = 0` have the same
+    solutions: Math-Verify decides). None when either side is something else, or has no variable."""
+    pred, ref = _identity_text(predicted), _identity_text(reference)
+    if pred is None or ref is None or not (pred[1] | ref[1]):
+        return None
+    (pred_text, pred_vars), (ref_text, ref_vars) = pred, ref
+    equations = pred_text.count("="), ref_text.count("=")
+    if equations not in ((0, 0), (1, 1)):
+        return None
+    points = _identity_points(pred_vars | ref_vars, pred_text + "\x00" + ref_text)
+    pairs: list[tuple[Fraction, Fraction]] = []
+    for point in points:
+        try:
+            pred_value, ref_value = _value_at(pred_text, point), _value_at(ref_text, point)
+        except ZeroDivisionError:
+            continue  # a pole of either side: another point
+        if pred_value is None or ref_value is None:
+            return None
+        pairs.append((pred_value, ref_value))
+        if len(pairs) == _IDENTITY_POINTS:
+            break
+    else:
+        return None
+    if equations == (0, 0):
+        if all(p == r for p, r in pairs):
+            return True
+        return None if "." in pred_text + ref_text else False
+    return True if _proportional(pairs) else None
+
+
+def _proportional(pairs: list[tuple[Fraction, Fraction]]) -> bool:
+    """Whether p = c * r at every pair, for one non-zero constant c."""
+    ratio = next((p / r for p, r in pairs if r != 0), None)
+    return ratio is not None and ratio != 0 and all(p == ratio * r for p, r in pairs)

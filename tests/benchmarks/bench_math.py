@@ -220,7 +220,7 @@ class Run:
 
 def _run(grade: Callable[[str, str], bool], items: list[tuple[str, str]]) -> Run:
     grade("The answer is $\\frac{1}{2}$", "0.5")  # warm-up: imports, the worker process
-    grade("\\boxed{x^2+1}", "1+x^2")
+    grade("\\boxed{\\sin^2 x + \\cos^2 x}", "1")  # a trigonometric identity: only the worker decides it
     verdicts, worst, worst_input = [], 0.0, ""
     started = time.perf_counter()
     for response, gold in items:
@@ -322,7 +322,7 @@ def _math_verify_child_seconds(response: str, gold: str) -> str:
 
 def _adversarial_section() -> float:
     grade = _our_grader()
-    grade("\\boxed{x+1}", "1+x")  # the worker is warm, as in a warm Lambda
+    grade("\\boxed{\\sin^2 x + \\cos^2 x}", "1")  # the worker is running, as in a warm Lambda
     print("\nadversarial inputs (seconds per input; Math-Verify in a fresh child process, import included)")
     worst = 0.0
     for name, make in ADVERSARIAL.items():

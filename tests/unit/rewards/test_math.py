@@ -125,7 +125,7 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("$12.00", "12", {}, True),
         ("x+1", "x+1", {}, True),  # equal normalised text, no sympy needed
         ("\\frac{x}{2}", "\\dfrac{x}{2}", {}, True),
-        ("x+1", "1+x", {}, None),  # undecided without sympy
+        ("x+1", "1+x", {}, True),  # a polynomial identity, decided exactly in-process
         ("\\{2, 1\\}", "\\{1,2\\}", {}, True),  # sets: order ignored
         ("\\{1, 3\\}", "\\{1,2\\}", {}, False),  # sets of constants are decided in-process
         ("-2, 1", "1,-2", {}, True),  # lists of roots: as sets
@@ -169,7 +169,7 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("3\\pi", "9.42", {}, False),
         ("10^{10^{10}}", "1", {}, None),  # too large to evaluate here: the worker decides (or times out)
         ("\\sqrt{-4}", "2", {}, None),  # not a real number: the worker decides
-        ("x+1", "2", {}, None),  # a variable: not constant
+        ("x+1", "2", {}, False),  # a variable: a polynomial that is not that constant
     ],
 )
 def test_answers_equal(predicted: str, reference: str, kwargs: dict, expected: bool | None) -> None:
@@ -384,10 +384,11 @@ def test_dimension_uses_symbolic_fallback() -> None:
 def test_dimension_respects_deadline() -> None:
     # no time left: the symbolic fallback is skipped and the sample is a timeout (failure value)
     ctx = ScoringContext(deadline=0.0)
-    sample = Sample("s", (), "\\boxed{x+1}", "1+x")
+    sample = Sample("s", (), "\\boxed{\\sin^2 x + \\cos^2 x}", "1")
     with pytest.raises(TimeoutError):
         _dim().score(sample, ctx)
     assert _score(_dim(), "\\boxed{7}", "7") == 1.0  # plain numbers never need the worker
+    assert _dim().score(Sample("s", (), "\\boxed{x+1}", "1+x"), ctx).value == 1.0  # nor polynomials
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -448,3 +449,64 @@ def test_adversarial_responses_are_bounded(text: str, expected: str | None) -> N
     assert extract_final_answer(text) == expected
     to_sympy_syntax(text[:10_000])  # never raises (deep nesting is refused, not a RecursionError)
     assert to_sympy_syntax(text) is None  # beyond the size cap: refused
+
+
+# ---------------------------------------------------------------- polynomial and rational identities
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference", "expected"),
+    [
+        ("(x+1)^2", "x^2+2x+1", True),
+        ("$\\frac{x}{7}+\\frac{2}{7}$", "$\\frac{x+2}{7}$", True),
+        ("x^2 + 2*x - (-1)", "x^2+2x+1", True),
+        ("(r+5)(r+5)", "(r+5)^2", True),
+        ("\\frac{x^2-1}{x-1}", "x+1", True),  # equal where both are defined
+        ("2ab + b^2", "b(2a+b)", True),
+        ("0.5x", "\\frac{x}{2}", True),  # exact decimals
+        ("x^3+2x+1", "x^2+2x+1", False),
+        ("(x+1)^2", "x^2+1", False),
+        ("$x+1$", "$x+2n+1$", False),
+        ("$(+5)(b+2)$", "$(a+5)(b+2)$", False),
+        ("(r+5)^2", "(x+5)^2", False),  # another variable: another answer
+        # equations: a non-zero multiple of the other is the same equation
+        ("$y=-\\frac{1}{2}x+\\frac{3}{4}$", "$2x+4y-3=0$", True),
+        ("$x^2/16 + y^2/12 = 1/4$", "$x^2/4 + y^2/3 = 1$", True),
+        ("$-34x-45y+20z-100=0$", "$34x+45y-20z+100=0$", True),
+    ],
+)
+def test_polynomial_identities_are_decided_in_process(predicted: str, reference: str, expected: bool) -> None:
+    assert answers_equal(predicted, reference) is expected
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference"),
+    [
+        ("x^2 = 0", "x = 0"),  # same solutions, not proportional: Math-Verify decides
+        ("x + y - z + 2 = 0", "5x - 7y + 11z + 4 = 0"),
+        ("x+0.333333", "x+\\frac{1}{3}"),  # a rounding: Math-Verify's tolerance judges it
+        ("11a+c", "7 = 11a+c"),  # an expression against an equation
+        ("odd", "ddo"),  # words are not products of variables
+        ("even", "neve"),
+        ("e^2", "ee"),  # Euler's number, not a variable
+        ("2i", "i+i"),
+        ("\\sin x", "x"),  # a function
+        ("a_1 + 1", "1 + a_1"),  # subscripts
+        ("x^y", "x^y + 0"),  # a variable exponent
+        ("(x+1)^{65}", "(x+1)^{65}+0"),  # exponent above the bound
+        ("(x+1)^{64}(x+2)^{64}(x+3)^{64}", "(x+1)^{64}(x+2)^{64}(x+3)^{64}+0"),  # numbers above the bound
+        ("x = y = 1", "x = 1"),  # an equation chain
+    ],
+)
+def test_what_the_identity_check_leaves_to_math_verify(predicted: str, reference: str) -> None:
+    from nova_rewards.mathparse import _rational_identity
+
+    assert _rational_identity(predicted, reference) is None
+
+
+def test_identity_verdicts_are_reproducible_and_poles_are_skipped() -> None:
+    from nova_rewards.mathparse import _rational_identity
+
+    verdicts = {_rational_identity("\\frac{1}{x-3} + 1", "\\frac{x-2}{x-3}") for _ in range(20)}
+    assert verdicts == {True}
+    assert _rational_identity("\\frac{1}{x-x}", "1") is None  # a pole everywhere: undecided

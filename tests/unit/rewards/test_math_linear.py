@@ -135,6 +135,8 @@ INPUTS: dict[str, Callable[[int], str]] = {
     "unclosed inline math": lambda n: "\\(" * (5 * n) + " 1",
     "dollars": lambda n: "$" + "a" * (10 * n),
     "look-alike markers": lambda n: "\u0410nswer: 1\n" * n,
+    "powers of a polynomial": lambda n: "\\boxed{" + "(x+1)^{64}" * n + "}",
+    "nested polynomial brackets": lambda n: "\\boxed{" + "(x" * n + ")" * n + "}",
 }
 
 
