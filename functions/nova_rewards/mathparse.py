@@ -845,6 +845,8 @@ def answers_equal(
     caller may then try the symbolic fallback.
     """
     predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
+    predicted, reference = _without_memberships(predicted, reference)
+    predicted, reference = _plus_minus(predicted), _plus_minus(reference)
     ref_number = parse_number(reference)
     pred_number = parse_number(predicted)
     if ref_number is not None and pred_number is not None:
@@ -864,7 +866,9 @@ def answers_equal(
     if identity is not None:
         return identity
     tolerances = {"rel_tol": rel_tol, "abs_tol": abs_tol, "percent_as_fraction": percent_as_fraction}
-    shapes = _inequalities_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    shapes = _unions_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    if shapes is None:
+        shapes = _inequalities_equal(str(predicted), str(reference), rel_tol, abs_tol)
     if shapes is None:
         shapes = _intervals_equal(str(predicted), str(reference), rel_tol, abs_tol)
     if shapes is not None:
@@ -1185,7 +1189,9 @@ def _parts_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> 
     """Multi-part answers ("(1, 2), (2, 1)", "p = 3, q = 2", "(p,q)=(3,2)") compared part by part as
     sets, when every part comparison is decided here; None otherwise (Math-Verify decides)."""
     pred, ref = _parts(predicted), _parts(reference)
-    named = _NAME_EQUALS_RE.match(predicted) or _NAME_EQUALS_RE.match(reference)
+    named = _NAME_EQUALS_RE.match(_strip_wrappers(predicted)) or _NAME_EQUALS_RE.match(
+        _strip_wrappers(reference)
+    )
     if len(pred) != len(ref) or len(pred) > _MAX_PARTS or (len(pred) < 2 and not named):
         return None
     if len(pred) == 1:  # "(p,q)=(3,2)" against "(3,2)": the values, once (no name left in them)
@@ -1535,3 +1541,118 @@ def _proportional(pairs: list[tuple[Fraction, Fraction]]) -> bool:
     """Whether p = c * r at every pair, for one non-zero constant c."""
     ratio = next((p / r for p, r in pairs if r != 0), None)
     return ratio is not None and ratio != 0 and all(p == ratio * r for p, r in pairs)
+
+
+# ---------------------------------------------------------------- unions of intervals, memberships
+
+_MAX_UNION_PARTS = 20
+_MEMBERSHIP_RE = re.compile(r"([A-Za-z])\s*(?:\\in(?![A-Za-z])|∈)\s*")
+_LESS = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def _membership(answer: str) -> tuple[str, str] | None:
+    """ "x \\in [-2, 7]" -> ("x", "[-2, 7]"): a variable said to lie in a set; None for anything else."""
+    text = _strip_wrappers(answer[:MAX_ANSWER_CHARS])
+    match = _MEMBERSHIP_RE.match(text)
+    if match is None or not text[match.end() :].strip():
+        return None
+    return match.group(1), text[match.end() :].strip()
+
+
+def _without_memberships(predicted: str, reference: str) -> tuple[str, str]:
+    """Both answers without a leading "x \\in": the set is the answer. When both name a variable, only
+    the same one is dropped ("x \\in S" and "y \\in S" are left to Math-Verify)."""
+    pred, ref = _membership(predicted), _membership(reference)
+    if pred is not None and ref is not None and pred[0] != ref[0]:
+        return predicted, reference
+    return (pred[1] if pred else predicted), (ref[1] if ref else reference)
+
+
+def _plus_minus(answer: str) -> str:
+    """ "\\pm 2021" -> "-(2021), 2021": the two values of a plus-minus constant (else the answer)."""
+    text = _strip_wrappers(answer[:_MAX_ARITHMETIC_CHARS])
+    if not text.startswith("\\pm") or text.count("\\pm") != 1:
+        return answer
+    rest = text[3:].strip()
+    if not rest or _constant_value(rest, parse_number(rest)) is None:
+        return answer
+    return f"-({rest}), {rest}"
+
+
+Span = tuple[float, bool, float, bool]  # (low, low included, high, high included)
+
+
+def _chain_span(text: str) -> Span | None:
+    """ "-793 < a < 10", "2 \\ge x > -1" as a span of constants; None for anything else."""
+    relations = list(_RELATION_RE.finditer(text[:_MAX_ARITHMETIC_CHARS]))
+    if len(relations) != 2:
+        return None
+    kinds = [_RELATIONS.get(m.group(0), m.group(0)) for m in relations]
+    if kinds[0] not in _LESS or {kinds[0][0], kinds[1][0]} not in ({"<"}, {">"}):
+        return None
+    left = text[: relations[0].start()]
+    middle = text[relations[0].end() : relations[1].start()].strip()
+    right = text[relations[1].end() :]
+    ends = [_constant_value(side, parse_number(side.strip())) for side in (left, right)]
+    if _VARIABLE_RE.match(middle) is None or middle.startswith("-") or ends[0] is None or ends[1] is None:
+        return None
+    low, high = ends[0][0], ends[1][0]
+    if kinds[0][0] == ">":
+        return high, kinds[1] == ">=", low, kinds[0] == ">="
+    return low, kinds[0] == "<=", high, kinds[1] == "<="
+
+
+def _spans(answer: str) -> tuple[list[Span], bool] | None:
+    """(the intervals of `A \\cup B \\cup ...` or of a chain `a < x < b`, whether the answer is surely
+    a set of reals: a union or a chain, not a lone "(1, 2)" that may be a point); None otherwise."""
+    text = _strip_wrappers(answer[:MAX_ANSWER_CHARS]).rstrip(".")
+    chain = _chain_span(text)
+    if chain is not None:
+        return [chain], True
+    parts = text.split("\\cup")
+    if len(parts) > _MAX_UNION_PARTS:
+        return None
+    spans = []
+    for part in parts:
+        interval = _interval(part)
+        if interval is None:
+            return None
+        opener, low, high, closer = interval
+        spans.append((low, opener == "[", high, closer == "]"))
+    return spans, len(parts) > 1
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """The same set of reals as disjoint intervals in increasing order (empty ones dropped)."""
+    merged: list[Span] = []
+    for low, low_in, high, high_in in sorted(spans, key=lambda s: (s[0], not s[1])):
+        if low > high or (low == high and not (low_in and high_in)):
+            continue
+        if merged:
+            m_low, m_low_in, m_high, m_high_in = merged[-1]
+            if low < m_high or (low == m_high and (m_high_in or low_in)):
+                if high > m_high or (high == m_high and high_in):
+                    m_high, m_high_in = high, high_in or (high == m_high and m_high_in)
+                merged[-1] = (m_low, m_low_in, m_high, m_high_in)
+                continue
+        merged.append((low, low_in, high, high_in))
+    return merged
+
+
+def _unions_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float) -> bool | None:
+    """Unions of intervals and chains of inequalities ("[-3, -1] \\cup [1, 3)", "-793 < a < 10",
+    "(-793, 10)") compared as sets of reals, when at least one side is surely such a set."""
+    pred, ref = _spans(predicted), _spans(reference)
+    if pred is None or ref is None or not (pred[1] or ref[1]):
+        return None
+    a, b = _merged(pred[0]), _merged(ref[0])
+    if len(a) != len(b):
+        return False
+    for (a_low, a_low_in, a_high, a_high_in), (b_low, b_low_in, b_high, b_high_in) in zip(a, b, strict=True):
+        if (a_low_in != b_low_in and math.isfinite(a_low)) or (
+            a_high_in != b_high_in and math.isfinite(a_high)
+        ):
+            return False  # a bracket at infinity says nothing
+        if not (_close(a_low, b_low, rel_tol, abs_tol) and _close(a_high, b_high, rel_tol, abs_tol)):
+            return False
+    return True
