@@ -873,6 +873,9 @@ def answers_equal(
         shapes = _intervals_equal(str(predicted), str(reference), rel_tol, abs_tol)
     if shapes is not None:
         return shapes
+    matrices = _matrices_equal(str(predicted), str(reference), tolerances)
+    if matrices is not None:
+        return matrices
     named = _named_equal(str(predicted), str(reference), tolerances)
     if named is not None:
         return named
@@ -1225,6 +1228,8 @@ def _constant_list(answer: str) -> list[tuple[float, bool]] | None:
     text = _strip_wrappers(answer[:_MAX_ARITHMETIC_CHARS]).strip()
     if text.startswith("\\{") and text.endswith("\\}"):
         text = text[2:-2]
+    elif text.startswith("{") and _balanced_group(text, 0) == text[1:-1]:
+        text = text[1:-1]  # "{-2021, 2021}": a set written with bare braces
     values = []
     for item in answer_items(text):
         item = _without_name(item)
@@ -1534,7 +1539,33 @@ def _rational_identity(predicted: str, reference: str) -> bool | None:
         if all(p == r for p, r in pairs):
             return True
         return None if "." in pred_text + ref_text else False
-    return True if _proportional(pairs) else None
+    if len({p for p, _ in pairs}) == 1 or len({r for _, r in pairs}) == 1:
+        return None  # "x = x + 1", "0 = 0": no solution or every point, not a curve
+    if _proportional(pairs):
+        return True
+    seed = "affine\x00" + pred_text + "\x00" + ref_text
+    if _is_affine(pred_text, pred_vars | ref_vars, seed) and _is_affine(ref_text, pred_vars | ref_vars, seed):
+        return False  # two hyperplanes are the same only when one equation is a multiple of the other
+    return None
+
+
+def _is_affine(text: str, variables: frozenset[str], seed: str) -> bool:
+    """Whether `text` (left minus right) is a non-constant affine function (`2x + 4y - 3`): along two
+    random lines its values have non-zero first and zero second differences. A curve, a rational
+    function or a constant fails, except with negligible probability."""
+    starts, directions = _identity_points(variables, seed), _identity_points(variables, seed + "\x00d")
+    for start, direction in list(zip(starts, directions, strict=True))[:2]:
+        line = [{name: start[name] + step * direction[name] for name in start} for step in range(3)]
+        try:
+            values = [_value_at(text, point) for point in line]
+        except ZeroDivisionError:
+            return False
+        if any(v is None for v in values):
+            return False
+        first, second, third = (v for v in values if v is not None)
+        if second == first or first - 2 * second + third != 0:
+            return False
+    return True
 
 
 def _proportional(pairs: list[tuple[Fraction, Fraction]]) -> bool:
@@ -1656,3 +1687,59 @@ def _unions_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float
         if not (_close(a_low, b_low, rel_tol, abs_tol) and _close(a_high, b_high, rel_tol, abs_tol)):
             return False
     return True
+
+
+# ---------------------------------------------------------------- matrices
+
+_MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix", "Bmatrix", "matrix", "array")  # not vmatrix: a determinant
+_MAX_MATRIX_ENTRIES = 100
+
+
+def _matrix(answer: str) -> list[list[str]] | None:
+    """The entries of `\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}` (or bmatrix, matrix, or an
+    array in brackets), row by row; None for anything else (text around it, nested environments)."""
+    # not `_strip_wrappers`: its "\\ " (a LaTeX space) would break the row separator "\\\\ "
+    text = _strip_math_delims(answer[:MAX_ANSWER_CHARS]).replace("\\left", "").replace("\\right", "")
+    text = text.strip().rstrip(".").strip()
+    if text[:1] in "([" and text[-1:] in ")]" and text[1:].lstrip().startswith("\\begin{array}"):
+        text = text[1:-1].strip()  # \left[\begin{array}...\end{array}\right]
+    for name in _MATRIX_ENVIRONMENTS:
+        opener, closer = f"\\begin{{{name}}}", f"\\end{{{name}}}"
+        if text.startswith(opener) and text.endswith(closer):
+            body = text[len(opener) : -len(closer)]
+            break
+    else:
+        return None
+    if name == "array":  # the column spec: {cc}, {c|c}
+        body = body.lstrip()
+        close = body.find("}")
+        if not body.startswith("{") or close < 0 or not set(body[1:close]) <= set("lcr| "):
+            return None
+        body = body[close + 1 :]
+    if "\\begin" in body or "\\end" in body:
+        return None
+    rows = body.split("\\\\")
+    if rows and not rows[-1].strip():
+        rows.pop()  # a trailing row break
+    matrix = [[entry.strip() for entry in row.split("&")] for row in rows]
+    if not matrix or len({len(row) for row in matrix}) != 1 or not all(all(row) for row in matrix):
+        return None
+    return matrix if len(matrix) * len(matrix[0]) <= _MAX_MATRIX_ENTRIES else None
+
+
+def _matrices_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> bool | None:
+    """Two matrices of the same shape compared entry by entry; None when an entry is not decided here
+    and no decided entry differs."""
+    pred, ref = _matrix(predicted), _matrix(reference)
+    if pred is None or ref is None:
+        return None
+    if len(pred) != len(ref) or len(pred[0]) != len(ref[0]):
+        return False
+    verdicts = [
+        answers_equal(p, r, **tolerances)
+        for pred_row, ref_row in zip(pred, ref, strict=True)
+        for p, r in zip(pred_row, ref_row, strict=True)
+    ]
+    if any(v is False for v in verdicts):
+        return False
+    return True if all(verdicts) else None

@@ -483,7 +483,7 @@ def test_polynomial_identities_are_decided_in_process(predicted: str, reference:
     ("predicted", "reference"),
     [
         ("x^2 = 0", "x = 0"),  # same solutions, not proportional: Math-Verify decides
-        ("x + y - z + 2 = 0", "5x - 7y + 11z + 4 = 0"),
+        ("x^2 + y^2 = 1", "x^2 + 2y^2 = 1"),  # two curves, not multiples: Math-Verify decides
         ("x+0.333333", "x+\\frac{1}{3}"),  # a rounding: Math-Verify's tolerance judges it
         ("11a+c", "7 = 11a+c"),  # an expression against an equation
         ("odd", "ddo"),  # words are not products of variables
@@ -510,3 +510,74 @@ def test_identity_verdicts_are_reproducible_and_poles_are_skipped() -> None:
     verdicts = {_rational_identity("\\frac{1}{x-3} + 1", "\\frac{x-2}{x-3}") for _ in range(20)}
     assert verdicts == {True}
     assert _rational_identity("\\frac{1}{x-x}", "1") is None  # a pole everywhere: undecided
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference", "expected"),
+    [
+        # two different hyperplanes: linear equations that are not multiples of each other
+        ("x + y - z + 2 = 0", "5x - 7y + 11z + 4 = 0", False),
+        ("x + y = 1", "x = 1 - y", True),
+        # unions of intervals and chains of inequalities, as sets of reals
+        ("(-\\infty, -3] \\cup [2, \\infty)", "[-3, 2]", False),
+        ("[-1, -\\tfrac12) \\cup (-\\tfrac12, 0)", "[-1, -\\frac{1}{2}) \\cup (-\\frac{1}{2}, 0)", True),
+        (
+            "(-\\frac{1}{2}, 0) \\cup [-1, -\\frac{1}{2})",
+            "[-1, -\\frac{1}{2}) \\cup (-\\frac{1}{2}, 0)",
+            True,
+        ),
+        ("[0, 1] \\cup [1, 2]", "[0, 2]", True),  # the same set, written in two pieces
+        ("(0, 1) \\cup (1, 2)", "[0, 2]", False),
+        ("$(-793, 10)$", "$-793 < a < 10$", True),
+        ("$[-793, 10)$", "$-793 < a < 10$", False),
+        ("(-1, 2]", "2 \\ge x > -1", True),
+        (
+            "(-\\infty, 3] \\cup [5, 6]",
+            "[-\\infty, 3] \\cup [5, 6]",
+            True,
+        ),  # a bracket at infinity says nothing
+        # memberships, plus-minus, named tuples
+        ("$x \\in [-2,7]$", "[-2, 7]", True),
+        ("$x \\in [-2,7]$", "[-2, 8]", False),
+        ("$2021$", "$\\pm 2021$", False),
+        ("${-2021, 2021}$", "$\\pm 2021$", True),
+        ("$(3,2)$", "$(p,q)=(3,2)$", True),
+        ("$(2,3)$", "$(p,q)=(3,2)$", False),
+        # matrices of any bracket style, entry by entry
+        (
+            "\\left[\\begin{array}{cc}1 & 2 \\\\3 & 4\\end{array}\\right]",
+            "$\\begin{pmatrix}1 & 2 \\\\3 & 4\\end{pmatrix}$",
+            True,
+        ),
+        (
+            "\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}",
+            "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}",
+            False,
+        ),
+        ("\\begin{pmatrix}1 & 2\\end{pmatrix}", "\\begin{pmatrix}1 \\\\ 2\\end{pmatrix}", False),  # shapes
+        (
+            "\\begin{bmatrix} 0 & 1 \\\\ 1 & 0 \\end{bmatrix}",
+            "\\begin{pmatrix}0&1\\\\1&0\\end{pmatrix}",
+            True,
+        ),
+        ("\\begin{pmatrix}x+1 & 0\\end{pmatrix}", "\\begin{pmatrix}1+x & 0\\end{pmatrix}", True),
+    ],
+)
+def test_sets_equations_and_matrices_decided_in_process(
+    predicted: str, reference: str, expected: bool
+) -> None:
+    assert answers_equal(predicted, reference) is expected
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference"),
+    [
+        ("x + y = x + y + 1", "2x = 2x + 3"),  # no solutions on either side: not a curve
+        ("x \\in (1, 2)", "y \\in (1, 2)"),  # other variables
+        ("\\begin{vmatrix}1 & 2 \\\\ 3 & 4\\end{vmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}"),
+        ("\\begin{pmatrix}\\sin x & 0\\end{pmatrix}", "\\begin{pmatrix}\\sin x & 0\\end{pmatrix} + 0"),
+        ("\\begin{pmatrix}1 & 0\\end{pmatrix}\\begin{pmatrix}1 \\\\ 0\\end{pmatrix}", "1"),  # a product
+    ],
+)
+def test_what_sets_and_matrices_leave_to_math_verify(predicted: str, reference: str) -> None:
+    assert answers_equal(predicted, reference) is None
