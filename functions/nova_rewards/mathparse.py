@@ -27,7 +27,9 @@ units ($12.00, 5 dollars).
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -1081,6 +1083,7 @@ def _constants_equal(
 
 
 _MAX_PARTS = 50
+_MAX_PART_COMPARISONS = 400  # answer pairs compared in-process for one multi-part answer (20 x 20)
 
 
 def named_parts(answer: str) -> dict[str, str] | None:
@@ -1201,9 +1204,16 @@ def _parts_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> 
         if "=" in pred[0] or "=" in ref[0]:
             return None
         return answers_equal(pred[0], ref[0], **tolerances)
-    verdicts = [[answers_equal(p, r, **tolerances) for r in ref] for p in pred]
-    if any(v is None for row in verdicts for v in row):
-        return None
+    if len(pred) * len(ref) > _MAX_PART_COMPARISONS:
+        return None  # the worker decides (killable); every comparison here is on the caller's thread
+    verdicts: list[list[bool | None]] = []
+    for p in pred:
+        row = [answers_equal(p, r, **tolerances) for r in ref]
+        if any(v is None for v in row):
+            return None
+        if not any(row):
+            return False  # this part equals no part of the reference
+        verdicts.append(row)
     return _perfect_matching(verdicts)
 
 
@@ -1296,6 +1306,8 @@ def _collections_equal(predicted: str, reference: str, **tolerances: object) -> 
     (pred_kind, pred_items), (ref_kind, ref_items) = pred, ref
     if len(pred_items) != len(ref_items):
         return False
+    if len(pred_items) * len(ref_items) > _MAX_PART_COMPARISONS:
+        return None  # the worker decides (killable)
     if ref_kind == "set" or pred_kind == "set":
         remaining = list(pred_items)
         for item in ref_items:
@@ -1316,7 +1328,7 @@ _MAX_IDENTITY_CHARS = 300
 _MAX_IDENTITY_EXPONENT = 64
 _MAX_IDENTITY_BITS = 4096  # of a numerator or denominator: (x+1)^{500} at a large point is not cheap
 _IDENTITY_POINTS = 3
-_IDENTITY_TRIES = 8  # points tried when some hit a pole (x/(x-3) at x = 3)
+_IDENTITY_TRIES = 5  # points drawn: a few spare for the poles of a side (x/(x-3) at x = 3)
 _IDENTITY_COMMANDS = ("\\frac", "\\cdot", "\\times", "\\div")
 _IDENTITY_CHARS = frozenset("0123456789+-*/^(){}.= \t\nABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # e and i are Euler's number and the imaginary unit to Math-Verify; two-letter runs that are not
@@ -1494,14 +1506,40 @@ def _value_at(text: str, point: dict[str, Fraction]) -> Fraction | None:
     return sides[0] - sides[1] if len(sides) == 2 else sides[0]
 
 
-def _identity_points(variables: frozenset[str], seed: str) -> list[dict[str, Fraction]]:
-    """Random integer points, seeded by the texts: reproducible verdicts that no answer can aim at."""
+# Random points are drawn once per process and variable set (so the values of one answer are computed
+# once however many answers it is compared with), from a per-process salt that no answer can aim at.
+_IDENTITY_SALT = os.urandom(16)
+
+
+@functools.lru_cache(maxsize=256)
+def _identity_points(variables: frozenset[str], purpose: str = "points") -> tuple[dict[str, Fraction], ...]:
+    """`_IDENTITY_TRIES` random integer points in [10^6, 10^9) for these variables."""
     import hashlib
     import random
 
-    rng = random.Random(hashlib.sha256(seed.encode()).digest())
+    rng = random.Random(
+        hashlib.sha256(_IDENTITY_SALT + purpose.encode() + "".join(sorted(variables)).encode()).digest()
+    )
     names = sorted(variables)
-    return [{name: Fraction(rng.randrange(10**6, 10**9)) for name in names} for _ in range(_IDENTITY_TRIES)]
+    return tuple(
+        {name: Fraction(rng.randrange(10**6, 10**9)) for name in names} for _ in range(_IDENTITY_TRIES)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _values(text: str, variables: frozenset[str]) -> tuple[Fraction | None, ...] | None:
+    """`text`'s values at the random points (None at a pole); None when `_Exact` cannot read it."""
+    values: list[Fraction | None] = []
+    for point in _identity_points(variables):
+        try:
+            value = _value_at(text, point)
+        except ZeroDivisionError:
+            values.append(None)
+            continue
+        if value is None:
+            return None
+        values.append(value)
+    return tuple(values)
 
 
 def _rational_identity(predicted: str, reference: str) -> bool | None:
@@ -1512,8 +1550,9 @@ def _rational_identity(predicted: str, reference: str) -> bool | None:
 
     Expressions: equal at every point -> True, different at one -> False (None when a decimal is
     written: it may be a rounding, which Math-Verify's tolerance judges). Equations: True when one is
-    a non-zero constant multiple of the other; otherwise None (`x^2 = 0` and `x = 0` have the same
-    solutions: Math-Verify decides). None when either side is something else, or has no variable."""
+    a non-zero constant multiple of the other, False when both are linear and not multiples (two
+    different hyperplanes); otherwise None (`x^2 = 0` and `x = 0` have the same solutions:
+    Math-Verify decides). None when either side is something else, or has no variable."""
     pred, ref = _identity_text(predicted), _identity_text(reference)
     if pred is None or ref is None or not (pred[1] | ref[1]):
         return None
@@ -1521,20 +1560,13 @@ def _rational_identity(predicted: str, reference: str) -> bool | None:
     equations = pred_text.count("="), ref_text.count("=")
     if equations not in ((0, 0), (1, 1)):
         return None
-    points = _identity_points(pred_vars | ref_vars, pred_text + "\x00" + ref_text)
-    pairs: list[tuple[Fraction, Fraction]] = []
-    for point in points:
-        try:
-            pred_value, ref_value = _value_at(pred_text, point), _value_at(ref_text, point)
-        except ZeroDivisionError:
-            continue  # a pole of either side: another point
-        if pred_value is None or ref_value is None:
-            return None
-        pairs.append((pred_value, ref_value))
-        if len(pairs) == _IDENTITY_POINTS:
-            break
-    else:
+    variables = pred_vars | ref_vars
+    pred_values, ref_values = _values(pred_text, variables), _values(ref_text, variables)
+    if pred_values is None or ref_values is None:
         return None
+    pairs = [(p, r) for p, r in zip(pred_values, ref_values, strict=True) if p is not None and r is not None]
+    if len(pairs) < _IDENTITY_POINTS:
+        return None  # poles nearly everywhere: 1/(x-x)
     if equations == (0, 0):
         if all(p == r for p, r in pairs):
             return True
@@ -1543,17 +1575,17 @@ def _rational_identity(predicted: str, reference: str) -> bool | None:
         return None  # "x = x + 1", "0 = 0": no solution or every point, not a curve
     if _proportional(pairs):
         return True
-    seed = "affine\x00" + pred_text + "\x00" + ref_text
-    if _is_affine(pred_text, pred_vars | ref_vars, seed) and _is_affine(ref_text, pred_vars | ref_vars, seed):
+    if _is_affine(pred_text, variables) and _is_affine(ref_text, variables):
         return False  # two hyperplanes are the same only when one equation is a multiple of the other
     return None
 
 
-def _is_affine(text: str, variables: frozenset[str], seed: str) -> bool:
+@functools.lru_cache(maxsize=1024)
+def _is_affine(text: str, variables: frozenset[str]) -> bool:
     """Whether `text` (left minus right) is a non-constant affine function (`2x + 4y - 3`): along two
     random lines its values have non-zero first and zero second differences. A curve, a rational
     function or a constant fails, except with negligible probability."""
-    starts, directions = _identity_points(variables, seed), _identity_points(variables, seed + "\x00d")
+    starts, directions = _identity_points(variables, "start"), _identity_points(variables, "direction")
     for start, direction in list(zip(starts, directions, strict=True))[:2]:
         line = [{name: start[name] + step * direction[name] for name in start} for step in range(3)]
         try:

@@ -581,3 +581,13 @@ def test_sets_equations_and_matrices_decided_in_process(
 )
 def test_what_sets_and_matrices_leave_to_math_verify(predicted: str, reference: str) -> None:
     assert answers_equal(predicted, reference) is None
+
+
+def test_many_part_answers_beyond_the_comparison_budget_go_to_the_worker() -> None:
+    # 21 x 21 pairwise comparisons on the caller's thread would exceed the budget: the killable
+    # worker decides instead; 20 x 20 is still compared here
+    many = ", ".join(f"x+{i}" for i in range(21))
+    assert answers_equal(many, ", ".join(f"{i}+x" for i in range(21))) is None
+    assert answers_equal("\\{" + many + "\\}", "\\{" + many.replace("x+0", "0+x") + "\\}") is None
+    twenty = ", ".join(f"x+{i}" for i in range(20))
+    assert answers_equal(twenty, ", ".join(f"{i}+x" for i in range(20))) is True
