@@ -2,8 +2,10 @@
 
 Both halves are pure functions of their inputs and use only the stdlib (exact `Fraction`
 arithmetic), so the common case - a number written in one of a dozen ways - is graded in
-microseconds on the caller's thread. Everything else (`\\sqrt{2}/2`, `2x+2`, sets, intervals,
-matrices, equations) goes to Math-Verify in `nova_rewards.symbolic`'s killable worker process.
+microseconds on the caller's thread, and so are constant arithmetic, polynomial/rational identities
+(exact values at random points), proportional or distinct linear equations, unions of intervals and
+matrices, with bounded work. Everything else (functions, other equations, sets of closed forms...)
+goes to Math-Verify in `nova_rewards.symbolic`'s killable worker process.
 
 Extraction (`extract_answer`): the LAST explicit answer wins, whatever its marker - `\\boxed{}` /
 `\\fbox{}` (adjacent boxes form one multi-part answer), `#### x`, `<answer>x</answer>`, "the (final)
@@ -1575,6 +1577,8 @@ def _rational_identity(predicted: str, reference: str) -> bool | None:
         return None  # "x = x + 1", "0 = 0": no solution or every point, not a curve
     if _proportional(pairs):
         return True
+    if "." in pred_text + ref_text:
+        return None  # "x = 0.333333" and "3x = 1": a rounding, which Math-Verify's tolerance judges
     if _is_affine(pred_text, variables) and _is_affine(ref_text, variables):
         return False  # two hyperplanes are the same only when one equation is a multiple of the other
     return None

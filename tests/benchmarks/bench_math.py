@@ -279,6 +279,11 @@ def _peer_section(cases: list[dict[str, Any]]) -> bool:
     return all(goals.values())
 
 
+def _matrix(entry: str, size: int) -> str:
+    rows = " \\\\ ".join(" & ".join([entry] * size) for _ in range(size))
+    return f"\\begin{{pmatrix}}{rows}\\end{{pmatrix}}"
+
+
 ADVERSARIAL: dict[str, Callable[[], tuple[str, str]]] = {
     "long answer sentence (2,000 words)": lambda: (
         "The final answer is " + "the maximum number of points in the domain of f " * 200 + "which is 19.",
@@ -294,6 +299,18 @@ ADVERSARIAL: dict[str, Callable[[], tuple[str, str]]] = {
     "power tower 10^{10^{10}}": lambda: ("\\boxed{10^{10^{10}}}", "1"),
     "(x+1)^{2000} vs (x+2)^{2000}": lambda: ("\\boxed{(x+1)^{2000}}", "(x+2)^{2000}"),
     "10^4 candidates": lambda: ("The answer is " + ", ".join(map(str, range(10_000))), "42"),
+    "20 x 20 polynomial parts (in-process)": lambda: (
+        "\\boxed{" + ", ".join(f"(x+{i})^{{20}}" for i in range(20)) + "}",
+        ", ".join(f"(x+{i})^{{20}}" for i in range(1, 21)),
+    ),
+    "10 x 10 matrix of polynomials": lambda: (
+        "\\boxed{" + _matrix("(x+1)^{9}(y+2)^{9}", 10) + "}",
+        _matrix("(y+2)^{9}(x+1)^{9}", 10),
+    ),
+    "union of 20 intervals": lambda: (
+        "\\boxed{" + " \\cup ".join(f"[{i}, {i}.5)" for i in range(20)) + "}",
+        " \\cup ".join(f"[{i}, {i}.5)" for i in range(19, -1, -1)),
+    ),
 }
 
 _MV_CHILD = """
