@@ -1389,6 +1389,8 @@ class _Exact:
             if char in ("*", "/") and char:
                 self.i += 1
                 right = self.signed()
+                if char == "/" and self._implicit_product_next():
+                    raise ValueError("x/2y: x/(2y) to Math-Verify, (x/2)y to others")
                 result = result * right if char == "*" else result / right
             elif self.take("\\cdot") or self.take("\\times"):
                 result *= self.signed()
@@ -1401,6 +1403,14 @@ class _Exact:
             else:
                 return _bounded(result)
             result = _bounded(result)
+
+    def _implicit_product_next(self) -> bool:
+        char = self.peek()
+        return (
+            bool(char)
+            and (char in "({\\" or char.isalpha())
+            and not self.text.startswith(("\\cdot", "\\times", "\\div"), self.i)
+        )
 
     def signed(self) -> Fraction:
         if self.peek() == "-":
@@ -1575,6 +1585,8 @@ def _rational_identity(predicted: str, reference: str) -> bool | None:
         return None if "." in pred_text + ref_text else False
     if len({p for p, _ in pairs}) == 1 or len({r for _, r in pairs}) == 1:
         return None  # "x = x + 1", "0 = 0": no solution or every point, not a curve
+    if len(variables) < 2:
+        return None  # "3x + 5 = 11" is the question, "x = 2" its answer: not the same answer
     if _proportional(pairs):
         return True
     if "." in pred_text + ref_text:

@@ -485,6 +485,10 @@ def test_polynomial_identities_are_decided_in_process(predicted: str, reference:
         ("x^2 = 0", "x = 0"),  # same solutions, not proportional: Math-Verify decides
         ("x^2 + y^2 = 1", "x^2 + 2y^2 = 1"),  # two curves, not multiples: Math-Verify decides
         ("x = 0.333333", "3x = 1"),  # a rounding
+        ("3x + 5 = 11", "x = 2"),  # one variable: the question echoed is not its solved answer
+        ("2x = 4", "x = 2"),
+        ("x/2y", "\\frac{xy}{2}"),  # x/(2y) to Math-Verify, (x/2)y to others: ambiguous
+        ("1/2x", "\\frac{x}{2}"),
         ("x+0.333333", "x+\\frac{1}{3}"),  # a rounding: Math-Verify's tolerance judges it
         ("11a+c", "7 = 11a+c"),  # an expression against an equation
         ("odd", "ddo"),  # words are not products of variables
