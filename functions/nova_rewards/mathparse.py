@@ -104,7 +104,8 @@ _MATH_WORDS = frozenset(
 )
 # "\\boxed{" escaped twice (JSON of JSON): only well-known commands, as "\\" + letters is also LaTeX
 _DOUBLE_BACKSLASH_RE = re.compile(
-    r"(?<!\\)\\\\(?=(?:boxed|fbox|[dt]?frac|left|right|sqrt|pi|text|mathrm|cdot|times|infty)(?![A-Za-z]))"
+    r"(?<!\\)\\\\(?=(?:boxed|fbox|[dtc]?frac|left|right|sqrt|pi|text|mathrm|cdot|times|infty"
+    r"|leq?|geq?|neq|cup|in|pm)(?![A-Za-z]))"
 )
 _LATEX_THOUSANDS_RE = re.compile(r"(?<=\d),\s*\\[!,]\s*(?=\d{3})")  # "11,\! 111" (thin-space groups)
 _INEQUALITY_CHARS = frozenset("<>≤≥≠")
@@ -127,6 +128,7 @@ _WRAPPERS = (
     ("\\displaystyle", ""),
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
 )
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
 _OPEN_DELIMS = ("$$", "$", "\\(", "\\[")
@@ -1338,6 +1340,7 @@ _IDENTITY_CHARS = frozenset("0123456789+-*/^(){}.= \t\nABCDEFGHIJKLMNOPQRSTUVWXY
 _IDENTITY_RESERVED = frozenset("eEiI")
 _IDENTITY_WORDS = frozenset({"ln", "lg", "tg", "or", "no", "pi", "dx", "dy", "mod"})
 _LETTER_RUN_RE = re.compile(r"[A-Za-z]+")
+_OPERATOR_CHARS = frozenset("0123456789+-*/^")  # a left side with one is an expression, not a name (f(x))
 
 
 class _Exact:
@@ -1570,6 +1573,8 @@ def _rational_identity(predicted: str, reference: str) -> bool | None:
         return None
     (pred_text, pred_vars), (ref_text, ref_vars) = pred, ref
     equations = pred_text.count("="), ref_text.count("=")
+    if equations == (0, 1) and ref_vars and set(ref_text.split("=")[0]) & _OPERATOR_CHARS:
+        return False  # an equation whose left side is no name ("a^2 + b = 0") is not a value ("0")
     if equations not in ((0, 0), (1, 1)):
         return None
     variables = pred_vars | ref_vars

@@ -7,7 +7,8 @@
    NeMo-Skills, AReaL, hendrycks/math, TRL, verl...; read where CI puts it, next to the checkout, never
    copied into the repo). `math_equivalence` with its default parameters (a per-sample time limit of
    1 s; a timeout counts as wrong) against Math-Verify's `verify(parse("$gold$"), parse(response))`,
-   both on the main thread of this process. Printed: accuracy (all cases, and without the cases
+   both on the main thread of this process, interleaved case by case (load from other processes on a
+   shared machine then slows both alike). Printed: accuracy (all cases, and without the cases
    Math-Verify wrote for itself), false positives, cases/s, the slowest single input.
 2. **Adversarial inputs**: long answer sentences, 1 MB of digits, deep braces, `\\boxed{` x 10^4, a
    power tower: our time per input (Math-Verify's, in a child process cut at 20 s, beside it).
@@ -218,26 +219,33 @@ class Run:
     worst_input: str
 
 
-def _run(grade: Callable[[str, str], bool], items: list[tuple[str, str]]) -> Run:
-    grade("The answer is $\\frac{1}{2}$", "0.5")  # warm-up: imports, the worker process
-    grade("\\boxed{\\sin^2 x + \\cos^2 x}", "1")  # a trigonometric identity: only the worker decides it
-    verdicts, worst, worst_input = [], 0.0, ""
-    started = time.perf_counter()
+def _side_by_side(
+    ours_grade: Callable[[str, str], bool],
+    theirs_grade: Callable[[str, str], bool],
+    items: list[tuple[str, str]],
+) -> tuple[Run, Run]:
+    """Both graders on every item, interleaved item by item: on a shared machine, a burst of load
+    from other processes slows both alike instead of whichever ran during it."""
+    for grade in (ours_grade, theirs_grade):
+        grade("The answer is $\\frac{1}{2}$", "0.5")  # warm-up: imports, the worker process
+        grade("\\boxed{\\sin^2 x + \\cos^2 x}", "1")  # a trigonometric identity: only the worker decides it
+    runs = (Run([], 0.0, 0.0, ""), Run([], 0.0, 0.0, ""))
     for response, gold in items:
-        t0 = time.perf_counter()
-        verdicts.append(grade(response, gold))
-        took = time.perf_counter() - t0
-        if took > worst:
-            worst, worst_input = took, response
-    return Run(verdicts, time.perf_counter() - started, worst, worst_input)
+        for grade, run in zip((ours_grade, theirs_grade), runs, strict=True):
+            started = time.perf_counter()
+            run.verdicts.append(grade(response, gold))
+            took = time.perf_counter() - started
+            run.seconds += took
+            if took > run.worst_s:
+                run.worst_s, run.worst_input = took, response
+    return runs
 
 
 def _peer_section(cases: list[dict[str, Any]]) -> bool:
     items = [(c["response"], str(c["reference"])) for c in cases]
     truth = [bool(c["expected"]) for c in cases]
     own_cases = [i for i, c in enumerate(cases) if not c["source"].startswith("huggingface/Math-Verify")]
-    ours = _run(_our_grader(), items)
-    mv = _run(_math_verify_grader(), items)
+    ours, mv = _side_by_side(_our_grader(), _math_verify_grader(), items)
 
     def accuracy(run: Run, subset: list[int]) -> float:
         return sum(run.verdicts[i] == truth[i] for i in subset) / len(subset)
@@ -356,8 +364,7 @@ def _adversarial_section() -> float:
 def _generated_section(count: int, seed: int) -> None:
     pairs = make_pairs(count, seed)
     items = [(p.response, p.gold) for p in pairs]
-    ours = _run(_our_grader(), items)
-    mv = _run(_math_verify_grader(), items)
+    ours, mv = _side_by_side(_our_grader(), _math_verify_grader(), items)
     truth = [p.truth for p in pairs]
     ours_acc = sum(v == t for v, t in zip(ours.verdicts, truth, strict=True)) / len(pairs)
     mv_acc = sum(v == t for v, t in zip(mv.verdicts, truth, strict=True)) / len(pairs)

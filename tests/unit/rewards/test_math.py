@@ -490,7 +490,8 @@ def test_polynomial_identities_are_decided_in_process(predicted: str, reference:
         ("x/2y", "\\frac{xy}{2}"),  # x/(2y) to Math-Verify, (x/2)y to others: ambiguous
         ("1/2x", "\\frac{x}{2}"),
         ("x+0.333333", "x+\\frac{1}{3}"),  # a rounding: Math-Verify's tolerance judges it
-        ("11a+c", "7 = 11a+c"),  # an expression against an equation
+        ("x^2", "f(x) = x^2"),  # a named function: Math-Verify compares its value
+        ("2", "xy = 2"),
         ("odd", "ddo"),  # words are not products of variables
         ("even", "neve"),
         ("e^2", "ee"),  # Euler's number, not a variable
@@ -541,6 +542,10 @@ def test_identity_verdicts_are_reproducible_and_poles_are_skipped() -> None:
             "[-\\infty, 3] \\cup [5, 6]",
             True,
         ),  # a bracket at infinity says nothing
+        # an equation whose left side is an expression is not a value
+        ("$0$", "$a^2 + b = 0$", False),
+        ("$11a+c$", "$7 = 11a+c$", False),
+        ("$\\cfrac{1}{3}$", "$1/3$", True),
         # memberships, plus-minus, named tuples
         ("$x \\in [-2,7]$", "[-2, 7]", True),
         ("$x \\in [-2,7]$", "[-2, 8]", False),
@@ -596,3 +601,9 @@ def test_many_part_answers_beyond_the_comparison_budget_go_to_the_worker() -> No
     assert answers_equal("\\{" + many + "\\}", "\\{" + many.replace("x+0", "0+x") + "\\}") is None
     twenty = ", ".join(f"x+{i}" for i in range(20))
     assert answers_equal(twenty, ", ".join(f"{i}+x" for i in range(20))) is True
+
+
+def test_a_reference_escaped_twice_is_compared_in_process() -> None:
+    dim = _dim(symbolic=False)  # no worker: decided here or wrong
+    assert _score(dim, "\\boxed{x \\in [-2,7]}", "$-2 \\\\le x \\\\le 7$") == 1.0  # JSON in JSON
+    assert _score(dim, "\\boxed{x \\in [-2,8]}", "$-2 \\\\le x \\\\le 7$") == 0.0
