@@ -607,3 +607,35 @@ def test_a_reference_escaped_twice_is_compared_in_process() -> None:
     dim = _dim(symbolic=False)  # no worker: decided here or wrong
     assert _score(dim, "\\boxed{x \\in [-2,7]}", "$-2 \\\\le x \\\\le 7$") == 1.0  # JSON in JSON
     assert _score(dim, "\\boxed{x \\in [-2,8]}", "$-2 \\\\le x \\\\le 7$") == 0.0
+
+
+_COEFFICIENTS = st.lists(st.integers(min_value=-20, max_value=20), min_size=1, max_size=5)
+
+
+def _expanded(coefficients: list[int], variable: str = "x") -> str:
+    """a0 + a1 x + a2 x^2 ... written term by term."""
+    terms = [f"{c}" if power == 0 else f"{c}{variable}^{{{power}}}" for power, c in enumerate(coefficients)]
+    return " + ".join(f"({term})" for term in terms)
+
+
+def _horner(coefficients: list[int], variable: str = "x") -> str:
+    """The same polynomial nested: a0 + x(a1 + x(a2 + ...))."""
+    text = str(coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        text = f"{c} + {variable}({text})"
+    return text
+
+
+@given(_COEFFICIENTS, _COEFFICIENTS)
+@settings(max_examples=300, deadline=None)
+def test_polynomials_match_exactly_when_their_coefficients_do(a: list[int], b: list[int]) -> None:
+    def trimmed(c: list[int]) -> list[int]:
+        while len(c) > 1 and c[-1] == 0:
+            c = c[:-1]
+        return c
+
+    same = trimmed(a) == trimmed(b)
+    assert answers_equal(_horner(a), _expanded(b)) is same
+    assert answers_equal(_expanded(a), _horner(a)) is True
+    if len(trimmed(a)) > 1:  # another variable is another answer (a constant is the same in any)
+        assert answers_equal(_expanded(a, "y"), _expanded(a, "x")) is False
