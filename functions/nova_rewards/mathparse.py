@@ -2,8 +2,10 @@
 
 Both halves are pure functions of their inputs and use only the stdlib (exact `Fraction`
 arithmetic), so the common case - a number written in one of a dozen ways - is graded in
-microseconds on the caller's thread. Everything else (`\\sqrt{2}/2`, `2x+2`, sets, intervals,
-matrices, equations) goes to Math-Verify in `nova_rewards.symbolic`'s killable worker process.
+microseconds on the caller's thread, and so are constant arithmetic, polynomial/rational identities
+(exact values at random points), proportional or distinct linear equations, unions of intervals and
+matrices, with bounded work. Everything else (functions, other equations, sets of closed forms...)
+goes to Math-Verify in `nova_rewards.symbolic`'s killable worker process.
 
 Extraction (`extract_answer`): the LAST explicit answer wins, whatever its marker - `\\boxed{}` /
 `\\fbox{}` (adjacent boxes form one multi-part answer), `#### x`, `<answer>x</answer>`, "the (final)
@@ -27,7 +29,9 @@ units ($12.00, 5 dollars).
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -100,7 +104,8 @@ _MATH_WORDS = frozenset(
 )
 # "\\boxed{" escaped twice (JSON of JSON): only well-known commands, as "\\" + letters is also LaTeX
 _DOUBLE_BACKSLASH_RE = re.compile(
-    r"(?<!\\)\\\\(?=(?:boxed|fbox|[dt]?frac|left|right|sqrt|pi|text|mathrm|cdot|times|infty)(?![A-Za-z]))"
+    r"(?<!\\)\\\\(?=(?:boxed|fbox|[dtc]?frac|left|right|sqrt|pi|text|mathrm|cdot|times|infty"
+    r"|leq?|geq?|neq|cup|in|pm)(?![A-Za-z]))"
 )
 _LATEX_THOUSANDS_RE = re.compile(r"(?<=\d),\s*\\[!,]\s*(?=\d{3})")  # "11,\! 111" (thin-space groups)
 _INEQUALITY_CHARS = frozenset("<>≤≥≠")
@@ -123,6 +128,7 @@ _WRAPPERS = (
     ("\\displaystyle", ""),
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
 )
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
 _OPEN_DELIMS = ("$$", "$", "\\(", "\\[")
@@ -847,6 +853,8 @@ def answers_equal(
     caller may then try the symbolic fallback.
     """
     predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
+    predicted, reference = _without_memberships(predicted, reference)
+    predicted, reference = _plus_minus(predicted), _plus_minus(reference)
     ref_number = parse_number(reference)
     pred_number = parse_number(predicted)
     if ref_number is not None and pred_number is not None:
@@ -862,12 +870,20 @@ def answers_equal(
     constants = _constants_equal(str(predicted), str(reference), pred_number, ref_number, rel_tol, abs_tol)
     if constants is not None:
         return constants
+    identity = _rational_identity(str(predicted), str(reference))
+    if identity is not None:
+        return identity
     tolerances = {"rel_tol": rel_tol, "abs_tol": abs_tol, "percent_as_fraction": percent_as_fraction}
-    shapes = _inequalities_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    shapes = _unions_equal(str(predicted), str(reference), rel_tol, abs_tol)
+    if shapes is None:
+        shapes = _inequalities_equal(str(predicted), str(reference), rel_tol, abs_tol)
     if shapes is None:
         shapes = _intervals_equal(str(predicted), str(reference), rel_tol, abs_tol)
     if shapes is not None:
         return shapes
+    matrices = _matrices_equal(str(predicted), str(reference), tolerances)
+    if matrices is not None:
+        return matrices
     named = _named_equal(str(predicted), str(reference), tolerances)
     if named is not None:
         return named
@@ -1073,6 +1089,7 @@ def _constants_equal(
 
 
 _MAX_PARTS = 50
+_MAX_PART_COMPARISONS = 400  # answer pairs compared in-process for one multi-part answer (20 x 20)
 
 
 def named_parts(answer: str) -> dict[str, str] | None:
@@ -1184,16 +1201,25 @@ def _parts_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> 
     """Multi-part answers ("(1, 2), (2, 1)", "p = 3, q = 2", "(p,q)=(3,2)") compared part by part as
     sets, when every part comparison is decided here; None otherwise (Math-Verify decides)."""
     pred, ref = _parts(predicted), _parts(reference)
-    named = _NAME_EQUALS_RE.match(predicted) or _NAME_EQUALS_RE.match(reference)
+    named = _NAME_EQUALS_RE.match(_strip_wrappers(predicted)) or _NAME_EQUALS_RE.match(
+        _strip_wrappers(reference)
+    )
     if len(pred) != len(ref) or len(pred) > _MAX_PARTS or (len(pred) < 2 and not named):
         return None
     if len(pred) == 1:  # "(p,q)=(3,2)" against "(3,2)": the values, once (no name left in them)
         if "=" in pred[0] or "=" in ref[0]:
             return None
         return answers_equal(pred[0], ref[0], **tolerances)
-    verdicts = [[answers_equal(p, r, **tolerances) for r in ref] for p in pred]
-    if any(v is None for row in verdicts for v in row):
-        return None
+    if len(pred) * len(ref) > _MAX_PART_COMPARISONS:
+        return None  # the worker decides (killable); every comparison here is on the caller's thread
+    verdicts: list[list[bool | None]] = []
+    for p in pred:
+        row = [answers_equal(p, r, **tolerances) for r in ref]
+        if any(v is None for v in row):
+            return None
+        if not any(row):
+            return False  # this part equals no part of the reference
+        verdicts.append(row)
     return _perfect_matching(verdicts)
 
 
@@ -1218,6 +1244,8 @@ def _constant_list(answer: str) -> list[tuple[float, bool]] | None:
     text = _strip_wrappers(answer[:_MAX_ARITHMETIC_CHARS]).strip()
     if text.startswith("\\{") and text.endswith("\\}"):
         text = text[2:-2]
+    elif text.startswith("{") and _balanced_group(text, 0) == text[1:-1]:
+        text = text[1:-1]  # "{-2021, 2021}": a set written with bare braces
     values = []
     for item in answer_items(text):
         item = _without_name(item)
@@ -1286,6 +1314,8 @@ def _collections_equal(predicted: str, reference: str, **tolerances: Any) -> boo
     (pred_kind, pred_items), (ref_kind, ref_items) = pred, ref
     if len(pred_items) != len(ref_items):
         return False
+    if len(pred_items) * len(ref_items) > _MAX_PART_COMPARISONS:
+        return None  # the worker decides (killable)
     if ref_kind == "set" or pred_kind == "set":
         remaining = list(pred_items)
         for item in ref_items:
@@ -1298,3 +1328,475 @@ def _collections_equal(predicted: str, reference: str, **tolerances: Any) -> boo
     if all(v is True for v in verdicts):
         return True
     return False if any(v is False for v in verdicts) else None
+
+
+# ---------------------------------------------------------------- polynomial and rational identities
+
+_MAX_IDENTITY_CHARS = 300
+_MAX_IDENTITY_EXPONENT = 64
+_MAX_IDENTITY_BITS = 4096  # of a numerator or denominator: (x+1)^{500} at a large point is not cheap
+_IDENTITY_POINTS = 3
+_IDENTITY_TRIES = 5  # points drawn: a few spare for the poles of a side (x/(x-3) at x = 3)
+_IDENTITY_COMMANDS = ("\\frac", "\\cdot", "\\times", "\\div")
+_IDENTITY_CHARS = frozenset("0123456789+-*/^(){}.= \t\nABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# e and i are Euler's number and the imaginary unit to Math-Verify; two-letter runs that are not
+# products of variables ("ln 2", "or"); longer runs are words ("odd", "even"), never variables.
+_IDENTITY_RESERVED = frozenset("eEiI")
+_IDENTITY_WORDS = frozenset({"ln", "lg", "tg", "or", "no", "pi", "dx", "dy", "mod"})
+_LETTER_RUN_RE = re.compile(r"[A-Za-z]+")
+_OPERATOR_CHARS = frozenset("0123456789+-*/^")  # a left side with one is an expression, not a name (f(x))
+
+
+class _Exact:
+    """Exact value (a `Fraction`) of a polynomial or rational expression at one point: numbers,
+    one-letter variables, + - * / ^ (a constant integer exponent), brackets, `\\frac`, `\\cdot`,
+    `\\times`, `\\div`, implicit products (`2x`, `3(x+1)`, `xy`). Anything else raises ValueError; a
+    pole raises ZeroDivisionError. Plain recursive descent: linear in the text, bounded numbers."""
+
+    def __init__(self, text: str, point: dict[str, Fraction]) -> None:
+        self.text = text
+        self.point = point
+        self.i = 0
+        self.depth = 0
+        self.in_exponent = False
+
+    def value(self) -> Fraction:
+        result = self.expression()
+        if self.peek():
+            raise ValueError("trailing text")
+        return result
+
+    def peek(self) -> str:
+        while self.i < len(self.text) and self.text[self.i].isspace():
+            self.i += 1
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def take(self, word: str) -> bool:
+        if self.peek() and self.text.startswith(word, self.i):
+            self.i += len(word)
+            return True
+        return False
+
+    def expression(self) -> Fraction:
+        self.depth += 1
+        if self.depth > _MAX_ARITHMETIC_DEPTH:
+            raise ValueError("too deep")
+        result = self.term()
+        while self.peek() in ("+", "-") and self.peek():
+            sign = self.text[self.i]
+            self.i += 1
+            result = result + self.term() if sign == "+" else result - self.term()
+        self.depth -= 1
+        return _bounded(result)
+
+    def term(self) -> Fraction:
+        result = self.signed()
+        while True:
+            char = self.peek()
+            if char in ("*", "/") and char:
+                self.i += 1
+                right = self.signed()
+                if char == "/" and self._implicit_product_next():
+                    raise ValueError("x/2y: x/(2y) to Math-Verify, (x/2)y to others")
+                result = result * right if char == "*" else result / right
+            elif self.take("\\cdot") or self.take("\\times"):
+                result *= self.signed()
+            elif self.take("\\div"):
+                result /= self.signed()
+            elif self.text.startswith("\\frac", self.i):
+                raise ValueError("a factor then \\frac: a mixed number or a product?")
+            elif char and (char in "({" or char.isalpha()):
+                result *= self.power()  # an implicit product: 2x, 3(x+1), xy
+            else:
+                return _bounded(result)
+            result = _bounded(result)
+
+    def _implicit_product_next(self) -> bool:
+        char = self.peek()
+        return (
+            bool(char)
+            and (char in "({\\" or char.isalpha())
+            and not self.text.startswith(("\\cdot", "\\times", "\\div"), self.i)
+        )
+
+    def signed(self) -> Fraction:
+        if self.peek() == "-":
+            self.i += 1
+            return -self.signed()
+        if self.peek() == "+":
+            self.i += 1
+            return self.signed()
+        return self.power()
+
+    def power(self) -> Fraction:
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.i += 1
+        self.in_exponent, outer = True, self.in_exponent
+        exponent = self.group()
+        self.in_exponent = outer
+        if exponent.denominator != 1 or abs(exponent) > _MAX_IDENTITY_EXPONENT:
+            raise ValueError("exponent not a small integer")
+        size = max(base.numerator.bit_length(), base.denominator.bit_length())
+        if size * abs(exponent.numerator) > _MAX_IDENTITY_BITS:
+            raise ValueError("power too large")
+        return base ** int(exponent)
+
+    def group(self) -> Fraction:
+        """`{expression}`, a single digit or a single letter (`x^2y`, `\\frac12`, `\\frac1x`)."""
+        char = self.peek()
+        if char == "{":
+            self.i += 1
+            result = self.expression()
+            if self.peek() != "}":
+                raise ValueError("unclosed group")
+            self.i += 1
+            return result
+        if char.isdigit():
+            self.i += 1
+            return Fraction(int(char))
+        if char.isalpha():
+            return self.variable()
+        raise ValueError("group expected")
+
+    def variable(self) -> Fraction:
+        if self.in_exponent:
+            raise ValueError("a variable exponent")
+        name = self.text[self.i]
+        self.i += 1
+        return self.point[name]
+
+    def atom(self) -> Fraction:
+        char = self.peek()
+        if char.isdigit() or char == ".":
+            match = _ARITHMETIC_NUMBER_RE.match(self.text, self.i)
+            if not match:
+                raise ValueError("number expected")
+            self.i = match.end()
+            return Fraction(match.group(0))
+        if char.isalpha():
+            return self.variable()
+        if char in ("(", "{"):
+            self.i += 1
+            result = self.expression()
+            if self.peek() != {"(": ")", "{": "}"}[char]:
+                raise ValueError("unclosed bracket")
+            self.i += 1
+            return result
+        if self.take("\\frac"):
+            numerator = self.group()
+            return numerator / self.group()
+        raise ValueError("not an expression")
+
+
+def _bounded(value: Fraction) -> Fraction:
+    if max(value.numerator.bit_length(), value.denominator.bit_length()) > _MAX_IDENTITY_BITS:
+        raise ValueError("number too large")
+    return value
+
+
+def _identity_text(answer: str) -> tuple[str, frozenset[str]] | None:
+    """(the answer as `_Exact` input, its variables) when it is a polynomial or rational expression
+    or equation in one-letter variables; None for anything else (words, functions, subscripts...)."""
+    text = _strip_wrappers(answer[: _MAX_IDENTITY_CHARS + 1]).rstrip(_TRAILING_PUNCT)
+    if not text or len(text) > _MAX_IDENTITY_CHARS:
+        return None
+    bare = text
+    for command in _IDENTITY_COMMANDS:
+        bare = bare.replace(command, " ")
+    if not set(bare) <= _IDENTITY_CHARS:
+        return None  # another command, a comma, a relation, a subscript, a non-ASCII sign
+    variables: set[str] = set()
+    for run in _LETTER_RUN_RE.findall(bare):
+        if len(run) > 2 or run in _IDENTITY_WORDS or _IDENTITY_RESERVED & set(run):
+            return None
+        variables.update(run)
+    return text, frozenset(variables)
+
+
+def _value_at(text: str, point: dict[str, Fraction]) -> Fraction | None:
+    """`text`'s exact value at `point` (an equation: left minus right), None when it is not an
+    expression `_Exact` reads; a pole raises ZeroDivisionError."""
+    try:
+        sides = [_Exact(side, point).value() for side in text.split("=")]
+    except (ValueError, OverflowError, KeyError):
+        return None
+    return sides[0] - sides[1] if len(sides) == 2 else sides[0]
+
+
+# Random points are drawn once per process and variable set (so the values of one answer are computed
+# once however many answers it is compared with), from a per-process salt that no answer can aim at.
+_IDENTITY_SALT = os.urandom(16)
+
+
+@functools.lru_cache(maxsize=256)
+def _identity_points(variables: frozenset[str], purpose: str = "points") -> tuple[dict[str, Fraction], ...]:
+    """`_IDENTITY_TRIES` random integer points in [10^6, 10^9) for these variables."""
+    import hashlib
+    import random
+
+    rng = random.Random(
+        hashlib.sha256(_IDENTITY_SALT + purpose.encode() + "".join(sorted(variables)).encode()).digest()
+    )
+    names = sorted(variables)
+    return tuple(
+        {name: Fraction(rng.randrange(10**6, 10**9)) for name in names} for _ in range(_IDENTITY_TRIES)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _values(text: str, variables: frozenset[str]) -> tuple[Fraction | None, ...] | None:
+    """`text`'s values at the random points (None at a pole); None when `_Exact` cannot read it."""
+    values: list[Fraction | None] = []
+    for point in _identity_points(variables):
+        try:
+            value = _value_at(text, point)
+        except ZeroDivisionError:
+            values.append(None)
+            continue
+        if value is None:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def _rational_identity(predicted: str, reference: str) -> bool | None:
+    """Two polynomial or rational expressions (`(x+1)^2` and `x^2+2x+1`), or two equations
+    (`y = -\\frac12 x + \\frac34` and `2x + 4y - 3 = 0`), compared exactly at random points
+    (Schwartz-Zippel: distinct rational functions of degree <= 64 agree at a random point below 10^9
+    with probability < 10^-7, three points < 10^-21).
+
+    Expressions: equal at every point -> True, different at one -> False (None when a decimal is
+    written: it may be a rounding, which Math-Verify's tolerance judges). Equations: True when one is
+    a non-zero constant multiple of the other, False when both are linear and not multiples (two
+    different hyperplanes); otherwise None (`x^2 = 0` and `x = 0` have the same solutions:
+    Math-Verify decides). None when either side is something else, or has no variable."""
+    pred, ref = _identity_text(predicted), _identity_text(reference)
+    if pred is None or ref is None or not (pred[1] | ref[1]):
+        return None
+    (pred_text, pred_vars), (ref_text, ref_vars) = pred, ref
+    equations = pred_text.count("="), ref_text.count("=")
+    if equations == (0, 1) and ref_vars and set(ref_text.split("=")[0]) & _OPERATOR_CHARS:
+        return False  # an equation whose left side is no name ("a^2 + b = 0") is not a value ("0")
+    if equations not in ((0, 0), (1, 1)):
+        return None
+    variables = pred_vars | ref_vars
+    pred_values, ref_values = _values(pred_text, variables), _values(ref_text, variables)
+    if pred_values is None or ref_values is None:
+        return None
+    pairs = [(p, r) for p, r in zip(pred_values, ref_values, strict=True) if p is not None and r is not None]
+    if len(pairs) < _IDENTITY_POINTS:
+        return None  # poles nearly everywhere: 1/(x-x)
+    if equations == (0, 0):
+        if all(p == r for p, r in pairs):
+            return True
+        return None if "." in pred_text + ref_text else False
+    if len({p for p, _ in pairs}) == 1 or len({r for _, r in pairs}) == 1:
+        return None  # "x = x + 1", "0 = 0": no solution or every point, not a curve
+    if len(variables) < 2:
+        return None  # "3x + 5 = 11" is the question, "x = 2" its answer: not the same answer
+    if _proportional(pairs):
+        return True
+    if "." in pred_text + ref_text:
+        return None  # "x = 0.333333" and "3x = 1": a rounding, which Math-Verify's tolerance judges
+    if _is_affine(pred_text, variables) and _is_affine(ref_text, variables):
+        return False  # two hyperplanes are the same only when one equation is a multiple of the other
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_affine(text: str, variables: frozenset[str]) -> bool:
+    """Whether `text` (left minus right) is a non-constant affine function (`2x + 4y - 3`): along two
+    random lines its values have non-zero first and zero second differences. A curve, a rational
+    function or a constant fails, except with negligible probability."""
+    starts, directions = _identity_points(variables, "start"), _identity_points(variables, "direction")
+    for start, direction in list(zip(starts, directions, strict=True))[:2]:
+        line = [{name: start[name] + step * direction[name] for name in start} for step in range(3)]
+        try:
+            values = [_value_at(text, point) for point in line]
+        except ZeroDivisionError:
+            return False
+        if any(v is None for v in values):
+            return False
+        first, second, third = (v for v in values if v is not None)
+        if second == first or first - 2 * second + third != 0:
+            return False
+    return True
+
+
+def _proportional(pairs: list[tuple[Fraction, Fraction]]) -> bool:
+    """Whether p = c * r at every pair, for one non-zero constant c."""
+    ratio = next((p / r for p, r in pairs if r != 0), None)
+    return ratio is not None and ratio != 0 and all(p == ratio * r for p, r in pairs)
+
+
+# ---------------------------------------------------------------- unions of intervals, memberships
+
+_MAX_UNION_PARTS = 20
+_MEMBERSHIP_RE = re.compile(r"([A-Za-z])\s*(?:\\in(?![A-Za-z])|∈)\s*")
+_LESS = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def _membership(answer: str) -> tuple[str, str] | None:
+    """ "x \\in [-2, 7]" -> ("x", "[-2, 7]"): a variable said to lie in a set; None for anything else."""
+    text = _strip_wrappers(answer[:MAX_ANSWER_CHARS])
+    match = _MEMBERSHIP_RE.match(text)
+    if match is None or not text[match.end() :].strip():
+        return None
+    return match.group(1), text[match.end() :].strip()
+
+
+def _without_memberships(predicted: str, reference: str) -> tuple[str, str]:
+    """Both answers without a leading "x \\in": the set is the answer. When both name a variable, only
+    the same one is dropped ("x \\in S" and "y \\in S" are left to Math-Verify)."""
+    pred, ref = _membership(predicted), _membership(reference)
+    if pred is not None and ref is not None and pred[0] != ref[0]:
+        return predicted, reference
+    return (pred[1] if pred else predicted), (ref[1] if ref else reference)
+
+
+def _plus_minus(answer: str) -> str:
+    """ "\\pm 2021" -> "-(2021), 2021": the two values of a plus-minus constant (else the answer)."""
+    text = _strip_wrappers(answer[:_MAX_ARITHMETIC_CHARS])
+    if not text.startswith("\\pm") or text.count("\\pm") != 1:
+        return answer
+    rest = text[3:].strip()
+    if not rest or _constant_value(rest, parse_number(rest)) is None:
+        return answer
+    return f"-({rest}), {rest}"
+
+
+Span = tuple[float, bool, float, bool]  # (low, low included, high, high included)
+
+
+def _chain_span(text: str) -> Span | None:
+    """ "-793 < a < 10", "2 \\ge x > -1" as a span of constants; None for anything else."""
+    relations = list(_RELATION_RE.finditer(text[:_MAX_ARITHMETIC_CHARS]))
+    if len(relations) != 2:
+        return None
+    kinds = [_RELATIONS.get(m.group(0), m.group(0)) for m in relations]
+    if kinds[0] not in _LESS or {kinds[0][0], kinds[1][0]} not in ({"<"}, {">"}):
+        return None
+    left = text[: relations[0].start()]
+    middle = text[relations[0].end() : relations[1].start()].strip()
+    right = text[relations[1].end() :]
+    ends = [_constant_value(side, parse_number(side.strip())) for side in (left, right)]
+    if _VARIABLE_RE.match(middle) is None or middle.startswith("-") or ends[0] is None or ends[1] is None:
+        return None
+    low, high = ends[0][0], ends[1][0]
+    if kinds[0][0] == ">":
+        return high, kinds[1] == ">=", low, kinds[0] == ">="
+    return low, kinds[0] == "<=", high, kinds[1] == "<="
+
+
+def _spans(answer: str) -> tuple[list[Span], bool] | None:
+    """(the intervals of `A \\cup B \\cup ...` or of a chain `a < x < b`, whether the answer is surely
+    a set of reals: a union or a chain, not a lone "(1, 2)" that may be a point); None otherwise."""
+    text = _strip_wrappers(answer[:MAX_ANSWER_CHARS]).rstrip(".")
+    chain = _chain_span(text)
+    if chain is not None:
+        return [chain], True
+    parts = text.split("\\cup")
+    if len(parts) > _MAX_UNION_PARTS:
+        return None
+    spans = []
+    for part in parts:
+        interval = _interval(part)
+        if interval is None:
+            return None
+        opener, low, high, closer = interval
+        spans.append((low, opener == "[", high, closer == "]"))
+    return spans, len(parts) > 1
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """The same set of reals as disjoint intervals in increasing order (empty ones dropped)."""
+    merged: list[Span] = []
+    for low, low_in, high, high_in in sorted(spans, key=lambda s: (s[0], not s[1])):
+        if low > high or (low == high and not (low_in and high_in)):
+            continue
+        if merged:
+            m_low, m_low_in, m_high, m_high_in = merged[-1]
+            if low < m_high or (low == m_high and (m_high_in or low_in)):
+                if high > m_high or (high == m_high and high_in):
+                    m_high, m_high_in = high, high_in or (high == m_high and m_high_in)
+                merged[-1] = (m_low, m_low_in, m_high, m_high_in)
+                continue
+        merged.append((low, low_in, high, high_in))
+    return merged
+
+
+def _unions_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float) -> bool | None:
+    """Unions of intervals and chains of inequalities ("[-3, -1] \\cup [1, 3)", "-793 < a < 10",
+    "(-793, 10)") compared as sets of reals, when at least one side is surely such a set."""
+    pred, ref = _spans(predicted), _spans(reference)
+    if pred is None or ref is None or not (pred[1] or ref[1]):
+        return None
+    a, b = _merged(pred[0]), _merged(ref[0])
+    if len(a) != len(b):
+        return False
+    for (a_low, a_low_in, a_high, a_high_in), (b_low, b_low_in, b_high, b_high_in) in zip(a, b, strict=True):
+        if (a_low_in != b_low_in and math.isfinite(a_low)) or (
+            a_high_in != b_high_in and math.isfinite(a_high)
+        ):
+            return False  # a bracket at infinity says nothing
+        if not (_close(a_low, b_low, rel_tol, abs_tol) and _close(a_high, b_high, rel_tol, abs_tol)):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- matrices
+
+_MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix", "Bmatrix", "matrix", "array")  # not vmatrix: a determinant
+_MAX_MATRIX_ENTRIES = 100
+
+
+def _matrix(answer: str) -> list[list[str]] | None:
+    """The entries of `\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}` (or bmatrix, matrix, or an
+    array in brackets), row by row; None for anything else (text around it, nested environments)."""
+    # not `_strip_wrappers`: its "\\ " (a LaTeX space) would break the row separator "\\\\ "
+    text = _strip_math_delims(answer[:MAX_ANSWER_CHARS]).replace("\\left", "").replace("\\right", "")
+    text = text.strip().rstrip(".").strip()
+    if text[:1] in "([" and text[-1:] in ")]" and text[1:].lstrip().startswith("\\begin{array}"):
+        text = text[1:-1].strip()  # \left[\begin{array}...\end{array}\right]
+    for name in _MATRIX_ENVIRONMENTS:
+        opener, closer = f"\\begin{{{name}}}", f"\\end{{{name}}}"
+        if text.startswith(opener) and text.endswith(closer):
+            body = text[len(opener) : -len(closer)]
+            break
+    else:
+        return None
+    if name == "array":  # the column spec: {cc}, {c|c}
+        body = body.lstrip()
+        close = body.find("}")
+        if not body.startswith("{") or close < 0 or not set(body[1:close]) <= set("lcr| "):
+            return None
+        body = body[close + 1 :]
+    if "\\begin" in body or "\\end" in body:
+        return None
+    rows = body.split("\\\\")
+    if rows and not rows[-1].strip():
+        rows.pop()  # a trailing row break
+    matrix = [[entry.strip() for entry in row.split("&")] for row in rows]
+    if not matrix or len({len(row) for row in matrix}) != 1 or not all(all(row) for row in matrix):
+        return None
+    return matrix if len(matrix) * len(matrix[0]) <= _MAX_MATRIX_ENTRIES else None
+
+
+def _matrices_equal(predicted: str, reference: str, tolerances: dict[str, Any]) -> bool | None:
+    """Two matrices of the same shape compared entry by entry; None when an entry is not decided here
+    and no decided entry differs."""
+    pred, ref = _matrix(predicted), _matrix(reference)
+    if pred is None or ref is None:
+        return None
+    if len(pred) != len(ref) or len(pred[0]) != len(ref[0]):
+        return False
+    verdicts = [
+        answers_equal(p, r, **tolerances)
+        for pred_row, ref_row in zip(pred, ref, strict=True)
+        for p, r in zip(pred_row, ref_row, strict=True)
+    ]
+    if any(v is False for v in verdicts):
+        return False
+    return True if all(verdicts) else None

@@ -7,7 +7,8 @@
    NeMo-Skills, AReaL, hendrycks/math, TRL, verl...; read where CI puts it, next to the checkout, never
    copied into the repo). `math_equivalence` with its default parameters (a per-sample time limit of
    1 s; a timeout counts as wrong) against Math-Verify's `verify(parse("$gold$"), parse(response))`,
-   both on the main thread of this process. Printed: accuracy (all cases, and without the cases
+   both on the main thread of this process, interleaved case by case (load from other processes on a
+   shared machine then slows both alike). Printed: accuracy (all cases, and without the cases
    Math-Verify wrote for itself), false positives, cases/s, the slowest single input.
 2. **Adversarial inputs**: long answer sentences, 1 MB of digits, deep braces, `\\boxed{` x 10^4, a
    power tower: our time per input (Math-Verify's, in a child process cut at 20 s, beside it).
@@ -218,26 +219,33 @@ class Run:
     worst_input: str
 
 
-def _run(grade: Callable[[str, str], bool], items: list[tuple[str, str]]) -> Run:
-    grade("The answer is $\\frac{1}{2}$", "0.5")  # warm-up: imports, the worker process
-    grade("\\boxed{x^2+1}", "1+x^2")
-    verdicts, worst, worst_input = [], 0.0, ""
-    started = time.perf_counter()
+def _side_by_side(
+    ours_grade: Callable[[str, str], bool],
+    theirs_grade: Callable[[str, str], bool],
+    items: list[tuple[str, str]],
+) -> tuple[Run, Run]:
+    """Both graders on every item, interleaved item by item: on a shared machine, a burst of load
+    from other processes slows both alike instead of whichever ran during it."""
+    for grade in (ours_grade, theirs_grade):
+        grade("The answer is $\\frac{1}{2}$", "0.5")  # warm-up: imports, the worker process
+        grade("\\boxed{\\sin^2 x + \\cos^2 x}", "1")  # a trigonometric identity: only the worker decides it
+    runs = (Run([], 0.0, 0.0, ""), Run([], 0.0, 0.0, ""))
     for response, gold in items:
-        t0 = time.perf_counter()
-        verdicts.append(grade(response, gold))
-        took = time.perf_counter() - t0
-        if took > worst:
-            worst, worst_input = took, response
-    return Run(verdicts, time.perf_counter() - started, worst, worst_input)
+        for grade, run in zip((ours_grade, theirs_grade), runs, strict=True):
+            started = time.perf_counter()
+            run.verdicts.append(grade(response, gold))
+            took = time.perf_counter() - started
+            run.seconds += took
+            if took > run.worst_s:
+                run.worst_s, run.worst_input = took, response
+    return runs
 
 
 def _peer_section(cases: list[dict[str, Any]]) -> bool:
     items = [(c["response"], str(c["reference"])) for c in cases]
     truth = [bool(c["expected"]) for c in cases]
     own_cases = [i for i, c in enumerate(cases) if not c["source"].startswith("huggingface/Math-Verify")]
-    ours = _run(_our_grader(), items)
-    mv = _run(_math_verify_grader(), items)
+    ours, mv = _side_by_side(_our_grader(), _math_verify_grader(), items)
 
     def accuracy(run: Run, subset: list[int]) -> float:
         return sum(run.verdicts[i] == truth[i] for i in subset) / len(subset)
@@ -279,6 +287,11 @@ def _peer_section(cases: list[dict[str, Any]]) -> bool:
     return all(goals.values())
 
 
+def _matrix(entry: str, size: int) -> str:
+    rows = " \\\\ ".join(" & ".join([entry] * size) for _ in range(size))
+    return f"\\begin{{pmatrix}}{rows}\\end{{pmatrix}}"
+
+
 ADVERSARIAL: dict[str, Callable[[], tuple[str, str]]] = {
     "long answer sentence (2,000 words)": lambda: (
         "The final answer is " + "the maximum number of points in the domain of f " * 200 + "which is 19.",
@@ -294,6 +307,18 @@ ADVERSARIAL: dict[str, Callable[[], tuple[str, str]]] = {
     "power tower 10^{10^{10}}": lambda: ("\\boxed{10^{10^{10}}}", "1"),
     "(x+1)^{2000} vs (x+2)^{2000}": lambda: ("\\boxed{(x+1)^{2000}}", "(x+2)^{2000}"),
     "10^4 candidates": lambda: ("The answer is " + ", ".join(map(str, range(10_000))), "42"),
+    "20 x 20 polynomial parts (in-process)": lambda: (
+        "\\boxed{" + ", ".join(f"(x+{i})^{{20}}" for i in range(20)) + "}",
+        ", ".join(f"(x+{i})^{{20}}" for i in range(1, 21)),
+    ),
+    "10 x 10 matrix of polynomials": lambda: (
+        "\\boxed{" + _matrix("(x+1)^{9}(y+2)^{9}", 10) + "}",
+        _matrix("(y+2)^{9}(x+1)^{9}", 10),
+    ),
+    "union of 20 intervals": lambda: (
+        "\\boxed{" + " \\cup ".join(f"[{i}, {i}.5)" for i in range(20)) + "}",
+        " \\cup ".join(f"[{i}, {i}.5)" for i in range(19, -1, -1)),
+    ),
 }
 
 _MV_CHILD = """
@@ -322,7 +347,7 @@ def _math_verify_child_seconds(response: str, gold: str) -> str:
 
 def _adversarial_section() -> float:
     grade = _our_grader()
-    grade("\\boxed{x+1}", "1+x")  # the worker is warm, as in a warm Lambda
+    grade("\\boxed{\\sin^2 x + \\cos^2 x}", "1")  # the worker is running, as in a warm Lambda
     print("\nadversarial inputs (seconds per input; Math-Verify in a fresh child process, import included)")
     worst = 0.0
     for name, make in ADVERSARIAL.items():
@@ -339,8 +364,7 @@ def _adversarial_section() -> float:
 def _generated_section(count: int, seed: int) -> None:
     pairs = make_pairs(count, seed)
     items = [(p.response, p.gold) for p in pairs]
-    ours = _run(_our_grader(), items)
-    mv = _run(_math_verify_grader(), items)
+    ours, mv = _side_by_side(_our_grader(), _math_verify_grader(), items)
     truth = [p.truth for p in pairs]
     ours_acc = sum(v == t for v, t in zip(ours.verdicts, truth, strict=True)) / len(pairs)
     mv_acc = sum(v == t for v, t in zip(mv.verdicts, truth, strict=True)) / len(pairs)

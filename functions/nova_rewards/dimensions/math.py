@@ -1,13 +1,14 @@
 """`math_equivalence` (is the final answer the reference?) and `math_answer_format` (is there exactly
 one explicitly marked final answer?).
 
-Extraction and the fast comparison of numbers live in `nova_rewards.mathparse` (pure, stdlib,
-microseconds, on the caller's thread). Anything else (closed forms, sets, intervals, tuples,
-matrices, equations, inequalities, text answers) goes to Math-Verify, then sympy, in the killable
-worker of `nova_rewards.symbolic`, imported only when first needed. Each such comparison has a time
-limit (`symbolic_timeout_s`, capped by the invocation's deadline); a sample that overruns it raises
-`TimeoutError`, which the composition scores as the failure value with a `timeout` metric, while its
-batch-mates go on with a warm spare worker.
+Extraction and the fast comparison live in `nova_rewards.mathparse` (pure, stdlib, bounded work on
+the caller's thread): numbers, constant arithmetic, polynomial and rational identities, linear and
+proportional equations, unions of intervals, matrices and multi-part answers made of those. Anything
+else (closed forms with functions, other equations, text answers...) goes to Math-Verify, then
+sympy, in the killable worker of `nova_rewards.symbolic`, imported only when first needed. Each such
+comparison has a time limit (`symbolic_timeout_s`, capped by the invocation's deadline); a sample
+that overruns it raises `TimeoutError`, which the composition scores as the failure value with a
+`timeout` metric, while its batch-mates go on with a warm spare worker.
 
 Reference shapes: a string or number (`"84"`, `84`, `"\\frac{3}{4}"`), a worked solution ending
 in `#### 84` or `\\boxed{84}`, or an object holding the answer under `answer_key`

@@ -125,7 +125,7 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("$12.00", "12", {}, True),
         ("x+1", "x+1", {}, True),  # equal normalised text, no sympy needed
         ("\\frac{x}{2}", "\\dfrac{x}{2}", {}, True),
-        ("x+1", "1+x", {}, None),  # undecided without sympy
+        ("x+1", "1+x", {}, True),  # a polynomial identity, decided exactly in-process
         ("\\{2, 1\\}", "\\{1,2\\}", {}, True),  # sets: order ignored
         ("\\{1, 3\\}", "\\{1,2\\}", {}, False),  # sets of constants are decided in-process
         ("-2, 1", "1,-2", {}, True),  # lists of roots: as sets
@@ -169,7 +169,7 @@ def test_parse_number(text: str, value: Fraction | None, percent: bool | None) -
         ("3\\pi", "9.42", {}, False),
         ("10^{10^{10}}", "1", {}, None),  # too large to evaluate here: the worker decides (or times out)
         ("\\sqrt{-4}", "2", {}, None),  # not a real number: the worker decides
-        ("x+1", "2", {}, None),  # a variable: not constant
+        ("x+1", "2", {}, False),  # a variable: a polynomial that is not that constant
     ],
 )
 def test_answers_equal(predicted: str, reference: str, kwargs: dict, expected: bool | None) -> None:
@@ -384,10 +384,11 @@ def test_dimension_uses_symbolic_fallback() -> None:
 def test_dimension_respects_deadline() -> None:
     # no time left: the symbolic fallback is skipped and the sample is a timeout (failure value)
     ctx = ScoringContext(deadline=0.0)
-    sample = Sample("s", (), "\\boxed{x+1}", "1+x")
+    sample = Sample("s", (), "\\boxed{\\sin^2 x + \\cos^2 x}", "1")
     with pytest.raises(TimeoutError):
         _dim().score(sample, ctx)
     assert _score(_dim(), "\\boxed{7}", "7") == 1.0  # plain numbers never need the worker
+    assert _dim().score(Sample("s", (), "\\boxed{x+1}", "1+x"), ctx).value == 1.0  # nor polynomials
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -448,3 +449,193 @@ def test_adversarial_responses_are_bounded(text: str, expected: str | None) -> N
     assert extract_final_answer(text) == expected
     to_sympy_syntax(text[:10_000])  # never raises (deep nesting is refused, not a RecursionError)
     assert to_sympy_syntax(text) is None  # beyond the size cap: refused
+
+
+# ---------------------------------------------------------------- polynomial and rational identities
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference", "expected"),
+    [
+        ("(x+1)^2", "x^2+2x+1", True),
+        ("$\\frac{x}{7}+\\frac{2}{7}$", "$\\frac{x+2}{7}$", True),
+        ("x^2 + 2*x - (-1)", "x^2+2x+1", True),
+        ("(r+5)(r+5)", "(r+5)^2", True),
+        ("\\frac{x^2-1}{x-1}", "x+1", True),  # equal where both are defined
+        ("2ab + b^2", "b(2a+b)", True),
+        ("0.5x", "\\frac{x}{2}", True),  # exact decimals
+        ("x^3+2x+1", "x^2+2x+1", False),
+        ("(x+1)^2", "x^2+1", False),
+        ("$x+1$", "$x+2n+1$", False),
+        ("$(+5)(b+2)$", "$(a+5)(b+2)$", False),
+        ("(r+5)^2", "(x+5)^2", False),  # another variable: another answer
+        # equations: a non-zero multiple of the other is the same equation
+        ("$y=-\\frac{1}{2}x+\\frac{3}{4}$", "$2x+4y-3=0$", True),
+        ("$x^2/16 + y^2/12 = 1/4$", "$x^2/4 + y^2/3 = 1$", True),
+        ("$-34x-45y+20z-100=0$", "$34x+45y-20z+100=0$", True),
+    ],
+)
+def test_polynomial_identities_are_decided_in_process(predicted: str, reference: str, expected: bool) -> None:
+    assert answers_equal(predicted, reference) is expected
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference"),
+    [
+        ("x^2 = 0", "x = 0"),  # same solutions, not proportional: Math-Verify decides
+        ("x^2 + y^2 = 1", "x^2 + 2y^2 = 1"),  # two curves, not multiples: Math-Verify decides
+        ("x = 0.333333", "3x = 1"),  # a rounding
+        ("3x + 5 = 11", "x = 2"),  # one variable: the question echoed is not its solved answer
+        ("2x = 4", "x = 2"),
+        ("x/2y", "\\frac{xy}{2}"),  # x/(2y) to Math-Verify, (x/2)y to others: ambiguous
+        ("1/2x", "\\frac{x}{2}"),
+        ("x+0.333333", "x+\\frac{1}{3}"),  # a rounding: Math-Verify's tolerance judges it
+        ("x^2", "f(x) = x^2"),  # a named function: Math-Verify compares its value
+        ("2", "xy = 2"),
+        ("odd", "ddo"),  # words are not products of variables
+        ("even", "neve"),
+        ("e^2", "ee"),  # Euler's number, not a variable
+        ("2i", "i+i"),
+        ("\\sin x", "x"),  # a function
+        ("a_1 + 1", "1 + a_1"),  # subscripts
+        ("x^y", "x^y + 0"),  # a variable exponent
+        ("(x+1)^{65}", "(x+1)^{65}+0"),  # exponent above the bound
+        ("(x+1)^{64}(x+2)^{64}(x+3)^{64}", "(x+1)^{64}(x+2)^{64}(x+3)^{64}+0"),  # numbers above the bound
+        ("x = y = 1", "x = 1"),  # an equation chain
+    ],
+)
+def test_what_the_identity_check_leaves_to_math_verify(predicted: str, reference: str) -> None:
+    from nova_rewards.mathparse import _rational_identity
+
+    assert _rational_identity(predicted, reference) is None
+
+
+def test_identity_verdicts_are_reproducible_and_poles_are_skipped() -> None:
+    from nova_rewards.mathparse import _rational_identity
+
+    verdicts = {_rational_identity("\\frac{1}{x-3} + 1", "\\frac{x-2}{x-3}") for _ in range(20)}
+    assert verdicts == {True}
+    assert _rational_identity("\\frac{1}{x-x}", "1") is None  # a pole everywhere: undecided
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference", "expected"),
+    [
+        # two different hyperplanes: linear equations that are not multiples of each other
+        ("x + y - z + 2 = 0", "5x - 7y + 11z + 4 = 0", False),
+        ("x + y = 1", "x = 1 - y", True),
+        # unions of intervals and chains of inequalities, as sets of reals
+        ("(-\\infty, -3] \\cup [2, \\infty)", "[-3, 2]", False),
+        ("[-1, -\\tfrac12) \\cup (-\\tfrac12, 0)", "[-1, -\\frac{1}{2}) \\cup (-\\frac{1}{2}, 0)", True),
+        (
+            "(-\\frac{1}{2}, 0) \\cup [-1, -\\frac{1}{2})",
+            "[-1, -\\frac{1}{2}) \\cup (-\\frac{1}{2}, 0)",
+            True,
+        ),
+        ("[0, 1] \\cup [1, 2]", "[0, 2]", True),  # the same set, written in two pieces
+        ("(0, 1) \\cup (1, 2)", "[0, 2]", False),
+        ("$(-793, 10)$", "$-793 < a < 10$", True),
+        ("$[-793, 10)$", "$-793 < a < 10$", False),
+        ("(-1, 2]", "2 \\ge x > -1", True),
+        (
+            "(-\\infty, 3] \\cup [5, 6]",
+            "[-\\infty, 3] \\cup [5, 6]",
+            True,
+        ),  # a bracket at infinity says nothing
+        # an equation whose left side is an expression is not a value
+        ("$0$", "$a^2 + b = 0$", False),
+        ("$11a+c$", "$7 = 11a+c$", False),
+        ("$\\cfrac{1}{3}$", "$1/3$", True),
+        # memberships, plus-minus, named tuples
+        ("$x \\in [-2,7]$", "[-2, 7]", True),
+        ("$x \\in [-2,7]$", "[-2, 8]", False),
+        ("$2021$", "$\\pm 2021$", False),
+        ("${-2021, 2021}$", "$\\pm 2021$", True),
+        ("$(3,2)$", "$(p,q)=(3,2)$", True),
+        ("$(2,3)$", "$(p,q)=(3,2)$", False),
+        # matrices of any bracket style, entry by entry
+        (
+            "\\left[\\begin{array}{cc}1 & 2 \\\\3 & 4\\end{array}\\right]",
+            "$\\begin{pmatrix}1 & 2 \\\\3 & 4\\end{pmatrix}$",
+            True,
+        ),
+        (
+            "\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}",
+            "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}",
+            False,
+        ),
+        ("\\begin{pmatrix}1 & 2\\end{pmatrix}", "\\begin{pmatrix}1 \\\\ 2\\end{pmatrix}", False),  # shapes
+        (
+            "\\begin{bmatrix} 0 & 1 \\\\ 1 & 0 \\end{bmatrix}",
+            "\\begin{pmatrix}0&1\\\\1&0\\end{pmatrix}",
+            True,
+        ),
+        ("\\begin{pmatrix}x+1 & 0\\end{pmatrix}", "\\begin{pmatrix}1+x & 0\\end{pmatrix}", True),
+    ],
+)
+def test_sets_equations_and_matrices_decided_in_process(
+    predicted: str, reference: str, expected: bool
+) -> None:
+    assert answers_equal(predicted, reference) is expected
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference"),
+    [
+        ("x + y = x + y + 1", "2x = 2x + 3"),  # no solutions on either side: not a curve
+        ("x \\in (1, 2)", "y \\in (1, 2)"),  # other variables
+        ("\\begin{vmatrix}1 & 2 \\\\ 3 & 4\\end{vmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}"),
+        ("\\begin{pmatrix}\\sin x & 0\\end{pmatrix}", "\\begin{pmatrix}\\sin x & 0\\end{pmatrix} + 0"),
+        ("\\begin{pmatrix}1 & 0\\end{pmatrix}\\begin{pmatrix}1 \\\\ 0\\end{pmatrix}", "1"),  # a product
+    ],
+)
+def test_what_sets_and_matrices_leave_to_math_verify(predicted: str, reference: str) -> None:
+    assert answers_equal(predicted, reference) is None
+
+
+def test_many_part_answers_beyond_the_comparison_budget_go_to_the_worker() -> None:
+    # 21 x 21 pairwise comparisons on the caller's thread would exceed the budget: the killable
+    # worker decides instead; 20 x 20 is still compared here
+    many = ", ".join(f"x+{i}" for i in range(21))
+    assert answers_equal(many, ", ".join(f"{i}+x" for i in range(21))) is None
+    assert answers_equal("\\{" + many + "\\}", "\\{" + many.replace("x+0", "0+x") + "\\}") is None
+    twenty = ", ".join(f"x+{i}" for i in range(20))
+    assert answers_equal(twenty, ", ".join(f"{i}+x" for i in range(20))) is True
+
+
+def test_a_reference_escaped_twice_is_compared_in_process() -> None:
+    dim = _dim(symbolic=False)  # no worker: decided here or wrong
+    assert _score(dim, "\\boxed{x \\in [-2,7]}", "$-2 \\\\le x \\\\le 7$") == 1.0  # JSON in JSON
+    assert _score(dim, "\\boxed{x \\in [-2,8]}", "$-2 \\\\le x \\\\le 7$") == 0.0
+
+
+_COEFFICIENTS = st.lists(st.integers(min_value=-20, max_value=20), min_size=1, max_size=5)
+
+
+def _expanded(coefficients: list[int], variable: str = "x") -> str:
+    """a0 + a1 x + a2 x^2 ... written term by term."""
+    terms = [f"{c}" if power == 0 else f"{c}{variable}^{{{power}}}" for power, c in enumerate(coefficients)]
+    return " + ".join(f"({term})" for term in terms)
+
+
+def _horner(coefficients: list[int], variable: str = "x") -> str:
+    """The same polynomial nested: a0 + x(a1 + x(a2 + ...))."""
+    text = str(coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        text = f"{c} + {variable}({text})"
+    return text
+
+
+@given(_COEFFICIENTS, _COEFFICIENTS)
+@settings(max_examples=300, deadline=None)
+def test_polynomials_match_exactly_when_their_coefficients_do(a: list[int], b: list[int]) -> None:
+    def trimmed(c: list[int]) -> list[int]:
+        while len(c) > 1 and c[-1] == 0:
+            c = c[:-1]
+        return c
+
+    same = trimmed(a) == trimmed(b)
+    assert answers_equal(_horner(a), _expanded(b)) is same
+    assert answers_equal(_expanded(a), _horner(a)) is True
+    if len(trimmed(a)) > 1:  # another variable is another answer (a constant is the same in any)
+        assert answers_equal(_expanded(a, "y"), _expanded(a, "x")) is False

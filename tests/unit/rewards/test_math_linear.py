@@ -135,6 +135,12 @@ INPUTS: dict[str, Callable[[int], str]] = {
     "unclosed inline math": lambda n: "\\(" * (5 * n) + " 1",
     "dollars": lambda n: "$" + "a" * (10 * n),
     "look-alike markers": lambda n: "\u0410nswer: 1\n" * n,
+    "powers of a polynomial": lambda n: "\\boxed{" + "(x+1)^{64}" * n + "}",
+    "nested polynomial brackets": lambda n: "\\boxed{" + "(x" * n + ")" * n + "}",
+    "unions of intervals": lambda n: "\\boxed{" + "[0, 1) \\cup " * n + "(2, 3]}",
+    "matrix entries": lambda n: "\\boxed{\\begin{pmatrix}" + "1 & x \\\\ " * n + "\\end{pmatrix}}",
+    "chains of inequalities": lambda n: "\\boxed{" + "1 < x " * n + "}",
+    "memberships": lambda n: "\\boxed{" + "x \\in " * n + "[0, 1]}",
 }
 
 
