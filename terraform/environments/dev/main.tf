@@ -12,7 +12,7 @@ module "stack" {
   package_dir = "${path.root}/../../../build"
   spec_dir    = "${path.root}/../../../functions/nova_rewards/specs"
 
-  graders                   = var.graders
+  graders                   = merge(var.graders, var.custom_graders)
   training                  = var.training
   account_concurrency_limit = var.account_concurrency_limit
   dataset_prefix            = var.dataset_prefix

@@ -84,7 +84,7 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "reward_spec" {
-  description = "REWARD_SPEC of the grader: a bundled spec name (math, support, json_extraction, code) or a path to a spec file inside the package."
+  description = "REWARD_SPEC of the grader: a bundled spec name (math, support, json_extraction, code) or the path of a spec file inside the package, relative to the task root (user_specs/<file>.json)."
   type        = string
 
   validation {
