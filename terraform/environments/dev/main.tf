@@ -24,5 +24,6 @@ module "stack" {
   create_dashboards         = var.create_dashboards
   force_destroy_bucket      = var.force_destroy_bucket
   bucket_lifecycle_rules    = var.bucket_lifecycle_rules
+  packages_via_s3           = var.packages_via_s3
   tags                      = var.tags
 }

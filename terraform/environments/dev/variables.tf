@@ -187,3 +187,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "packages_via_s3" {
+  description = "Create the grader functions from packages uploaded to the dataset bucket instead of from local files (parallel creation; see modules/rft_stack)."
+  type        = bool
+  default     = false
+}

@@ -47,7 +47,9 @@ resource "aws_lambda_function" "this" {
   runtime       = var.runtime
   architectures = [var.architecture]
 
-  filename         = var.package_file
+  filename         = var.package_s3 == null ? var.package_file : null
+  s3_bucket        = var.package_s3 == null ? null : var.package_s3.bucket
+  s3_key           = var.package_s3 == null ? null : var.package_s3.key
   source_code_hash = fileexists(var.package_file) ? filebase64sha256(var.package_file) : null
 
   memory_size                    = var.memory_size

@@ -303,3 +303,12 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "package_s3" {
+  description = "Where the package was uploaded ({bucket, key}) to create the function from S3 instead of from package_file; package_file still names the local zip, whose SHA-256 is source_code_hash. null = upload from package_file."
+  type = object({
+    bucket = string
+    key    = string
+  })
+  default = null
+}

@@ -27,6 +27,19 @@ locals {
   spec_files   = { for name, g in var.graders : name => g.spec_file == null ? "${var.spec_dir}/${g.spec}.json" : g.spec_file }
 }
 
+# The packages, uploaded once each (graders share the base zip), when var.packages_via_s3.
+resource "aws_s3_object" "package" {
+  #checkov:skip=CKV_AWS_186:The object is encrypted with var.kms_key_arn when set, else with the bucket's default encryption (modules/dataset_bucket); a package holds code, no secrets.
+  for_each = var.packages_via_s3 ? toset(values(local.package_files)) : toset([])
+
+  bucket      = module.dataset_bucket.bucket_name
+  key         = "lambda-packages/${basename(each.key)}"
+  source      = each.key
+  source_hash = fileexists(each.key) ? filemd5(each.key) : null
+  kms_key_id  = var.kms_key_arn == null ? null : var.kms_key_arn
+  tags        = local.tags
+}
+
 module "sizing" {
   source   = "../sizing"
   for_each = var.graders
@@ -46,6 +59,7 @@ module "grader" {
 
   function_name = "${local.name_prefix}-${each.key}"
   package_file  = local.package_files[each.key]
+  package_s3    = var.packages_via_s3 ? { bucket = module.dataset_bucket.bucket_name, key = aws_s3_object.package[local.package_files[each.key]].key } : null
   architecture  = each.value.architecture
   memory_size   = each.value.memory_size
   timeout       = each.value.timeout

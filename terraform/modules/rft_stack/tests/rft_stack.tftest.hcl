@@ -159,3 +159,26 @@ run "rejects_a_grader_with_both_or_neither_spec_and_spec_file" {
   }
   expect_failures = [var.graders]
 }
+
+# packages_via_s3: one upload per distinct package (graders share the base zip), and each function is
+# created from its package's object (no provider-wide lock: created in parallel).
+run "packages_via_s3_uploads_each_package_once" {
+  command = apply # mocked
+  variables {
+    packages_via_s3 = true
+    graders = {
+      math   = { spec = "math", architecture = "x86_64" }
+      code   = { spec = "code", architecture = "x86_64" }
+      triage = { spec_file = "../reward_lambda/tests/fixtures/custom_spec.json", architecture = "x86_64" }
+    }
+  }
+
+  assert {
+    condition     = toset([for o in aws_s3_object.package : o.key]) == toset(["lambda-packages/grader-x86_64-spec-0afe553929c87dc8.zip", "lambda-packages/grader-x86_64.zip"])
+    error_message = "Each distinct package is uploaded once, under lambda-packages/."
+  }
+  assert {
+    condition     = alltrue([for o in aws_s3_object.package : o.bucket == "nova-rft-test-datasets-123456789012"])
+    error_message = "Packages go to the stack's own bucket."
+  }
+}
