@@ -55,7 +55,9 @@ def test_demo_runs_twice_and_fresh(local_stack):
     # the math grader is sound: the emulated policy moves to correct answers, and the summary says so
     assert summary["final_kind_shares"]["correct"] > summary["final_kind_shares"]["hack"]
     assert "hack_winning" not in {v["code"] for v in summary["verdicts"]}
-    assert "final strategy mix: correct:" in out and f"orch report {name}" in out
+    # the top strategy is a correct answer: a `correct:` strategy or a control probe (kind correct)
+    assert re.search(r"final strategy mix: (correct:|probe:control_)", out), out
+    assert f"orch report {name}" in out
 
     second, second_s = run_demo(local_stack)
     assert second.returncode == 0, second.stdout + second.stderr
