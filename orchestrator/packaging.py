@@ -17,6 +17,12 @@ package with a CPython 3.12 interpreter (the Lambda's version: the .pyc magic nu
 using `unchecked-hash` pycs (no timestamps; Python does not even stat the source), recorded paths
 under /var/task and PYTHONHASHSEED=0, which keeps the bytes reproducible. `--no-compile` skips it.
 
+A grader with a spec file of the user's (Terraform `spec_file`) deploys `grader-<arch>-spec-<key>.zip`:
+the shared zip's bytes plus one entry `user_specs/<file name>` (REWARD_SPEC names it relative to the
+task root, the function's working directory). `<key>` hashes both inputs exactly as
+terraform/modules/rft_stack computes it, so Terraform looks for the package of the spec it reads, and
+a changed spec or base zip can never deploy an old package.
+
 Wheels are cached in `.orch/wheel-cache/<arch>/`: the build first installs from the cache with
 `--no-index` (offline) and downloads only when the cache cannot satisfy the requirements.
 """
@@ -48,6 +54,10 @@ __all__ = [
     "write_reproducible_zip",
     "repo_root",
     "find_python312",
+    "SPEC_ENTRY_DIR",
+    "spec_package_path",
+    "build_spec_package",
+    "sources_digest",
 ]
 
 PYTHON_VERSION = "3.12"
@@ -74,6 +84,7 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 PIP_TIMEOUT_S = 900
 LAMBDA_TASK_ROOT = "/var/task"
 PYTHON312_ENV = env_vars.ORCH_PYTHON312
+SPEC_ENTRY_DIR = "user_specs"  # where a user's spec sits inside the zip (REWARD_SPEC=user_specs/<name>)
 
 
 class PackagingError(OrchError):
@@ -285,3 +296,63 @@ def write_reproducible_zip(root: Path, target: Path) -> int:
             archive.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     partial.replace(target)
     return len(entries)
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def spec_package_path(base_zip: Path, spec_file: Path) -> Path:
+    """`grader-<arch>-spec-<key>.zip` beside `base_zip`: the name terraform/modules/rft_stack derives
+    (key = first 16 hex of sha256("<sha256 of base>:<sha256 of spec>:<spec file name>"))."""
+    material = ":".join([_file_sha256(base_zip), _file_sha256(spec_file), spec_file.name])
+    key = hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+    return base_zip.with_name(f"{base_zip.stem}-spec-{key}.zip")
+
+
+def build_spec_package(base_zip: Path, spec_file: Path) -> BuiltPackage:
+    """The grader package of a spec file of the user's: `base_zip` plus `user_specs/<spec name>`.
+
+    The spec is validated first (`nova_rewards.spec.load_spec`): a spec that cannot load would only
+    fail at the grader's first invocation. Copying the base bytes and appending one entry keeps the
+    build fast (no recompression) and reproducible (same inputs, same bytes); a package already at the
+    content-addressed name is reused.
+    """
+    from nova_rewards.errors import SpecError
+    from nova_rewards.spec import load_spec
+
+    if not base_zip.is_file():
+        raise PackagingError(f"{base_zip}: no base grader package (run `orch reward package` first)")
+    if not spec_file.is_file():
+        raise PackagingError(f"spec_file {spec_file}: no such file")
+    try:
+        load_spec(spec_file)
+    except SpecError as exc:
+        raise PackagingError(f"spec_file {spec_file} is not a valid reward spec: {exc}") from None
+    target = spec_package_path(base_zip, spec_file)
+    if not target.is_file():
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(base_zip, partial)
+        with zipfile.ZipFile(partial, "a") as archive:
+            info = zipfile.ZipInfo(f"{SPEC_ENTRY_DIR}/{spec_file.name}", date_time=FIXED_DATE)
+            info.external_attr = (0o100644 & 0xFFFF) << 16
+            info.create_system = 3
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, spec_file.read_bytes(), compresslevel=9)
+        partial.replace(target)
+    with zipfile.ZipFile(target) as archive:
+        files = len(archive.infolist())
+    arch = base_zip.stem.removeprefix("grader-")
+    return BuiltPackage(arch, target, target.stat().st_size, _file_sha256(target), files)
+
+
+def sources_digest(source_dir: Path, requirements: Iterable[str]) -> str:
+    """SHA-256 over what a grader package is built from: every file of `source_dir` (path and bytes,
+    bytecode caches excluded) and the pinned requirements. Equal digests: the same package."""
+    digest = hashlib.sha256()
+    for name, path in sorted(_files(source_dir)):
+        if "__pycache__" in name or name.endswith((".pyc", ".pyo")):
+            continue
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    digest.update("\n".join(requirements).encode("utf-8"))
+    return digest.hexdigest()

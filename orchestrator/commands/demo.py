@@ -1,367 +1,17 @@
 """`orch demo`: the whole kit on the local stack, in one command, with no AWS account.
 
-Steps: start the local stack (or reuse the one running), build the grader package for this host,
-provision the `local` Terraform environment on the stack, validate and upload `datasets/math.jsonl`,
-start a Bedrock RFT job on the math grader (`--grader` picks any grader the `local` environment
-deploys, `--dataset` its data) with small, fast hyperparameters, follow it, and print a reward summary,
-the strategy the emulated policy converged to, and the reward-signal verdicts. The job is an
-EMULATION (the local Bedrock provider trains no model, but really calls the grader Lambda; see
-nova_rft_localstack/rft_emulation.py).
-
-Running it again is cheap and safe: the stack, the package, the provisioned resources and the
-uploaded dataset are reused, and, as with `orch start-job`, the same inputs name the same job, so a
-second run shows that job's result instead of starting another (`--fresh` starts a new one). The stack
-keeps running afterwards (`orch local down` stops it, or pass `--stop`).
+Only the options live here; the steps are `orchestrator.local_stack.demo`'s.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from orchestrator.errors import ConfigError
+from orchestrator.local_stack.demo import DEFAULT_GRADER, GRADERS, ROLLOUTS_TAG, DemoSettings, run_demo
 
-GRADERS = ("math", "support", "json_extraction", "code")  # bundled specs with a sample dataset each
-DEFAULT_GRADER = "math"
-HYPERPARAMETERS = {"epochCount": 1, "batchSize": 16, "trainingSamplePerPrompt": 4, "learningRate": 1e-5}
-EXIT_CODES = {"Completed": 0, "Failed": 10, "Stopped": 11, "TimedOut": 12}
-
-Echo = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class DemoSettings:
-    """Options of one demo run."""
-
-    project_dir: Path
-    port: int | None = None
-    grader: str = DEFAULT_GRADER
-    dataset: Path | None = None  # default: datasets/<grader>.jsonl
-    rollouts: Path | None = None  # the user's sampled responses per prompt id (emulator strategy)
-    steps: int = 5
-    fresh: bool = False
-    timeout: float = 600.0
-    stop: bool = False
-
-
-# -- steps ---------------------------------------------------------------------------------------------
-
-
-def start_stack(settings: DemoSettings, echo: Echo) -> Any:
-    """Start the local stack, or reuse the one already answering on the port."""
-    from orchestrator.local_stack.stack import LocalStack
-
-    stack = LocalStack(settings.project_dir, settings.port)
-    result = stack.start()
-    verbs = {"started": f"started in {result.seconds:.1f} s", "already-running": "already running"}
-    verb = verbs.get(result.state, "reusing the instance already answering")
-    echo(f"local stack: {verb} at {stack.endpoint_url}")
-    return stack
-
-
-def package_is_current(zip_path: Path, sources: Iterable[Path]) -> bool:
-    """True when `zip_path` exists and is newer than every source file (so rebuilding is pointless)."""
-    if not zip_path.is_file():
-        return False
-    built = zip_path.stat().st_mtime
-    return all(path.stat().st_mtime <= built for path in sources if path.is_file())
-
-
-def ensure_package(root: Path, echo: Echo) -> Path:
-    """build/grader-<host arch>.zip, built with `orch reward package`'s builder unless it is current."""
-    from orchestrator.local_stack.terraform import host_architecture
-    from orchestrator.packaging import PackagingError, build_package, find_python312
-
-    arch = host_architecture()
-    target = root / "build" / f"grader-{arch}.zip"
-    sources = [*(root / "functions" / "nova_rewards").rglob("*"), root / "pyproject.toml"]
-    sources = [p for p in sources if "__pycache__" not in p.parts]
-    if package_is_current(target, sources):
-        echo(f"grader package: {target.relative_to(root)} is up to date")
-        return target
-    started = time.monotonic()
-    try:
-        built = build_package(
-            arch,
-            output_dir=root / "build",
-            cache_dir=root / ".orch" / "wheel-cache",
-            compile_with=find_python312(),
-        )
-    except PackagingError as exc:
-        raise ConfigError(f"building the grader package failed: {exc}") from None
-    echo(f"grader package: built {built.path} ({built.size:,} bytes, {time.monotonic() - started:.1f} s)")
-    return Path(built.path)
-
-
-def provision_local(stack: Any, echo: Echo) -> Any:
-    """Deploy terraform/environments/local to the stack; returns the environment's outputs."""
-    from orchestrator.environment import outputs_from_mapping
-    from orchestrator.local_stack.provision import provision
-
-    result = provision(stack.project_dir, stack.endpoint_url, environment="local")
-    echo(f"provision local: {result.summary()} (terraform apply, {result.seconds:.1f} s)")
-    return outputs_from_mapping("local", f"Terraform state {result.state_location}", result.outputs)
-
-
-def upload_dataset(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
-    """Validate the dataset with the Nova RFT rules, then upload it to its content-addressed key."""
-    from orchestrator.commands.datasets import load_report, require_valid
-    from orchestrator.datasets.upload import DatasetUploader
-
-    report = load_report(path)
-    require_valid(report)
-    bucket = outputs.require("dataset_bucket", "--bucket")
-    result = DatasetUploader(stack.client("s3")).upload(path, bucket, outputs.dataset_prefix)
-    records = report.stats.get("records", "?")
-    echo(
-        f"dataset: {path.name} valid ({records} records), "
-        f"{'uploaded to' if result.uploaded else 'already at'} {result.uri}"
-    )
-    return str(result.uri)
-
-
-ROLLOUTS_TAG = "nova-rft-emulator:rollouts"  # read by nova_rft_localstack/rollouts.py
-
-
-def upload_rollouts(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
-    """Put the rollouts file at a content-addressed key next to the datasets; returns its s3:// URI."""
-    import hashlib
-
-    body = path.read_bytes()
-    bucket = outputs.require("dataset_bucket", "--bucket")
-    key = f"{outputs.dataset_prefix}rollouts/{hashlib.sha256(body).hexdigest()[:16]}/{path.name}"
-    stack.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
-    echo(f"rollouts: {path.name} uploaded to s3://{bucket}/{key}")
-    return f"s3://{bucket}/{key}"
-
-
-def job_request(
-    outputs: Any, training_uri: str, settings: DemoSettings, rollouts_uri: str | None = None
-) -> dict[str, Any]:
-    """The CreateModelCustomizationJob request, built like `orch start-job` builds it."""
-    from orchestrator.jobs.request import JobInputs, build_request, output_uri
-
-    inputs = JobInputs(
-        training_uri=training_uri,
-        output_uri=output_uri(outputs.require("dataset_bucket", "--bucket"), outputs.output_prefix),
-        role_arn=outputs.require("customization_role_arn", "--role-arn"),
-        grader_arn=outputs.grader_arn(settings.grader),
-        grader_label=settings.grader,
-        hyperparameters=dict(HYPERPARAMETERS),
-        # The step count is an emulator setting (a job tag), not a job input: put it in the run id so
-        # that another --steps is another job, and --fresh adds the time for a new job every run.
-        # Rollouts are a tag too: their content-addressed key joins the run id, so other rollouts run anew.
-        run_id=f"demo-{settings.steps}-steps"
-        + (f"-rollouts-{rollouts_uri.rsplit('/', 2)[-2]}" if rollouts_uri else "")
-        + (datetime.now(UTC).strftime("-%Y%m%dT%H%M%S") if settings.fresh else ""),
-    )
-    request = build_request(inputs)
-    # How many emulated training steps to run (an emulator setting; ignored by real Bedrock).
-    request["jobTags"] = [{"key": "nova-rft-emulator:max-steps", "value": str(settings.steps)}]
-    if rollouts_uri:
-        request["jobTags"].append({"key": ROLLOUTS_TAG, "value": rollouts_uri})
-    return request
-
-
-def dataset_path(root: Path, grader: str, dataset: Path | None = None) -> Path:
-    """--dataset, else the sample dataset of a bundled grader: datasets/<grader>.jsonl."""
-    if dataset is not None:
-        if not dataset.is_file():
-            raise ConfigError(f"--dataset {dataset}: no such file")
-        return dataset
-    path = root / "datasets" / f"{grader}.jsonl"
-    if not path.is_file():
-        raise ConfigError(
-            f"no sample dataset for grader '{grader}' ({path} is missing): pass --dataset FILE "
-            "(a Nova RFT JSONL whose reference_answer your grader understands)"
-        )
-    return path
-
-
-def metrics_uri(request: dict[str, Any]) -> str:
-    from nova_rft_localstack.rft_emulation import job_metrics_uri
-
-    return job_metrics_uri(request["outputDataConfig"]["s3Uri"], request["jobName"])
-
-
-def read_metrics(s3: Any, uri: str) -> list[dict[str, Any]]:
-    """The emulator's metrics file (one JSON object per line); [] while it does not exist yet."""
-    from nova_rft_localstack.job_requests import split_s3_uri
-
-    bucket, key = split_s3_uri(uri)
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
-    except s3.exceptions.NoSuchKey:
-        return []
-    return [json.loads(line) for line in body.splitlines() if line.strip()]
-
-
-class Progress:
-    """Prints phase changes and each new training step while the job runs."""
-
-    def __init__(self, s3: Any, uri: str, echo: Echo) -> None:
-        self.s3, self.uri, self.echo = s3, uri, echo
-        self.phase: str | None = None
-        self.steps_seen = 0
-
-    def __call__(self, job: dict[str, Any], elapsed: float) -> None:
-        from orchestrator.jobs.polling import describe_phase
-
-        phase = describe_phase(job)
-        if phase != self.phase:
-            self.echo(f"  [{elapsed:5.1f} s] {phase}")
-            self.phase = phase
-        for step in [s for s in read_metrics(self.s3, self.uri) if s.get("type") == "step"][
-            self.steps_seen :
-        ]:
-            self.echo(
-                f"  [{elapsed:5.1f} s] step {step['step']}: reward mean {step['reward_mean']:.3f} "
-                f"(min {step['reward_min']:.2f}, max {step['reward_max']:.2f}, "
-                f"std {step['reward_std']:.3f}), "
-                f"{step['samples']} samples, {step['grader_invocations']} grader calls, "
-                f"p95 {step['grader_latency_ms_p95']:.0f} ms"
-                + (f", top strategy {step['top_strategy']}" if step.get("top_strategy") else "")
-            )
-            for verdict in step.get("verdicts", []):
-                self.echo(f"           warning [{verdict['code']}]")
-            self.steps_seen += 1
-
-
-def follow_job(stack: Any, job_arn: str, uri: str, settings: DemoSettings, echo: Echo) -> Any:
-    from orchestrator.jobs.client import BedrockJobs
-    from orchestrator.jobs.polling import wait_for_job
-
-    jobs = BedrockJobs(stack.client("bedrock"))
-    progress = Progress(stack.client("s3"), uri, echo)
-    outcome = wait_for_job(
-        lambda: jobs.get(job_arn),
-        timeout=settings.timeout,
-        poll_interval=0.5,
-        max_interval=2.0,
-        on_update=progress,
-    )
-    progress(outcome.job, outcome.elapsed)  # steps written after the last poll
-    return outcome
-
-
-# -- summary -------------------------------------------------------------------------------------------
-
-
-def dimension_means(steps: list[dict[str, Any]]) -> dict[str, tuple[float, int]]:
-    """Per grader metric (the grader's metrics_list): (mean over the samples that reported it, how many).
-
-    Weighted by each step's count, so a metric reported by few samples (a guard that fired) is not
-    mistaken for one every sample has.
-    """
-    totals: dict[str, list[float]] = {}
-    for step in steps:
-        counts = step.get("dimension_counts", {})
-        for name, mean in step.get("dimensions", {}).items():
-            count = counts.get(name, step.get("samples", 1))
-            entry = totals.setdefault(name, [0.0, 0])
-            entry[0] += mean * count
-            entry[1] += count
-    return {
-        name: (total / count if count else 0.0, int(count)) for name, (total, count) in sorted(totals.items())
-    }
-
-
-def summary_lines(job: dict[str, Any], records: list[dict[str, Any]], uri: str) -> list[str]:
-    """The demo's closing report: status, rewards per step, dimensions, where the metrics are."""
-    steps = [r for r in records if r.get("type") == "step"]
-    final = next((r for r in records if r.get("type") == "summary"), {})
-    from orchestrator.jobs.progress import parse_records, verdict_lines
-    from orchestrator.jobs.progress import summary_lines as outcome_lines
-
-    lines = [f"job {job['jobName']}: {job['status']}"]
-    if job.get("failureMessage"):
-        message = job["failureMessage"].splitlines() or [""]
-        lines.append(f"  failure: {message[0]}")
-        lines += [f"    {line}" for line in message[1:]]
-    if job.get("outputModelArn"):
-        lines.append(f"  output model (emulated): {job['outputModelArn']}")
-    if steps:
-        lines.append("  reward mean per step: " + ", ".join(f"{s['reward_mean']:.3f}" for s in steps))
-        samples = sum(s["samples"] for s in steps)
-        lines.append(f"  per-dimension means over {samples} samples (the grader's metrics_list):")
-        for name, (mean, count) in dimension_means(steps).items():
-            only = f"  (reported by {count} samples)" if count < samples else ""
-            lines.append(f"    {name:<32} {mean:10.3f}{only}")
-    if final:
-        lines.append(
-            f"  grader: {final['grader_invocations']} invocations, "
-            f"latency p50 {final['grader_latency_ms_p50']:.0f} ms, "
-            f"p95 {final['grader_latency_ms_p95']:.0f} ms"
-        )
-    progress = parse_records("\n".join(json.dumps(r) for r in records), uri)
-    lines += [f"  {line}" for line in outcome_lines(progress)]
-    verdicts = progress.verdicts()
-    if verdicts:
-        lines.append(f"  REWARD SIGNAL: {len(verdicts)} warning(s) - this grader may not teach the task:")
-        lines += [f"  {line}" for line in verdict_lines(verdicts)]
-    lines += [
-        f"  metrics file: {uri}",
-        f"  CloudWatch: namespace NovaRFT/EmulatedTraining, dimension JobName={job['jobName']}; "
-        "the grader's own metrics: namespace NovaRFT/Grader, dimension FunctionName",
-    ]
-    return lines
-
-
-# -- the command ---------------------------------------------------------------------------------------
-
-
-def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
-    """Run every step; returns the exit code (0 Completed, 10 Failed, 11 Stopped, 12 timed out)."""
-    started = time.monotonic()
-    root = settings.project_dir
-    dataset = dataset_path(root, settings.grader, settings.dataset)
-    stack = start_stack(settings, echo)
-    try:
-        ensure_package(root, echo)
-        outputs = provision_local(stack, echo)
-        training_uri = upload_dataset(stack, outputs, dataset, echo)
-        rollouts_uri = upload_rollouts(stack, outputs, settings.rollouts, echo) if settings.rollouts else None
-        request = job_request(outputs, training_uri, settings, rollouts_uri)
-        from orchestrator.jobs.client import BedrockJobs
-
-        started_job = BedrockJobs(stack.client("bedrock")).start(request)
-        verb = (
-            "started"
-            if started_job.created
-            else "found (same inputs as an earlier run; --fresh starts a new one)"
-        )
-        echo(f"RFT job {started_job.job_name}: {verb}")
-        uri = metrics_uri(request)
-        outcome = follow_job(stack, started_job.job_arn, uri, settings, echo)
-        echo("")
-        for line in summary_lines(outcome.job, read_metrics(stack.client("s3"), uri), uri):
-            echo(line)
-        echo(f"  report: orch report {started_job.job_name} (HTML and PNG plots)")
-        if outcome.state in ("Failed", "Stopped") and not started_job.created:
-            echo("  this is the result of an earlier run with the same inputs: --fresh starts a new job")
-        if outcome.state == "TimedOut":
-            echo(
-                f"  timed out after {settings.timeout:g} s; the job keeps running "
-                f"(orch wait --env local {started_job.job_arn}, with the stack on port {stack.port})"
-            )
-    finally:
-        if settings.stop:
-            stack.stop()
-            echo("local stack: stopped")
-    echo(f"demo finished in {time.monotonic() - started:.1f} s")
-    if not settings.stop:
-        echo(
-            f"the local stack keeps running on port {stack.port}: "
-            f"`orch local down --port {stack.port}` stops it"
-        )
-    return EXIT_CODES.get(outcome.state, 1)
+__all__ = ["demo", "ROLLOUTS_TAG"]
 
 
 @click.command()
@@ -403,6 +53,13 @@ def run_demo(settings: DemoSettings, echo: Echo = click.echo) -> int:
     help='Your model\'s sampled responses, JSONL of {"id": <prompt id>, "responses": [...]}: the emulated '
     "policy rehearses with them (job tag nova-rft-emulator:rollouts).",
 )
+@click.option(
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A Terraform variables file of yours for `local` (custom_graders with a spec_file); repeatable.",
+)
 @click.pass_context
 def demo(
     ctx: click.Context,
@@ -411,6 +68,7 @@ def demo(
     grader: str,
     dataset: Path | None,
     rollouts: Path | None,
+    var_files: tuple[Path, ...],
     steps: int,
     fresh: bool,
     timeout: float,
@@ -431,7 +89,8 @@ def demo(
       orch demo --steps 10 --fresh  # a longer, new emulated job
       orch demo --stop              # and stop the local stack afterwards
       orch demo --grader support    # the support grader: its LLM judge is the local rubric model
-      orch demo --grader triage --dataset my/triage.jsonl   # a grader of your own, deployed locally
+      orch demo --grader triage --dataset my/triage.jsonl --var-file my/triage.tfvars
+                                    # a grader of your own (docs/bring-your-own-grader.md)
 
     \b
     Exit codes:
@@ -448,9 +107,10 @@ def demo(
         grader=grader,
         dataset=dataset,
         rollouts=rollouts,
+        var_files=tuple(var_files),
         steps=steps,
         fresh=fresh,
         timeout=timeout,
         stop=stop,
     )
-    ctx.exit(run_demo(settings))
+    ctx.exit(run_demo(settings, click.echo))

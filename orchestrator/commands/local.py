@@ -143,8 +143,19 @@ def env(port: int | None, project_dir: Path | None) -> None:
     default=None,
     help="Where to also write the outputs (default .orch/outputs/<environment>.json).",
 )
+@click.option(
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A Terraform variables file of yours (-var-file), e.g. custom_graders with a spec_file; repeatable.",
+)
 def provision(
-    port: int | None, project_dir: Path | None, environment: str, outputs_file: Path | None
+    port: int | None,
+    project_dir: Path | None,
+    environment: str,
+    outputs_file: Path | None,
+    var_files: tuple[Path, ...],
 ) -> None:
     """terraform init, plan and apply of terraform/environments/local against the local stack.
 
@@ -152,10 +163,13 @@ def provision(
     ORCH_TF_PROVIDER_MIRROR or a well-known directory; else TF_CLI_CONFIG_FILE or the registry), on
     the stack's port; the state lives in the stack's S3. Nothing is applied when the plan is empty.
     The grader package for this machine (build/grader-<arch>.zip) is rebuilt first when functions/
-    (code or specs) changed since it was built: a stale zip is never deployed.
+    (code or specs) changed since it was built, and each grader with a spec_file of yours gets its
+    package (the shared zip plus the spec, named by both contents): a stale zip is never deployed.
     """
-    from orchestrator.commands.demo import ensure_package
+    from orchestrator.local_stack.packages import ensure_packages
+    from orchestrator.local_stack.provision import environment_dir
     from orchestrator.local_stack.provision import provision as run_provision
+    from orchestrator.local_stack.terraform import host_architecture
 
     stack = _stack(project_dir, port)
     if not stack.is_healthy():
@@ -164,9 +178,14 @@ def provision(
         raise LocalStackError(
             f"no local stack answers on {stack.endpoint_url}: run `orch local up --port {stack.port}` first"
         )
-    ensure_package(stack.project_dir, click.echo)
+    env_dir = environment_dir(stack.project_dir, environment)
+    ensure_packages(stack.project_dir, env_dir, host_architecture(), click.echo, var_files)
     result = run_provision(
-        stack.project_dir, stack.endpoint_url, environment=environment, outputs_file=outputs_file
+        stack.project_dir,
+        stack.endpoint_url,
+        environment=environment,
+        outputs_file=outputs_file,
+        var_files=var_files,
     )
     click.echo(f"{environment}: {result.summary()} (terraform apply, {result.seconds:.1f} s)")
     for note in result.notes:

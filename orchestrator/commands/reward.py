@@ -423,14 +423,35 @@ def audit(
     show_default=True,
     help="Ship .pyc files compiled by CPython 3.12 (cold start ~155 ms instead of ~500+ ms).",
 )
+@click.option(
+    "--spec-file",
+    "spec_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A spec JSON of yours (Terraform graders.<name>.spec_file): also build its grader package "
+    "grader-<arch>-spec-<key>.zip; repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the built packages as one JSON document.")
-def package(output_dir: Path, arch: str, cache_dir: Path | None, byte_compile: bool, as_json: bool) -> None:
-    """Build the grader Lambda zip(s): nova_rewards plus its runtime dependencies, reproducibly."""
+def package(
+    output_dir: Path,
+    arch: str,
+    cache_dir: Path | None,
+    byte_compile: bool,
+    spec_files: tuple[Path, ...],
+    as_json: bool,
+) -> None:
+    """Build the grader Lambda zip(s): nova_rewards plus its runtime dependencies, reproducibly.
+
+    With --spec-file, also the package of each spec of yours (the shared zip plus the spec, named by
+    both contents, as Terraform expects it: docs/bring-your-own-grader.md).
+    """
+    from orchestrator.local_stack.packages import record_stamp
     from orchestrator.packaging import (
         ARCHITECTURES,
         PYTHON312_ENV,
         PackagingError,
         build_package,
+        build_spec_package,
         find_python312,
         repo_root,
     )
@@ -456,7 +477,13 @@ def package(output_dir: Path, arch: str, cache_dir: Path | None, byte_compile: b
         except PackagingError as exc:
             raise ConfigError(str(exc)) from None
         built.append(result)
-        if not as_json:
+        record_stamp(root, result.path)  # so `orch local provision` knows this zip is current
+        try:
+            built += [build_spec_package(result.path, spec) for spec in spec_files]
+        except PackagingError as exc:
+            raise ConfigError(str(exc)) from None
+    if not as_json:
+        for result in built:
             click.echo(f"{result.path}  {result.size:,} bytes  sha256 {result.sha256}")
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in built], indent=2))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ PLAN_TIMEOUT_S = 600.0
 APPLY_TIMEOUT_S = 1200.0
 PLAN_FILE = "local.tfplan"
 Runner = Callable[[list[str], Path, dict[str, str], float], subprocess.CompletedProcess[str]]
+Clock = Callable[[], float]
 
 
 @dataclass
@@ -166,8 +167,10 @@ class TerraformRun:
         data_dir: Path,
         endpoint_url: str,
         runner: Runner = run_bounded,
+        var_files: Sequence[Path] = (),
     ) -> None:
         self.toolchain = toolchain
+        self.var_files = [Path(f).resolve() for f in var_files]
         self.env_dir = env_dir
         self.data_dir = data_dir
         self.endpoint_url = endpoint_url
@@ -216,7 +219,7 @@ class TerraformRun:
             "-json",
             "-detailed-exitcode",
             f"-out={self.plan_file}",
-            *(f"-var={name}={value}" for name, value in variables.items()),
+            *self.variable_args(variables),
             timeout=PLAN_TIMEOUT_S,
             ok=(0, 2),
         )
@@ -225,9 +228,13 @@ class TerraformRun:
         return {address: action for address, action in planned_actions(parse_events(done.stdout)).items()}
 
     def destroy(self, variables: Mapping[str, str]) -> None:
-        variables_args = (f"-var={name}={value}" for name, value in variables.items())
         self.run(
-            "destroy", "-input=false", "-json", "-auto-approve", *variables_args, timeout=APPLY_TIMEOUT_S
+            "destroy",
+            "-input=false",
+            "-json",
+            "-auto-approve",
+            *self.variable_args(variables),
+            timeout=APPLY_TIMEOUT_S,
         )
 
     def apply_directly(self, variables: Mapping[str, str]) -> dict[str, str]:
@@ -238,10 +245,16 @@ class TerraformRun:
             "-input=false",
             "-json",
             "-auto-approve",
-            *(f"-var={name}={value}" for name, value in variables.items()),
+            *self.variable_args(variables),
             timeout=APPLY_TIMEOUT_S,
         )
         return applied_actions(parse_events(done.stdout))
+
+    def variable_args(self, variables: Mapping[str, str]) -> list[str]:
+        """`-var-file` of each file the user gave (after terraform.tfvars and *.auto.tfvars, which
+        Terraform reads itself), then the stack's `-var` pairs."""
+        files = [f"-var-file={path}" for path in self.var_files]
+        return files + [f"-var={name}={value}" for name, value in variables.items()]
 
     def apply(self) -> None:
         self.run(
@@ -282,11 +295,14 @@ def provision(
     toolchain: Toolchain | None = None,
     s3_client: Any = None,
     runner: Runner = run_bounded,
+    var_files: Sequence[Path] = (),
+    clock: Clock = time.monotonic,
 ) -> ProvisionResult:
     """init (when needed), plan and, when something changed, apply `terraform/environments/<environment>`
-    on the stack; the outputs are then read from the state Terraform wrote."""
+    on the stack; the outputs are then read from the state Terraform wrote. `var_files`: variables
+    files of the user's (`-var-file`, e.g. `custom_graders`)."""
     require_loopback(endpoint_url)
-    started = time.monotonic()
+    started = clock()
     env_dir = environment_dir(project_dir, environment)
     toolchain = toolchain or Toolchain.discover(project_dir)
     backend = find_backend(env_dir)
@@ -298,7 +314,7 @@ def provision(
     s3 = s3_client or _stack_s3(endpoint_url, backend)
     ensure_state_bucket(backend, s3)
     data_dir = data_dir_for(project_dir, environment, endpoint_url)
-    run = TerraformRun(toolchain, env_dir, data_dir, endpoint_url, runner)
+    run = TerraformRun(toolchain, env_dir, data_dir, endpoint_url, runner, var_files)
     variables = stack_variables(endpoint_url)
     result = ProvisionResult(state_location=f"s3://{backend.bucket}/{backend.key} on {endpoint_url}")
     if not state_exists(backend, s3):  # nothing deployed yet: no plan to check first
@@ -312,7 +328,7 @@ def provision(
     target = outputs_file or default_outputs_file(project_dir, environment)
     result.outputs_file = write_outputs_file(target, values)
     result.notes.append(f"provider from {toolchain.describe_source()}")
-    result.seconds = time.monotonic() - started
+    result.seconds = clock() - started
     return result
 
 
@@ -323,6 +339,7 @@ def destroy(
     environment: str = "local",
     toolchain: Toolchain | None = None,
     runner: Runner = run_bounded,
+    var_files: Sequence[Path] = (),
 ) -> None:
     """`terraform destroy` of an environment provisioned on the stack (same data dir and variables)."""
     require_loopback(endpoint_url)
@@ -333,6 +350,7 @@ def destroy(
         data_dir_for(project_dir, environment, endpoint_url),
         endpoint_url,
         runner,
+        var_files,
     )
     if not run.initialised:
         run.init()

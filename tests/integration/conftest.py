@@ -53,18 +53,11 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 
 @pytest.fixture(scope="session")
 def grader_package() -> Path:
-    """The grader zip for this host's CPU (the emulator runs code natively); built if missing."""
-    target = PROJECT_DIR / "build" / f"grader-{host_architecture()}.zip"
-    if not target.is_file():
-        from orchestrator.packaging import build_package, find_python312
+    """The grader zip for this host's CPU (the emulator runs code natively); built when missing or
+    stale (its stamp names other sources), as `orch local provision` does."""
+    from orchestrator.local_stack.packages import ensure_base_package
 
-        build_package(
-            host_architecture(),
-            output_dir=target.parent,
-            cache_dir=PROJECT_DIR / ".orch" / "wheel-cache",
-            compile_with=find_python312(),
-        )
-    return target
+    return ensure_base_package(PROJECT_DIR, host_architecture(), lambda _line: None)
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,8 @@ variable "host_architecture" {
   default     = null
 
   validation {
-    condition     = var.host_architecture == null || alltrue([for name, grader in var.graders : grader.architecture == var.host_architecture])
-    error_message = "Every grader of the local stack must use this machine's architecture (the stack runs graders as host processes): set architecture = \"${coalesce(var.host_architecture, "?")}\" in terraform.tfvars for ${join(", ", sort([for name, grader in var.graders : name if grader.architecture != var.host_architecture]))}."
+    condition     = var.host_architecture == null || alltrue([for name, grader in merge(var.graders, var.custom_graders) : grader.architecture == var.host_architecture])
+    error_message = "Every grader of the local stack must use this machine's architecture (the stack runs graders as host processes): set architecture = \"${coalesce(var.host_architecture, "?")}\" in terraform.tfvars for ${join(", ", sort([for name, grader in merge(var.graders, var.custom_graders) : name if grader.architecture != var.host_architecture]))}."
   }
 }
 

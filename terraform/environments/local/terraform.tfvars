@@ -50,3 +50,6 @@ force_destroy_bucket = true
 # read-back of a new lifecycle configuration waits at least 55 s (modules/dataset_bucket/main.tf).
 bucket_lifecycle_rules = false
 enable_xray            = false
+# Functions created from packages uploaded to the local bucket: the AWS provider then creates them in
+# parallel (from a local file it creates one at a time, >= 5 s each: modules/rft_stack).
+packages_via_s3 = true

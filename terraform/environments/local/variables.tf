@@ -31,12 +31,14 @@ variable "account_id" {
 variable "graders" {
   description = <<-EOT
     Graders to deploy, by name (function <project>-<environment>-<name>). Per grader: spec (bundled spec
-    name, REWARD_SPEC), architecture, memory_size (MB), timeout (s), expected_latency_seconds (p99 of one
+    name, REWARD_SPEC) or spec_file (a spec JSON of yours: shipped inside the grader's package, see
+    docs/bring-your-own-grader.md), architecture, memory_size (MB), timeout (s), expected_latency_seconds (p99 of one
     invocation, for sizing), judge_model_arns (Bedrock models it may invoke as LLM judge), judge_model_id
     (REWARD_JUDGE_MODEL_ID override) and log_level.
   EOT
   type = map(object({
-    spec                     = string
+    spec                     = optional(string)
+    spec_file                = optional(string)
     architecture             = optional(string, "arm64")
     memory_size              = optional(number, 512)
     timeout                  = optional(number, 300)
@@ -47,8 +49,31 @@ variable "graders" {
   }))
 
   validation {
-    condition     = length(var.graders) > 0 && alltrue([for name, g in var.graders : can(regex("^[a-z][a-z0-9_]{0,19}$", name)) && can(regex("^[a-z][a-z0-9_]*$", g.spec))])
+    condition     = length(var.graders) > 0 && alltrue([for name, g in var.graders : can(regex("^[a-z][a-z0-9_]{0,19}$", name)) && (g.spec_file != null || can(regex("^[a-z][a-z0-9_]*$", g.spec)))])
     error_message = "graders must hold at least one grader; names and spec names are lowercase letters, digits and '_' (names up to 20 characters)."
+  }
+}
+
+# Graders of your own, kept in a variables file of yours (`-var-file`, `orch local provision --var-file`),
+# so the kit's terraform.tfvars stays untouched. Same fields as `graders`; merged into it.
+variable "custom_graders" {
+  description = "More graders, usually with a spec_file of yours (same fields as graders); merged with graders, names must differ."
+  type = map(object({
+    spec                     = optional(string)
+    spec_file                = optional(string)
+    architecture             = optional(string, "arm64")
+    memory_size              = optional(number, 512)
+    timeout                  = optional(number, 300)
+    expected_latency_seconds = optional(number, 10)
+    judge_model_arns         = optional(list(string), [])
+    judge_model_id           = optional(string)
+    log_level                = optional(string, "INFO")
+  }))
+  default = {}
+
+  validation {
+    condition     = length(setintersection(keys(var.custom_graders), keys(var.graders))) == 0
+    error_message = "custom_graders must not reuse a name of graders (${join(", ", setintersection(keys(var.custom_graders), keys(var.graders)))}): pick another name."
   }
 }
 
@@ -161,4 +186,10 @@ variable "tags" {
   description = "Tags added to every resource of the stack."
   type        = map(string)
   default     = {}
+}
+
+variable "packages_via_s3" {
+  description = "Create the grader functions from packages uploaded to the dataset bucket instead of from local files (parallel creation; see modules/rft_stack)."
+  type        = bool
+  default     = false
 }

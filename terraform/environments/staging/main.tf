@@ -12,7 +12,7 @@ module "stack" {
   package_dir = "${path.root}/../../../build"
   spec_dir    = "${path.root}/../../../functions/nova_rewards/specs"
 
-  graders                   = var.graders
+  graders                   = merge(var.graders, var.custom_graders)
   training                  = var.training
   account_concurrency_limit = var.account_concurrency_limit
   dataset_prefix            = var.dataset_prefix
@@ -24,5 +24,6 @@ module "stack" {
   create_dashboards         = var.create_dashboards
   force_destroy_bucket      = var.force_destroy_bucket
   bucket_lifecycle_rules    = var.bucket_lifecycle_rules
+  packages_via_s3           = var.packages_via_s3
   tags                      = var.tags
 }

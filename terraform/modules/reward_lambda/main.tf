@@ -47,8 +47,10 @@ resource "aws_lambda_function" "this" {
   runtime       = var.runtime
   architectures = [var.architecture]
 
-  filename         = var.package_file
-  source_code_hash = filebase64sha256(var.package_file)
+  filename         = var.package_s3 == null ? var.package_file : null
+  s3_bucket        = var.package_s3 == null ? null : var.package_s3.bucket
+  s3_key           = var.package_s3 == null ? null : var.package_s3.key
+  source_code_hash = fileexists(var.package_file) ? filebase64sha256(var.package_file) : null
 
   memory_size                    = var.memory_size
   timeout                        = var.timeout
@@ -64,6 +66,14 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = local.tags
+
+  lifecycle {
+    # A missing package stops the plan with what to run (never a deploy of something else).
+    precondition {
+      condition     = fileexists(var.package_file)
+      error_message = "No grader package at ${var.package_file}: build it with `orch reward package` (add --spec-file for a grader with a spec_file of yours; `orch local provision` builds the local ones itself)."
+    }
+  }
 
   # The log group and the logging permission exist before the first invocation can write.
   depends_on = [

@@ -84,7 +84,7 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "reward_spec" {
-  description = "REWARD_SPEC of the grader: a bundled spec name (math, support, json_extraction, code) or a path to a spec file inside the package."
+  description = "REWARD_SPEC of the grader: a bundled spec name (math, support, json_extraction, code) or the path of a spec file inside the package, relative to the task root (user_specs/<file>.json)."
   type        = string
 
   validation {
@@ -302,4 +302,13 @@ variable "tags" {
   description = "Tags added to every resource of the module."
   type        = map(string)
   default     = {}
+}
+
+variable "package_s3" {
+  description = "Where the package was uploaded ({bucket, key}) to create the function from S3 instead of from package_file; package_file still names the local zip, whose SHA-256 is source_code_hash. null = upload from package_file."
+  type = object({
+    bucket = string
+    key    = string
+  })
+  default = null
 }

@@ -57,3 +57,8 @@ output "region" {
   description = "AWS region of the stack."
   value       = var.region
 }
+
+output "grader_packages" {
+  description = "Grader name -> the package it deploys (package_file) and its REWARD_SPEC (a bundled name, or user_specs/<file> for a spec_file)."
+  value       = { for name, g in var.graders : name => { package_file = local.package_files[name], reward_spec = local.reward_specs[name] } }
+}

@@ -73,12 +73,14 @@ variable "spec_dir" {
 variable "graders" {
   description = <<-EOT
     Graders to deploy, by name (function <project>-<environment>-<name>). Per grader: spec (bundled spec
-    name, REWARD_SPEC), architecture, memory_size (MB), timeout (s), expected_latency_seconds (p99 of one
+    name, REWARD_SPEC) or spec_file (a spec JSON of yours: shipped inside the grader's package, see
+    docs/bring-your-own-grader.md), architecture, memory_size (MB), timeout (s), expected_latency_seconds (p99 of one
     invocation, for sizing), judge_model_arns (Bedrock models it may invoke as LLM judge), judge_model_id
     (REWARD_JUDGE_MODEL_ID override) and log_level.
   EOT
   type = map(object({
-    spec                     = string
+    spec                     = optional(string)
+    spec_file                = optional(string)
     architecture             = optional(string, "arm64")
     memory_size              = optional(number, 512)
     timeout                  = optional(number, 300)
@@ -89,8 +91,18 @@ variable "graders" {
   }))
 
   validation {
-    condition     = length(var.graders) > 0 && alltrue([for name, g in var.graders : can(regex("^[a-z][a-z0-9_]{0,19}$", name)) && can(regex("^[a-z][a-z0-9_]*$", g.spec))])
+    condition     = length(var.graders) > 0 && alltrue([for name, g in var.graders : can(regex("^[a-z][a-z0-9_]{0,19}$", name)) && (g.spec_file != null || can(regex("^[a-z][a-z0-9_]*$", g.spec)))])
     error_message = "graders must hold at least one grader; names and spec names are lowercase letters, digits and '_' (names up to 20 characters)."
+  }
+
+  validation {
+    condition     = alltrue([for name, g in var.graders : (g.spec == null) != (g.spec_file == null)])
+    error_message = "Each grader needs exactly one of spec (a bundled spec name) and spec_file (the path of a spec JSON of yours): ${join(", ", sort([for name, g in var.graders : name if(g.spec == null) == (g.spec_file == null)]))}."
+  }
+
+  validation {
+    condition     = alltrue([for name, g in var.graders : g.spec_file == null || can(regex("^[A-Za-z0-9_.-]+\\.json$", basename(coalesce(g.spec_file, "x.json"))))])
+    error_message = "spec_file must name a .json file whose name has only letters, digits, '_', '-' and '.' (it becomes user_specs/<name> inside the grader's package)."
   }
 }
 
@@ -203,4 +215,10 @@ variable "tags" {
   description = "Tags added to every resource of the stack."
   type        = map(string)
   default     = {}
+}
+
+variable "packages_via_s3" {
+  description = "Upload the grader packages to the dataset bucket (prefix lambda-packages/) and create the functions from there. The AWS provider creates functions from a local file one at a time (a provider-wide lock held through its 5 s wait for Active); from S3 they are created in parallel. Used by local, where it saves ~5 s per grader."
+  type        = bool
+  default     = false
 }

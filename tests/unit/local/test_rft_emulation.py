@@ -454,7 +454,7 @@ def test_correct_json_candidates_parse_to_the_reference():
 
 
 def test_demo_dimension_means_weight_by_reporting_samples():
-    from orchestrator.commands.demo import dimension_means, summary_lines
+    from orchestrator.local_stack.demo import dimension_means, summary_lines
 
     ports = FakePorts({TRAIN: dataset_bytes(100)})
     outcome, _ = run(ports, EmulatorSettings(max_steps=2))
@@ -508,22 +508,6 @@ def test_json_candidates_target_expected_when_the_reference_has_a_schema():
     assert texts and all(json.loads(t[t.index("{") : t.rindex("}") + 1]) == {"name": "Ada"} for t in texts)
 
 
-def test_demo_rebuilds_the_package_only_when_a_source_is_newer(tmp_path):
-    import os
-
-    from orchestrator.commands.demo import package_is_current
-
-    source, target = tmp_path / "handler.py", tmp_path / "grader-x86_64.zip"
-    source.write_text("x = 1\n")
-    assert not package_is_current(target, [source])  # not built yet
-    target.write_bytes(b"zip")
-    os.utime(source, (1_000, 1_000))
-    os.utime(target, (2_000, 2_000))
-    assert package_is_current(target, [source, tmp_path / "gone.py"])
-    os.utime(source, (3_000, 3_000))
-    assert not package_is_current(target, [source])
-
-
 def test_provider_docstring_documents_every_setting_and_its_default():
     """bedrock.py imports LocalStack, so read its source: the documented settings must not drift."""
     from dataclasses import fields
@@ -545,7 +529,7 @@ def test_provider_docstring_documents_every_setting_and_its_default():
 
 
 def test_demo_summary_shows_a_grader_failure_in_full_and_the_verdicts():
-    from orchestrator.commands.demo import summary_lines
+    from orchestrator.local_stack.demo import summary_lines
 
     ports = FakePorts(
         {TRAIN: dataset_bytes(100)},
@@ -565,8 +549,8 @@ def test_demo_summary_shows_a_grader_failure_in_full_and_the_verdicts():
 
 
 def test_demo_dataset_is_given_or_the_graders_sample(tmp_path):
-    from orchestrator.commands.demo import dataset_path
     from orchestrator.errors import ConfigError
+    from orchestrator.local_stack.demo import dataset_path
 
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "math.jsonl").write_text("{}\n")
@@ -580,8 +564,8 @@ def test_demo_dataset_is_given_or_the_graders_sample(tmp_path):
 
 def test_demo_rollouts_become_a_job_tag_and_a_new_job():
     from nova_rft_localstack.rollouts import ROLLOUTS_TAG
-    from orchestrator.commands import demo
     from orchestrator.environment import outputs_from_mapping
+    from orchestrator.local_stack import demo
 
     assert demo.ROLLOUTS_TAG == ROLLOUTS_TAG  # the CLI does not import the extension at run time
     outputs = outputs_from_mapping(

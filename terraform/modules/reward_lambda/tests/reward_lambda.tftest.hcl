@@ -323,3 +323,13 @@ run "rejects_a_bad_account_region_and_log_retention" {
   }
   expect_failures = [var.account_id, var.region, var.log_retention_days]
 }
+
+# A package that was not built (a spec or base zip changed since, so its content-addressed name is new)
+# stops the plan with how to build it, instead of deploying anything else.
+run "a_missing_package_stops_the_plan" {
+  command = plan
+  variables {
+    package_file = "tests/fixtures/grader-x86_64-spec-0000000000000000.zip"
+  }
+  expect_failures = [aws_lambda_function.this]
+}

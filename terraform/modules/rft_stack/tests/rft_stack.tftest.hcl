@@ -117,3 +117,68 @@ run "rejects_bad_environment_and_grader_names" {
   }
   expect_failures = [var.environment, var.graders]
 }
+
+# A grader with a spec file of the user's deploys the package named by the contents of the shared zip
+# and of the spec (fixtures/grader-x86_64-spec-<key>.zip, built by orchestrator.packaging
+# `build_spec_package`; tests/unit/test_spec_packages.py checks Python derives the same name), and
+# REWARD_SPEC names the spec inside it.
+run "a_spec_file_of_the_user_deploys_its_own_package" {
+  command = plan
+  variables {
+    graders = {
+      math   = { spec = "math", architecture = "x86_64" }
+      triage = { spec_file = "../reward_lambda/tests/fixtures/custom_spec.json", architecture = "x86_64" }
+    }
+  }
+
+  assert {
+    condition     = output.grader_packages.triage.package_file == "../reward_lambda/tests/fixtures/grader-x86_64-spec-0afe553929c87dc8.zip"
+    error_message = "A spec_file grader deploys grader-<arch>-spec-<key of base zip and spec>.zip."
+  }
+  assert {
+    condition     = output.grader_packages.triage.reward_spec == "user_specs/custom_spec.json" && output.grader_packages.math.reward_spec == "math"
+    error_message = "REWARD_SPEC is the spec's path inside the package (bundled graders keep their name)."
+  }
+  assert {
+    condition     = output.grader_packages.math.package_file == "../reward_lambda/tests/fixtures/grader-x86_64.zip"
+    error_message = "Bundled specs deploy the shared zip."
+  }
+  assert {
+    condition     = module.grader["triage"].spec_dimensions == ["label", "length_chars"]
+    error_message = "The dashboard plots the user's spec's dimensions."
+  }
+}
+
+run "rejects_a_grader_with_both_or_neither_spec_and_spec_file" {
+  command = plan
+  variables {
+    graders = {
+      both    = { spec = "math", spec_file = "../reward_lambda/tests/fixtures/custom_spec.json" }
+      neither = {}
+    }
+  }
+  expect_failures = [var.graders]
+}
+
+# packages_via_s3: one upload per distinct package (graders share the base zip), and each function is
+# created from its package's object (no provider-wide lock: created in parallel).
+run "packages_via_s3_uploads_each_package_once" {
+  command = apply # mocked
+  variables {
+    packages_via_s3 = true
+    graders = {
+      math   = { spec = "math", architecture = "x86_64" }
+      code   = { spec = "code", architecture = "x86_64" }
+      triage = { spec_file = "../reward_lambda/tests/fixtures/custom_spec.json", architecture = "x86_64" }
+    }
+  }
+
+  assert {
+    condition     = toset([for o in aws_s3_object.package : o.key]) == toset(["lambda-packages/grader-x86_64-spec-0afe553929c87dc8.zip", "lambda-packages/grader-x86_64.zip"])
+    error_message = "Each distinct package is uploaded once, under lambda-packages/."
+  }
+  assert {
+    condition     = alltrue([for o in aws_s3_object.package : o.bucket == "nova-rft-test-datasets-123456789012"])
+    error_message = "Packages go to the stack's own bucket."
+  }
+}
