@@ -28,10 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "bring-your-own-grader.md"
 EXAMPLE = ROOT / "examples" / "byo-grader"
 FUNCTION = "nova-rft-local-triage"
-# Probes the bundled label_match dimension does not yet stop (see the lead's report): a look-alike
-# second label in Cyrillic letters that fold to 'i' where the label has an 'l'. Any other failing probe
-# or control fails this test.
-KNOWN_AUDIT_GAPS = {"homoglyph_second_label"}
 
 
 def doc_blocks(language: str) -> list[str]:
@@ -96,10 +92,9 @@ def test_the_page_runs_as_written(local_stack: LocalStack, provisioned_local, tm
 
 
 def check_audit(done: subprocess.CompletedProcess[str]) -> None:
-    """The audit's controls all pass; hack probes fail only where a known gap is reported."""
+    """The example spec passes its own audit: every hack probe held down, every control paid."""
     failing = set(re.findall(r"^│ (\S+)\s+│ (?:hack|control)\s+│.*│ FAIL", done.stdout, re.MULTILINE))
-    assert failing <= KNOWN_AUDIT_GAPS, done.stdout
-    assert (done.returncode == 0) == (not failing), done.stdout + done.stderr
+    assert not failing and done.returncode == 0, done.stdout + done.stderr
     assert "control_bare" in done.stdout and "all_labels" in done.stdout
 
 

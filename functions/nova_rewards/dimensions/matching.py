@@ -180,15 +180,32 @@ class LabelMatch(Dimension):
         return _NON_WORD_RE.sub(" ", folded).strip()
 
     def _labels_in(self, text: str) -> set[str]:
-        """Distinct allowed labels named in `text`: each separated candidate that is a label exactly,
-        plus every label mentioned as a whole word anywhere in it."""
+        """Distinct allowed labels named in `text`: each separated candidate that is a label exactly or
+        nearly (`_near_label`), plus every label mentioned as a whole word anywhere in it."""
         found = set()
         for candidate in _SEPARATOR_RE.split(text):
-            label = self._table.get(self._norm(candidate))
+            normalised = self._norm(candidate)
+            label = self._table.get(normalised) or self._near_label(normalised)
             if label is not None:
                 found.add(label)
         found.update(self._table[m] for m in self._mention_re.findall(self._norm(text)))
         return found
+
+    def _near_label(self, candidate: str) -> str | None:
+        """The one label of 5+ characters that `candidate` misses by a single edit, if any.
+
+        A look-alike the confusables table does not fold (or folds to another letter: Cyrillic
+        palochka looks like both `l` and `I`) leaves a label one character off. Counting it as that
+        label keeps a disguised second label from hiding a hedge ("account | tесһnісаӏ").
+        """
+        if not _NEAR_MIN <= len(candidate) <= _NEAR_MAX:
+            return None
+        near = {
+            label
+            for key, label in self._table.items()
+            if len(key) >= _NEAR_MIN and _one_edit_apart(candidate, key)
+        }
+        return next(iter(near)) if len(near) == 1 else None
 
     def extract_label(self, response: str) -> tuple[str | None, int]:
         """(label, number of distinct labels named) of a response; the label is None unless exactly
@@ -238,6 +255,23 @@ class LabelMatch(Dimension):
         label, named = self.extract_label(sample.response)
         metrics = {"label_found": 1.0 if label else 0.0, "ambiguous": 1.0 if named > 1 else 0.0}
         return DimensionResult(1.0 if label in expected else 0.0, metrics)
+
+
+_NEAR_MIN, _NEAR_MAX = 5, 64  # shorter labels differ by one letter too often; longer is not a label
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True when `a` becomes `b` by exactly one substitution, insertion or deletion (O(len))."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
 
 
 # ---------------------------------------------------------------- regex

@@ -170,6 +170,30 @@ def test_label_match_reports_ambiguity_and_refuses_unknown_references() -> None:
     assert _score("label_match", TRIAGE, "refunds", {"label": "refunds"}).value is None
 
 
+@pytest.mark.parametrize(
+    ("response", "value"),
+    [
+        ("Label: billing | ѕһірріnɡ", 0.0),  # a disguised second label is still a second label
+        ("Label: billing | shippinq", 0.0),  # one letter off: the table need not know the look-alike
+        ("Label: billng", 1.0),  # a one-letter slip in the right label still names it
+        ("Label: shippinq", 0.0),  # ... and in a wrong one names the wrong one
+    ],
+)
+def test_a_candidate_one_edit_from_a_label_counts_as_that_label(response: str, value: float) -> None:
+    assert _score("label_match", TRIAGE, response, {"label": "billing"}).value == value
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [("billing", "billng", True), ("billing", "bxlling", True), ("billing", "billings", True),
+     ("billing", "billing", False), ("billing", "bling", False), ("billing", "shipping", False)],
+)  # fmt: skip
+def test_one_edit_apart(a: str, b: str, expected: bool) -> None:
+    from nova_rewards.dimensions.matching import _one_edit_apart
+
+    assert _one_edit_apart(a, b) is expected and _one_edit_apart(b, a) is expected
+
+
 def test_label_match_check_record_names_key_and_labels() -> None:
     cls = get_dimension_class("label_match")
     dim = cls(cls.Params(**TRIAGE))
