@@ -35,7 +35,7 @@ import os
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "MAX_ANSWER_CHARS",
@@ -909,28 +909,41 @@ _MAX_ARITHMETIC_DEPTH = 40
 _ARITHMETIC_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
-class _Arithmetic:
+_T = TypeVar("_T")
+
+
+class _Scanner:
+    """The cursor of the recursive-descent parsers below: position, nesting depth, whitespace skipping."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> str:
+        while self.i < len(self.text) and self.text[self.i].isspace():
+            self.i += 1
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def _whole(self, result: _T) -> _T:
+        """`result` when the parse consumed the whole text, else ValueError."""
+        if self.peek():
+            raise ValueError("trailing text")
+        return result
+
+
+class _Arithmetic(_Scanner):
     """Value of a constant arithmetic expression in LaTeX or plain text: numbers, + - * / ^,
     brackets, `\\frac`, `\\sqrt[n]{}`, `\\pi`, `\\cdot`, `\\times`, `\\div`, implicit products
     (`2\\sqrt{3}`). Anything else - a letter, a comma, a mixed number `3\\frac12`, a huge power -
     raises ValueError: the answer then goes to Math-Verify. Plain recursive descent, linear time."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.i = 0
-        self.depth = 0
+        super().__init__(text)
         self.decimal = False
 
     def value(self) -> float:
-        result = self.expression()
-        if self.peek():
-            raise ValueError("trailing text")
-        return result
-
-    def peek(self) -> str:
-        while self.i < len(self.text) and self.text[self.i].isspace():
-            self.i += 1
-        return self.text[self.i] if self.i < len(self.text) else ""
+        return self._whole(self.expression())
 
     def take(self, word: str) -> bool:
         if self.peek() and self.text.startswith(word, self.i):
@@ -1347,29 +1360,19 @@ _LETTER_RUN_RE = re.compile(r"[A-Za-z]+")
 _OPERATOR_CHARS = frozenset("0123456789+-*/^")  # a left side with one is an expression, not a name (f(x))
 
 
-class _Exact:
+class _Exact(_Scanner):
     """Exact value (a `Fraction`) of a polynomial or rational expression at one point: numbers,
     one-letter variables, + - * / ^ (a constant integer exponent), brackets, `\\frac`, `\\cdot`,
     `\\times`, `\\div`, implicit products (`2x`, `3(x+1)`, `xy`). Anything else raises ValueError; a
     pole raises ZeroDivisionError. Plain recursive descent: linear in the text, bounded numbers."""
 
     def __init__(self, text: str, point: dict[str, Fraction]) -> None:
-        self.text = text
+        super().__init__(text)
         self.point = point
-        self.i = 0
-        self.depth = 0
         self.in_exponent = False
 
     def value(self) -> Fraction:
-        result = self.expression()
-        if self.peek():
-            raise ValueError("trailing text")
-        return result
-
-    def peek(self) -> str:
-        while self.i < len(self.text) and self.text[self.i].isspace():
-            self.i += 1
-        return self.text[self.i] if self.i < len(self.text) else ""
+        return self._whole(self.expression())
 
     def take(self, word: str) -> bool:
         if self.peek() and self.text.startswith(word, self.i):
