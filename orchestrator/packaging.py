@@ -81,6 +81,9 @@ RUNTIME_PACKAGES = (
 # Bulky test suites of dependencies, never imported at run time.
 EXCLUDED_DIRS = ("sympy/*/tests", "sympy/*/*/tests", "sympy/*/*/*/tests", "mpmath/tests")
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+# zlib's default level. Measured on the x86_64 zip (66 MB unpacked): level 9 took 4.4 s for a zip 1%
+# smaller (19.7 MB against 19.9 MB) than level 6 in 1.2 s; every build pays it, every deploy does not.
+COMPRESS_LEVEL = 6
 PIP_TIMEOUT_S = 900
 LAMBDA_TASK_ROOT = "/var/task"
 PYTHON312_ENV = env_vars.ORCH_PYTHON312
@@ -293,7 +296,7 @@ def write_reproducible_zip(root: Path, target: Path) -> int:
             info.external_attr = (0o100644 & 0xFFFF) << 16
             info.create_system = 3  # unix, so the mode bits are honoured
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            archive.writestr(info, path.read_bytes(), compresslevel=COMPRESS_LEVEL)
     partial.replace(target)
     return len(entries)
 
@@ -338,7 +341,7 @@ def build_spec_package(base_zip: Path, spec_file: Path) -> BuiltPackage:
             info.external_attr = (0o100644 & 0xFFFF) << 16
             info.create_system = 3
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, spec_file.read_bytes(), compresslevel=9)
+            archive.writestr(info, spec_file.read_bytes(), compresslevel=COMPRESS_LEVEL)
         partial.replace(target)
     with zipfile.ZipFile(target) as archive:
         files = len(archive.infolist())

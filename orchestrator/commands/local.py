@@ -59,11 +59,7 @@ def install(project_dir: Path | None, force: bool) -> None:
     from orchestrator.local_stack.install import ensure_installed
 
     result = ensure_installed(project_root(project_dir), force=force)
-    if not result.changed:
-        click.echo(f"LocalStack is installed and current in {result.venv}")
-        return
-    for step in result.steps:
-        click.echo(step)
+    click.echo("\n".join(result.report()))
 
 
 @local.command()

@@ -86,6 +86,51 @@ def test_install_stamp_tracks_pyproject(tmp_path: Path) -> None:
     assert not install.is_installed(tmp_path)
 
 
+def _installed_checkout(root: Path) -> Path:
+    """A checkout whose LocalStack venv stamp is current (no real venv behind it)."""
+    (root / "pyproject.toml").write_text("[project]\nname='x'\n")
+    venv = install.venv_dir(root)
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    (venv / install.STAMP_NAME).write_text(json.dumps(install.expected_stamp(root)))
+    return root
+
+
+def test_the_installer_runs_without_the_project_venv(tmp_path: Path) -> None:
+    """`make demo` runs it with the bare system Python, beside the venv's install: standard library only.
+    -I -S: no site-packages, no user site, no PYTHONPATH; a third-party import would fail here."""
+    root = Path(__file__).resolve().parents[3]
+    checkout = _installed_checkout(tmp_path)
+    probe = (
+        f"import sys; sys.path.insert(0, {str(root)!r}); "
+        "import orchestrator.local_stack.install as m; "
+        f"sys.exit(m.main([{str(checkout)!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"LocalStack is installed and current in {install.venv_dir(tmp_path)}"
+
+
+def test_the_installer_reports_a_failure_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(project_dir: Path, force: bool) -> None:
+        raise LocalStackError("Python 3.13 not found (LocalStack 2026.3.0 needs it)")
+
+    monkeypatch.setattr(install, "ensure_installed", fail)
+    assert install.main([str(tmp_path)]) == LocalStackError.exit_code
+    assert capsys.readouterr().err == "Error: Python 3.13 not found (LocalStack 2026.3.0 needs it)\n"
+
+
+def test_install_report_says_what_was_done(tmp_path: Path) -> None:
+    current = install.InstallResult(tmp_path, changed=False, steps=())
+    assert current.report() == [f"LocalStack is installed and current in {tmp_path}"]
+    fresh = install.InstallResult(tmp_path, changed=True, steps=("created", "installed"))
+    assert fresh.report() == ["created", "installed"]
+
+
 def test_missing_python313_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(install.glob, "glob", lambda pattern: [])
     with pytest.raises(LocalStackError, match="Python 3.13 not found"):
