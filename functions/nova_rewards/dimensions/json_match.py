@@ -91,18 +91,25 @@ def extract_json(text: str) -> tuple[Any, bool]:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number from a JSON number or numeric text; None otherwise.
+
+    Infinity (`1e999` parses to it) and NaN are no numbers: an infinite prediction would widen a
+    relative tolerance to infinity and match every expected number.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
+    if isinstance(value, int):
+        return float(value) if abs(value) < 1e308 else None
+    if isinstance(value, float):
+        number = value
+    elif isinstance(value, str):
         try:
-            number = float(text)
+            number = float(value.strip().replace(",", ""))
         except ValueError:
             return None
-        return number if math.isfinite(number) else None
-    return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def field_credit(predicted: Any, expected: Any, *, rel_tol: float, list_order: str) -> float:
