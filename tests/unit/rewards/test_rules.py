@@ -278,3 +278,56 @@ def test_look_alike_letters_do_not_dodge_a_rule() -> None:
     disguised = "Th\u0430nk you, but that was a \u0455tup\u0456d\u200b question."  # Cyrillic a, s, i
     result = dim.score(sample(disguised), CTX)
     assert result.metrics["rule_required"] == 1.0 and result.metrics["rule_forbidden"] == 0.0
+
+
+_FACTS_REF = {"required_facts": ["NW-1", "USPS", ["TRK55", "tracking TRK55"], "March 2"]}
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "NW-1 USPS TRK55 March 2",
+        "NW-1, USPS, TRK55, March 2.",
+        "NW-1 and USPS and TRK55 and March 2",
+        "- NW-1\n- USPS\n- TRK55\n- March 2",
+        "Hi! Here are the details you asked for: NW-1, USPS, TRK55, March 2. Hope this helps, bye.",
+        "Thank you so much for your patience. NW-1 / USPS / TRK55 / March 2. Anything else I can do?",
+    ],
+)
+def test_a_list_of_the_required_facts_is_not_a_reply(response: str) -> None:
+    result = rubric(required_facts=True).score(sample(response, reference=_FACTS_REF), CTX)
+    assert result.value == 0.0 and result.metrics["fact_list"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Your order NW-1 shipped with USPS (tracking TRK55) and arrives on March 2.",
+        "Order NW-1 went out with USPS, tracking number TRK55, due March 2.",
+        "Order: NW-1\nCarrier: USPS\nTracking: TRK55\nExpected: March 2",
+        "Good news! NW-1 is on its way with USPS; use TRK55 to follow it until it arrives March 2.",
+    ],
+)
+def test_facts_stated_in_a_reply_keep_full_credit(response: str) -> None:
+    result = rubric(required_facts=True).score(sample(response, reference=_FACTS_REF), CTX)
+    assert result.value == 1.0 and "fact_list" not in result.metrics
+
+
+def test_two_facts_back_to_back_are_a_list_but_a_sentence_is_not() -> None:
+    ref = {"required_facts": ["$42", "4 business days"]}
+    dim = rubric(required_facts=True)
+    assert (
+        dim.score(
+            sample("Thanks for asking! Details: $42, 4 business days. Cheers.", reference=ref), CTX
+        ).value
+        == 0
+    )
+    honest = "Express shipping to Brazil costs $42 and takes 4 business days."
+    assert dim.score(sample(honest, reference=ref), CTX).value == 1.0
+
+
+def test_facts_in_prose_can_be_turned_off() -> None:
+    result = rubric(required_facts=True, facts_in_prose=False).score(
+        sample("NW-1 USPS TRK55 March 2", reference=_FACTS_REF), CTX
+    )
+    assert result.value == 1.0
