@@ -199,7 +199,7 @@ def _matches(
 
 def _base64_texts(text: str) -> list[str]:
     """Decoded base64 runs of the text that are readable ASCII text (a hidden instruction)."""
-    decoded = []
+    decoded: list[str] = []
     for match in _BASE64_RE.finditer(text):
         if len(decoded) >= _MAX_BASE64_RUNS:
             break
