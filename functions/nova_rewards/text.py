@@ -30,7 +30,8 @@ _ARTICLES_RE = re.compile(r"\b(?:a|an|the)\b", re.IGNORECASE)
 # ASCII punctuation is handled by a fast translate table first.
 _ASCII_PUNCT = str.maketrans("", "", string.punctuation)
 _FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.DOTALL)
-_CHAR_RUN_RE = re.compile(r"(.)\1{3,}", re.DOTALL)
+# Runs of one punctuation mark or symbol beyond four ("####" is a Markdown heading, "1000000" content).
+_CHAR_RUN_RE = re.compile(r"([^\w\s])\1{4,}")
 
 
 def normalise_text(
@@ -125,19 +126,19 @@ def repetition_ratio(text: str, n: int = 3, *, max_chars: int = 200_000) -> floa
 def visible_length(text: str, *, max_chars: int = 1_000_000) -> int:
     """Characters a reader sees: invisible format characters (zero-width spaces, joiners, bidi
     controls) dropped, every whitespace run (Unicode spaces included) counted as one, and a run of
-    one repeated character ("!!!!!!", "......", "aaaa") counted as three.
+    one repeated punctuation mark or symbol ("!!!!!!", "........") counted as four.
 
     A minimum length is measured this way so that padding is not content; input beyond `max_chars`
     is not examined (bounded work).
 
     >>> visible_length("Hi" + " " * 50 + "\u200b" * 20 + "." * 30)
-    6
+    7
     """
     text = str(text)[:max_chars]
     if not text.isascii():
         text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = _WS_RE.sub(" ", text).strip()
-    return len(_CHAR_RUN_RE.sub(r"\1\1\1", text))
+    return len(_CHAR_RUN_RE.sub(r"\1\1\1\1", text))
 
 
 def strip_code_fences(text: str) -> str:

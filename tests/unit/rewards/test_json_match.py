@@ -82,7 +82,9 @@ def test_infinity_in_a_response_earns_no_field() -> None:
     for response in ('{"total": 1e999, "quantity": -1e999}', '{"total": Infinity, "quantity": Infinity}'):
         sample = Sample(id="s", prompt_messages=(), response=response, reference=reference)
         assert dim.score(sample, ScoringContext()).value == 0.0
-    honest = Sample(id="s", prompt_messages=(), response='{"total": 149.97, "quantity": 3}', reference=reference)
+    honest = Sample(
+        id="s", prompt_messages=(), response='{"total": 149.97, "quantity": 3}', reference=reference
+    )
     assert dim.score(honest, ScoringContext()).value == 1.0
 
 
