@@ -34,6 +34,7 @@ strung together: with `facts_in_prose` (the default) the facts earn nothing when
 `min_reply_words` words stand outside them ("NW-1, USPS, March 2"), or when all the facts found (two
 or more) follow each other with no word between them ("Details: NW-1, USPS, March 2. Hope this helps!"). The
 metric `fact_list` reports it. A terse sentence ("Your order NW-1 ships with USPS on March 2.") is prose.
+A fact directly after a negation ("not USPS", "isn't the original payment method") is not stated.
 
 A rubric still cannot tell an on-topic attempt from an off-topic one by itself: in a spec, gate it on
 the dimension that measures the task with `requires` (e.g. tone and brand count only when the facts
@@ -242,10 +243,21 @@ def _facts_of(reference: Any) -> list[list[str]] | None:
 _CONNECTORS = frozenset({"and", "or", "plus", "also", "then"})
 
 
+# A fact right after a negation is denied, not stated: "not USPS", "isn't the original payment method".
+# Only a negator directly before the fact (an article or possessive may sit between) counts, so that
+# "not until March 2" still states the date ("no" is left out: "order no NW-1").
+_NEGATED_RE = re.compile(r"(?:\b(?:not|never)|n't)\s+(?:(?:a|an|the|your|our|any|via|by|with)\s+)?\Z")
+
+
 def _fact_spans(alternatives: list[str], text: str) -> list[tuple[int, int]]:
-    """Where any alternative phrasing of one fact occurs in the folded text (every occurrence)."""
+    """Where any alternative phrasing of one fact is stated in the folded text: every occurrence that
+    is not directly negated."""
     return [
-        m.span() for alt in alternatives if _may_occur(alt, text) for m in phrase_pattern(alt).finditer(text)
+        m.span()
+        for alt in alternatives
+        if _may_occur(alt, text)
+        for m in phrase_pattern(alt).finditer(text)
+        if not _NEGATED_RE.search(text[max(0, m.start() - 40) : m.start()])
     ]
 
 

@@ -331,3 +331,28 @@ def test_facts_in_prose_can_be_turned_off() -> None:
         sample("NW-1 USPS TRK55 March 2", reference=_FACTS_REF), CTX
     )
     assert result.value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("Your order is not NW-1, the carrier isn't USPS, it is never TRK55 and not March 2.", 0.0),
+        ("Your order NW-1 is not with USPS; tracking TRK55 says it arrives March 2.", 0.75),
+        ("Your order NW-1 isn\u2019t the USPS one; tracking TRK55 says it arrives March 2.", 0.75),
+    ],
+)
+def test_a_denied_fact_is_not_stated(response: str, expected: float) -> None:
+    result = rubric(required_facts=True).score(sample(response, reference=_FACTS_REF), CTX)
+    assert result.value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Your order NW-1 is with USPS (tracking TRK55); it will not arrive until March 2.",
+        "Order no. NW-1 shipped with USPS, tracking TRK55, arriving no later than March 2.",
+        "Don't worry: order NW-1 shipped with USPS under tracking TRK55 and arrives March 2.",
+    ],
+)
+def test_negations_elsewhere_do_not_deny_a_fact(response: str) -> None:
+    assert rubric(required_facts=True).score(sample(response, reference=_FACTS_REF), CTX).value == 1.0
