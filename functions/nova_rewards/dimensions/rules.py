@@ -278,7 +278,13 @@ def _is_fact_list(spans: list[list[tuple[int, int]]], text: str, min_reply_words
         return False
     firsts = sorted(min(found) for found in spans)
     gaps = (text[a_end:b_start] for (_, a_end), (b_start, _) in zip(firsts, firsts[1:], strict=False))
-    return all(_content_words(gap) == 0 for gap in gaps)
+    return all(_joins_list_items(gap) for gap in gaps)
+
+
+def _joins_list_items(gap: str) -> bool:
+    """True when the text between two facts only separates list items (", ", " / ", " and ", a new
+    line); a bracket attaches one fact to the other ("order NW-1 (hiking boots)"), so it is prose."""
+    return _content_words(gap) == 0 and not any(ch in gap for ch in "()[]")
 
 
 class RulesRubric(Dimension):

@@ -324,6 +324,8 @@ def test_two_facts_back_to_back_are_a_list_but_a_sentence_is_not() -> None:
     )
     honest = "Express shipping to Brazil costs $42 and takes 4 business days."
     assert dim.score(sample(honest, reference=ref), CTX).value == 1.0
+    bracketed = "Express shipping to Brazil costs $42 (4 business days), door to door."
+    assert dim.score(sample(bracketed, reference=ref), CTX).value == 1.0
 
 
 def test_facts_in_prose_can_be_turned_off() -> None:
