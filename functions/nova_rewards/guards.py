@@ -95,6 +95,8 @@ _GRADER_NATIVE_RE = re.compile(
     r"忽略.{0,12}(?:指令|指示|说明|規則|规则)|(?:指示|命令|ルール).{0,12}無視|满分|滿分|"
     r"игнорир\w*(?:\s+\S+){0,4}\s+(?:инструкц|указани)\w*|максимальн\w+\s+балл"
 )
+_PROGRAM_FENCE_RE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n.*?(?:```|\Z)", re.DOTALL)
+_PROSE_FENCES = frozenset({"", "json", "jsonc", "text", "txt", "plain", "plaintext", "markdown", "md"})
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
 _MAX_BASE64_RUNS = 20
 # Spaces in the patterns match any whitespace run (write an optional space as \s*); the text is
@@ -194,7 +196,18 @@ def _matches(
 ) -> bool:
     if grader.search(lowered):
         return True
-    return any(k in lowered for k in _FORGERY_KEYWORDS) and forgery.search(lowered) is not None
+    if not any(k in lowered for k in _FORGERY_KEYWORDS):
+        return False
+    return forgery.search(_outside_program_code(lowered)) is not None
+
+
+def _outside_program_code(text: str) -> str:
+    """`text` without fenced blocks of program code (```python ...```): a solution that builds a chat
+    prompt legitimately holds `<|im_start|>` or `[INST]`. JSON, text and unlabelled fences are kept,
+    so a verdict forged inside ```json is still seen."""
+    if "```" not in text:
+        return text
+    return _PROGRAM_FENCE_RE.sub(lambda m: m.group(0) if m.group(1) in _PROSE_FENCES else "\n", text)
 
 
 def _base64_texts(text: str) -> list[str]:
