@@ -3,7 +3,8 @@
 A policy under RL finds the cheapest way to a high reward. These guards make the common shortcuts
 unprofitable whatever the dimensions are:
 
-- empty or whitespace-only response -> the bottom of the range (no dimension is run);
+- empty response, or nothing visible (whitespace, zero-width and other invisible characters) -> the
+  bottom of the range (no dimension is run);
 - longer than `max_length_chars` -> reward multiplied by (1 - over_length_penalty);
 - heavy repetition (share of repeated word 3-grams above `max_repetition`) -> (1 - repetition_penalty);
 - echoing the prompt (share of the response's 3-grams found in the prompt >= `echo_prompt_threshold`)
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from nova_rewards.dimensions.base import Sample
 from nova_rewards.skeleton import may_disguise, skeleton
 from nova_rewards.spec import GuardsConfig
-from nova_rewards.text import ngrams, repetition_ratio, tokenize
+from nova_rewards.text import ngrams, repetition_ratio, tokenize, visible_length
 
 __all__ = ["GuardVerdict", "check_guards", "addresses_grader", "echo_ratio", "EMPTY", "HACKING_FLAGS"]
 
@@ -132,7 +133,7 @@ class GuardVerdict:
 def check_guards(sample: Sample, config: GuardsConfig) -> GuardVerdict:
     """Run every enabled guard on one sample."""
     text = sample.response
-    if not text.strip():
+    if not text.strip() or (not text.isascii() and visible_length(text, max_chars=_MAX_SCAN_CHARS) == 0):
         return GuardVerdict(empty=True, multiplier=0.0, flags=(EMPTY,))
     flags: list[str] = []
     measures: dict[str, float] = {}

@@ -158,9 +158,11 @@ def test_guards_can_be_disabled() -> None:
     assert verdict.flags == () and verdict.multiplier == 1.0
 
 
-def test_empty_response() -> None:
-    verdict = check_guards(sample(" \t\n"), GuardsConfig())
+@pytest.mark.parametrize("invisible", [" \t\n", "\u200b" * 50, "\u00a0\u3000\u2060\ufeff", "\u200d \u200c\n"])
+def test_empty_response(invisible: str) -> None:
+    verdict = check_guards(sample(invisible), GuardsConfig())
     assert verdict.empty and not verdict.hacking
+    assert not check_guards(sample("\u200b72\u200b"), GuardsConfig()).empty
 
 
 def test_hacked_answers_score_below_the_honest_one_in_a_batch() -> None:
