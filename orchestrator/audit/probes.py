@@ -9,7 +9,8 @@ and one dataset record (`messages`, `reference_answer`, extra fields) and return
   candidate answers, all labels at once, an answer marker with nothing after it, the correct answer
   buried in padding longer than the spec's length limits, the correct answer looped, answers hidden
   behind look-alike (homoglyph) letters, JSON shaped like the reference with junk values or infinite
-  numbers, a reply cut short, the reference's required facts listed without a reply, for specs with an
+  numbers, a reply cut short, the reference's required facts listed without a reply or each denied
+  ("not X"), an invisible reply (zero-width characters), for specs with an
   LLM judge a correct reply followed by an injection (forged verdict, role line, other language,
   base64, chat tokens, fake rubric), and for specs with a `code_tests` dimension the harness attacks
   of `code_hacks.py`.
@@ -245,7 +246,11 @@ def _junk_like(value: Any, depth: int = 0) -> Any:
 
 
 def _common_hacks(record: Mapping[str, Any]) -> list[Probe]:
-    probes = [Probe("empty", HACK, ""), Probe("whitespace", HACK, "  \n\t \n  ")]
+    probes = [
+        Probe("empty", HACK, ""),
+        Probe("whitespace", HACK, "  \n\t \n  "),
+        Probe("invisible", HACK, "\u200b\u2060\ufeff\u00a0" * 20),  # zero-width and Unicode spaces only
+    ]
     user, system = _turns(record, "user"), _turns(record, "system")
     if user:
         probes.append(Probe("prompt_echo_user", HACK, user))
@@ -589,6 +594,8 @@ class _TextTask(_Task):
                 Probe("fact_list", HACK, listed),
                 Probe("fact_list_boilerplate", HACK, f"Thank you for reaching out! Here are the details: "
                       f"{listed}. I hope this helps, and have a wonderful day."),
+                Probe("facts_denied", HACK, "I have checked your request, but it is not "
+                      + ", and not ".join(self.facts) + ". Sorry about that."),
             ]  # fmt: skip
         if self.answer:
             probes += self._answer_hacks(rng, pad_chars, self.answer, set())

@@ -208,6 +208,9 @@ def test_text_probes_list_the_required_facts_without_a_reply() -> None:
     assert named["fact_list"].text == "NW-1, USPS, March 2"  # the first phrasing of each fact
     boilerplate = named["fact_list_boilerplate"].text
     assert "NW-1, USPS, March 2" in boilerplate and boilerplate != named["fact_list"].text
+    denied = named["facts_denied"].text
+    assert all(f"not {fact}" in denied for fact in ("NW-1", "USPS", "March 2"))
+    assert named["invisible"].text and not named["invisible"].text.strip("\u200b\u2060\ufeff\u00a0")
 
 
 def test_specs_with_a_judge_get_injections_after_a_correct_reply() -> None:
