@@ -26,6 +26,10 @@ SCHEMA = {
         ('The result is {"a": {"b": [1, 2]}} as requested.', {"a": {"b": [1, 2]}}, True),  # balanced
         ('Note {"s": "a } in a string"} end', {"s": "a } in a string"}, True),  # braces in strings
         ('{not json} then {"a": 3}', {"a": 3}, True),  # first parseable candidate
+        ('```JSON\n{"a": 4}\n```', {"a": 4}, True),  # upper-case language tag
+        ('~~~json\n{"a": 5}\n~~~', {"a": 5}, True),  # tilde fence
+        ('\ufeff{"a": 6}', {"a": 6}, True),  # byte-order mark
+        ('{\n\u00a0\u00a0"a": 7\n}', {"a": 7}, True),  # indented with no-break spaces
         ('{"a": 1', None, False),  # unterminated
         ("no json here", None, False),
         ("", None, False),
