@@ -85,7 +85,8 @@ def _fold(text: str) -> str:
 @lru_cache(maxsize=4096)
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """A regex for `phrase` on `_fold`ed text: any whitespace run between words, and word boundaries
-    at the ends that are word characters (so "refund" does not match inside "refunded").
+    at the ends that are word characters (so "refund" does not match inside "refunded"). A phrase
+    ending in a one- or two-digit number also matches it as an ordinal ("March 2" in "March 2nd").
 
     >>> bool(phrase_pattern("No refunds").search(_fold("Sorry, NO\\n refunds.")))
     True
@@ -98,6 +99,8 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     body = r"\s+".join(re.escape(word) for word in words)
     start = r"(?<!\w)" if re.match(r"\w", words[0]) else ""
     end = r"(?!\w)" if re.search(r"\w$", words[-1]) else ""
+    if re.search(r"(?<![\d.,])\d{1,2}$", words[-1]):  # a day of the month: "March 2" is also "March 2nd"
+        end = r"(?:st|nd|rd|th)?" + end
     return re.compile(start + body + end)
 
 

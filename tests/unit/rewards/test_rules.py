@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
-from nova_rewards.dimensions.rules import RulesRubric, phrase_pattern
+from nova_rewards.dimensions.rules import RulesRubric, _fold, phrase_pattern
 from pydantic import ValidationError
 
 CTX = ScoringContext()
@@ -306,6 +306,7 @@ def test_a_list_of_the_required_facts_is_not_a_reply(response: str) -> None:
         "Order NW-1 went out with USPS, tracking number TRK55, due March 2.",
         "Order: NW-1\nCarrier: USPS\nTracking: TRK55\nExpected: March 2",
         "Good news! NW-1 is on its way with USPS; use TRK55 to follow it until it arrives March 2.",
+        "Your order NW-1 shipped with USPS (tracking TRK55) and should arrive by March 2nd.",
     ],
 )
 def test_facts_stated_in_a_reply_keep_full_credit(response: str) -> None:
@@ -326,6 +327,13 @@ def test_two_facts_back_to_back_are_a_list_but_a_sentence_is_not() -> None:
     assert dim.score(sample(honest, reference=ref), CTX).value == 1.0
     bracketed = "Express shipping to Brazil costs $42 (4 business days), door to door."
     assert dim.score(sample(bracketed, reference=ref), CTX).value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "found"), [("March 2nd", True), ("March 21st", False), ("March 2, 2026", True)]
+)
+def test_a_day_of_the_month_matches_as_an_ordinal(text: str, found: bool) -> None:
+    assert bool(phrase_pattern("March 2").search(_fold(text))) is found
 
 
 def test_facts_in_prose_can_be_turned_off() -> None:
