@@ -86,7 +86,8 @@ def _fold(text: str) -> str:
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """A regex for `phrase` on `_fold`ed text: any whitespace run between words, and word boundaries
     at the ends that are word characters (so "refund" does not match inside "refunded"). A phrase
-    ending in a one- or two-digit number also matches it as an ordinal ("March 2" in "March 2nd").
+    ending in a one- or two-digit number also matches it as an ordinal ("March 2" in "March 2nd"), and a
+    hyphen inside a word also matches a spaced hyphen or a space ("12-month" in "12 month", "5 - 7").
 
     >>> bool(phrase_pattern("No refunds").search(_fold("Sorry, NO\\n refunds.")))
     True
@@ -96,7 +97,8 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     words = _fold(phrase).split()
     if not words:
         raise ValueError("empty phrase")
-    body = r"\s+".join(re.escape(word) for word in words)
+    # a hyphen inside a phrase also matches a spaced hyphen or a space: "12-month" is "12 month"
+    body = r"\s+".join(re.escape(word).replace(r"\-", r"(?:\s*-\s*|\s+)") for word in words)
     start = r"(?<!\w)" if re.match(r"\w", words[0]) else ""
     end = r"(?!\w)" if re.search(r"\w$", words[-1]) else ""
     if re.search(r"(?<![\d.,])\d{1,2}$", words[-1]):  # a day of the month: "March 2" is also "March 2nd"

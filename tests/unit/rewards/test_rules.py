@@ -336,6 +336,21 @@ def test_a_day_of_the_month_matches_as_an_ordinal(text: str, found: bool) -> Non
     assert bool(phrase_pattern("March 2").search(_fold(text))) is found
 
 
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("12-month warranty", "a 12 month warranty", True),
+        ("12-month warranty", "a 12 - month warranty", True),
+        ("5-7 business days", "within 5 - 7 business days", True),
+        ("5-7 business days", "within 5\u20137 business days", True),  # en dash
+        ("5-7 business days", "within 57 business days", False),
+        ("NW-1", "order NW 1", True),
+    ],
+)
+def test_a_hyphen_in_a_phrase_matches_spaced_writings(phrase: str, text: str, found: bool) -> None:
+    assert bool(phrase_pattern(phrase).search(_fold(text))) is found
+
+
 def test_facts_in_prose_can_be_turned_off() -> None:
     result = rubric(required_facts=True, facts_in_prose=False).score(
         sample("NW-1 USPS TRK55 March 2", reference=_FACTS_REF), CTX
