@@ -21,7 +21,6 @@ Work is bounded: inputs are truncated to `_MAX_SCAN_CHARS` before any scan.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 from dataclasses import dataclass, field
@@ -219,7 +218,7 @@ def _base64_texts(text: str) -> list[str]:
             break
         run = match.group()
         try:
-            raw = base64.b64decode(run + "=" * (-len(run) % 4), validate=True)
+            raw = binascii.a2b_base64(run + "=" * (-len(run) % 4), strict_mode=True)  # no `base64` import
         except (binascii.Error, ValueError):
             continue
         if raw.isascii() and raw.decode("ascii").isprintable():
