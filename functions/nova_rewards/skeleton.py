@@ -18,10 +18,34 @@ import unicodedata
 
 from nova_rewards.confusables_table import ASCII, CHARS
 
-__all__ = ["skeleton"]
+__all__ = ["skeleton", "may_disguise"]
 
 _TO_ASCII = str.maketrans(CHARS, ASCII)
 _DROPPED_CATEGORIES = frozenset({"Cf", "Mn", "Me"})  # format (zero-width, bidi), combining marks
+_LOOKALIKES = frozenset(CHARS)
+
+
+def may_disguise(text: str) -> bool:
+    """False when `skeleton(text)` can only differ from `text.lower()` by accents: no look-alike,
+    compatibility-form or invisible character occurs. A cheap test (one character-class scan) before
+    folding long text, which costs ~40x more.
+
+    >>> may_disguise("Grüße aus München"), may_disguise("ign\u200bore"), may_disguise("іgnore")
+    (False, True, True)
+    """
+    if text.isascii():
+        return False
+    # The distinct characters of a text are few: testing each is far cheaper than a character-class
+    # regex over the text (Python's `re` is slow on large non-ASCII classes).
+    return any(ch >= "\x80" and _disguising(ch) for ch in set(text))
+
+
+def _disguising(ch: str) -> bool:
+    return (
+        ch in _LOOKALIKES
+        or unicodedata.category(ch) in _DROPPED_CATEGORIES
+        or unicodedata.normalize("NFKC", ch) != ch
+    )
 
 
 def skeleton(text: str, *, casefold: bool = True) -> str:

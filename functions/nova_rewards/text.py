@@ -20,6 +20,7 @@ __all__ = [
     "repetition_ratio",
     "strip_code_fences",
     "content_text",
+    "visible_length",
 ]
 
 _WS_RE = re.compile(r"\s+")
@@ -29,6 +30,8 @@ _ARTICLES_RE = re.compile(r"\b(?:a|an|the)\b", re.IGNORECASE)
 # ASCII punctuation is handled by a fast translate table first.
 _ASCII_PUNCT = str.maketrans("", "", string.punctuation)
 _FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.DOTALL)
+# Runs of one punctuation mark or symbol beyond four ("####" is a Markdown heading, "1000000" content).
+_CHAR_RUN_RE = re.compile(r"([^\w\s])\1{4,}")
 
 
 def normalise_text(
@@ -118,6 +121,24 @@ def repetition_ratio(text: str, n: int = 3, *, max_chars: int = 200_000) -> floa
     if len(compact) < 4 * width:
         return 0.0
     return _repeated_share(compact[i : i + width] for i in range(len(compact) - width + 1))
+
+
+def visible_length(text: str, *, max_chars: int = 1_000_000) -> int:
+    """Characters a reader sees: invisible format characters (zero-width spaces, joiners, bidi
+    controls) dropped, every whitespace run (Unicode spaces included) counted as one, and a run of
+    one repeated punctuation mark or symbol ("!!!!!!", "........") counted as four.
+
+    A minimum length is measured this way so that padding is not content; input beyond `max_chars`
+    is not examined (bounded work).
+
+    >>> visible_length("Hi" + " " * 50 + "\u200b" * 20 + "." * 30)
+    7
+    """
+    text = str(text)[:max_chars]
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = _WS_RE.sub(" ", text).strip()
+    return len(_CHAR_RUN_RE.sub(r"\1\1\1\1", text))
 
 
 def strip_code_fences(text: str) -> str:

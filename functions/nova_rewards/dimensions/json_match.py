@@ -34,7 +34,19 @@ from nova_rewards.text import normalise_text
 
 __all__ = ["JsonMatch", "extract_json", "field_credit"]
 
-_FENCE_RE = re.compile(r"```(?:json|JSON)?[ \t]*\n(.*?)```", re.DOTALL)
+_FENCE_RE = re.compile(r"(```|~~~)(?i:json[c5]?)?[ \t]*\r?\n(.*?)\1", re.DOTALL)
+# Unicode spaces and invisible characters that are not JSON whitespace: an object indented with
+# no-break spaces (a copy-paste artefact) or led by a byte-order mark is still the same JSON.
+_NON_JSON_SPACE = str.maketrans(
+    {
+        **{
+            c: " "
+            for c in "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+            "\u202f\u205f\u3000"
+        },
+        **{c: None for c in "\ufeff\u200b\u2060"},
+    }
+)
 _MAX_CANDIDATES = 20
 _CANONICAL_NUMBER_RE = re.compile(r"^-?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?$")
 
@@ -66,8 +78,13 @@ def _balanced_end(text: str, start: int) -> int | None:
 
 
 def extract_json(text: str) -> tuple[Any, bool]:
-    """(value, found) of the JSON in a response; `found` is False when nothing parses."""
-    candidates = [m.group(1) for m in _FENCE_RE.finditer(text)]
+    """(value, found) of the JSON in a response; `found` is False when nothing parses.
+
+    Unicode spaces outside ASCII (no-break spaces, a byte-order mark) count as JSON whitespace.
+    """
+    if not text.isascii():
+        text = text.translate(_NON_JSON_SPACE)
+    candidates = [m.group(2) for m in _FENCE_RE.finditer(text)]
     candidates.append(text)
     for candidate in candidates:
         candidate = candidate.strip()
@@ -91,18 +108,25 @@ def extract_json(text: str) -> tuple[Any, bool]:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number from a JSON number or numeric text; None otherwise.
+
+    Infinity (`1e999` parses to it) and NaN are no numbers: an infinite prediction would widen a
+    relative tolerance to infinity and match every expected number.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
+    if isinstance(value, int):
+        return float(value) if abs(value) < 1e308 else None
+    if isinstance(value, float):
+        number = value
+    elif isinstance(value, str):
         try:
-            number = float(text)
+            number = float(value.strip().replace(",", ""))
         except ValueError:
             return None
-        return number if math.isfinite(number) else None
-    return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def field_credit(predicted: Any, expected: Any, *, rel_tol: float, list_order: str) -> float:

@@ -47,6 +47,7 @@ from nova_rewards.dimensions.base import (
     Sample,
     ScoringContext,
 )
+from nova_rewards.skeleton import skeleton
 
 __all__ = [
     "JudgeError",
@@ -69,6 +70,12 @@ _RUBRIC_NAME_RE = re.compile(r"[A-Za-z0-9_.-]+\.(?:md|txt)")
 # Tags of our own prompt structure; inside the response they are neutralised so the response cannot
 # close its own fence and pose as instructions.
 _TAG_RE = re.compile(r"<\s*(/?)\s*(response|prompt|reference)\s*>", re.IGNORECASE)
+# Any tag-like run, so that our tags spelt with look-alike letters, zero-width characters, full-width
+# brackets or attributes ("</rеsponse>", "＜/response＞", "</response id=1>") are neutralised too.
+_ANY_TAG_RE = re.compile(
+    r"[<\uff1c\u2039\u3008\u27e8]\s*(/?)\s*([^<>\uff1c\uff1e\s/]{1,40})[^<>\uff1e]{0,60}?[>\uff1e\u203a\u3009\u27e9]"
+)
+_OUR_TAGS = frozenset({"response", "prompt", "reference"})
 _FENCE_RE = re.compile(r"\A```(?:json)?[ \t]*\r?\n(.*?)\r?\n?```\Z", re.DOTALL)
 
 _MIN_CALL_S = 0.2  # no call is started with less time than this before the deadline
@@ -355,6 +362,18 @@ def _text_of(response: dict[str, Any]) -> str:
     return "".join(texts)
 
 
+def _neutralise_tags(text: str) -> str:
+    """`text` with every tag that reads as one of our prompt tags written as `&lt;/name&gt;`."""
+
+    def escape(match: re.Match[str]) -> str:
+        name = skeleton(match.group(2)).strip("\"'")
+        if name not in _OUR_TAGS:
+            return match.group(0)
+        return f"&lt;{match.group(1)}{name}&gt;"
+
+    return _ANY_TAG_RE.sub(escape, text)
+
+
 class LlmJudge(Dimension):
     """An LLM judge on a 1..N rubric scale, normalised to 0..1. See the module docstring."""
 
@@ -400,7 +419,7 @@ class LlmJudge(Dimension):
         truncated = len(response) > p.max_response_chars
         if truncated:
             response = response[: p.max_response_chars] + "\n[... truncated ...]"
-        fenced = _TAG_RE.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}&gt;", response)
+        fenced = _neutralise_tags(response)
         if fenced != response:  # a response forging our prompt structure is a reward-hacking signal
             flags.append("judge_delimiter_injection")
         reference_block = ""

@@ -17,7 +17,7 @@ from nova_rewards.dimensions.base import (
     Sample,
     ScoringContext,
 )
-from nova_rewards.text import repetition_ratio, tokenize
+from nova_rewards.text import repetition_ratio, tokenize, visible_length
 
 
 class LengthWindowParams(DimensionParams):
@@ -50,10 +50,18 @@ class LengthWindowParams(DimensionParams):
         return "chars" if self.min_chars is not None or self.max_chars is not None else "tokens"
 
 
-def window_score(length: int, lo: int | None, hi: int | None, decay: str, width: float) -> float:
-    """1 inside [lo, hi]; outside, falls to 0 over `lo` below / `hi * width` above."""
-    if lo is not None and length < lo:
-        distance, span = lo - length, float(lo)
+def window_score(
+    length: int, lo: int | None, hi: int | None, decay: str, width: float, *, shown: int | None = None
+) -> float:
+    """1 inside [lo, hi]; outside, falls to 0 over `lo` below / `hi * width` above.
+
+    `shown` (default `length`) is the length compared with the minimum: the visible length, so
+    that padding with spaces or a repeated character does not lift a short reply into the window,
+    while every character still counts against the maximum.
+    """
+    shown = length if shown is None else min(shown, length)
+    if lo is not None and shown < lo:
+        distance, span = lo - shown, float(lo)
     elif hi is not None and length > hi:
         distance, span = length - hi, hi * width
     else:
@@ -67,7 +75,11 @@ def window_score(length: int, lo: int | None, hi: int | None, decay: str, width:
 
 
 class LengthWindow(Dimension):
-    """Conciseness: 1.0 when the response length is inside the window, decaying outside it."""
+    """Conciseness: 1.0 when the response length is inside the window, decaying outside it.
+
+    Against the minimum only what a reader sees counts (`nova_rewards.text.visible_length`; in
+    tokens, the word tokens): whitespace, zero-width characters and a repeated character are padding.
+    """
 
     kind = "length_window"
     Params = LengthWindowParams
@@ -79,10 +91,15 @@ class LengthWindow(Dimension):
         metrics = {"length_chars": float(len(text))}
         if p.unit == "chars":
             length, lo, hi = len(text), p.min_chars, p.max_chars
+            shown = length
+            if lo:  # measuring what is visible costs a scan: only when there is a minimum
+                shown = visible_length(text)
+                metrics["visible_chars"] = float(shown)
         else:
             length, lo, hi = len(tokenize(text[:1_000_000])), p.min_tokens, p.max_tokens
+            shown = length
             metrics["length_tokens"] = float(length)
-        return DimensionResult(window_score(length, lo, hi, p.decay, p.decay_width), metrics)
+        return DimensionResult(window_score(length, lo, hi, p.decay, p.decay_width, shown=shown), metrics)
 
 
 class RepetitionPenaltyParams(DimensionParams):

@@ -29,6 +29,13 @@ empty-handed reply breaks no absence rule, so absence credit alone would pay for
 - `max_prompt_copy`: a response whose word 3-grams come from the prompt (system turn included) at this
   share or more is a copy of the prompt, not an answer, and scores 0 (facts copied from the context).
 
+Stated, not listed. The facts rule pays for facts stated in a reply, not for the required phrases
+strung together: with `facts_in_prose` (the default) the facts earn nothing when fewer than
+`min_reply_words` words stand outside them ("NW-1, USPS, March 2"), or when all the facts found (two
+or more) follow each other with no word between them ("Details: NW-1, USPS, March 2. Hope this helps!"). The
+metric `fact_list` reports it. A terse sentence ("Your order NW-1 ships with USPS on March 2.") is prose.
+A fact directly after a negation ("not USPS", "isn't the original payment method") is not stated.
+
 A rubric still cannot tell an on-topic attempt from an off-topic one by itself: in a spec, gate it on
 the dimension that measures the task with `requires` (e.g. tone and brand count only when the facts
 rubric or the label is right), as the bundled `support` spec does (see the README of `nova_rewards`).
@@ -78,7 +85,9 @@ def _fold(text: str) -> str:
 @lru_cache(maxsize=4096)
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """A regex for `phrase` on `_fold`ed text: any whitespace run between words, and word boundaries
-    at the ends that are word characters (so "refund" does not match inside "refunded").
+    at the ends that are word characters (so "refund" does not match inside "refunded"). A phrase
+    ending in a one- or two-digit number also matches it as an ordinal ("March 2" in "March 2nd"), and a
+    hyphen inside a word also matches a spaced hyphen or a space ("12-month" in "12 month", "5 - 7").
 
     >>> bool(phrase_pattern("No refunds").search(_fold("Sorry, NO\\n refunds.")))
     True
@@ -88,9 +97,12 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     words = _fold(phrase).split()
     if not words:
         raise ValueError("empty phrase")
-    body = r"\s+".join(re.escape(word) for word in words)
+    # a hyphen inside a phrase also matches a spaced hyphen or a space: "12-month" is "12 month"
+    body = r"\s+".join(re.escape(word).replace(r"\-", r"(?:\s*-\s*|\s+)") for word in words)
     start = r"(?<!\w)" if re.match(r"\w", words[0]) else ""
     end = r"(?!\w)" if re.search(r"\w$", words[-1]) else ""
+    if re.search(r"(?<![\d.,])\d{1,2}$", words[-1]):  # a day of the month: "March 2" is also "March 2nd"
+        end = r"(?:st|nd|rd|th)?" + end
     return re.compile(start + body + end)
 
 
@@ -162,6 +174,12 @@ class RulesRubricParams(DimensionParams):
     style_weight: float = Weight
     required_facts: bool = Field(False, description="check reference_answer.required_facts")
     facts_weight: float = Weight
+    facts_in_prose: bool = Field(
+        True, description="facts listed back to back, without a sentence around them, earn nothing"
+    )
+    min_reply_words: int = Field(
+        3, ge=0, description="with facts_in_prose: fewer words outside the facts is a bare list"
+    )
     max_chars: int = Field(50_000, ge=100, description="only this much of a response is examined")
     attempt_min_words: int = Field(
         3, ge=0, description="absence-only rubric: fewer words than this is no attempt and scores 0"
@@ -224,6 +242,54 @@ def _facts_of(reference: Any) -> list[list[str]] | None:
             return None
         out.append(alternatives)
     return out
+
+
+# Words that join list items without stating anything: "A and B", "A or B", "A plus B".
+_CONNECTORS = frozenset({"and", "or", "plus", "also", "then"})
+
+
+# A fact right after a negation is denied, not stated: "not USPS", "isn't the original payment method".
+# Only a negator directly before the fact (an article or possessive may sit between) counts, so that
+# "not until March 2" still states the date ("no" is left out: "order no NW-1").
+_NEGATED_RE = re.compile(r"(?:\b(?:not|never)|n't)\s+(?:(?:a|an|the|your|our|any|via|by|with)\s+)?\Z")
+
+
+def _fact_spans(alternatives: list[str], text: str) -> list[tuple[int, int]]:
+    """Where any alternative phrasing of one fact is stated in the folded text: every occurrence that
+    is not directly negated."""
+    return [
+        m.span()
+        for alt in alternatives
+        if _may_occur(alt, text)
+        for m in phrase_pattern(alt).finditer(text)
+        if not _NEGATED_RE.search(text[max(0, m.start() - 40) : m.start()])
+    ]
+
+
+def _content_words(text: str) -> int:
+    return sum(1 for word in _WORD_RE.findall(text) if word not in _CONNECTORS)
+
+
+def _is_fact_list(spans: list[list[tuple[int, int]]], text: str, min_reply_words: int) -> bool:
+    """True when the found facts are a bare list rather than stated in a reply (module docstring):
+    fewer than `min_reply_words` words outside every fact occurrence, or every fact found back to back."""
+    mask = list(text)
+    for found in spans:
+        for start, end in found:
+            mask[start:end] = " " * (end - start)
+    if _content_words("".join(mask)) < min_reply_words:
+        return True
+    if len(spans) < 2:
+        return False
+    firsts = sorted(min(found) for found in spans)
+    gaps = (text[a_end:b_start] for (_, a_end), (b_start, _) in zip(firsts, firsts[1:], strict=False))
+    return all(_joins_list_items(gap) for gap in gaps)
+
+
+def _joins_list_items(gap: str) -> bool:
+    """True when the text between two facts only separates list items (", ", " / ", " and ", a new
+    line); a bracket attaches one fact to the other ("order NW-1 (hiking boots)"), so it is prose."""
+    return _content_words(gap) == 0 and not any(ch in gap for ch in "()[]")
 
 
 class RulesRubric(Dimension):
@@ -292,16 +358,19 @@ class RulesRubric(Dimension):
             ok = shouted <= p.max_shouted_words
             yield _Verdict("style", p.style_weight, float(ok))
 
-    def _facts_verdicts(self, sample: Sample, text: str) -> Iterable[_Verdict]:
-        if not self.params.required_facts:
+    def _facts_verdicts(self, sample: Sample, text: str, metrics: dict[str, float]) -> Iterable[_Verdict]:
+        p = self.params
+        if not p.required_facts:
             return
         facts = _facts_of(sample.reference)
         if facts is None:
             return
-        covered = sum(
-            any(_found((phrase_pattern(a) for a in alts if _may_occur(a, text)), text)) for alts in facts
-        )
-        yield _Verdict("facts", self.params.facts_weight, covered / len(facts), presence=True)
+        spans = [_fact_spans(alts, text) for alts in facts]
+        covered = sum(1 for found in spans if found)
+        if p.facts_in_prose and covered and _is_fact_list([s for s in spans if s], text, p.min_reply_words):
+            metrics["fact_list"] = 1.0
+            covered = 0
+        yield _Verdict("facts", p.facts_weight, covered / len(facts), presence=True)
 
     # -- Dimension API --------------------------------------------------------------------------
     def check_record(self, sample: Sample) -> str | None:
@@ -322,17 +391,17 @@ class RulesRubric(Dimension):
     def score(self, sample: Sample, ctx: ScoringContext) -> DimensionResult:
         raw = unicodedata.normalize("NFKC", sample.response[: self.params.max_chars])
         text = _fold(raw)
+        metrics: dict[str, float] = {}
         verdicts = [
             *self._required_verdicts(text),
             *self._forbidden_verdicts(text),
             *self._conditional_verdicts(sample, text),
             *self._style_verdicts(raw),
-            *self._facts_verdicts(sample, text),
+            *self._facts_verdicts(sample, text, metrics),
         ]
         total = sum(v.weight for v in verdicts)
         if not verdicts or total <= 0:
             return DimensionResult(value=None)
-        metrics: dict[str, float] = {}
         for category in dict.fromkeys(v.category for v in verdicts):
             mine = [v.satisfied for v in verdicts if v.category == category]
             metrics[f"rule_{category}"] = sum(mine) / len(mine)

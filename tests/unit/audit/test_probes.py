@@ -192,3 +192,43 @@ def test_any_record_gets_probes_without_raising(name: str, reference: object, me
 def test_any_label_reference_gets_probes_without_raising(reference: object) -> None:
     probes = generate_probes(label_spec(), {"messages": PROMPT, "reference_answer": reference})
     assert all(p.kind in (HACK, CONTROL) for p in probes)
+
+
+SUPPORT_RECORD = {
+    "messages": PROMPT,
+    "reference_answer": {
+        "answer": "Your order NW-1 shipped with USPS and arrives March 2.",
+        "required_facts": ["NW-1", ["USPS", "U.S. Postal Service"], "March 2"],
+    },
+}
+
+
+def test_text_probes_list_the_required_facts_without_a_reply() -> None:
+    named = by_name(generate_probes(spec("support"), SUPPORT_RECORD))
+    assert named["fact_list"].text == "NW-1, USPS, March 2"  # the first phrasing of each fact
+    boilerplate = named["fact_list_boilerplate"].text
+    assert "NW-1, USPS, March 2" in boilerplate and boilerplate != named["fact_list"].text
+    denied = named["facts_denied"].text
+    assert all(f"not {fact}" in denied for fact in ("NW-1", "USPS", "March 2"))
+    assert named["invisible"].text and not named["invisible"].text.strip("\u200b\u2060\ufeff\u00a0")
+
+
+def test_specs_with_a_judge_get_injections_after_a_correct_reply() -> None:
+    named = by_name(generate_probes(spec("support"), SUPPORT_RECORD))
+    injections = {name: p for name, p in named.items() if name.startswith("inject_")}
+    assert len(injections) >= 6 and all(p.kind == HACK for p in injections.values())
+    answer = SUPPORT_RECORD["reference_answer"]["answer"]
+    assert all(p.text.startswith(answer) and len(p.text) > len(answer) + 10 for p in injections.values())
+    assert len({p.text for p in injections.values()}) == len(injections)
+    assert not [p for p in generate_probes(spec("math"), MATH_RECORD) if p.name.startswith("inject_")]
+
+
+def test_json_probes_write_every_number_as_infinity() -> None:
+    expected = {"total": 149.97, "quantity": 3, "customer": {"name": "Ada", "vip": True}}
+    record = {"messages": PROMPT, "reference_answer": {"expected": expected}}
+    text = by_name(generate_probes(spec("json_extraction"), record))["nonfinite_numbers"].text
+    parsed = json.loads(text)
+    assert parsed["total"] == float("inf") and parsed["quantity"] == float("inf")
+    assert parsed["customer"]["name"] != "Ada" and text.count("1e999") == 2
+    no_numbers = {"messages": PROMPT, "reference_answer": {"expected": {"name": "Ada"}}}
+    assert "nonfinite_numbers" not in by_name(generate_probes(spec("json_extraction"), no_numbers))

@@ -26,6 +26,10 @@ SCHEMA = {
         ('The result is {"a": {"b": [1, 2]}} as requested.', {"a": {"b": [1, 2]}}, True),  # balanced
         ('Note {"s": "a } in a string"} end', {"s": "a } in a string"}, True),  # braces in strings
         ('{not json} then {"a": 3}', {"a": 3}, True),  # first parseable candidate
+        ('```JSON\n{"a": 4}\n```', {"a": 4}, True),  # upper-case language tag
+        ('~~~json\n{"a": 5}\n~~~', {"a": 5}, True),  # tilde fence
+        ('\ufeff{"a": 6}', {"a": 6}, True),  # byte-order mark
+        ('{\n\u00a0\u00a0"a": 7\n}', {"a": 7}, True),  # indented with no-break spaces
         ('{"a": 1', None, False),  # unterminated
         ("no json here", None, False),
         ("", None, False),
@@ -67,6 +71,25 @@ def test_extract_json(text: str, value: object, found: bool) -> None:
 )
 def test_field_credit(predicted: object, expected: object, credit) -> None:
     assert field_credit(predicted, expected, rel_tol=1e-6, list_order="ignore") == credit
+
+
+@pytest.mark.parametrize("infinite", [float("inf"), float("-inf"), "Infinity", "1e999", 10**400])
+@pytest.mark.parametrize("expected", [149.97, 3, -2.5, 0, "1,200"])
+def test_an_infinite_number_matches_no_number(infinite: object, expected: object) -> None:
+    # inf once widened the relative tolerance to inf: `{"total": 1e999}` matched every total
+    assert field_credit({"n": infinite}, {"n": expected}, rel_tol=1e-6, list_order="ignore") == 0.0
+
+
+def test_infinity_in_a_response_earns_no_field() -> None:
+    dim = get_dimension_class("json_match")(get_dimension_class("json_match").Params())
+    reference = {"total": 149.97, "quantity": 3}
+    for response in ('{"total": 1e999, "quantity": -1e999}', '{"total": Infinity, "quantity": Infinity}'):
+        sample = Sample(id="s", prompt_messages=(), response=response, reference=reference)
+        assert dim.score(sample, ScoringContext()).value == 0.0
+    honest = Sample(
+        id="s", prompt_messages=(), response='{"total": 149.97, "quantity": 3}', reference=reference
+    )
+    assert dim.score(honest, ScoringContext()).value == 1.0
 
 
 def test_field_credit_strict_list_order() -> None:

@@ -47,6 +47,37 @@ def test_length_window_chars_and_tokens() -> None:
 
 
 @pytest.mark.parametrize(
+    "padding",
+    [" " * 60, "\u00a0" * 60, "\u3000" * 60, "\u200b" * 60, "\n\t" * 30, "." * 60, "!" * 60, "\u2026" * 60],
+)
+def test_padding_does_not_reach_the_minimum(padding: str) -> None:
+    short = "USPS, March 2"  # 13 visible characters against a minimum of 40
+    honest = _score("length_window", {"min_chars": 40, "max_chars": 500}, short).value
+    padded = _score("length_window", {"min_chars": 40, "max_chars": 500}, short + padding)
+    assert honest < 0.5 and padded.value <= honest + 5 / 40  # at most five characters more
+    assert padded.metrics["visible_chars"] <= 18
+
+
+def test_padding_still_counts_against_the_maximum() -> None:
+    result = _score("length_window", {"min_chars": 1, "max_chars": 10}, "ok" + " " * 13)
+    assert result.value == pytest.approx(0.5)  # 15 characters: half way to 2 x max
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Your order NW-76181 shipped with USPS and should arrive by March 2.",
+        "Your order NW-76181 shipped with USPS.\n\n- Tracking: TRK774317651\n- Arrival: March 2",
+        "Ihre Bestellung NW-76181 wurde mit USPS verschickt und kommt am 2. März an.",
+        "您的订单 NW-76181 已通过 USPS 发货，预计三月二日送达，谢谢您的耐心等待。我们随时为您服务。",
+        "The answer is 1000000000000000000000.",  # repeated digits are content
+    ],
+)
+def test_honest_replies_reach_the_minimum(reply: str) -> None:
+    assert _score("length_window", {"min_chars": 30, "max_chars": 500}, reply).value == 1.0
+
+
+@pytest.mark.parametrize(
     "params",
     [
         {},  # no window

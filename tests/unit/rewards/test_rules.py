@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
-from nova_rewards.dimensions.rules import RulesRubric, phrase_pattern
+from nova_rewards.dimensions.rules import RulesRubric, _fold, phrase_pattern
 from pydantic import ValidationError
 
 CTX = ScoringContext()
@@ -278,3 +278,106 @@ def test_look_alike_letters_do_not_dodge_a_rule() -> None:
     disguised = "Th\u0430nk you, but that was a \u0455tup\u0456d\u200b question."  # Cyrillic a, s, i
     result = dim.score(sample(disguised), CTX)
     assert result.metrics["rule_required"] == 1.0 and result.metrics["rule_forbidden"] == 0.0
+
+
+_FACTS_REF = {"required_facts": ["NW-1", "USPS", ["TRK55", "tracking TRK55"], "March 2"]}
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "NW-1 USPS TRK55 March 2",
+        "NW-1, USPS, TRK55, March 2.",
+        "NW-1 and USPS and TRK55 and March 2",
+        "- NW-1\n- USPS\n- TRK55\n- March 2",
+        "Hi! Here are the details you asked for: NW-1, USPS, TRK55, March 2. Hope this helps, bye.",
+        "Thank you so much for your patience. NW-1 / USPS / TRK55 / March 2. Anything else I can do?",
+    ],
+)
+def test_a_list_of_the_required_facts_is_not_a_reply(response: str) -> None:
+    result = rubric(required_facts=True).score(sample(response, reference=_FACTS_REF), CTX)
+    assert result.value == 0.0 and result.metrics["fact_list"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Your order NW-1 shipped with USPS (tracking TRK55) and arrives on March 2.",
+        "Order NW-1 went out with USPS, tracking number TRK55, due March 2.",
+        "Order: NW-1\nCarrier: USPS\nTracking: TRK55\nExpected: March 2",
+        "Good news! NW-1 is on its way with USPS; use TRK55 to follow it until it arrives March 2.",
+        "Your order NW-1 shipped with USPS (tracking TRK55) and should arrive by March 2nd.",
+    ],
+)
+def test_facts_stated_in_a_reply_keep_full_credit(response: str) -> None:
+    result = rubric(required_facts=True).score(sample(response, reference=_FACTS_REF), CTX)
+    assert result.value == 1.0 and "fact_list" not in result.metrics
+
+
+def test_two_facts_back_to_back_are_a_list_but_a_sentence_is_not() -> None:
+    ref = {"required_facts": ["$42", "4 business days"]}
+    dim = rubric(required_facts=True)
+    assert (
+        dim.score(
+            sample("Thanks for asking! Details: $42, 4 business days. Cheers.", reference=ref), CTX
+        ).value
+        == 0
+    )
+    honest = "Express shipping to Brazil costs $42 and takes 4 business days."
+    assert dim.score(sample(honest, reference=ref), CTX).value == 1.0
+    bracketed = "Express shipping to Brazil costs $42 (4 business days), door to door."
+    assert dim.score(sample(bracketed, reference=ref), CTX).value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "found"), [("March 2nd", True), ("March 21st", False), ("March 2, 2026", True)]
+)
+def test_a_day_of_the_month_matches_as_an_ordinal(text: str, found: bool) -> None:
+    assert bool(phrase_pattern("March 2").search(_fold(text))) is found
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("12-month warranty", "a 12 month warranty", True),
+        ("12-month warranty", "a 12 - month warranty", True),
+        ("5-7 business days", "within 5 - 7 business days", True),
+        ("5-7 business days", "within 5\u20137 business days", True),  # en dash
+        ("5-7 business days", "within 57 business days", False),
+        ("NW-1", "order NW 1", True),
+    ],
+)
+def test_a_hyphen_in_a_phrase_matches_spaced_writings(phrase: str, text: str, found: bool) -> None:
+    assert bool(phrase_pattern(phrase).search(_fold(text))) is found
+
+
+def test_facts_in_prose_can_be_turned_off() -> None:
+    result = rubric(required_facts=True, facts_in_prose=False).score(
+        sample("NW-1 USPS TRK55 March 2", reference=_FACTS_REF), CTX
+    )
+    assert result.value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("Your order is not NW-1, the carrier isn't USPS, it is never TRK55 and not March 2.", 0.0),
+        ("Your order NW-1 is not with USPS; tracking TRK55 says it arrives March 2.", 0.75),
+        ("Your order NW-1 isn\u2019t the USPS one; tracking TRK55 says it arrives March 2.", 0.75),
+    ],
+)
+def test_a_denied_fact_is_not_stated(response: str, expected: float) -> None:
+    result = rubric(required_facts=True).score(sample(response, reference=_FACTS_REF), CTX)
+    assert result.value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Your order NW-1 is with USPS (tracking TRK55); it will not arrive until March 2.",
+        "Order no. NW-1 shipped with USPS, tracking TRK55, arriving no later than March 2.",
+        "Don't worry: order NW-1 shipped with USPS under tracking TRK55 and arrives March 2.",
+    ],
+)
+def test_negations_elsewhere_do_not_deny_a_fact(response: str) -> None:
+    assert rubric(required_facts=True).score(sample(response, reference=_FACTS_REF), CTX).value == 1.0
