@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.aws import AwsFactory
+from orchestrator.aws import AwsFactory, ClientSettings
 from orchestrator.environment import EnvironmentOutputs, EnvironmentResolver, Overrides, StackTarget
 from orchestrator.errors import ConfigError
 
@@ -75,18 +75,23 @@ class OrchFactory:
                 raise
             return None
 
-    def aws(self, region: str | None = None) -> AwsFactory:
+    def aws(self, region: str | None = None, settings: ClientSettings | None = None) -> AwsFactory:
         target = self.stack_target()
         if target is not None:  # the stack, with the backend block's credentials (no `orch local env`)
             region = region or self.options.overrides.region or target.region
-            return AwsFactory(region=region, session=target.session())
-        return AwsFactory(profile=self.options.profile, region=region or self.options.overrides.region)
+            return AwsFactory(region=region, session=target.session(), settings=settings)
+        return AwsFactory(
+            profile=self.options.profile, region=region or self.options.overrides.region, settings=settings
+        )
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, settings: ClientSettings | None = None) -> Any:
+        """A client of `service`; every AWS call of a command goes through here, so a local-stack
+        environment reaches the stack whatever the service (`settings`: other timeouts or retries)."""
         if service in self._clients:
             return self._clients[service]
         target = self.stack_target()
-        return self.aws(region).client(service, endpoint_url=target.endpoint_url if target else None)
+        endpoint_url = target.endpoint_url if target else None
+        return self.aws(region, settings).client(service, endpoint_url=endpoint_url)
 
     def uploader(self, progress: Callable[[str, int], Callable[[int], None]] | None = None) -> Any:
         from orchestrator.datasets.upload import DatasetUploader

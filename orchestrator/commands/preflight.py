@@ -186,12 +186,9 @@ def _runtime_client(
     injected = ((obj or {}).get("clients") or {}).get("bedrock-runtime")
     if injected is not None:
         return injected
-    from orchestrator.aws import AwsFactory, ClientSettings
+    from orchestrator.aws import ClientSettings
 
-    settings = ClientSettings(read_timeout=timeout, max_attempts=1)
-    return AwsFactory(profile=factory.options.profile, region=region, settings=settings).client(
-        "bedrock-runtime"
-    )
+    return factory.client("bedrock-runtime", region, ClientSettings(read_timeout=timeout, max_attempts=1))
 
 
 def _score_baseline(

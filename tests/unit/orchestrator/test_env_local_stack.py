@@ -194,3 +194,31 @@ def test_an_explicit_unknown_env_is_an_error(project: Path) -> None:
     result = run_orch(["status", "some-job", "--env", "nosuch", "--project-dir", str(project)])
     assert result.exit_code == 2
     assert "no environment 'nosuch'" in result.stdout + result.stderr
+
+
+def test_clients_with_their_own_timeouts_still_go_to_the_stack(project: Path) -> None:
+    """`orch baseline`'s Converse client and the scoring Lambda client (no botocore retries, longer
+    read timeouts) reached AWS's real endpoints with no credentials on `--env local`."""
+    from orchestrator.commands.preflight import _runtime_client
+    from orchestrator.preflight.lambda_grader import lambda_client_settings
+
+    factory = OrchFactory(EnvOptions(env="local", project_dir=project), environ={"ORCH_LOCAL_PORT": "4610"})
+    runtime = _runtime_client(None, factory, None, 7.0)
+    invoker = factory.client("lambda", None, lambda_client_settings(95.0))
+    for client, read_timeout in ((runtime, 7.0), (invoker, 95.0)):
+        assert client.meta.endpoint_url == "http://127.0.0.1:4610"
+        assert client._request_signer._credentials.access_key == "test"
+        assert client.meta.config.read_timeout == read_timeout
+        assert client.meta.config.retries["total_max_attempts"] == 1
+
+
+def test_only_the_factories_build_aws_clients() -> None:
+    """A command that builds its own AwsFactory skips the local-stack routing of `OrchFactory.client`."""
+    root = Path(__file__).resolve().parents[3] / "orchestrator"
+    allowed = {root / "aws.py", root / "factory.py", root / "environment.py"}
+    builders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path not in allowed and "AwsFactory(" in path.read_text()
+    ]
+    assert builders == []
