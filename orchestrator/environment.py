@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from orchestrator import env_vars
+from orchestrator.aws import LOCAL_STACK_HINT
 from orchestrator.errors import ConfigError
 from orchestrator.tfstate import S3Backend, SourceUnavailable, find_backend, read_state_outputs
 
@@ -268,6 +269,8 @@ class EnvironmentResolver:
         failures.append("--outputs FILE: not given")
         if overrides.complete():
             return overrides.apply(EnvironmentOutputs(name=self.name, source="command-line flags"))
+        if self.stack_target() is None:
+            failures.append(f"no AWS account at hand? {LOCAL_STACK_HINT}")
         raise ConfigError(f"cannot read the outputs of environment '{self.name}': " + "; ".join(failures))
 
     def project_root(self) -> Path:

@@ -16,7 +16,7 @@ PORT_OPTION = click.option(
     "--port",
     type=click.IntRange(1, 65535),
     default=None,
-    help="Port on 127.0.0.1 (default: ORCH_LOCAL_PORT or 4566).",
+    help="Port on 127.0.0.1 (default: ORCH_LOCAL_PORT, else the stack this checkout runs, else 4566).",
 )
 PROJECT_OPTION = click.option(
     "--project-dir",

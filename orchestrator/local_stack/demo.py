@@ -318,7 +318,7 @@ def run_demo(settings: DemoSettings, echo: Echo = print) -> int:
         echo("")
         for line in summary_lines(outcome.job, read_metrics(stack.client("s3"), uri), uri):
             echo(line)
-        echo(f"  report: orch report {started_job.job_name} (HTML and PNG plots)")
+        echo(f"  report: orch report {started_job.job_name} --env local (HTML and PNG plots)")
         if outcome.state in ("Failed", "Stopped") and not started_job.created:
             echo("  this is the result of an earlier run with the same inputs: --fresh starts a new job")
         if outcome.state == "TimedOut":

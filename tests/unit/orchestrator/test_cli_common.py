@@ -162,9 +162,9 @@ def test_client_errors_become_domain_errors(code: str, status: int, kind: type) 
 
 
 def test_configuration_problems_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="configure AWS credentials"), translate_errors("op"):
+    with pytest.raises(ConfigError, match="AWS credentials.*--env local"), translate_errors("op"):
         raise NoCredentialsError()
-    with pytest.raises(ConfigError, match="no AWS region"), translate_errors("op"):
+    with pytest.raises(ConfigError, match="no AWS region.*add --env local"), translate_errors("op"):
         raise NoRegionError()
     with pytest.raises(AwsError, match="op failed: Could not connect"), translate_errors("op"):
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")

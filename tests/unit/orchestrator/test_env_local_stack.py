@@ -222,3 +222,25 @@ def test_only_the_factories_build_aws_clients() -> None:
         if path not in allowed and "AwsFactory(" in path.read_text()
     ]
     assert builders == []
+
+
+def test_local_commands_without_port_follow_the_running_stack(
+    project: Path, fake_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `ORCH_LOCAL_PORT=4737 make demo`, a new shell's `orch local down` / `status` / `provision`
+    looked at 4566 and said nothing runs."""
+    from orchestrator.local_stack.stack import LocalStack
+
+    for name in ("ORCH_LOCAL_PORT", "ORCH_LOCAL_STATE_DIR", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert LocalStack(project).port == 4566
+    process = fake_stack(4737)
+    stack = LocalStack(project)
+    assert stack.port == 4737 and stack.running_pid() == process.pid
+    assert LocalStack(project, 4610).port == 4610
+    monkeypatch.setenv("ORCH_LOCAL_PORT", "4700")
+    assert LocalStack(project).port == 4700
+    monkeypatch.delenv("ORCH_LOCAL_PORT")
+    fake_stack(4738)
+    with pytest.raises(LocalStackError, match=r"ports 4737, 4738.*--port"):
+        LocalStack(project)

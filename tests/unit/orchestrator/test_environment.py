@@ -202,7 +202,8 @@ def test_nothing_works_lists_every_source(project: Path) -> None:
     assert str(info.value) == (
         "cannot read the outputs of environment 'dev': terraform output: no terraform executable on PATH; "
         f"state file: no state file {project / 'terraform/environments/dev/terraform.tfstate'}; "
-        "--outputs FILE: not given"
+        "--outputs FILE: not given; "
+        "no AWS account at hand? for the local stack of `make demo`, add --env local"
     )
 
 
