@@ -205,6 +205,7 @@ def _score_baseline(
     pass_threshold: float | None,
     filtered: Path | None,
 ) -> dict[str, Any]:
+    from orchestrator.datasets.validation import MIN_RECORDS
     from orchestrator.preflight.baseline import read_rollouts, token_totals, write_filtered_dataset
     from orchestrator.preflight.lambda_grader import LambdaGrader
     from orchestrator.preflight.scoring import score_locally, score_remotely
@@ -251,11 +252,18 @@ def _score_baseline(
     report["tokens"] = token_totals(records, rollouts_path, settings.samples)
     if filtered is not None:
         keep = set(records) - always - never
-        report["filtered_dataset"] = {
-            "path": str(filtered),
-            "records": write_filtered_dataset(dataset, keep, filtered),
-        }
+        kept = write_filtered_dataset(dataset, keep, filtered)
+        report["filtered_dataset"] = {"path": str(filtered), "records": kept}
+        if kept < MIN_RECORDS:  # else the `start-job` that follows fails on it
+            report["warnings"].append(
+                f"{filtered} keeps {kept} of {len(records)} prompts; an RFT job needs at least "
+                f"{MIN_RECORDS}: add prompts the base model sometimes solves, or train on {dataset}"
+            )
     return report
+
+
+def _filtered_summary(filtered: dict[str, Any] | None) -> str | None:
+    return f"{filtered['path']} ({filtered['records']} records)" if filtered else None
 
 
 def _print_baseline(output: Output, report: dict[str, Any]) -> None:
@@ -283,7 +291,7 @@ def _print_baseline(output: Output, report: dict[str, Any]) -> None:
             ),
             ("scored by", report["scored_by"]),
             ("rollouts", report["rollouts"]),
-            ("filtered dataset", (report.get("filtered_dataset") or {}).get("path")),
+            ("filtered dataset", _filtered_summary(report.get("filtered_dataset"))),
         ],
     )
     output.table(

@@ -167,6 +167,9 @@ def test_baseline_table_for_people(tmp_path: Path, monkeypatch) -> None:
     assert run.exit_code == 0, run.stderr
     assert "sft_first" in run.stdout and "per-dimension means" in run.stdout and "correctness" in run.stdout
     assert filtered.read_text() == ""  # every prompt is never solved: nothing left to learn from
+    # a filtered file too small for a job says so, or the `start-job` that follows fails on it
+    assert "f.jsonl (0 records)" in run.stdout
+    assert "keeps 0 of 2 prompts; an RFT job needs at least 100" in run.stdout
 
 
 def test_loadtest_where_no_batch_is_answered_fails_and_saves_nothing(tmp_path: Path, monkeypatch) -> None:
