@@ -50,6 +50,24 @@ class DemoSettings:
     stop: bool = False
 
 
+def orch_command(
+    executable: str | None = None, cwd: Path | None = None, which: Callable[[str], str | None] | None = None
+) -> str:
+    """How the user types `orch` after this run: plain `orch` when it is on PATH, else the path of this
+    venv's (`make demo` runs `.venv/bin/orch`, which a new shell does not find)."""
+    import shutil
+    import sys
+
+    mine = Path(executable or sys.executable).parent / "orch"
+    found = (which or shutil.which)("orch")
+    if found is not None and Path(found).resolve() == mine.resolve():
+        return "orch"
+    try:
+        return str(mine.relative_to(cwd or Path.cwd()))
+    except ValueError:
+        return str(mine)
+
+
 # -- steps ---------------------------------------------------------------------------------------------
 
 
@@ -318,13 +336,14 @@ def run_demo(settings: DemoSettings, echo: Echo = print) -> int:
         echo("")
         for line in summary_lines(outcome.job, read_metrics(stack.client("s3"), uri), uri):
             echo(line)
-        echo(f"  report: orch report {started_job.job_name} --env local (HTML and PNG plots)")
+        echo(f"  report: {orch_command()} report {started_job.job_name} --env local (HTML and PNG plots)")
         if outcome.state in ("Failed", "Stopped") and not started_job.created:
             echo("  this is the result of an earlier run with the same inputs: --fresh starts a new job")
         if outcome.state == "TimedOut":
             echo(
                 f"  timed out after {settings.timeout:g} s; the job keeps running "
-                f"(orch wait --env local {started_job.job_arn}, with the stack on port {stack.port})"
+                f"({orch_command()} wait --env local {started_job.job_arn}, "
+                f"with the stack on port {stack.port})"
             )
     finally:
         if settings.stop:
@@ -334,6 +353,6 @@ def run_demo(settings: DemoSettings, echo: Echo = print) -> int:
     if not settings.stop:
         echo(
             f"the local stack keeps running on port {stack.port}: "
-            f"`orch local down --port {stack.port}` stops it"
+            f"`{orch_command()} local down --port {stack.port}` stops it"
         )
     return EXIT_CODES.get(outcome.state, 1)

@@ -96,7 +96,28 @@ def _grader_source(path: Path, variable: str, name: str, grader: Any, env_dir: P
             f"{path}: {variable}.{name}.spec_file {spec_file}: no such file (relative paths are relative "
             f"to {env_dir}; an absolute path is safest)"
         )
+    if resolved is not None and spec_file is not None:
+        _refuse_a_spec_beside_the_file_that_is_not_deployed(path, f"{variable}.{name}", spec_file, resolved)
     return GraderSource(name, architecture, resolved)
+
+
+def _refuse_a_spec_beside_the_file_that_is_not_deployed(
+    path: Path, field: str, spec_file: str, resolved: Path
+) -> None:
+    """A relative `spec_file` is read from the environment directory (where Terraform runs), not from the
+    variables file's. A copied `examples/byo-grader/` kept the example's relative path: the copy's spec,
+    the one its owner edits, sat beside the variables file while the kit's example was deployed."""
+    relative = Path(spec_file).expanduser()
+    if relative.is_absolute():
+        return
+    beside = [path.parent / relative, path.parent / relative.name]
+    meant = next((c.resolve() for c in beside if c.is_file() and c.resolve() != resolved), None)
+    if meant is not None:
+        raise ConfigError(
+            f"{path}: {field}.spec_file {spec_file} is read from the environment directory and names "
+            f"{resolved}, not {meant} beside this file: write the absolute path of the spec to deploy, "
+            f'e.g. spec_file = "{meant}"'
+        )
 
 
 # -- the shared package ---------------------------------------------------------------------------------

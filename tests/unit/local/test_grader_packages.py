@@ -157,3 +157,23 @@ def test_the_example_tfvars_points_at_the_example_spec():
     sources = packages.grader_sources(env_dir, [EXAMPLE / "triage.tfvars"])
     triage = next(s for s in sources if s.name == "triage")
     assert triage.spec_file == (EXAMPLE / "ticket_triage.json").resolve()
+
+
+def test_a_copied_example_that_would_deploy_the_kits_spec_is_refused(tmp_path):
+    """`cp -r examples/byo-grader ~/triage` keeps the example's relative spec_file: the grader deployed
+    was the kit's example, not the copy beside the variables file that the user edits."""
+    env_dir = REPO / "terraform" / "environments" / "local"
+    copy = tmp_path / "triage"
+    shutil.copytree(EXAMPLE, copy)
+    with pytest.raises(ConfigError) as caught:
+        packages.grader_sources(env_dir, [copy / "triage.tfvars"])
+    message = str(caught.value)
+    assert str(copy / "triage.tfvars") in message and "custom_graders.triage.spec_file" in message
+    assert f'spec_file = "{(copy / "ticket_triage.json").resolve()}"' in message
+    (copy / "triage.tfvars").write_text(
+        (copy / "triage.tfvars")
+        .read_text()
+        .replace("../../../examples/byo-grader/ticket_triage.json", str(copy / "ticket_triage.json"))
+    )
+    (triage,) = [s for s in packages.grader_sources(env_dir, [copy / "triage.tfvars"]) if s.name == "triage"]
+    assert triage.spec_file == (copy / "ticket_triage.json").resolve()
