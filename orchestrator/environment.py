@@ -102,6 +102,10 @@ class StackTarget:
     def port(self) -> int:
         return urlparse(self.endpoint_url).port or LOCAL_STACK_DEFAULT_PORT
 
+    @property
+    def host(self) -> str:
+        return urlparse(self.endpoint_url).hostname or "127.0.0.1"
+
     def hint(self) -> str:
         """What to do when nothing answers (names the port)."""
         return f"is the local stack running? start it with `orch local up --port {self.port}` ({self.reason})"
