@@ -171,8 +171,12 @@ def dataset_path(root: Path, grader: str, dataset: Path | None = None) -> Path:
         return dataset
     path = root / "datasets" / f"{grader}.jsonl"
     if not path.is_file():
+        import difflib
+
+        close = difflib.get_close_matches(grader, GRADERS, n=1)
+        typo = f"did you mean --grader {close[0]}? Else " if close else ""
         raise ConfigError(
-            f"no sample dataset for grader '{grader}' ({path} is missing): pass --dataset FILE "
+            f"no sample dataset for grader '{grader}' ({path} is missing): {typo}pass --dataset FILE "
             "(a Nova RFT JSONL whose reference_answer your grader understands)"
         )
     return path

@@ -37,3 +37,16 @@ def test_another_orch_on_path_is_not_this_checkouts(tmp_path: Path) -> None:
     other.write_text("")
     checkout = tmp_path / "checkout"
     assert orch_command(str(bin_dir / "python"), checkout, lambda name: str(other)) == ".venv/bin/orch"
+
+
+def test_a_misspelt_bundled_grader_is_named(tmp_path: Path) -> None:
+    import pytest
+
+    from orchestrator.errors import ConfigError
+    from orchestrator.local_stack.demo import dataset_path
+
+    with pytest.raises(ConfigError, match=r"did you mean --grader math\? Else pass --dataset FILE"):
+        dataset_path(tmp_path, "maths")
+    with pytest.raises(ConfigError) as caught:
+        dataset_path(tmp_path, "triage")  # a grader of the user's: no guess, only --dataset
+    assert "did you mean" not in str(caught.value) and "pass --dataset FILE" in str(caught.value)
