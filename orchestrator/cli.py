@@ -57,6 +57,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     \b
     Examples:
+      orch demo                  # the whole kit on a local stack, no AWS account (make demo)
       orch validate-dataset datasets/math.jsonl
       orch reward score --spec math --dataset datasets/math.jsonl --responses responses.jsonl
       orch start-job --env dev --dataset datasets/math.jsonl --grader math --wait

@@ -279,6 +279,7 @@ def status(ctx: click.Context, job: str, as_json: bool, **kwargs: Any) -> None:
     \b
     Examples:
       orch status nova-rft-math-1a2b3c4d5e6f
+      orch status nova-rft-math-1a2b3c4d5e6f --env local   # a job of the local stack (make demo)
       orch status arn:aws:bedrock:us-east-1:123456789012:model-customization-job/... --json
     """
     output = make_output(as_json)
@@ -418,6 +419,7 @@ def list_jobs(
     \b
     Examples:
       orch list-jobs --status InProgress
+      orch list-jobs --env local                     # the jobs of the local stack (make demo)
       orch list-jobs --name-contains nova-rft-math --since 7d --json
     """
     output = make_output(as_json)

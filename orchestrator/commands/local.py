@@ -45,8 +45,9 @@ def local() -> None:
 
     \b
     Examples:
-      orch local up && eval "$(orch local env)"
+      orch local up              # orch ... --env local then reaches it
       orch local provision
+      eval "$(orch local env)"   # for other AWS tools (aws, boto3 scripts)
       orch local down
     """
 
