@@ -79,3 +79,35 @@ def test_each_example_parses(path: str, command: click.Command) -> None:
             target.make_parser(ctx).parse_args(words)
         except click.UsageError as exc:  # e.g. NoSuchOption
             pytest.fail(f"`orch {path} --help`: example {line!r}: {exc.format_message()}")
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[3]
+DOCS = [
+    "README.md",
+    "docs/orch.md",
+    "docs/preflight.md",
+    "docs/bring-your-own-grader.md",
+    "docs/reward-audit.md",
+]
+
+
+def doc_commands(name: str) -> list[str]:
+    """The `orch ...` lines of a page's fenced code blocks, as a user copies them."""
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", (ROOT / name).read_text(), re.DOTALL)
+    return [line for block in blocks for line in examples(block)]
+
+
+@pytest.mark.parametrize("name", DOCS)
+def test_each_documented_command_parses(name: str) -> None:
+    """Synopsis lines (`[--json]`, `FILE|s3://...`) are not commands: only lines without brackets."""
+    lines = [line for line in doc_commands(name) if not re.search(r"[\[\]|]|\.\.\.", line)]
+    assert lines, name
+    for line in lines:
+        words = words_before_shell_operators(line)[1:]
+        target = sub_command(words)
+        if isinstance(target, click.Group):
+            continue
+        try:
+            target.make_parser(click.Context(target)).parse_args(words)
+        except click.UsageError as exc:
+            pytest.fail(f"{name}: {line!r}: {exc.format_message()}")
