@@ -94,7 +94,7 @@ def test_find_terraform_order(tmp_path: Path) -> None:
     assert find_terraform({"PATH": "", "ORCH_TERRAFORM": str(fake)}, PROJECT) == [str(fake)]
     with pytest.raises(ConfigError, match="ORCH_TERRAFORM"):
         find_terraform({"PATH": "", "ORCH_TERRAFORM": str(tmp_path / "nothing")}, PROJECT)
-    with pytest.raises(ConfigError, match="no Terraform"):
+    with pytest.raises(ConfigError, match=r"no Terraform: .*`make runtime` \(what `make demo` installs"):
         find_terraform({"PATH": ""}, tmp_path)  # no wrapper in this "project"
 
 
