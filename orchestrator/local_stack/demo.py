@@ -207,6 +207,7 @@ class Progress:
         self.s3, self.uri, self.echo = s3, uri, echo
         self.phase: str | None = None
         self.steps_seen = 0
+        self.explained: set[str] = set()  # verdict codes whose message was printed
 
     def __call__(self, job: dict[str, Any], elapsed: float) -> None:
         from orchestrator.jobs.polling import describe_phase
@@ -227,8 +228,18 @@ class Progress:
                 + (f", top strategy {step['top_strategy']}" if step.get("top_strategy") else "")
             )
             for verdict in step.get("verdicts", []):
-                self.echo(f"           warning [{verdict['code']}]")
+                self.echo(f"           {self.warning_line(verdict)}")
             self.steps_seen += 1
+
+    def warning_line(self, verdict: dict[str, Any]) -> str:
+        """A step's verdict: its explanation the first time its code shows, the code alone after."""
+        code, message = verdict.get("code"), verdict.get("message")
+        if code in self.explained:
+            return f"warning [{code}] (as above)"
+        if not message:
+            return f"warning [{code}]"
+        self.explained.add(code)
+        return f"warning [{code}]: {message}"
 
 
 def follow_job(stack: Any, job_arn: str, uri: str, settings: DemoSettings, echo: Echo) -> Any:

@@ -50,3 +50,47 @@ def test_a_misspelt_bundled_grader_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         dataset_path(tmp_path, "triage")  # a grader of the user's: no guess, only --dataset
     assert "did you mean" not in str(caught.value) and "pass --dataset FILE" in str(caught.value)
+
+
+class MetricsBucket:
+    """An S3 client holding one emulator metrics file."""
+
+    class exceptions:  # noqa: N801 - boto3's attribute name
+        NoSuchKey = KeyError
+
+    def __init__(self, records: list[dict]) -> None:
+        import io
+        import json
+
+        self.body = "".join(json.dumps(r) + "\n" for r in records).encode()
+        self.io = io
+
+    def get_object(self, Bucket: str, Key: str) -> dict:  # noqa: N803
+        return {"Body": self.io.BytesIO(self.body)}
+
+
+def test_a_step_warning_is_explained_once() -> None:
+    """The demo printed `warning [zero_spread_groups]` and nothing a new user could act on."""
+    from orchestrator.local_stack.demo import Progress
+
+    message = "81% of prompt groups have no reward spread"
+    step = {
+        "type": "step",
+        "reward_mean": 0.9,
+        "reward_min": 0.0,
+        "reward_max": 1.0,
+        "reward_std": 0.3,
+        "samples": 64,
+        "grader_invocations": 2,
+        "grader_latency_ms_p95": 40.0,
+        "verdicts": [{"code": "zero_spread_groups", "step": 1, "message": message}],
+    }
+    records = [{**step, "step": 1}, {**step, "step": 2}]
+    lines: list[str] = []
+    progress = Progress(MetricsBucket(records), "s3://bucket/key", lines.append)
+    progress({"status": "InProgress"}, 1.0)
+    warnings = [line.strip() for line in lines if "warning" in line]
+    assert warnings == [
+        f"warning [zero_spread_groups]: {message}",
+        "warning [zero_spread_groups] (as above)",
+    ]
