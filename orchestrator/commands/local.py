@@ -185,6 +185,8 @@ def provision(
         var_files=var_files,
     )
     click.echo(f"{environment}: {result.summary()} (terraform apply, {result.seconds:.1f} s)")
+    for warning in result.warnings():
+        click.echo(f"warning: {warning}")
     for note in result.notes:
         click.echo(f"note: {note}")
     if result.state_location:

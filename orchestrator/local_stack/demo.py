@@ -100,16 +100,25 @@ def provision_local(stack: Any, echo: Echo, var_files: tuple[Path, ...] = ()) ->
 
     result = provision(stack.project_dir, stack.endpoint_url, environment="local", var_files=var_files)
     echo(f"provision local: {result.summary()} (terraform apply, {result.seconds:.1f} s)")
+    for warning in result.warnings():
+        echo(f"warning: {warning}")
     return outputs_from_mapping("local", f"Terraform state {result.state_location}", result.outputs)
 
 
-def upload_dataset(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
-    """Validate the dataset with the Nova RFT rules, then upload it to its content-addressed key."""
+def validate_dataset(path: Path) -> Any:
+    """The dataset's report under the Nova RFT rules; DatasetError (exit 3) when it breaks them. First of
+    all steps: a broken line must not cost a stack start and a Terraform run before it is named."""
     from orchestrator.commands.datasets import load_report, require_valid
-    from orchestrator.datasets.upload import DatasetUploader
 
     report = load_report(path)
     require_valid(report)
+    return report
+
+
+def upload_dataset(stack: Any, outputs: Any, path: Path, report: Any, echo: Echo) -> str:
+    """Upload the validated dataset to its content-addressed key."""
+    from orchestrator.datasets.upload import DatasetUploader
+
     bucket = outputs.require("dataset_bucket", "--bucket")
     result = DatasetUploader(stack.client("s3")).upload(path, bucket, outputs.dataset_prefix)
     records = report.stats.get("records", "?")
@@ -330,11 +339,12 @@ def run_demo(settings: DemoSettings, echo: Echo = print) -> int:
     started = time.monotonic()
     root = settings.project_dir
     dataset = dataset_path(root, settings.grader, settings.dataset)
+    report = validate_dataset(dataset)
     stack = start_stack(settings, echo)
     try:
         ensure_package(root, echo, settings.var_files)
         outputs = provision_local(stack, echo, settings.var_files)
-        training_uri = upload_dataset(stack, outputs, dataset, echo)
+        training_uri = upload_dataset(stack, outputs, dataset, report, echo)
         rollouts_uri = upload_rollouts(stack, outputs, settings.rollouts, echo) if settings.rollouts else None
         request = job_request(outputs, training_uri, settings, rollouts_uri)
         from orchestrator.jobs.client import BedrockJobs

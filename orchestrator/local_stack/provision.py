@@ -20,6 +20,7 @@ Terraform wrote to the stack's S3, as `orch --env local` reads them.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -38,6 +39,7 @@ INIT_TIMEOUT_S = 300.0
 PLAN_TIMEOUT_S = 600.0
 APPLY_TIMEOUT_S = 1200.0
 PLAN_FILE = "local.tfplan"
+GRADER_FUNCTION = re.compile(r'module\.grader\["([^"]+)"\]\.aws_lambda_function\.')  # rft_stack's
 Runner = Callable[[list[str], Path, dict[str, str], float], subprocess.CompletedProcess[str]]
 Clock = Callable[[], float]
 
@@ -57,6 +59,22 @@ class ProvisionResult:
     @property
     def changed(self) -> bool:
         return bool(self.changes)
+
+    def removed_graders(self) -> list[str]:
+        """Graders this run deleted: deployed before from variables (a --var-file) it was not given."""
+        found = (
+            GRADER_FUNCTION.search(address) for address, action in self.changes.items() if action == "delete"
+        )
+        return sorted({match.group(1) for match in found if match})
+
+    def warnings(self) -> list[str]:
+        removed = self.removed_graders()
+        if not removed:
+            return []
+        return [
+            f"removed grader(s) {', '.join(removed)}: this run's variables do not define them; "
+            "pass the --var-file that does to keep them"
+        ]
 
     def summary(self) -> str:
         """'57 created', '1 replaced, 1 updated' or 'no changes'."""

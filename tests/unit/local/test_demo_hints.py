@@ -94,3 +94,20 @@ def test_a_step_warning_is_explained_once() -> None:
         f"warning [zero_spread_groups]: {message}",
         "warning [zero_spread_groups] (as above)",
     ]
+
+
+def test_a_broken_dataset_fails_before_the_stack_and_terraform(tmp_path: Path, monkeypatch) -> None:
+    """`orch demo --dataset broken.jsonl` started the stack and ran Terraform (36 s) before naming line 6."""
+    import pytest
+
+    from orchestrator.errors import DatasetError
+    from orchestrator.local_stack import demo
+
+    def no_stack(*args: object) -> None:
+        raise AssertionError("the stack was started before the dataset was checked")
+
+    monkeypatch.setattr(demo, "start_stack", no_stack)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"messages": [{"role": "user", "content": "hi"}], "reference_answer": {"a": 1}\n')
+    with pytest.raises(DatasetError, match=r"line 1: not valid JSON"):
+        demo.run_demo(demo.DemoSettings(tmp_path, dataset=broken), lambda line: None)

@@ -133,6 +133,25 @@ def test_planned_actions_and_summary() -> None:
     result = prov.ProvisionResult(changes=actions)
     assert result.summary() == "1 created, 1 replaced, 1 updated" and result.changed
     assert prov.ProvisionResult().summary() == "no changes"
+    assert result.warnings() == []
+
+
+def test_a_run_that_deletes_a_grader_says_how_to_keep_it() -> None:
+    """`orch demo` after `orch local provision --var-file triage.tfvars` deleted the triage grader and
+    said only "13 deleted"; the next `orch demo --grader triage` found no such grader."""
+    grader = 'module.stack.module.grader["triage"]'
+    result = prov.ProvisionResult(
+        changes={
+            f"{grader}.aws_lambda_function.this": "delete",
+            f"{grader}.aws_iam_role.this": "delete",
+            'module.stack.module.grader["math"].aws_lambda_function.this': "update",
+        }
+    )
+    assert result.removed_graders() == ["triage"]
+    assert result.warnings() == [
+        "removed grader(s) triage: this run's variables do not define them; "
+        "pass the --var-file that does to keep them"
+    ]
 
 
 def test_error_diagnostics_name_file_line_and_detail() -> None:
