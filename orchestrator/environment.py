@@ -60,13 +60,18 @@ OUTPUT_NAMES = (
 Runner = Callable[[list[str], Path, dict[str, str], float], subprocess.CompletedProcess[str]]
 
 
+INTERRUPT_GRACE_S = 60.0  # Terraform finishes the calls in flight and writes its state on SIGINT
+
+
 def run_bounded(
     args: list[str], cwd: Path, env: dict[str, str], timeout: float
 ) -> subprocess.CompletedProcess[str]:
     """Run a command with a timeout that also ends its children (Terraform starts provider plugins).
 
     The command gets its own process group; on timeout the whole group is killed, so no grandchild
-    keeps the output pipes open and `communicate` cannot hang.
+    keeps the output pipes open and `communicate` cannot hang. Being in its own group, it does not see
+    the terminal's Ctrl-C: that is passed on (SIGINT), and the command gets `INTERRUPT_GRACE_S` to stop
+    as it would in a terminal (Terraform then releases its state lock) before the group is killed.
     """
     with subprocess.Popen(
         args,
@@ -85,7 +90,22 @@ def run_bounded(
                 os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
             raise
+        except KeyboardInterrupt:
+            _interrupt_group(process)
+            raise
         return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+def _interrupt_group(process: subprocess.Popen[str]) -> None:
+    """SIGINT to the command's group, then wait for it (a second Ctrl-C, or the grace period, kills it)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.communicate(timeout=INTERRUPT_GRACE_S)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,7 @@ class Progress:
 
     def warning_line(self, verdict: dict[str, Any]) -> str:
         """A step's verdict: its explanation the first time its code shows, the code alone after."""
-        code, message = verdict.get("code"), verdict.get("message")
+        code, message = str(verdict.get("code")), verdict.get("message")
         if code in self.explained:
             return f"warning [{code}] (as above)"
         if not message:

@@ -90,12 +90,13 @@ def _grader_source(path: Path, variable: str, name: str, grader: Any, env_dir: P
             "the grader's package)"
         )
     architecture = str(grader.get("architecture") or DEFAULT_ARCHITECTURE)
-    resolved = (env_dir / Path(spec_file).expanduser()).resolve() if spec_file else None
-    if resolved is not None and not resolved.is_file():
+    if not spec_file:
+        return GraderSource(name, architecture, None)
+    resolved = (env_dir / Path(spec_file).expanduser()).resolve()
+    if not resolved.is_file():
         relative = "" if Path(spec_file).expanduser().is_absolute() else f" (read from {env_dir})"
         raise ConfigError(f"{path}: {variable}.{name}.spec_file {spec_file}: no such file{relative}")
-    if resolved is not None and spec_file is not None:
-        _refuse_a_spec_beside_the_file_that_is_not_deployed(path, f"{variable}.{name}", spec_file, resolved)
+    _refuse_a_spec_beside_the_file_that_is_not_deployed(path, f"{variable}.{name}", spec_file, resolved)
     return GraderSource(name, architecture, resolved)
 
 
