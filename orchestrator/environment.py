@@ -30,6 +30,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -100,6 +101,11 @@ def _interrupt_group(process: subprocess.Popen[str]) -> None:
     """SIGINT to the command's group, then wait for it (a second Ctrl-C, or the grace period, kills it)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGINT)
+    # Only Terraform runs here; it may take several seconds to finish the calls in flight.
+    sys.stderr.write(
+        f"interrupted: letting Terraform stop cleanly (up to {INTERRUPT_GRACE_S:.0f} s; "
+        "Ctrl-C again kills it)\n"
+    )
     try:
         process.communicate(timeout=INTERRUPT_GRACE_S)
     except (subprocess.TimeoutExpired, KeyboardInterrupt):

@@ -354,7 +354,7 @@ def test_an_init_without_provider_says_how_to_get_one(tmp_path: Path) -> None:
     assert not isinstance(caught.value, prov.TerraformError)  # no fallback of any kind
 
 
-def test_ctrl_c_reaches_terraform_which_may_release_its_lock(tmp_path: Path) -> None:
+def test_ctrl_c_reaches_terraform_which_may_release_its_lock(tmp_path: Path, capsys) -> None:
     """Terraform runs in its own process group, so the terminal's Ctrl-C never reached it: orch exited,
     Terraform was cut off holding the state lock, and every later provision failed on that lock."""
     import os
@@ -392,6 +392,7 @@ def test_ctrl_c_reaches_terraform_which_may_release_its_lock(tmp_path: Path) -> 
         signal.signal(signal.SIGINT, previous)
     assert released.read_text() == "lock released"
     assert time.monotonic() - started < 30
+    assert "interrupted: letting Terraform stop cleanly" in capsys.readouterr().err
 
 
 class LockBucket:
