@@ -115,6 +115,19 @@ def validate_dataset(path: Path) -> Any:
     return report
 
 
+def check_rollouts(rollouts: Path, dataset: Path) -> None:
+    """The emulator's own check of a rollouts file against the dataset, run here first: a bad line must
+    not cost a stack start and a Terraform run, then fail the job naming an S3 copy of the file."""
+    from nova_rft_localstack.rollouts import RolloutsError, parse_rollouts, prompt_key
+
+    lines = [line for line in dataset.read_text(encoding="utf-8").splitlines() if line.strip()]
+    keys = [prompt_key(json.loads(line), index) for index, line in enumerate(lines)]
+    try:
+        parse_rollouts(rollouts.read_text(encoding="utf-8"), str(rollouts), keys)
+    except (RolloutsError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--rollouts {exc}") from None
+
+
 def upload_dataset(stack: Any, outputs: Any, path: Path, report: Any, echo: Echo) -> str:
     """Upload the validated dataset to its content-addressed key."""
     from orchestrator.datasets.upload import DatasetUploader
@@ -340,6 +353,8 @@ def run_demo(settings: DemoSettings, echo: Echo = print) -> int:
     root = settings.project_dir
     dataset = dataset_path(root, settings.grader, settings.dataset)
     report = validate_dataset(dataset)
+    if settings.rollouts:
+        check_rollouts(settings.rollouts, dataset)
     stack = start_stack(settings, echo)
     try:
         ensure_package(root, echo, settings.var_files)

@@ -111,3 +111,25 @@ def test_a_broken_dataset_fails_before_the_stack_and_terraform(tmp_path: Path, m
     broken.write_text('{"messages": [{"role": "user", "content": "hi"}], "reference_answer": {"a": 1}\n')
     with pytest.raises(DatasetError, match=r"line 1: not valid JSON"):
         demo.run_demo(demo.DemoSettings(tmp_path, dataset=broken), lambda line: None)
+
+
+def test_bad_rollouts_fail_before_the_stack_naming_the_local_file(tmp_path: Path, monkeypatch) -> None:
+    """A rollouts id the dataset lacks cost a stack start and a Terraform run, then failed the emulated
+    job naming the S3 copy of the file."""
+    import pytest
+
+    from orchestrator.errors import ConfigError
+    from orchestrator.local_stack import demo
+
+    def no_stack(*args: object) -> None:
+        raise AssertionError("the stack was started before the rollouts were checked")
+
+    monkeypatch.setattr(demo, "start_stack", no_stack)
+    rollouts = tmp_path / "mine.jsonl"
+    rollouts.write_text('{"id": "math-0001", "responses": ["80.50"]}\n{"id": "nope-1", "response": "42"}\n')
+    dataset = Path(__file__).resolve().parents[3] / "datasets" / "math.jsonl"
+    with pytest.raises(ConfigError, match=rf"--rollouts {rollouts} line 2: field 'id' 'nope-1' names no"):
+        demo.run_demo(demo.DemoSettings(tmp_path, dataset=dataset, rollouts=rollouts), lambda line: None)
+    rollouts.write_text('{"id": "math-0001", "responses": ["80.50"]}\n')
+    with pytest.raises(AssertionError, match="the stack was started"):  # a good file goes on
+        demo.run_demo(demo.DemoSettings(tmp_path, dataset=dataset, rollouts=rollouts), lambda line: None)
