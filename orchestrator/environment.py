@@ -226,6 +226,13 @@ def find_project_root(start: Path) -> Path | None:
     return None
 
 
+def checkout_root() -> Path | None:
+    """The checkout this `orch` runs from (`make demo`'s editable install), when it holds the
+    environments: `orch ... --env local` then works from any directory, as `orch demo` does."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / ENVIRONMENTS_DIR).is_dir() else None
+
+
 def parse_outputs(document: Any, origin: str) -> dict[str, Any]:
     """Outputs as {name: value} from `terraform output -json` shape or a flat object."""
     if not isinstance(document, dict):
@@ -304,7 +311,7 @@ class EnvironmentResolver:
         raise ConfigError(f"cannot read the outputs of environment '{self.name}': " + "; ".join(failures))
 
     def project_root(self) -> Path:
-        root = self.project_dir or find_project_root(self.cwd)
+        root = self.project_dir or find_project_root(self.cwd) or checkout_root()
         if root is None:
             raise ConfigError(f"no {ENVIRONMENTS_DIR}/ directory at or above {self.cwd}; use --project-dir")
         return root

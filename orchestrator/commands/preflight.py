@@ -417,10 +417,10 @@ def plan(**kwargs: Any) -> None:
 
 def _plan_inputs(kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
     from orchestrator.commands.jobs import collect_hyperparameters
-    from orchestrator.environment import ENVIRONMENTS_DIR, find_project_root
+    from orchestrator.environment import ENVIRONMENTS_DIR, checkout_root, find_project_root
     from orchestrator.preflight.plan import PlanInputs, environment_defaults, judge_loads, load_prices
 
-    root = kwargs["project_dir"] or find_project_root(Path.cwd()) or Path.cwd()
+    root = kwargs["project_dir"] or find_project_root(Path.cwd()) or checkout_root() or Path.cwd()
     env, grader = kwargs["env_name"], kwargs["grader"]
     defaults = environment_defaults(root / ENVIRONMENTS_DIR / env / "terraform.tfvars", grader)
     hp = collect_hyperparameters(kwargs)  # start-job's options and file, range-checked

@@ -234,7 +234,7 @@ def loadtest(
       orch reward loadtest --env dev --grader math --dataset datasets/math.jsonl \\
           --responses datasets/math.rollouts.jsonl --batch-size 8 --json
     """
-    from orchestrator.environment import find_project_root
+    from orchestrator.environment import checkout_root, find_project_root
     from orchestrator.output import make_output
     from orchestrator.preflight.errors import ScoringIncompleteError
     from orchestrator.preflight.lambda_grader import LambdaGrader
@@ -252,7 +252,7 @@ def loadtest(
     factory = make_factory(ctx.obj, env_options_from(kwargs))
     target = grader_target(ctx.obj, factory, grader)
     cwd = factory.cwd or Path.cwd()
-    root = factory.options.project_dir or find_project_root(cwd) or cwd  # where `orch plan` looks
+    root = factory.options.project_dir or find_project_root(cwd) or checkout_root() or cwd  # as `orch plan`
     _, samples = load_samples(*_loadtest_inputs(root, target.spec_name or grader, dataset, responses))
     lambda_grader = LambdaGrader(target.client, target.arn, tail_logs=True)
     with progress_bar(output, f"load test of {grader} (batches)", None) as advance:
