@@ -454,8 +454,14 @@ def package(
         build_spec_package,
         find_python312,
         repo_root,
+        validate_spec_file,
     )
 
+    try:
+        for spec in spec_files:
+            validate_spec_file(spec)
+    except PackagingError as exc:
+        raise ConfigError(str(exc)) from None
     root = repo_root()
     arches = list(ARCHITECTURES) if arch == "all" else [arch]
     python312 = find_python312() if byte_compile else None

@@ -190,9 +190,15 @@ def ensure_packages(
 ) -> list[Path]:
     """The shared package of `arch` and the package of every grader of `arch` with a spec file of the
     user's. Graders of another architecture are left to Terraform, which refuses them on `local`."""
-    from orchestrator.packaging import PackagingError, build_spec_package
+    from orchestrator.packaging import PackagingError, build_spec_package, validate_spec_file
 
     sources = grader_sources(env_dir, var_files)  # read first: a bad variables file fails fast
+    for source in sources:  # and a bad spec, before the base package is built
+        if source.spec_file is not None:
+            try:
+                validate_spec_file(source.spec_file)
+            except PackagingError as exc:
+                raise ConfigError(f"grader {source.name}: {exc}") from None
     base = ensure_base_package(root, arch, echo)
     built = [base]
     for source in sources:

@@ -177,3 +177,30 @@ def test_a_copied_example_that_would_deploy_the_kits_spec_is_refused(tmp_path):
     )
     (triage,) = [s for s in packages.grader_sources(env_dir, [copy / "triage.tfvars"]) if s.name == "triage"]
     assert triage.spec_file == (copy / "ticket_triage.json").resolve()
+
+
+def test_a_bad_spec_is_named_before_the_base_package_is_built(tmp_path, monkeypatch):
+    """A typo in a kind name was reported only after the ~20 s build of the shared zip."""
+    from orchestrator import packaging
+    from tests.unit.orchestrator.orch_helpers import run_orch
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the base package was built before the spec was checked")
+
+    monkeypatch.setattr(packages, "ensure_base_package", no_build)
+    monkeypatch.setattr(packaging, "build_package", no_build)
+    spec = tmp_path / "typo.json"
+    spec.write_text((EXAMPLE / "ticket_triage.json").read_text().replace('"label_match"', '"label_mach"'))
+    tfvars = tmp_path / "mine.tfvars"
+    tfvars.write_text(
+        f'custom_graders = {{\n  triage = {{ spec_file = "{spec}", architecture = "x86_64" }}\n}}\n'
+    )
+    env_dir = REPO / "terraform" / "environments" / "local"
+    with pytest.raises(
+        ConfigError, match=r"grader triage: spec_file .*typo\.json is not a valid reward spec"
+    ):
+        packages.ensure_packages(REPO, env_dir, "x86_64", lambda line: None, [tfvars])
+    run = run_orch(
+        ["reward", "package", "--no-compile", "--output-dir", str(tmp_path), "--spec-file", str(spec)]
+    )
+    assert run.exit_code == 2 and "unknown dimension kind 'label_mach'" in run.stderr
