@@ -124,8 +124,10 @@ def check_rollouts(rollouts: Path, dataset: Path) -> None:
     keys = [prompt_key(json.loads(line), index) for index, line in enumerate(lines)]
     try:
         parse_rollouts(rollouts.read_text(encoding="utf-8"), str(rollouts), keys)
-    except (RolloutsError, UnicodeDecodeError) as exc:
+    except RolloutsError as exc:
         raise ConfigError(f"--rollouts {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"--rollouts {rollouts}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
 def upload_dataset(stack: Any, outputs: Any, path: Path, report: Any, echo: Echo) -> str:

@@ -130,6 +130,11 @@ def test_bad_rollouts_fail_before_the_stack_naming_the_local_file(tmp_path: Path
     dataset = Path(__file__).resolve().parents[3] / "datasets" / "math.jsonl"
     with pytest.raises(ConfigError, match=rf"--rollouts {rollouts} line 2: field 'id' 'nope-1' names no"):
         demo.run_demo(demo.DemoSettings(tmp_path, dataset=dataset, rollouts=rollouts), lambda line: None)
+    rollouts.write_bytes(b'{"id": "math-0001", "responses": ["\xff"]}\n')
+    with pytest.raises(
+        ConfigError, match=rf"--rollouts {rollouts}: not UTF-8 \(invalid start byte at byte 35\)"
+    ):
+        demo.run_demo(demo.DemoSettings(tmp_path, dataset=dataset, rollouts=rollouts), lambda line: None)
     rollouts.write_text('{"id": "math-0001", "responses": ["80.50"]}\n')
     with pytest.raises(AssertionError, match="the stack was started"):  # a good file goes on
         demo.run_demo(demo.DemoSettings(tmp_path, dataset=dataset, rollouts=rollouts), lambda line: None)
