@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, LocalStackError
 
 GRADERS = ("math", "support", "json_extraction", "code")  # bundled specs with a sample dataset each
 DEFAULT_GRADER = "math"
@@ -77,6 +77,12 @@ def start_stack(settings: DemoSettings, echo: Echo) -> Any:
 
     stack = LocalStack(settings.project_dir, settings.port)
     result = stack.start()
+    if result.state == "external" and "bedrock" not in (stack.health() or {}).get("services", {}):
+        # e.g. a LocalStack of another project (its Docker image has no Bedrock): the job would fail late
+        raise LocalStackError(
+            f"a LocalStack without this kit's Bedrock emulator answers on {stack.endpoint_url}: stop it, "
+            f"or run the demo on another port (ORCH_LOCAL_PORT={stack.port + 1} make demo, or --port)"
+        )
     verbs = {"started": f"started in {result.seconds:.1f} s", "already-running": "already running"}
     verb = verbs.get(result.state, "reusing the instance already answering")
     echo(f"local stack: {verb} at {stack.endpoint_url}")

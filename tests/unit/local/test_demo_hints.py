@@ -138,3 +138,28 @@ def test_bad_rollouts_fail_before_the_stack_naming_the_local_file(tmp_path: Path
     rollouts.write_text('{"id": "math-0001", "responses": ["80.50"]}\n')
     with pytest.raises(AssertionError, match="the stack was started"):  # a good file goes on
         demo.run_demo(demo.DemoSettings(tmp_path, dataset=dataset, rollouts=rollouts), lambda line: None)
+
+
+def test_a_foreign_localstack_on_the_port_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """A LocalStack of another project on 4566 (its Docker image, no Bedrock) was reused: Terraform
+    applied into it and the job failed late."""
+    import pytest
+
+    from orchestrator.errors import LocalStackError
+    from orchestrator.local_stack import demo
+    from orchestrator.local_stack.stack import LocalStack, StartResult
+
+    services: dict[str, str] = {"s3": "running", "lambda": "running"}
+    monkeypatch.setattr(
+        LocalStack, "start", lambda self: StartResult("external", self.endpoint_url, None, 0.0, "external")
+    )
+    monkeypatch.setattr(LocalStack, "health", lambda self, timeout=2.0: {"services": services})
+    settings = demo.DemoSettings(tmp_path, port=4599)
+    with pytest.raises(
+        LocalStackError, match=r"without this kit's Bedrock emulator answers on .*:4599.*4600"
+    ):
+        demo.start_stack(settings, lambda line: None)
+    services["bedrock"] = "running"  # the kit's (a stack of the test session, say): reused
+    lines: list[str] = []
+    demo.start_stack(settings, lines.append)
+    assert lines == ["local stack: reusing the instance already answering at http://127.0.0.1:4599"]
