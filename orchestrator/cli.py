@@ -11,6 +11,7 @@ import click
 
 from orchestrator import __version__
 from orchestrator.errors import OrchError
+from orchestrator.groups import SuggestingGroup
 
 # command name -> "module:attribute" of a click.Command or click.Group
 COMMANDS: dict[str, str] = {
@@ -30,7 +31,7 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(SuggestingGroup):
     """A group whose sub-commands are imported only when they are used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from orchestrator.groups import SuggestingGroup
+
 if TYPE_CHECKING:
     from orchestrator.local_stack.stack import LocalStack
 
@@ -39,7 +41,7 @@ def _stack(project_dir: Path | None, port: int | None) -> LocalStack:
     return LocalStack(project_root(project_dir), port)
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def local() -> None:
     """The local AWS stack: LocalStack in host mode (no Docker) with this project's plugins.
 

@@ -17,6 +17,7 @@ import click
 from orchestrator.commands.remote_grader import EXIT_CODES as REMOTE_EXIT_CODES
 from orchestrator.commands.remote_grader import loadtest, remote_options, score_remote
 from orchestrator.errors import ConfigError, DatasetError, OrchError
+from orchestrator.groups import SuggestingGroup
 from orchestrator.options import env_options, env_options_from, json_option
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 _BARS = "▁▂▃▄▅▆▇█"
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def reward() -> None:
     """Reward specs and the grader Lambda.
 

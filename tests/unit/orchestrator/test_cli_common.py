@@ -204,3 +204,23 @@ def test_network_failures_are_transient() -> None:
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
     with pytest.raises(AwsUnavailableError, match="InternalServerException"), translate_errors("op"):
         raise client_error("InternalServerException", 500)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["demoo"], "No such command 'demoo'. Did you mean 'demo'?"),  # lazy group: click named nothing
+        (["reward", "scor"], "No such command 'scor'. Did you mean 'score'?"),
+        (["local", "stop"], "No such command 'stop'. Did you mean 'down'?"),  # LocalStack's CLI word
+        (["local", "start"], "No such command 'start'. Did you mean 'up'?"),
+        (["local", "xyz"], "No such command 'xyz'."),
+    ],
+)
+def test_an_unknown_sub_command_names_the_one_meant(args: list[str], expected: str) -> None:
+    from click.testing import CliRunner
+
+    from orchestrator.cli import cli
+
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == f"Error: {expected}"
