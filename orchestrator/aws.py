@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60
 MAX_ATTEMPTS = 5  # in total (first try included); "standard" mode: exponential backoff + jitter
+# A new user's first AWS-facing command is often meant for the stack `make demo` left running.
+LOCAL_STACK_HINT = "for the local stack of `make demo`, add --env local"
 
 
 class AwsNotFoundError(AwsError):
@@ -173,9 +175,13 @@ def translate_errors(operation: str) -> Iterator[None]:
         message = exc.response.get("Error", {}).get("Message") or code or str(exc)
         raise _error_class(code, status)(f"{operation} failed: {code}: {message}") from exc
     except (NoCredentialsError, PartialCredentialsError, ProfileNotFound) as exc:
-        raise ConfigError(f"{operation}: {exc} (configure AWS credentials, e.g. AWS_PROFILE)") from exc
+        raise ConfigError(
+            f"{operation}: {exc} (configure AWS credentials, e.g. AWS_PROFILE; {LOCAL_STACK_HINT})"
+        ) from exc
     except NoRegionError as exc:
-        raise ConfigError(f"{operation}: no AWS region (use --region, AWS_REGION or the profile)") from exc
+        raise ConfigError(
+            f"{operation}: no AWS region (use --region, AWS_REGION or the profile; {LOCAL_STACK_HINT})"
+        ) from exc
     except (BotoConnectionError, HTTPClientError) as exc:  # refused, connect/read timeouts
         raise AwsUnavailableError(f"{operation} failed: {exc}") from exc
     except BotoCoreError as exc:

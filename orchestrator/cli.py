@@ -11,6 +11,7 @@ import click
 
 from orchestrator import __version__
 from orchestrator.errors import OrchError
+from orchestrator.groups import SuggestingGroup
 
 # command name -> "module:attribute" of a click.Command or click.Group
 COMMANDS: dict[str, str] = {
@@ -30,7 +31,7 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(SuggestingGroup):
     """A group whose sub-commands are imported only when they are used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -57,6 +58,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     \b
     Examples:
+      orch demo                  # the whole kit on a local stack, no AWS account (make demo)
       orch validate-dataset datasets/math.jsonl
       orch reward score --spec math --dataset datasets/math.jsonl --responses responses.jsonl
       orch start-job --env dev --dataset datasets/math.jsonl --grader math --wait

@@ -30,6 +30,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +38,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from orchestrator import env_vars
+from orchestrator.aws import LOCAL_STACK_HINT
 from orchestrator.errors import ConfigError
 from orchestrator.tfstate import S3Backend, SourceUnavailable, find_backend, read_state_outputs
 
@@ -59,13 +61,18 @@ OUTPUT_NAMES = (
 Runner = Callable[[list[str], Path, dict[str, str], float], subprocess.CompletedProcess[str]]
 
 
+INTERRUPT_GRACE_S = 60.0  # Terraform finishes the calls in flight and writes its state on SIGINT
+
+
 def run_bounded(
     args: list[str], cwd: Path, env: dict[str, str], timeout: float
 ) -> subprocess.CompletedProcess[str]:
     """Run a command with a timeout that also ends its children (Terraform starts provider plugins).
 
     The command gets its own process group; on timeout the whole group is killed, so no grandchild
-    keeps the output pipes open and `communicate` cannot hang.
+    keeps the output pipes open and `communicate` cannot hang. Being in its own group, it does not see
+    the terminal's Ctrl-C: that is passed on (SIGINT), and the command gets `INTERRUPT_GRACE_S` to stop
+    as it would in a terminal (Terraform then releases its state lock) before the group is killed.
     """
     with subprocess.Popen(
         args,
@@ -84,7 +91,27 @@ def run_bounded(
                 os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
             raise
+        except KeyboardInterrupt:
+            _interrupt_group(process)
+            raise
         return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+def _interrupt_group(process: subprocess.Popen[str]) -> None:
+    """SIGINT to the command's group, then wait for it (a second Ctrl-C, or the grace period, kills it)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    # Only Terraform runs here; it may take several seconds to finish the calls in flight.
+    sys.stderr.write(
+        f"interrupted: letting Terraform stop cleanly (up to {INTERRUPT_GRACE_S:.0f} s; "
+        "Ctrl-C again kills it)\n"
+    )
+    try:
+        process.communicate(timeout=INTERRUPT_GRACE_S)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
 
 
 @dataclass(frozen=True)
@@ -100,6 +127,10 @@ class StackTarget:
     @property
     def port(self) -> int:
         return urlparse(self.endpoint_url).port or LOCAL_STACK_DEFAULT_PORT
+
+    @property
+    def host(self) -> str:
+        return urlparse(self.endpoint_url).hostname or "127.0.0.1"
 
     def hint(self) -> str:
         """What to do when nothing answers (names the port)."""
@@ -195,6 +226,13 @@ def find_project_root(start: Path) -> Path | None:
     return None
 
 
+def checkout_root() -> Path | None:
+    """The checkout this `orch` runs from (`make demo`'s editable install), when it holds the
+    environments: `orch ... --env local` then works from any directory, as `orch demo` does."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / ENVIRONMENTS_DIR).is_dir() else None
+
+
 def parse_outputs(document: Any, origin: str) -> dict[str, Any]:
     """Outputs as {name: value} from `terraform output -json` shape or a flat object."""
     if not isinstance(document, dict):
@@ -268,10 +306,12 @@ class EnvironmentResolver:
         failures.append("--outputs FILE: not given")
         if overrides.complete():
             return overrides.apply(EnvironmentOutputs(name=self.name, source="command-line flags"))
+        if self.stack_target() is None:
+            failures.append(f"no AWS account at hand? {LOCAL_STACK_HINT}")
         raise ConfigError(f"cannot read the outputs of environment '{self.name}': " + "; ".join(failures))
 
     def project_root(self) -> Path:
-        root = self.project_dir or find_project_root(self.cwd)
+        root = self.project_dir or find_project_root(self.cwd) or checkout_root()
         if root is None:
             raise ConfigError(f"no {ENVIRONMENTS_DIR}/ directory at or above {self.cwd}; use --project-dir")
         return root

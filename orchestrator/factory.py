@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.aws import AwsFactory
+from orchestrator.aws import AwsFactory, ClientSettings
 from orchestrator.environment import EnvironmentOutputs, EnvironmentResolver, Overrides, StackTarget
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, LocalStackError
 
 
 @dataclass
@@ -46,6 +46,7 @@ class OrchFactory:
         self.cwd = cwd
         self._outputs: EnvironmentOutputs | None = None
         self._resolver: EnvironmentResolver | None = None
+        self._stack_checked = False
 
     def resolver(self) -> EnvironmentResolver:
         if self._resolver is None:
@@ -60,8 +61,28 @@ class OrchFactory:
 
     def outputs(self) -> EnvironmentOutputs:
         if self._outputs is None:
+            if self.options.outputs_file is None:
+                self._require_running_stack()
             self._outputs = self.resolver().resolve(self.options.overrides)
         return self._outputs
+
+    def _require_running_stack(self) -> None:
+        """A local-stack environment whose stack is down fails here, in one line that says how to start
+        it, rather than as a connection error of whatever call came first (after botocore's retries)."""
+        target = self.stack_target()
+        if target is None or self._stack_checked:
+            return
+        import socket
+
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1.0)
+            listening = sock.connect_ex((target.host, target.port)) == 0
+        if not listening:
+            raise LocalStackError(
+                f"no local stack answers on {target.endpoint_url} ({target.reason}): start it with "
+                f"`orch local up --port {target.port}` (or `make demo`)"
+            )
+        self._stack_checked = True
 
     def stack_target(self, *, strict: bool = False) -> StackTarget | None:
         """The local stack a local-stack environment (`local`) runs on; None for other environments,
@@ -75,18 +96,24 @@ class OrchFactory:
                 raise
             return None
 
-    def aws(self, region: str | None = None) -> AwsFactory:
+    def aws(self, region: str | None = None, settings: ClientSettings | None = None) -> AwsFactory:
         target = self.stack_target()
         if target is not None:  # the stack, with the backend block's credentials (no `orch local env`)
             region = region or self.options.overrides.region or target.region
-            return AwsFactory(region=region, session=target.session())
-        return AwsFactory(profile=self.options.profile, region=region or self.options.overrides.region)
+            return AwsFactory(region=region, session=target.session(), settings=settings)
+        return AwsFactory(
+            profile=self.options.profile, region=region or self.options.overrides.region, settings=settings
+        )
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, settings: ClientSettings | None = None) -> Any:
+        """A client of `service`; every AWS call of a command goes through here, so a local-stack
+        environment reaches the stack whatever the service (`settings`: other timeouts or retries)."""
         if service in self._clients:
             return self._clients[service]
+        self._require_running_stack()
         target = self.stack_target()
-        return self.aws(region).client(service, endpoint_url=target.endpoint_url if target else None)
+        endpoint_url = target.endpoint_url if target else None
+        return self.aws(region, settings).client(service, endpoint_url=endpoint_url)
 
     def uploader(self, progress: Callable[[str, int], Callable[[int], None]] | None = None) -> Any:
         from orchestrator.datasets.upload import DatasetUploader

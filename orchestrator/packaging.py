@@ -313,6 +313,20 @@ def spec_package_path(base_zip: Path, spec_file: Path) -> Path:
     return base_zip.with_name(f"{base_zip.stem}-spec-{key}.zip")
 
 
+def validate_spec_file(spec_file: Path) -> None:
+    """PackagingError unless `spec_file` loads as a reward spec; callers check before the ~20 s base
+    build, so a typo in a kind name is reported at once."""
+    from nova_rewards.errors import SpecError
+    from nova_rewards.spec import load_spec
+
+    if not spec_file.is_file():
+        raise PackagingError(f"spec_file {spec_file}: no such file")
+    try:
+        load_spec(spec_file)
+    except SpecError as exc:
+        raise PackagingError(f"spec_file {spec_file} is not a valid reward spec: {exc}") from None
+
+
 def build_spec_package(base_zip: Path, spec_file: Path) -> BuiltPackage:
     """The grader package of a spec file of the user's: `base_zip` plus `user_specs/<spec name>`.
 
@@ -321,17 +335,9 @@ def build_spec_package(base_zip: Path, spec_file: Path) -> BuiltPackage:
     build fast (no recompression) and reproducible (same inputs, same bytes); a package already at the
     content-addressed name is reused.
     """
-    from nova_rewards.errors import SpecError
-    from nova_rewards.spec import load_spec
-
     if not base_zip.is_file():
         raise PackagingError(f"{base_zip}: no base grader package (run `orch reward package` first)")
-    if not spec_file.is_file():
-        raise PackagingError(f"spec_file {spec_file}: no such file")
-    try:
-        load_spec(spec_file)
-    except SpecError as exc:
-        raise PackagingError(f"spec_file {spec_file} is not a valid reward spec: {exc}") from None
+    validate_spec_file(spec_file)
     target = spec_package_path(base_zip, spec_file)
     if not target.is_file():
         partial = target.with_name(target.name + ".partial")

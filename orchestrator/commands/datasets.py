@@ -160,10 +160,19 @@ def upload_dataset(
     outputs = factory.outputs()
     target_bucket = outputs.require("dataset_bucket", "--bucket")
     results = []
-    with transfer_progress(output) as progress:
-        uploader = factory.uploader(progress)
-        for path in files:
-            results.append(uploader.upload(path, target_bucket, outputs.dataset_prefix))
+    try:
+        with transfer_progress(output) as progress:
+            uploader = factory.uploader(progress)
+            for path in files:
+                results.append(uploader.upload(path, target_bucket, outputs.dataset_prefix))
+    except KeyboardInterrupt:
+        done = "".join(f"; {result.uri} is complete" for result in results)
+        output.note(
+            "interrupted: an upload is all or nothing, so no partial object or pending part is left"
+            f"{done}; run the same command again to finish",
+            style=None,
+        )
+        raise click.exceptions.Abort() from None
     if as_json:
         payload: dict[str, Any] = {"training": results[0].to_dict()}
         if len(results) > 1:

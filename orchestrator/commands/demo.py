@@ -19,7 +19,7 @@ __all__ = ["demo", "ROLLOUTS_TAG"]
     "--port",
     type=click.IntRange(1, 65535),
     default=None,
-    help="Local stack port (default ORCH_LOCAL_PORT or 4566).",
+    help="Local stack port (default: ORCH_LOCAL_PORT, else the stack this checkout runs, else 4566).",
 )
 @click.option(
     "--project-dir",

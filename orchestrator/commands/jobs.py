@@ -176,7 +176,7 @@ def start_job(
     if job.started is None:  # dry run
         output.emit_json(job.request)
         return
-    _report_start(output, job.started)
+    _report_start(output, job.started, factory.options.env)
     if not follow:
         if output.json_mode:
             output.emit_json(job.summary())
@@ -190,13 +190,14 @@ def start_job(
     ctx.exit(outcome.exit_code)
 
 
-def _report_start(output: Output, started: StartResult) -> None:
+def _report_start(output: Output, started: StartResult, env: str | None) -> None:
     """The job's name and ARN, and a hint when an earlier run had started it already."""
     if not output.json_mode:
         verb = "started" if started.created else "already started earlier (same inputs; nothing new started)"
         output.line(f"job {started.job_name}: {verb}")
         output.line(started.job_arn)
-    hint = None if started.created else rerun_hint({"status": started.status, "jobName": started.job_name})
+    job = {"status": started.status, "jobName": started.job_name}
+    hint = None if started.created else rerun_hint(job, env)
     if hint:
         output.note(hint, style="yellow")
 
@@ -279,6 +280,7 @@ def status(ctx: click.Context, job: str, as_json: bool, **kwargs: Any) -> None:
     \b
     Examples:
       orch status nova-rft-math-1a2b3c4d5e6f
+      orch status nova-rft-math-1a2b3c4d5e6f --env local   # a job of the local stack (make demo)
       orch status arn:aws:bedrock:us-east-1:123456789012:model-customization-job/... --json
     """
     output = make_output(as_json)
@@ -418,6 +420,7 @@ def list_jobs(
     \b
     Examples:
       orch list-jobs --status InProgress
+      orch list-jobs --env local                     # the jobs of the local stack (make demo)
       orch list-jobs --name-contains nova-rft-math --since 7d --json
     """
     output = make_output(as_json)

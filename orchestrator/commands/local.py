@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from orchestrator.groups import SuggestingGroup
+
 if TYPE_CHECKING:
     from orchestrator.local_stack.stack import LocalStack
 
@@ -16,7 +18,7 @@ PORT_OPTION = click.option(
     "--port",
     type=click.IntRange(1, 65535),
     default=None,
-    help="Port on 127.0.0.1 (default: ORCH_LOCAL_PORT or 4566).",
+    help="Port on 127.0.0.1 (default: ORCH_LOCAL_PORT, else the stack this checkout runs, else 4566).",
 )
 PROJECT_OPTION = click.option(
     "--project-dir",
@@ -39,14 +41,15 @@ def _stack(project_dir: Path | None, port: int | None) -> LocalStack:
     return LocalStack(project_root(project_dir), port)
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def local() -> None:
     """The local AWS stack: LocalStack in host mode (no Docker) with this project's plugins.
 
     \b
     Examples:
-      orch local up && eval "$(orch local env)"
+      orch local up              # orch ... --env local then reaches it
       orch local provision
+      eval "$(orch local env)"   # for other AWS tools (aws, boto3 scripts)
       orch local down
     """
 
@@ -184,6 +187,8 @@ def provision(
         var_files=var_files,
     )
     click.echo(f"{environment}: {result.summary()} (terraform apply, {result.seconds:.1f} s)")
+    for warning in result.warnings():
+        click.echo(f"warning: {warning}")
     for note in result.notes:
         click.echo(f"note: {note}")
     if result.state_location:

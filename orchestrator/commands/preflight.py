@@ -186,12 +186,9 @@ def _runtime_client(
     injected = ((obj or {}).get("clients") or {}).get("bedrock-runtime")
     if injected is not None:
         return injected
-    from orchestrator.aws import AwsFactory, ClientSettings
+    from orchestrator.aws import ClientSettings
 
-    settings = ClientSettings(read_timeout=timeout, max_attempts=1)
-    return AwsFactory(profile=factory.options.profile, region=region, settings=settings).client(
-        "bedrock-runtime"
-    )
+    return factory.client("bedrock-runtime", region, ClientSettings(read_timeout=timeout, max_attempts=1))
 
 
 def _score_baseline(
@@ -208,6 +205,7 @@ def _score_baseline(
     pass_threshold: float | None,
     filtered: Path | None,
 ) -> dict[str, Any]:
+    from orchestrator.datasets.validation import MIN_RECORDS
     from orchestrator.preflight.baseline import read_rollouts, token_totals, write_filtered_dataset
     from orchestrator.preflight.lambda_grader import LambdaGrader
     from orchestrator.preflight.scoring import score_locally, score_remotely
@@ -254,11 +252,18 @@ def _score_baseline(
     report["tokens"] = token_totals(records, rollouts_path, settings.samples)
     if filtered is not None:
         keep = set(records) - always - never
-        report["filtered_dataset"] = {
-            "path": str(filtered),
-            "records": write_filtered_dataset(dataset, keep, filtered),
-        }
+        kept = write_filtered_dataset(dataset, keep, filtered)
+        report["filtered_dataset"] = {"path": str(filtered), "records": kept}
+        if kept < MIN_RECORDS:  # else the `start-job` that follows fails on it
+            report["warnings"].append(
+                f"{filtered} keeps {kept} of {len(records)} prompts; an RFT job needs at least "
+                f"{MIN_RECORDS}: add prompts the base model sometimes solves, or train on {dataset}"
+            )
     return report
+
+
+def _filtered_summary(filtered: dict[str, Any] | None) -> str | None:
+    return f"{filtered['path']} ({filtered['records']} records)" if filtered else None
 
 
 def _print_baseline(output: Output, report: dict[str, Any]) -> None:
@@ -286,7 +291,7 @@ def _print_baseline(output: Output, report: dict[str, Any]) -> None:
             ),
             ("scored by", report["scored_by"]),
             ("rollouts", report["rollouts"]),
-            ("filtered dataset", (report.get("filtered_dataset") or {}).get("path")),
+            ("filtered dataset", _filtered_summary(report.get("filtered_dataset"))),
         ],
     )
     output.table(
@@ -412,10 +417,10 @@ def plan(**kwargs: Any) -> None:
 
 def _plan_inputs(kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
     from orchestrator.commands.jobs import collect_hyperparameters
-    from orchestrator.environment import ENVIRONMENTS_DIR, find_project_root
+    from orchestrator.environment import ENVIRONMENTS_DIR, checkout_root, find_project_root
     from orchestrator.preflight.plan import PlanInputs, environment_defaults, judge_loads, load_prices
 
-    root = kwargs["project_dir"] or find_project_root(Path.cwd()) or Path.cwd()
+    root = kwargs["project_dir"] or find_project_root(Path.cwd()) or checkout_root() or Path.cwd()
     env, grader = kwargs["env_name"], kwargs["grader"]
     defaults = environment_defaults(root / ENVIRONMENTS_DIR / env / "terraform.tfvars", grader)
     hp = collect_hyperparameters(kwargs)  # start-job's options and file, range-checked

@@ -69,15 +69,19 @@ class GraderTarget:
 
 
 def grader_target(obj: Mapping[str, Any] | None, factory: OrchFactory, grader: str) -> GraderTarget:
-    from orchestrator.preflight.lambda_grader import function_settings, lambda_client, reserved_concurrency
+    from orchestrator.preflight.lambda_grader import (
+        function_settings,
+        lambda_client_settings,
+        reserved_concurrency,
+    )
 
     outputs = factory.outputs()
     arn = outputs.grader_arn(grader)
     injected = ((obj or {}).get("clients") or {}).get("lambda")
     probe = injected or factory.client("lambda", outputs.region)
     settings = function_settings(probe, arn)
-    client = injected or lambda_client(
-        factory.options.profile, outputs.region, settings["timeout_s"] + READ_TIMEOUT_MARGIN_S
+    client = injected or factory.client(
+        "lambda", outputs.region, lambda_client_settings(settings["timeout_s"] + READ_TIMEOUT_MARGIN_S)
     )
     return GraderTarget(arn, client, settings, reserved_concurrency(probe, arn), settings["spec"])
 
@@ -230,8 +234,9 @@ def loadtest(
       orch reward loadtest --env dev --grader math --dataset datasets/math.jsonl \\
           --responses datasets/math.rollouts.jsonl --batch-size 8 --json
     """
-    from orchestrator.environment import find_project_root
+    from orchestrator.environment import checkout_root, find_project_root
     from orchestrator.output import make_output
+    from orchestrator.preflight.errors import ScoringIncompleteError
     from orchestrator.preflight.lambda_grader import LambdaGrader
     from orchestrator.preflight.loadtest import LoadTestSettings, loadtest_file, run_loadtest
 
@@ -246,7 +251,8 @@ def loadtest(
     env_name = kwargs["env_name"]
     factory = make_factory(ctx.obj, env_options_from(kwargs))
     target = grader_target(ctx.obj, factory, grader)
-    root = find_project_root(factory.cwd or Path.cwd()) or Path.cwd()
+    cwd = factory.cwd or Path.cwd()
+    root = factory.options.project_dir or find_project_root(cwd) or checkout_root() or cwd  # as `orch plan`
     _, samples = load_samples(*_loadtest_inputs(root, target.spec_name or grader, dataset, responses))
     lambda_grader = LambdaGrader(target.client, target.arn, tail_logs=True)
     with progress_bar(output, f"load test of {grader} (batches)", None) as advance:
@@ -256,15 +262,21 @@ def loadtest(
         output.note(
             f"concurrency {settings.concurrency} is above the reserved {target.reserved}: expect throttles"
         )
-    if save:
+    answered = report["batches_ok"] > 0
+    if save and answered:  # a report without one latency would only break `orch plan` later
         path = loadtest_file(root, env_name, grader)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         report["saved_to"] = str(path)
     if output.json_mode:
         output.emit_json(report)
-        return
-    _print_loadtest(output, report)
+    else:
+        _print_loadtest(output, report)
+    if not answered:
+        first = report["first_errors"][0] if report["first_errors"] else "no batch was sent"
+        raise ScoringIncompleteError(
+            f"the grader answered none of {report['batches']} batches (first: {first}); nothing saved"
+        )
 
 
 def _loadtest_inputs(

@@ -34,6 +34,7 @@ def report(ctx: click.Context, job: str, output_dir: Path | None, as_json: bool,
     \b
     Examples:
       orch report nova-rft-math-1a2b3c4d5e6f
+      orch report nova-rft-math-1a2b3c4d5e6f --env local   # a job of the local stack (make demo)
       orch report "$JOB_ARN" --output /tmp/report --json
     """
     from orchestrator.jobs.report import gather

@@ -17,6 +17,7 @@ import click
 from orchestrator.commands.remote_grader import EXIT_CODES as REMOTE_EXIT_CODES
 from orchestrator.commands.remote_grader import loadtest, remote_options, score_remote
 from orchestrator.errors import ConfigError, DatasetError, OrchError
+from orchestrator.groups import SuggestingGroup
 from orchestrator.options import env_options, env_options_from, json_option
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 _BARS = "▁▂▃▄▅▆▇█"
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def reward() -> None:
     """Reward specs and the grader Lambda.
 
@@ -454,8 +455,14 @@ def package(
         build_spec_package,
         find_python312,
         repo_root,
+        validate_spec_file,
     )
 
+    try:
+        for spec in spec_files:
+            validate_spec_file(spec)
+    except PackagingError as exc:
+        raise ConfigError(str(exc)) from None
     root = repo_root()
     arches = list(ARCHITECTURES) if arch == "all" else [arch]
     python312 = find_python312() if byte_compile else None

@@ -190,7 +190,7 @@ class _Validator:
         try:
             record = _loads(text)
         except ValueError as exc:
-            self.report.add_error(line_number, "", f"not valid JSON: {exc}")
+            self.report.add_error(line_number, "", f"not valid JSON: {_json_problem(exc)}")
             return
         if not isinstance(record, dict):
             self.report.add_error(line_number, "", f"expected a JSON object, got {_json_type(record)}")
@@ -594,6 +594,13 @@ def _tool_problem(tool: Any) -> tuple[tuple[str, str] | None, str]:
     ):
         return (".function.parameters.required", "must be a list of strings"), name
     return None, name
+
+
+def _json_problem(exc: ValueError) -> str:
+    """The decoder's complaint with its column; its "line 1" would contradict the file line we name."""
+    if isinstance(exc, json.JSONDecodeError) and exc.lineno == 1:
+        return f"{exc.msg} at column {exc.colno}"
+    return str(exc)
 
 
 def _loads(text: str) -> Any:

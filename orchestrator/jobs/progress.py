@@ -178,8 +178,9 @@ def load_progress(make_s3: Any, job: dict[str, Any], output: Output) -> Training
         return TrainingProgress()
 
 
-def rerun_hint(job: dict[str, Any]) -> str | None:
-    """For a command that found its earlier job instead of starting one: how to start a new one."""
+def rerun_hint(job: dict[str, Any], env: str | None = None) -> str | None:
+    """For a command that found its earlier job instead of starting one: how to start a new one (or
+    follow it: with the command's `--env`, which a job of the local stack needs)."""
     status = job.get("status")
     if status in ("Failed", "Stopped"):
         return (
@@ -187,7 +188,8 @@ def rerun_hint(job: dict[str, Any]) -> str | None:
             "the same command with --run-id <label> (e.g. --run-id retry-2)"
         )
     if status in ("InProgress", "Stopping"):
-        return f"it is still {status}: `orch wait {job.get('jobName')}` follows it"
+        env_option = f" --env {env}" if env else ""
+        return f"it is still {status}: `orch wait {job.get('jobName')}{env_option}` follows it"
     return None
 
 

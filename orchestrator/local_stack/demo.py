@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, LocalStackError
 
 GRADERS = ("math", "support", "json_extraction", "code")  # bundled specs with a sample dataset each
 DEFAULT_GRADER = "math"
@@ -50,6 +50,24 @@ class DemoSettings:
     stop: bool = False
 
 
+def orch_command(
+    executable: str | None = None, cwd: Path | None = None, which: Callable[[str], str | None] | None = None
+) -> str:
+    """How the user types `orch` after this run: plain `orch` when it is on PATH, else the path of this
+    venv's (`make demo` runs `.venv/bin/orch`, which a new shell does not find)."""
+    import shutil
+    import sys
+
+    mine = Path(executable or sys.executable).parent / "orch"
+    found = (which or shutil.which)("orch")
+    if found is not None and Path(found).resolve() == mine.resolve():
+        return "orch"
+    try:
+        return str(mine.relative_to(cwd or Path.cwd()))
+    except ValueError:
+        return str(mine)
+
+
 # -- steps ---------------------------------------------------------------------------------------------
 
 
@@ -59,6 +77,12 @@ def start_stack(settings: DemoSettings, echo: Echo) -> Any:
 
     stack = LocalStack(settings.project_dir, settings.port)
     result = stack.start()
+    if result.state == "external" and "bedrock" not in (stack.health() or {}).get("services", {}):
+        # e.g. a LocalStack of another project (its Docker image has no Bedrock): the job would fail late
+        raise LocalStackError(
+            f"a LocalStack without this kit's Bedrock emulator answers on {stack.endpoint_url}: stop it, "
+            f"or run the demo on another port (ORCH_LOCAL_PORT={stack.port + 1} make demo, or --port)"
+        )
     verbs = {"started": f"started in {result.seconds:.1f} s", "already-running": "already running"}
     verb = verbs.get(result.state, "reusing the instance already answering")
     echo(f"local stack: {verb} at {stack.endpoint_url}")
@@ -82,16 +106,40 @@ def provision_local(stack: Any, echo: Echo, var_files: tuple[Path, ...] = ()) ->
 
     result = provision(stack.project_dir, stack.endpoint_url, environment="local", var_files=var_files)
     echo(f"provision local: {result.summary()} (terraform apply, {result.seconds:.1f} s)")
+    for warning in result.warnings():
+        echo(f"warning: {warning}")
     return outputs_from_mapping("local", f"Terraform state {result.state_location}", result.outputs)
 
 
-def upload_dataset(stack: Any, outputs: Any, path: Path, echo: Echo) -> str:
-    """Validate the dataset with the Nova RFT rules, then upload it to its content-addressed key."""
+def validate_dataset(path: Path) -> Any:
+    """The dataset's report under the Nova RFT rules; DatasetError (exit 3) when it breaks them. First of
+    all steps: a broken line must not cost a stack start and a Terraform run before it is named."""
     from orchestrator.commands.datasets import load_report, require_valid
-    from orchestrator.datasets.upload import DatasetUploader
 
     report = load_report(path)
     require_valid(report)
+    return report
+
+
+def check_rollouts(rollouts: Path, dataset: Path) -> None:
+    """The emulator's own check of a rollouts file against the dataset, run here first: a bad line must
+    not cost a stack start and a Terraform run, then fail the job naming an S3 copy of the file."""
+    from nova_rft_localstack.rollouts import RolloutsError, parse_rollouts, prompt_key
+
+    lines = [line for line in dataset.read_text(encoding="utf-8").splitlines() if line.strip()]
+    keys = [prompt_key(json.loads(line), index) for index, line in enumerate(lines)]
+    try:
+        parse_rollouts(rollouts.read_text(encoding="utf-8"), str(rollouts), keys)
+    except RolloutsError as exc:
+        raise ConfigError(f"--rollouts {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"--rollouts {rollouts}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def upload_dataset(stack: Any, outputs: Any, path: Path, report: Any, echo: Echo) -> str:
+    """Upload the validated dataset to its content-addressed key."""
+    from orchestrator.datasets.upload import DatasetUploader
+
     bucket = outputs.require("dataset_bucket", "--bucket")
     result = DatasetUploader(stack.client("s3")).upload(path, bucket, outputs.dataset_prefix)
     records = report.stats.get("records", "?")
@@ -153,8 +201,12 @@ def dataset_path(root: Path, grader: str, dataset: Path | None = None) -> Path:
         return dataset
     path = root / "datasets" / f"{grader}.jsonl"
     if not path.is_file():
+        import difflib
+
+        close = difflib.get_close_matches(grader, GRADERS, n=1)
+        typo = f"did you mean --grader {close[0]}? Else " if close else ""
         raise ConfigError(
-            f"no sample dataset for grader '{grader}' ({path} is missing): pass --dataset FILE "
+            f"no sample dataset for grader '{grader}' ({path} is missing): {typo}pass --dataset FILE "
             "(a Nova RFT JSONL whose reference_answer your grader understands)"
         )
     return path
@@ -185,6 +237,7 @@ class Progress:
         self.s3, self.uri, self.echo = s3, uri, echo
         self.phase: str | None = None
         self.steps_seen = 0
+        self.explained: set[str] = set()  # verdict codes whose message was printed
 
     def __call__(self, job: dict[str, Any], elapsed: float) -> None:
         from orchestrator.jobs.polling import describe_phase
@@ -205,8 +258,18 @@ class Progress:
                 + (f", top strategy {step['top_strategy']}" if step.get("top_strategy") else "")
             )
             for verdict in step.get("verdicts", []):
-                self.echo(f"           warning [{verdict['code']}]")
+                self.echo(f"           {self.warning_line(verdict)}")
             self.steps_seen += 1
+
+    def warning_line(self, verdict: dict[str, Any]) -> str:
+        """A step's verdict: its explanation the first time its code shows, the code alone after."""
+        code, message = str(verdict.get("code")), verdict.get("message")
+        if code in self.explained:
+            return f"warning [{code}] (as above)"
+        if not message:
+            return f"warning [{code}]"
+        self.explained.add(code)
+        return f"warning [{code}]: {message}"
 
 
 def follow_job(stack: Any, job_arn: str, uri: str, settings: DemoSettings, echo: Echo) -> Any:
@@ -297,11 +360,14 @@ def run_demo(settings: DemoSettings, echo: Echo = print) -> int:
     started = time.monotonic()
     root = settings.project_dir
     dataset = dataset_path(root, settings.grader, settings.dataset)
+    report = validate_dataset(dataset)
+    if settings.rollouts:
+        check_rollouts(settings.rollouts, dataset)
     stack = start_stack(settings, echo)
     try:
         ensure_package(root, echo, settings.var_files)
         outputs = provision_local(stack, echo, settings.var_files)
-        training_uri = upload_dataset(stack, outputs, dataset, echo)
+        training_uri = upload_dataset(stack, outputs, dataset, report, echo)
         rollouts_uri = upload_rollouts(stack, outputs, settings.rollouts, echo) if settings.rollouts else None
         request = job_request(outputs, training_uri, settings, rollouts_uri)
         from orchestrator.jobs.client import BedrockJobs
@@ -318,13 +384,14 @@ def run_demo(settings: DemoSettings, echo: Echo = print) -> int:
         echo("")
         for line in summary_lines(outcome.job, read_metrics(stack.client("s3"), uri), uri):
             echo(line)
-        echo(f"  report: orch report {started_job.job_name} (HTML and PNG plots)")
+        echo(f"  report: {orch_command()} report {started_job.job_name} --env local (HTML and PNG plots)")
         if outcome.state in ("Failed", "Stopped") and not started_job.created:
             echo("  this is the result of an earlier run with the same inputs: --fresh starts a new job")
         if outcome.state == "TimedOut":
             echo(
                 f"  timed out after {settings.timeout:g} s; the job keeps running "
-                f"(orch wait --env local {started_job.job_arn}, with the stack on port {stack.port})"
+                f"({orch_command()} wait --env local {started_job.job_arn}, "
+                f"with the stack on port {stack.port})"
             )
     finally:
         if settings.stop:
@@ -334,6 +401,6 @@ def run_demo(settings: DemoSettings, echo: Echo = print) -> int:
     if not settings.stop:
         echo(
             f"the local stack keeps running on port {stack.port}: "
-            f"`orch local down --port {stack.port}` stops it"
+            f"`{orch_command()} local down --port {stack.port}` stops it"
         )
     return EXIT_CODES.get(outcome.state, 1)

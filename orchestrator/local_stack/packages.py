@@ -90,13 +90,33 @@ def _grader_source(path: Path, variable: str, name: str, grader: Any, env_dir: P
             "the grader's package)"
         )
     architecture = str(grader.get("architecture") or DEFAULT_ARCHITECTURE)
-    resolved = (env_dir / Path(spec_file).expanduser()).resolve() if spec_file else None
-    if resolved is not None and not resolved.is_file():
-        raise ConfigError(
-            f"{path}: {variable}.{name}.spec_file {spec_file}: no such file (relative paths are relative "
-            f"to {env_dir}; an absolute path is safest)"
-        )
+    if not spec_file:
+        return GraderSource(name, architecture, None)
+    resolved = (env_dir / Path(spec_file).expanduser()).resolve()
+    if not resolved.is_file():
+        relative = "" if Path(spec_file).expanduser().is_absolute() else f" (read from {env_dir})"
+        raise ConfigError(f"{path}: {variable}.{name}.spec_file {spec_file}: no such file{relative}")
+    _refuse_a_spec_beside_the_file_that_is_not_deployed(path, f"{variable}.{name}", spec_file, resolved)
     return GraderSource(name, architecture, resolved)
+
+
+def _refuse_a_spec_beside_the_file_that_is_not_deployed(
+    path: Path, field: str, spec_file: str, resolved: Path
+) -> None:
+    """A relative `spec_file` is read from the environment directory (where Terraform runs), not from the
+    variables file's. A copied `examples/byo-grader/` kept the example's relative path: the copy's spec,
+    the one its owner edits, sat beside the variables file while the kit's example was deployed."""
+    relative = Path(spec_file).expanduser()
+    if relative.is_absolute():
+        return
+    beside = [path.parent / relative, path.parent / relative.name]
+    meant = next((c.resolve() for c in beside if c.is_file() and c.resolve() != resolved), None)
+    if meant is not None:
+        raise ConfigError(
+            f"{path}: {field}.spec_file {spec_file} is read from the environment directory and names "
+            f"{resolved}, not {meant} beside this file: write the absolute path of the spec to deploy, "
+            f'e.g. spec_file = "{meant}"'
+        )
 
 
 # -- the shared package ---------------------------------------------------------------------------------
@@ -170,9 +190,15 @@ def ensure_packages(
 ) -> list[Path]:
     """The shared package of `arch` and the package of every grader of `arch` with a spec file of the
     user's. Graders of another architecture are left to Terraform, which refuses them on `local`."""
-    from orchestrator.packaging import PackagingError, build_spec_package
+    from orchestrator.packaging import PackagingError, build_spec_package, validate_spec_file
 
     sources = grader_sources(env_dir, var_files)  # read first: a bad variables file fails fast
+    for source in sources:  # and a bad spec, before the base package is built
+        if source.spec_file is not None:
+            try:
+                validate_spec_file(source.spec_file)
+            except PackagingError as exc:
+                raise ConfigError(f"grader {source.name}: {exc}") from None
     base = ensure_base_package(root, arch, echo)
     built = [base]
     for source in sources:

@@ -19,10 +19,14 @@ Terraform wrote to the stack's S3, as `orch --env local` reads them.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import re
 import subprocess
+import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,7 @@ INIT_TIMEOUT_S = 300.0
 PLAN_TIMEOUT_S = 600.0
 APPLY_TIMEOUT_S = 1200.0
 PLAN_FILE = "local.tfplan"
+GRADER_FUNCTION = re.compile(r'module\.grader\["([^"]+)"\]\.aws_lambda_function\.')  # rft_stack's
 Runner = Callable[[list[str], Path, dict[str, str], float], subprocess.CompletedProcess[str]]
 Clock = Callable[[], float]
 
@@ -57,6 +62,22 @@ class ProvisionResult:
     @property
     def changed(self) -> bool:
         return bool(self.changes)
+
+    def removed_graders(self) -> list[str]:
+        """Graders this run deleted: deployed before from variables (a --var-file) it was not given."""
+        found = (
+            GRADER_FUNCTION.search(address) for address, action in self.changes.items() if action == "delete"
+        )
+        return sorted({match.group(1) for match in found if match})
+
+    def warnings(self) -> list[str]:
+        removed = self.removed_graders()
+        if not removed:
+            return []
+        return [
+            f"removed grader(s) {', '.join(removed)}: this run's variables do not define them; "
+            "pass the --var-file that does to keep them"
+        ]
 
     def summary(self) -> str:
         """'57 created', '1 replaced, 1 updated' or 'no changes'."""
@@ -262,6 +283,42 @@ class TerraformRun:
         )
 
 
+@contextlib.contextmanager
+def provisioning_lock(endpoint_url: str) -> Iterator[None]:
+    """One `orch local provision` (or `orch demo`) per stack on this machine, whatever the checkout:
+    while it is held, a Terraform state lock on that stack is a leftover, never another live run."""
+    port = urlparse(endpoint_url).port
+    path = Path(tempfile.gettempdir()) / f"orch-local-provision-{port}.lock"
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LocalStackError(
+                f"another `orch local provision` or `orch demo` is deploying to {endpoint_url}; "
+                "run this again when it has finished"
+            ) from None
+        yield
+
+
+def remove_stale_state_lock(backend: S3Backend, s3: Any) -> str | None:
+    """Delete the state's lock file (`use_lockfile`) that a killed Terraform left behind; without this,
+    every later plan fails with "Error acquiring the state lock". Only under `provisioning_lock`."""
+    from botocore.exceptions import ClientError
+
+    key = f"{backend.key}.tflock"
+    try:
+        body = s3.get_object(Bucket=backend.bucket, Key=key)["Body"].read()
+    except ClientError:
+        return None
+    try:
+        info = json.loads(body)
+        holder = f"{info.get('Operation', '?')} of {info.get('Created', '?')}, ID {info.get('ID', '?')}"
+    except (ValueError, AttributeError):
+        holder = "unreadable"
+    s3.delete_object(Bucket=backend.bucket, Key=key)
+    return f"removed the state lock an interrupted Terraform run left ({holder})"
+
+
 def state_exists(backend: S3Backend, s3: Any) -> bool:
     """Is there a state object with resources in it? (none: a first apply on this stack)."""
     from botocore.exceptions import ClientError
@@ -317,12 +374,15 @@ def provision(
     run = TerraformRun(toolchain, env_dir, data_dir, endpoint_url, runner, var_files)
     variables = stack_variables(endpoint_url)
     result = ProvisionResult(state_location=f"s3://{backend.bucket}/{backend.key} on {endpoint_url}")
-    if not state_exists(backend, s3):  # nothing deployed yet: no plan to check first
-        result.changes = with_init(run, lambda: run.apply_directly(variables))
-    else:
-        result.changes = with_init(run, lambda: run.plan(variables))
-        if result.changes:
-            run.apply()
+    with provisioning_lock(endpoint_url):
+        stale_lock = remove_stale_state_lock(backend, s3)
+        result.notes += [stale_lock] if stale_lock else []
+        if not state_exists(backend, s3):  # nothing deployed yet: no plan to check first
+            result.changes = with_init(run, lambda: run.apply_directly(variables))
+        else:
+            result.changes = with_init(run, lambda: run.plan(variables))
+            if result.changes:
+                run.apply()
     values = read_state_outputs(backend, lambda _backend: s3)
     result.outputs = values
     target = outputs_file or default_outputs_file(project_dir, environment)

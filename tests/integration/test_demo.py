@@ -56,7 +56,7 @@ def test_demo_runs_twice_and_fresh(local_stack):
     assert summary["final_kind_shares"]["correct"] > summary["final_kind_shares"]["hack"]
     assert "hack_winning" not in {v["code"] for v in summary["verdicts"]}
     assert "final strategy mix: " in out and "never ahead of correct answers" in out
-    assert f"orch report {name}" in out
+    assert f"orch report {name} --env local" in out  # the command as it runs
 
     second, second_s = run_demo(local_stack)
     assert second.returncode == 0, second.stdout + second.stderr

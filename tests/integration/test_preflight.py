@@ -376,3 +376,76 @@ def test_baseline_of_a_judge_spec_scores_with_the_rubric_model(
     assert report["samples"] == 8 and report["dimension_means"]["tone"] is not None
     responses = [json.loads(line)["response"] for line in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert not any('"score"' in text for text in responses)  # base-model text, not judge verdicts
+
+
+def test_preflight_commands_need_nothing_but_env_local(
+    local_stack: LocalStack, provisioned_local: ProvisionResult, tmp_path: Path
+) -> None:
+    """As a new user runs them after `make demo`: no AWS_* variables, no credentials, no --outputs.
+    Their Converse and Lambda clients (own timeouts, no botocore retries) went to AWS and found no
+    credentials; every other command already reached the stack."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "ORCH_"))}
+    env.update(
+        {
+            "ORCH_LOCAL_PORT": str(local_stack.port),
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }
+    )
+    rollouts = tmp_path / "math.rollouts.jsonl"
+    data = ["--dataset", str(DATASETS / "math.jsonl")]
+
+    def run(*args: str) -> dict[str, Any]:
+        command = [sys.executable, "-c", "from orchestrator.cli import main; main()", *args, "--json"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+        assert done.returncode == 0, f"{args}: {done.stderr}"
+        return json.loads(done.stdout)
+
+    sampled = run(
+        "baseline",
+        "--env",
+        "local",
+        *data,
+        "--grader",
+        "math",
+        "--max-records",
+        "4",
+        "--samples",
+        "2",
+        "--rollouts",
+        str(rollouts),
+        "--project-dir",
+        str(PROJECT_DIR),
+    )
+    assert sampled["samples"] == 8 and sampled["scored_by"].endswith(":function:nova-rft-local-math")
+    scores = run(
+        "reward",
+        "score",
+        "--remote",
+        "math",
+        "--env",
+        "local",
+        *data,
+        "--responses",
+        str(rollouts),
+        "--project-dir",
+        str(PROJECT_DIR),
+    )
+    assert len(scores) == 8
+    load = run(
+        "reward",
+        "loadtest",
+        "--env",
+        "local",
+        "--grader",
+        "math",
+        *data,
+        "--responses",
+        str(rollouts),
+        "--max-batches",
+        "4",
+        "--no-save",
+        "--project-dir",
+        str(PROJECT_DIR),
+    )
+    assert load["batches_ok"] == 4 and load["errors"] == 0

@@ -157,3 +157,50 @@ def test_the_example_tfvars_points_at_the_example_spec():
     sources = packages.grader_sources(env_dir, [EXAMPLE / "triage.tfvars"])
     triage = next(s for s in sources if s.name == "triage")
     assert triage.spec_file == (EXAMPLE / "ticket_triage.json").resolve()
+
+
+def test_a_copied_example_that_would_deploy_the_kits_spec_is_refused(tmp_path):
+    """`cp -r examples/byo-grader ~/triage` keeps the example's relative spec_file: the grader deployed
+    was the kit's example, not the copy beside the variables file that the user edits."""
+    env_dir = REPO / "terraform" / "environments" / "local"
+    copy = tmp_path / "triage"
+    shutil.copytree(EXAMPLE, copy)
+    with pytest.raises(ConfigError) as caught:
+        packages.grader_sources(env_dir, [copy / "triage.tfvars"])
+    message = str(caught.value)
+    assert str(copy / "triage.tfvars") in message and "custom_graders.triage.spec_file" in message
+    assert f'spec_file = "{(copy / "ticket_triage.json").resolve()}"' in message
+    (copy / "triage.tfvars").write_text(
+        (copy / "triage.tfvars")
+        .read_text()
+        .replace("../../../examples/byo-grader/ticket_triage.json", str(copy / "ticket_triage.json"))
+    )
+    (triage,) = [s for s in packages.grader_sources(env_dir, [copy / "triage.tfvars"]) if s.name == "triage"]
+    assert triage.spec_file == (copy / "ticket_triage.json").resolve()
+
+
+def test_a_bad_spec_is_named_before_the_base_package_is_built(tmp_path, monkeypatch):
+    """A typo in a kind name was reported only after the ~20 s build of the shared zip."""
+    from orchestrator import packaging
+    from tests.unit.orchestrator.orch_helpers import run_orch
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the base package was built before the spec was checked")
+
+    monkeypatch.setattr(packages, "ensure_base_package", no_build)
+    monkeypatch.setattr(packaging, "build_package", no_build)
+    spec = tmp_path / "typo.json"
+    spec.write_text((EXAMPLE / "ticket_triage.json").read_text().replace('"label_match"', '"label_mach"'))
+    tfvars = tmp_path / "mine.tfvars"
+    tfvars.write_text(
+        f'custom_graders = {{\n  triage = {{ spec_file = "{spec}", architecture = "x86_64" }}\n}}\n'
+    )
+    env_dir = REPO / "terraform" / "environments" / "local"
+    with pytest.raises(
+        ConfigError, match=r"grader triage: spec_file .*typo\.json is not a valid reward spec"
+    ):
+        packages.ensure_packages(REPO, env_dir, "x86_64", lambda line: None, [tfvars])
+    run = run_orch(
+        ["reward", "package", "--no-compile", "--output-dir", str(tmp_path), "--spec-file", str(spec)]
+    )
+    assert run.exit_code == 2 and "unknown dimension kind 'label_mach'" in run.stderr

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, LocalStackError
 from orchestrator.local_stack import provision as prov
 from orchestrator.local_stack.terraform import (
     HOW_TO_GET_THE_PROVIDER,
@@ -94,7 +94,7 @@ def test_find_terraform_order(tmp_path: Path) -> None:
     assert find_terraform({"PATH": "", "ORCH_TERRAFORM": str(fake)}, PROJECT) == [str(fake)]
     with pytest.raises(ConfigError, match="ORCH_TERRAFORM"):
         find_terraform({"PATH": "", "ORCH_TERRAFORM": str(tmp_path / "nothing")}, PROJECT)
-    with pytest.raises(ConfigError, match="no Terraform"):
+    with pytest.raises(ConfigError, match=r"no Terraform: .*`make runtime` \(what `make demo` installs"):
         find_terraform({"PATH": ""}, tmp_path)  # no wrapper in this "project"
 
 
@@ -133,6 +133,25 @@ def test_planned_actions_and_summary() -> None:
     result = prov.ProvisionResult(changes=actions)
     assert result.summary() == "1 created, 1 replaced, 1 updated" and result.changed
     assert prov.ProvisionResult().summary() == "no changes"
+    assert result.warnings() == []
+
+
+def test_a_run_that_deletes_a_grader_says_how_to_keep_it() -> None:
+    """`orch demo` after `orch local provision --var-file triage.tfvars` deleted the triage grader and
+    said only "13 deleted"; the next `orch demo --grader triage` found no such grader."""
+    grader = 'module.stack.module.grader["triage"]'
+    result = prov.ProvisionResult(
+        changes={
+            f"{grader}.aws_lambda_function.this": "delete",
+            f"{grader}.aws_iam_role.this": "delete",
+            'module.stack.module.grader["math"].aws_lambda_function.this': "update",
+        }
+    )
+    assert result.removed_graders() == ["triage"]
+    assert result.warnings() == [
+        "removed grader(s) triage: this run's variables do not define them; "
+        "pass the --var-file that does to keep them"
+    ]
 
 
 def test_error_diagnostics_name_file_line_and_detail() -> None:
@@ -205,6 +224,10 @@ class FakeS3:
     def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
         import io
 
+        from botocore.exceptions import ClientError
+
+        if Key.endswith(".tflock"):  # no Terraform run was interrupted
+            raise ClientError({"Error": {"Code": "NoSuchKey"}}, "GetObject")
         return {"Body": io.BytesIO(json.dumps(self.state).encode())}
 
 
@@ -329,3 +352,90 @@ def test_an_init_without_provider_says_how_to_get_one(tmp_path: Path) -> None:
         run_provision(tmp_path, Script({"init": [(1, failure)]}))
     assert "Failed to query available provider packages" in str(caught.value)
     assert not isinstance(caught.value, prov.TerraformError)  # no fallback of any kind
+
+
+def test_ctrl_c_reaches_terraform_which_may_release_its_lock(tmp_path: Path, capsys) -> None:
+    """Terraform runs in its own process group, so the terminal's Ctrl-C never reached it: orch exited,
+    Terraform was cut off holding the state lock, and every later provision failed on that lock."""
+    import os
+    import signal
+    import sys
+    import threading
+    import time
+
+    from orchestrator.environment import run_bounded
+
+    ready, released = tmp_path / "ready", tmp_path / "released"
+    child = (
+        "import pathlib, signal, sys, time\n"
+        "def stop(*_):\n"
+        f"    pathlib.Path({str(released)!r}).write_text('lock released')\n"
+        "    sys.exit(1)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        f"pathlib.Path({str(ready)!r}).write_text('')\n"
+        "time.sleep(60)\n"
+    )
+
+    def press_ctrl_c() -> None:
+        deadline = time.monotonic() + 20
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            run_bounded([sys.executable, "-c", child], tmp_path, dict(os.environ), timeout=60)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert released.read_text() == "lock released"
+    assert time.monotonic() - started < 30
+    assert "interrupted: letting Terraform stop cleanly" in capsys.readouterr().err
+
+
+class LockBucket:
+    """The state bucket of the stack, holding only (maybe) Terraform's lock file."""
+
+    def __init__(self, lock: bytes | None) -> None:
+        self.objects = {} if lock is None else {"local/terraform.tfstate.tflock": lock}
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803
+        import io
+
+        from botocore.exceptions import ClientError
+
+        if Key not in self.objects:
+            raise ClientError({"Error": {"Code": "NoSuchKey"}}, "GetObject")
+        return {"Body": io.BytesIO(self.objects[Key])}
+
+    def delete_object(self, Bucket: str, Key: str) -> None:  # noqa: N803
+        del self.objects[Key]
+
+
+def test_a_lock_left_by_a_killed_terraform_is_removed_under_orchs_own_lock() -> None:
+    """After an interrupted provision every later one failed: "Error acquiring the state lock"."""
+    from orchestrator.tfstate import S3Backend
+
+    backend = S3Backend(bucket="state", key="local/terraform.tfstate", region="us-east-1")
+    lock = b'{"ID": "cd72e99f", "Operation": "OperationTypePlan", "Created": "2026-11-30T07:28:20Z"}'
+    bucket = LockBucket(lock)
+    note = prov.remove_stale_state_lock(backend, bucket)
+    assert note == (
+        "removed the state lock an interrupted Terraform run left "
+        "(OperationTypePlan of 2026-11-30T07:28:20Z, ID cd72e99f)"
+    )
+    assert bucket.objects == {}
+    assert prov.remove_stale_state_lock(backend, bucket) is None
+
+
+def test_two_provisions_of_one_stack_do_not_run_at_once() -> None:
+    from orchestrator.local_stack.stack import free_port
+
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    busy = pytest.raises(LocalStackError, match="another `orch local provision` or `orch demo`")
+    with prov.provisioning_lock(endpoint), busy, prov.provisioning_lock(endpoint):
+        pass
+    with prov.provisioning_lock(endpoint):  # released
+        pass

@@ -162,9 +162,9 @@ def test_client_errors_become_domain_errors(code: str, status: int, kind: type) 
 
 
 def test_configuration_problems_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="configure AWS credentials"), translate_errors("op"):
+    with pytest.raises(ConfigError, match="AWS credentials.*--env local"), translate_errors("op"):
         raise NoCredentialsError()
-    with pytest.raises(ConfigError, match="no AWS region"), translate_errors("op"):
+    with pytest.raises(ConfigError, match="no AWS region.*add --env local"), translate_errors("op"):
         raise NoRegionError()
     with pytest.raises(AwsError, match="op failed: Could not connect"), translate_errors("op"):
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
@@ -204,3 +204,23 @@ def test_network_failures_are_transient() -> None:
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
     with pytest.raises(AwsUnavailableError, match="InternalServerException"), translate_errors("op"):
         raise client_error("InternalServerException", 500)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["demoo"], "No such command 'demoo'. Did you mean 'demo'?"),  # lazy group: click named nothing
+        (["reward", "scor"], "No such command 'scor'. Did you mean 'score'?"),
+        (["local", "stop"], "No such command 'stop'. Did you mean 'down'?"),  # LocalStack's CLI word
+        (["local", "start"], "No such command 'start'. Did you mean 'up'?"),
+        (["local", "xyz"], "No such command 'xyz'."),
+    ],
+)
+def test_an_unknown_sub_command_names_the_one_meant(args: list[str], expected: str) -> None:
+    from click.testing import CliRunner
+
+    from orchestrator.cli import cli
+
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == f"Error: {expected}"

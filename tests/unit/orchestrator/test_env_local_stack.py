@@ -175,10 +175,22 @@ def test_backend_block_credentials_win_like_in_terraform(
     assert _default_s3_client(dev)._request_signer._credentials.access_key == "from-the-environment"
 
 
-def test_every_client_of_a_local_command_goes_to_the_stack(project: Path) -> None:
-    factory = OrchFactory(EnvOptions(env="local", project_dir=project), environ={"ORCH_LOCAL_PORT": "4610"})
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    """A port something listens on, standing in for a running stack."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield int(server.getsockname()[1])
+
+
+def test_every_client_of_a_local_command_goes_to_the_stack(project: Path, listening_port: int) -> None:
+    environ = {"ORCH_LOCAL_PORT": str(listening_port)}
+    factory = OrchFactory(EnvOptions(env="local", project_dir=project), environ=environ)
     client = factory.client("bedrock")
-    assert client.meta.endpoint_url == "http://127.0.0.1:4610"
+    assert client.meta.endpoint_url == f"http://127.0.0.1:{listening_port}"
     assert client._request_signer._credentials.access_key == "test"
     assert client.meta.region_name == "us-east-1"
     other = OrchFactory(EnvOptions(env="", project_dir=project), environ={"AWS_REGION": "eu-west-1"})
@@ -194,3 +206,73 @@ def test_an_explicit_unknown_env_is_an_error(project: Path) -> None:
     result = run_orch(["status", "some-job", "--env", "nosuch", "--project-dir", str(project)])
     assert result.exit_code == 2
     assert "no environment 'nosuch'" in result.stdout + result.stderr
+
+
+def test_clients_with_their_own_timeouts_still_go_to_the_stack(project: Path, listening_port: int) -> None:
+    """`orch baseline`'s Converse client and the scoring Lambda client (no botocore retries, longer
+    read timeouts) reached AWS's real endpoints with no credentials on `--env local`."""
+    from orchestrator.commands.preflight import _runtime_client
+    from orchestrator.preflight.lambda_grader import lambda_client_settings
+
+    environ = {"ORCH_LOCAL_PORT": str(listening_port)}
+    factory = OrchFactory(EnvOptions(env="local", project_dir=project), environ=environ)
+    runtime = _runtime_client(None, factory, None, 7.0)
+    invoker = factory.client("lambda", None, lambda_client_settings(95.0))
+    for client, read_timeout in ((runtime, 7.0), (invoker, 95.0)):
+        assert client.meta.endpoint_url == f"http://127.0.0.1:{listening_port}"
+        assert client._request_signer._credentials.access_key == "test"
+        assert client.meta.config.read_timeout == read_timeout
+        assert client.meta.config.retries["total_max_attempts"] == 1
+
+
+def test_only_the_factories_build_aws_clients() -> None:
+    """A command that builds its own AwsFactory skips the local-stack routing of `OrchFactory.client`."""
+    root = Path(__file__).resolve().parents[3] / "orchestrator"
+    allowed = {root / "aws.py", root / "factory.py", root / "environment.py"}
+    builders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path not in allowed and "AwsFactory(" in path.read_text()
+    ]
+    assert builders == []
+
+
+def test_local_commands_without_port_follow_the_running_stack(
+    project: Path, fake_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `ORCH_LOCAL_PORT=4737 make demo`, a new shell's `orch local down` / `status` / `provision`
+    looked at 4566 and said nothing runs."""
+    from orchestrator.local_stack.stack import LocalStack
+
+    for name in ("ORCH_LOCAL_PORT", "ORCH_LOCAL_STATE_DIR", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert LocalStack(project).port == 4566
+    process = fake_stack(4737)
+    stack = LocalStack(project)
+    assert stack.port == 4737 and stack.running_pid() == process.pid
+    assert LocalStack(project, 4610).port == 4610
+    monkeypatch.setenv("ORCH_LOCAL_PORT", "4700")
+    assert LocalStack(project).port == 4700
+    monkeypatch.delenv("ORCH_LOCAL_PORT")
+    fake_stack(4738)
+    with pytest.raises(LocalStackError, match=r"ports 4737, 4738.*--port"):
+        LocalStack(project)
+
+
+MATH = Path(__file__).resolve().parents[3] / "datasets" / "math.jsonl"
+
+
+@pytest.mark.parametrize("command", [["status", "some-job"], ["list-jobs"], ["upload-dataset", str(MATH)]])
+def test_a_local_command_with_the_stack_down_says_how_to_start_it(project: Path, command: list[str]) -> None:
+    """`orch status x --env local` with no stack printed botocore's "Could not connect to the endpoint URL"
+    after its retries, with no word of the stack."""
+    from orchestrator.local_stack.stack import free_port
+
+    port = free_port()
+    environ = {"ORCH_LOCAL_PORT": str(port), "PATH": ""}
+    result = run_orch([*command, "--env", "local", "--project-dir", str(project)], obj={"environ": environ})
+    assert result.exit_code == 5, result.stderr
+    assert result.stderr.strip() == (
+        f"Error: no local stack answers on http://127.0.0.1:{port} (port from ORCH_LOCAL_PORT): "
+        f"start it with `orch local up --port {port}` (or `make demo`)"
+    )

@@ -103,7 +103,8 @@ def test_unknown_environment_lists_existing_ones(project: Path) -> None:
         EnvironmentResolver("prod", cwd=project, environ={"PATH": "/nonexistent"}).resolve()
 
 
-def test_no_project_root_suggests_flags(tmp_path: Path) -> None:
+def test_no_project_root_suggests_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("orchestrator.environment.checkout_root", lambda: None)  # orch installed from a wheel
     with pytest.raises(ConfigError, match="--project-dir.*--outputs FILE"):
         EnvironmentResolver("dev", cwd=tmp_path, environ={"PATH": "/nonexistent"}).resolve()
 
@@ -202,7 +203,8 @@ def test_nothing_works_lists_every_source(project: Path) -> None:
     assert str(info.value) == (
         "cannot read the outputs of environment 'dev': terraform output: no terraform executable on PATH; "
         f"state file: no state file {project / 'terraform/environments/dev/terraform.tfstate'}; "
-        "--outputs FILE: not given"
+        "--outputs FILE: not given; "
+        "no AWS account at hand? for the local stack of `make demo`, add --env local"
     )
 
 
@@ -333,3 +335,15 @@ def test_state_client_follows_the_backend(monkeypatch: pytest.MonkeyPatch) -> No
         client.get_object(Bucket="my-state", Key="a/b")
     assert urls == ["http://localhost:4566/my-state/a/b"]
     assert client.meta.region_name == "eu-west-1"
+
+
+def test_outside_any_checkout_the_environments_of_orchs_own_checkout_are_used(tmp_path: Path) -> None:
+    """`orch list-jobs --env local` from ~/triage (the BYO page's directory) said "no terraform/environments/
+    directory at or above", while `orch demo` from there worked."""
+    repo = Path(__file__).resolve().parents[3]
+    resolver = EnvironmentResolver("local", cwd=tmp_path, environ={})
+    assert resolver.project_root() == repo
+    assert resolver.environment_dir() == repo / "terraform" / "environments" / "local"
+    project = tmp_path / "mine"
+    (project / "terraform" / "environments" / "local").mkdir(parents=True)
+    assert EnvironmentResolver("local", cwd=project, environ={}).project_root() == project  # cwd first

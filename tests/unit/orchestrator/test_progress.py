@@ -133,7 +133,11 @@ def test_rerunning_a_failed_jobs_command_says_how_to_start_a_new_one(tmp_path: P
 
 def test_rerun_hint_per_status():
     assert prog.rerun_hint({"status": "Completed"}) is None
-    assert "orch wait j" in prog.rerun_hint({"status": "InProgress", "jobName": "j"})
+    assert "`orch wait j` follows it" in prog.rerun_hint({"status": "InProgress", "jobName": "j"})
+    # a job of the local stack is found with --env local only
+    assert "`orch wait j --env local` follows it" in prog.rerun_hint(
+        {"status": "InProgress", "jobName": "j"}, "local"
+    )
     assert "--run-id" in prog.rerun_hint({"status": "Stopped"})
 
 

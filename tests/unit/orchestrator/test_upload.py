@@ -355,3 +355,22 @@ def test_a_transient_500_on_a_part_is_retried(s3: Any, big_file: Path) -> None:
     assert sends[0] == 4  # three parts, one of them sent twice
     assert s3.get_object(Bucket=BUCKET, Key=result.key)["Body"].read() == big_file.read_bytes()
     assert pending_uploads(s3, BUCKET) == []
+
+
+class InterruptedTransfer(SilentlyLosingTransfer):
+    """A client whose managed transfer is interrupted by Ctrl-C."""
+
+    def upload_file(self, *args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_the_command_says_what_is_left(s3: Any, tmp_path: Path) -> None:
+    """Ctrl-C printed only "Aborted.": whether something half-written was left was the user's guess."""
+    outputs = write_outputs(tmp_path / "outputs.json")
+    train = write_dataset(tmp_path / "train.jsonl")
+    args = ["upload-dataset", str(train), "--outputs", str(outputs)]
+    run = run_orch(args, obj={"clients": {"s3": InterruptedTransfer(s3)}})
+    assert isinstance(run.exception, SystemExit) and run.exit_code != 0
+    assert "interrupted: an upload is all or nothing, so no partial object" in run.stderr
+    assert "run the same command again to finish" in run.stderr
+    assert all_keys(s3, BUCKET) == [] and pending_uploads(s3, BUCKET) == []

@@ -78,7 +78,7 @@ def test_valid_dataset_passes_with_stats() -> None:
         # not an object
         ("[1, 2]", "", "expected a JSON object, got array"),
         # broken JSON
-        ('{"messages": [', "", "not valid JSON"),
+        ('{"messages": [', "", "not valid JSON: Expecting value at column 15"),  # not "line 1"
         # messages missing
         ('{"reference_answer": "1"}', "messages", "missing"),
         # messages empty

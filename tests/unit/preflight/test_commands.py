@@ -167,3 +167,27 @@ def test_baseline_table_for_people(tmp_path: Path, monkeypatch) -> None:
     assert run.exit_code == 0, run.stderr
     assert "sft_first" in run.stdout and "per-dimension means" in run.stdout and "correctness" in run.stdout
     assert filtered.read_text() == ""  # every prompt is never solved: nothing left to learn from
+    # a filtered file too small for a job says so, or the `start-job` that follows fails on it
+    assert "f.jsonl (0 records)" in run.stdout
+    assert "keeps 0 of 2 prompts; an RFT job needs at least 100" in run.stdout
+
+
+def test_loadtest_where_no_batch_is_answered_fails_and_saves_nothing(tmp_path: Path, monkeypatch) -> None:
+    """Every invoke failing (e.g. no credentials) printed a report, exited 0 and saved a file without a
+    latency, which then broke `orch plan`."""
+    for key, value in AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+
+    def no_credentials(n: int, batch: list) -> list:
+        raise RuntimeError("Unable to locate credentials")
+
+    args = ["reward", "loadtest", "--env", "dev", "--outputs", str(outputs(tmp_path)), "--grader", "math"]
+    args += ["--max-batches", "3", "--concurrency", "1", "--project-dir", str(tmp_path)]
+    args += ["--dataset", str(MATH), "--responses", str(ROOT / "datasets/responses/math.responses.jsonl")]
+    failing = run_orch(args, obj={"clients": {"lambda": FakeLambda(no_credentials)}, "cwd": tmp_path})
+    assert failing.exit_code == 6
+    assert "answered none of 3 batches" in failing.stderr and "Unable to locate credentials" in failing.stderr
+    assert not (tmp_path / ".orch" / "preflight").exists()
+    answered = run_orch(args, obj={"clients": {"lambda": FakeLambda()}, "cwd": tmp_path})
+    assert answered.exit_code == 0, answered.stderr
+    assert (tmp_path / ".orch" / "preflight" / "loadtest-dev-math.json").is_file()  # --project-dir's
