@@ -178,6 +178,22 @@ _SMALL_NUMBER_WORDS = (
 _WORD_NUMBERS = {word: index for index, word in enumerate(_SMALL_NUMBER_WORDS.split(" "))}
 _WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80})
 _WORD_NUMBERS.update({"ninety": 90, "hundred": 100, "a hundred": 100, "one hundred": 100})
+_TENS_UNITS_RE = re.compile(r"^(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s](one|two|three|four|five|six|seven|eight|nine)$")
+# A scale word multiplies the number before it: "5 thousand" is 5000, "two million" 2000000.
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+_SCALE_RE = re.compile(r"(?<![A-Za-z])(hundred|thousand|million|billion|trillion)s?(?![A-Za-z])", re.IGNORECASE)
+# Words or letters next to a number that change its value, so that the number alone is not the
+# answer: "2x", "10 - x", "5 times x", "5 more than x", "5 squared". Unit words ("5 m", "3 times" as a
+# count) are not among them. A lone lower-case letter is a variable unless it is a common unit symbol.
+_VALUE_CHANGER_RE = re.compile(
+    r"(?<![A-Za-z.'])[b-fi-kn-rt-z](?![A-Za-z.'])"  # a variable; not a (article), g h l m s (units)
+    r"|(?i:(?<![A-Za-z])(?:squared|cubed|factorial|than|twice|double|triple)(?![A-Za-z]))"
+    r"|(?i:(?<![A-Za-z])(?:times|plus|minus|over|divided|to\s+the)\s+(?=[\w\\(]))"
+    r"|(?<![A-Za-z\s])\s*\^"  # a power of the number itself (a unit's exponent was removed before)
+)
+# The exponent of a unit word ("ft^2", "\\text{ cm}^3", "m^{3}"): part of the unit, not of the number.
+_UNIT_EXPONENT_RE = re.compile(r"(?<=[A-Za-z])\s*\^\s*(?:\{\s*-?\d\s*\}|-?\d)")
+_NEGATIVE_WORD_RE = re.compile(r"^(?:negative|minus)\s+(?=[\d.$])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -744,15 +760,75 @@ def parse_number(text: str) -> Number | None:
         return None  # "x <= 1" is not the number 1
     text, percent = _strip_percent(text)
     value = _parse_core(text)
-    if value is None and text.casefold() in _WORD_NUMBERS:  # "The answer is five."
-        value = Fraction(_WORD_NUMBERS[text.casefold()])
+    if value is None and _word_number(text) is not None:  # "The answer is five.", "twenty-five"
+        value = Fraction(_word_number(text) or 0)
     if value is None and re.search(r"[A-Za-z]", text):
+        return _parse_with_words(text, percent)
+    if value is None:
+        return None
+    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None)
+
+
+def _word_number(text: str) -> int | None:
+    """ "five" -> 5, "twenty-five" -> 25; None for anything else."""
+    key = text.strip().casefold()
+    if key in _WORD_NUMBERS:
+        return _WORD_NUMBERS[key]
+    match = _TENS_UNITS_RE.match(key)
+    return _WORD_NUMBERS[match.group(1)] + _WORD_NUMBERS[match.group(2)] if match else None
+
+
+_NOT_UNIT_WORDS = frozenset(("or", "and", "to", "maybe", "perhaps", "possibly", "not", "but", "plus", "minus"))
+
+
+def _leading_word_number(text: str) -> int | None:
+    """ "three apples" -> 3, "twenty five cents" -> 25: a number word followed only by unit words (no
+    second number, no "or"): None for anything else."""
+    words = text.split()
+    for count in (2, 1):
+        value = _word_number(" ".join(words[:count])) if len(words) > count else None
+        rest = words[count:]
+        if value is not None and all(
+            set(word) <= _UNIT_WORD_CHARS
+            and word.casefold() not in _NOT_UNIT_WORDS
+            and _word_number(word.strip(".")) is None
+            for word in rest
+        ):
+            return value
+    return None
+
+
+def _changes_value(text: str) -> bool:
+    """Whether words or letters around the number change its value ("2x", "5 times x", "5 squared")."""
+    return _VALUE_CHANGER_RE.search(_UNIT_EXPONENT_RE.sub("", text)) is not None
+
+
+def _parse_with_words(text: str, percent: bool) -> Number | None:
+    """A number written with words around it: "about 42 apples", "42 km/h", "x is 5", "negative 7",
+    "2.5 million", "three apples"; None when a word changes its value ("5 times x", "2x")."""
+    negative = _NEGATIVE_WORD_RE.match(text)
+    if negative:
+        number = _parse_with_words(text[negative.end() :], percent) or parse_number(text[negative.end() :])
+        return Number(-number.value, number.percent, number.decimal) if number else None
+    scales = _SCALE_RE.findall(text)
+    if len(scales) == 1:  # "5 thousand", "\\$2.5 million", "two million"
+        base = parse_number(_SCALE_RE.sub(" ", text).strip())
+        if base is None or base.percent:
+            return None
+        return Number(base.value * _SCALES[scales[0].casefold()], percent, base.decimal)
+    if _changes_value(_after_last_copula(text)):
+        return None
+    value = None
         # words around a number: "about 42 apples", "42 km/h", "x is 5"
-        stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(text)))
-        if stripped != text and stripped:
-            stripped, word_percent = _strip_percent(stripped)
-            percent = percent or word_percent
-            value = _parse_core(stripped)
+    stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))))
+    if stripped != text and stripped:
+        stripped, word_percent = _strip_percent(stripped)
+        percent = percent or word_percent
+        value = _parse_core(stripped)
+    if value is None:
+        lead_word = _leading_word_number(text)
+        if lead_word is not None:
+            return Number(Fraction(lead_word), percent)
     if value is None and _has_prose(text) and not _NEGATION_RE.search(text):
         # an answer sentence holding one number: "Jane started growing it 3 hours ago"
         numbers = _NUMBER_RE.findall(text)
