@@ -67,7 +67,9 @@ _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*")
 _MARKER_RE = re.compile(
     r"(?<![A-Za-z])(?:the\s+)?(?:final\s+)?answer(?:\s*[*_]{1,3})?\s*(?:is\b\s*:?|:|=)"
     r"|(?<![A-Za-z])(?:r[ée]ponse(?:\s+finale)?|respuesta(?:\s+final)?|antwort)\s*:"
-    r"|(?:最终)?答案\s*(?:是|为|：|:)",
+    r"|(?:最终)?答案\s*(?:是|为|：|:)"
+    # a heading line "## Final Answer", "**Answer**": the answer follows on the next lines
+    r"|(?<![^\n])[ \t]*(?:\#{1,6}[ \t]*)?[*_]{0,3}(?:final[ \t]+)?answer[ \t]*[*_]{0,3}[ \t]*(?=\r?\n)",
     re.IGNORECASE,
 )
 # Look-alike letters (Cyrillic, Greek) and fullwidth forms read as ASCII before markers are looked
@@ -84,6 +86,7 @@ _ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
 _ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
 _HASHES_RE = re.compile(r"#{4,}")
 _MAX_MARKERS_TRIED = 20
+_MAX_BLANK_LINES = 3
 _MAX_BLOCK_CHARS = 2000
 _DOLLAR_BLOCK_RE = re.compile(r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$")
 # A number as written in prose or LaTeX, for "last number" extraction. Never the tail of a word or
@@ -129,7 +132,16 @@ _WRAPPERS = (
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
     ("\\cfrac", "\\frac"),
+    ("\u03c0", "\\pi "),  # π
+    ("\\varnothing", "\\emptyset"),
+    ("\u2205", "\\emptyset"),  # ∅
+    *((chr(code), f" {num}/{den}") for code, (num, den) in {
+        0xBD: (1, 2), 0xBC: (1, 4), 0xBE: (3, 4), 0x2153: (1, 3), 0x2154: (2, 3), 0x2155: (1, 5),
+        0x2156: (2, 5), 0x2157: (3, 5), 0x2158: (4, 5), 0x2159: (1, 6), 0x215A: (5, 6),
+        0x215B: (1, 8), 0x215C: (3, 8), 0x215D: (5, 8), 0x215E: (7, 8),
+    }.items()),  # vulgar fractions: "3½" is the mixed number 3 1/2
 )
+_UNICODE_ROOT_RE = re.compile(r"\u221a\s*(\d+(?:\.\d+)?|[A-Za-z])")  # "2√5" -> 2\sqrt{5}
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
 _OPEN_DELIMS = ("$$", "$", "\\(", "\\[")
 _CLOSE_DELIMS = ("$$", "$", "\\)", "\\]")
@@ -280,20 +292,41 @@ def _last_boxed(text: str) -> str | None:
 def _clip_sentence(candidate: str) -> str:
     """The answer part of "the answer is 42 apples. Next sentence..." (up to the sentence end)."""
     candidate = candidate.strip()
-    # a period followed by a space (or the end) ends the sentence; a decimal point does not
-    cut = re.search(r"\.(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b", candidate)
+    # a period followed by a space (or the end) ends the sentence; a decimal point or an ellipsis
+    # ("0.333... (repeating)") does not; nor does a justification ("8, since 4 x 2 = 8") belong to it
+    cut = re.search(
+        r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|,?\s+(?:since|because)\s|,\s*as\s", candidate
+    )
     if cut:
         candidate = candidate[: cut.start()]
     return candidate.strip()
 
 
 def _line_after(text: str, start: int) -> str:
+    """The answer written after a marker at `start`: the rest of its line, or when that is blank
+    ("**Final Answer:**\n\n42", "The answer is:\n$$\n42\n$$") the next non-blank line, or the
+    display-math block that starts there."""
     end = text.find("\n", start)
     line = text[start : end if end >= 0 else len(text)]
-    if not line.strip() and end >= 0:  # "**Final Answer:**\n42"
-        following = text.find("\n", end + 1)
-        line = text[end + 1 : following if following >= 0 else len(text)]
-    return line
+    if line.strip() in ("$$", "\\["):  # "The answer is\n\\[\n42\n\\]": the marker ate the newline
+        end, begin = start - 1, start + len(line) - len(line.lstrip())
+    elif line.strip() or end < 0:
+        return line
+    else:
+        begin = end + 1
+    for _ in range(_MAX_BLANK_LINES):  # skip a few blank lines, no more: the marker must lead to it
+        while begin < len(text) and text[begin] in " \t\r":
+            begin += 1
+        if not text.startswith("\n", begin):
+            break
+        begin += 1
+    for opener, closer in (("$$", "$$"), ("\\[", "\\]")):
+        if text.startswith(opener, begin):
+            close = text.find(closer, begin + len(opener), begin + _MAX_BLOCK_CHARS)
+            if close >= 0:
+                return text[begin : close + len(closer)].replace("\n", " ")
+    following = text.find("\n", begin)
+    return text[begin : following if following >= 0 else len(text)]
 
 
 def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
@@ -666,6 +699,8 @@ def _strip_wrappers(text: str) -> str:
     for old, new in _WRAPPERS:
         if old in text:
             text = text.replace(old, new)
+    if "\u221a" in text:
+        text = _UNICODE_ROOT_RE.sub(r"\\sqrt{\1}", text)
     text = _strip_math_delims(text)
     for _ in range(3):  # \text{\textbf{x}} nests rarely deeper
         new = _TEXT_CMD_RE.sub(r" \1 ", text)
@@ -698,9 +733,45 @@ def _to_fraction(sign: str, text: str) -> Fraction | None:
     return -value if negative else value
 
 
+_REPEATING_RE = re.compile(r"^([+-]?)(\d*)\.(\d{0,20})\\(?:overline|bar)\s*(?:\{\s*(\d{1,20})\s*\}|(\d))$")
+# "0.333...", "0.1666\\ldots", "0.142857142857…": a decimal that goes on (its tail repeats)
+_ELLIPSIS_RE = re.compile(r"^([+-]?\d*\.\d{2,40})\s*(?:\.{3}|\\[lc]?dots|\u2026)\s*(?:\(?repeating\)?)?\.?$")
+
+
+def _repeating(sign: str, whole: str, fixed: str, repetend: str) -> Fraction:
+    """Exact value of whole.fixed(repetend repeated forever)."""
+    value = Fraction(int(whole or "0")) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(repetend), 10 ** len(fixed) * (10 ** len(repetend) - 1))
+    return -value if sign == "-" else value
+
+
+def _ellipsis_value(text: str) -> Fraction | None:
+    """ "0.333..." -> 1/3, "0.1666..." -> 1/6, "0.142857142857..." -> 1/7: the shortest block that the
+    written digits end with at least twice (three digits at least) repeats; None when none does
+    (then "3.14..." is a rounding, compared as a decimal)."""
+    match = _ELLIPSIS_RE.match(text.strip())
+    if match is None:
+        return None
+    sign = "-" if match.group(1).startswith("-") else ""
+    whole, digits = match.group(1).lstrip("+-").split(".")
+    for period in range(1, 7):
+        block = digits[-period:]
+        if len(digits) >= max(3, 2 * period) and digits.endswith(block * 2) and (period > 1 or digits.endswith(block * 3)):
+            fixed = digits[: len(digits) - period]
+            while fixed.endswith(block):  # the repetend starts as early as it can
+                fixed = fixed[: len(fixed) - period]
+            return _repeating(sign, whole, fixed, block)
+    return None
+
+
 def _parse_core(text: str) -> Fraction | None:
-    """A number without percent/currency/units: integer, decimal, a/b, \\frac, mixed number."""
+    """A number without percent/currency/units: integer, decimal, a/b, \\frac, mixed number,
+    repeating decimal (0.\\overline{3}, 0.1\\bar{6})."""
     text = _unwrap_braces(text.strip())
+    repeating = _REPEATING_RE.match(text)
+    if repeating:
+        sign, whole, fixed, braced, single = repeating.groups()
+        return _repeating(sign, whole, fixed, braced or single)
     if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
         text = text[1:-1].strip()
     if "," in text:
@@ -752,6 +823,10 @@ def parse_number(text: str) -> Number | None:
     if len(text) > MAX_ANSWER_CHARS:
         return None
     text = _strip_wrappers(text)
+    if "." in text or "dots" in text or "\u2026" in text:
+        going_on = _ellipsis_value(_CURRENCY_RE.sub("", text))
+        if going_on is not None:
+            return Number(going_on)
     text = text.rstrip(_TRAILING_PUNCT)
     if "=" in text:
         text = _EQUALS_RE.sub("", text)
@@ -766,7 +841,8 @@ def parse_number(text: str) -> Number | None:
         return _parse_with_words(text, percent)
     if value is None:
         return None
-    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None)
+    exact_decimal = "\\overline" in text or "\\bar" in text  # 0.1\\overline{6} is exactly 1/6
+    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None and not exact_decimal)
 
 
 def _word_number(text: str) -> int | None:
