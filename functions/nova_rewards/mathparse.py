@@ -665,8 +665,8 @@ def _strip_trailing_words(text: str) -> str:
             start -= 1
         while start < cut and not text[start].isalpha():  # a word starts with a letter
             start += 1
-        if start == cut or not text[start].isascii():
-            return text[:end].rstrip()
+        if start == cut or not text[start].isascii() or text[start - 1 : start] == "\\":
+            return text[:end].rstrip()  # no word, or a LaTeX command ("6\\pi cm"): not a unit
         end = start
 
 
@@ -1007,6 +1007,10 @@ def answers_equal(
     predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
     predicted, reference = _without_memberships(predicted, reference)
     predicted, reference = _plus_minus(predicted), _plus_minus(reference)
+    for notation in (_choices_equal, _base_numerals_equal, _clock_times_equal):
+        verdict = notation(predicted, reference)
+        if verdict is not None:
+            return verdict
     ref_number = parse_number(reference)
     pred_number = parse_number(predicted)
     if ref_number is not None and pred_number is not None:
@@ -1054,10 +1058,89 @@ def answers_equal(
     )
 
 
+# ---------------------------------------------------------------- choices, bases, clock times
+
+_CHOICE_RE = re.compile(r"^\(?([A-E])\)?\.?$")
+# "(B) 12", "B) 12", "(D) None of the above", "B. 12": a choice letter, then the option's text
+_LEADING_CHOICE_RE = re.compile(r"^(?:\(([A-E])\)|([A-E])[).:])(?:\s+(.*))?$", re.DOTALL)
+_OTHER_CHOICE_RE = re.compile(r"(?<![A-Za-z])(?:\([A-E]\)|[A-E]\))|(?<![A-Za-z])or(?![A-Za-z])", re.IGNORECASE)
+
+
+def _choice_letter(answer: str) -> str | None:
+    match = _CHOICE_RE.match(_strip_wrappers(answer[:100]).strip().rstrip(".").strip())
+    return match.group(1) if match else None
+
+
+def _choices_equal(predicted: str, reference: str) -> bool | None:
+    """A multiple-choice reference ("B", "(B)") against an answer that gives a letter then the
+    option's text ("(B) 12", "B) 12"): the letters decide. None when either is not such."""
+    ref = _choice_letter(reference)
+    if ref is None:
+        return None
+    text = _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip()
+    match = _LEADING_CHOICE_RE.match(text)
+    if match is None or _OTHER_CHOICE_RE.search(match.group(3) or ""):
+        return None  # "(B) or (C)": a hedge, left to the shotgun and the other checks
+    return (match.group(1) or match.group(2)) == ref
+
+
+_BASE_NUMERAL_RE = re.compile(r"^([0-9A-Za-z]{1,64})(?:_\s*\{?\s*(\d{1,2})\s*\}?)?$")
+
+
+def _base_numeral(answer: str) -> tuple[str, int | None] | None:
+    """ "2A_{16}" -> ("2A", 16), "1011" -> ("1011", None): digits and base, None when not a numeral."""
+    match = _BASE_NUMERAL_RE.match(_strip_wrappers(answer[:100]).strip().rstrip(".").strip())
+    if match is None:
+        return None
+    digits, base = match.group(1).upper(), int(match.group(2)) if match.group(2) else None
+    if base is not None and not (2 <= base <= 36 and all(int(d, 36) < base for d in digits)):
+        return None
+    return digits, base
+
+
+def _base_numerals_equal(predicted: str, reference: str) -> bool | None:
+    """A reference numeral in a base (`1011_2`, `2A_{16}`) against the same digits with or without
+    the base: the digits decide. None unless the reference names a base and the answer is a numeral."""
+    pred, ref = _base_numeral(predicted), _base_numeral(reference)
+    if pred is None or ref is None or ref[1] is None:
+        return None  # "10_2" for a reference "10" (base ten, maybe) is left to the values
+    base = ref[1]
+    if pred[1] not in (None, base):
+        return None  # two different bases: the values decide (Math-Verify)
+    if not all(int(d, 36) < base for d in pred[0] + ref[0]):
+        return None
+    return pred[0].lstrip("0") == ref[0].lstrip("0")
+
+
+_CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s?m\.?)?$", re.IGNORECASE)
+
+
+def _clock_time(answer: str) -> tuple[int, int, int, str | None] | None:
+    match = _CLOCK_RE.match(_strip_wrappers(answer[:100]).strip())
+    if match is None:
+        return None
+    hours, minutes, seconds = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    if hours > 24 or minutes > 59 or seconds > 59:
+        return None
+    return hours, minutes, seconds, match.group(4).casefold() if match.group(4) else None
+
+
+def _clock_times_equal(predicted: str, reference: str) -> bool | None:
+    """Two clock times ("3:45", "3:45 PM", "15:45", "10:30 a.m."), one with am/pm at least: the same
+    time of day (on a 12-hour dial when one side has no am/pm)."""
+    pred, ref = _clock_time(predicted), _clock_time(reference)
+    if pred is None or ref is None or (pred[3] is None and ref[3] is None):
+        return None
+    if pred[3] is not None and ref[3] is not None:
+        return pred == ref
+    return (pred[0] % 12, pred[1], pred[2]) == (ref[0] % 12, ref[1], ref[2])
+
+
 # ---------------------------------------------------------------- constant arithmetic
 
 _MAX_ARITHMETIC_CHARS = 300
 _MAX_ARITHMETIC_DEPTH = 40
+_MAX_FACTORIAL = 20
 _ARITHMETIC_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -1155,6 +1238,11 @@ class _Arithmetic(_Scanner):
 
     def power(self) -> float:
         base = self.atom()
+        if self.peek() == "!" and not self.text.startswith("!=", self.i):  # 4! = 24
+            self.i += 1
+            if base != int(base) or not 0 <= base <= _MAX_FACTORIAL:
+                raise ValueError("factorial of a non-integer or of a large number")
+            base = float(math.factorial(int(base)))
         if self.peek() != "^":
             return base
         self.i += 1
@@ -1231,6 +1319,23 @@ def _constant_value(text: str, number: Number | None) -> tuple[float, bool] | No
     try:
         value = parser.value()
     except (ValueError, OverflowError, ZeroDivisionError):
+        return _constant_with_unit(text)
+    return (value, parser.decimal) if math.isfinite(value) else None
+
+
+def _constant_with_unit(text: str) -> tuple[float, bool] | None:
+    """ "3 \\times 10^8 m/s", "6\\pi cm^2" (a `\\text{}` already unwrapped): the constant before its unit
+    words, when they are words that do not change its value ("2\\pi r" is not 2\\pi)."""
+    without_unit = _strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))
+    unit = text[len(without_unit) :]
+    if without_unit == text or not without_unit or not any(ch.isalpha() for ch in unit) or _changes_value(unit):
+        return None
+    if not re.search(r"[A-Za-z]{2}|[A-Za-z]\s*/", unit) and unit.strip() not in ("m", "s", "g", "h", "l", "L"):
+        return None
+    parser = _Arithmetic(without_unit)
+    try:
+        value = parser.value()
+    except (ValueError, OverflowError, ZeroDivisionError):
         return None
     return (value, parser.decimal) if math.isfinite(value) else None
 
@@ -1288,6 +1393,8 @@ _VARIABLE_RE = re.compile(r"^(-?)\s*([A-Za-z])$")
 
 
 def _close(a: float, b: float, rel_tol: float, abs_tol: float) -> bool:
+    if math.isinf(a) or math.isinf(b):  # a relative tolerance of infinity would accept anything
+        return a == b
     return a == b or abs(a - b) <= max(abs_tol, rel_tol * max(abs(a), abs(b)))
 
 
@@ -1845,24 +1952,46 @@ def _chain_span(text: str) -> Span | None:
     return low, kinds[0] == "<=", high, kinds[1] == "<="
 
 
+_OR_RE = re.compile(r"\s+or\s+|\\lor(?![A-Za-z])|\\vee(?![A-Za-z])")
+_INFINITY = math.inf
+
+
+def _inequality_span(text: str) -> Span | None:
+    """ "x < 3" as (-inf, False, 3, False), "x >= 1" as (1, True, inf, False); None otherwise."""
+    inequality = _inequality(text)
+    if inequality is None or inequality[1] == "!=":
+        return None
+    _, relation, value = inequality
+    if relation.startswith("<"):
+        return -_INFINITY, False, value, relation == "<="
+    return value, relation == ">=", _INFINITY, False
+
+
 def _spans(answer: str) -> tuple[list[Span], bool] | None:
-    """(the intervals of `A \\cup B \\cup ...` or of a chain `a < x < b`, whether the answer is surely
-    a set of reals: a union or a chain, not a lone "(1, 2)" that may be a point); None otherwise."""
+    """(the intervals of `A \\cup B \\cup ...`, of a chain `a < x < b`, of an inequality `x < 3` or of
+    inequalities joined by "or" (`x < -2 or x > 2`), whether the answer is surely a set of reals: not
+    a lone "(1, 2)" that may be a point); None otherwise."""
     text = _strip_wrappers(answer[:MAX_ANSWER_CHARS]).rstrip(".")
     chain = _chain_span(text)
     if chain is not None:
         return [chain], True
     parts = text.split("\\cup")
+    if len(parts) == 1:
+        parts = _OR_RE.split(text)
     if len(parts) > _MAX_UNION_PARTS:
         return None
     spans = []
     for part in parts:
         interval = _interval(part)
-        if interval is None:
+        if interval is not None:
+            opener, low, high, closer = interval
+            spans.append((low, opener == "[", high, closer == "]"))
+            continue
+        span = _chain_span(part) or _inequality_span(part)
+        if span is None:
             return None
-        opener, low, high, closer = interval
-        spans.append((low, opener == "[", high, closer == "]"))
-    return spans, len(parts) > 1
+        spans.append(span)
+    return spans, len(parts) > 1 or any(_interval(part) is None for part in parts)
 
 
 def _merged(spans: list[Span]) -> list[Span]:
@@ -1888,6 +2017,8 @@ def _unions_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float
     pred, ref = _spans(predicted), _spans(reference)
     if pred is None or ref is None or not (pred[1] or ref[1]):
         return None
+    if _inequality(predicted) is not None and _inequality(reference) is not None:
+        return None  # two inequalities: `_inequalities_equal` also compares their variables
     a, b = _merged(pred[0]), _merged(ref[0])
     if len(a) != len(b):
         return False
