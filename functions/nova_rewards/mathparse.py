@@ -83,6 +83,7 @@ _CONFUSABLES = str.maketrans(
     }
 )
 _ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
+_BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*|__([^_\n]{1,200})__")
 _ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
 _HASHES_RE = re.compile(r"#{4,}")
 _MAX_MARKERS_TRIED = 20
@@ -295,7 +296,9 @@ def _clip_sentence(candidate: str) -> str:
     # a period followed by a space (or the end) ends the sentence; a decimal point or an ellipsis
     # ("0.333... (repeating)") does not; nor does a justification ("8, since 4 x 2 = 8") belong to it
     cut = re.search(
-        r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|,?\s+(?:since|because)\s|,\s*as\s", candidate
+        r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|(?<!\s),?\s+(?:since|because)\s|,\s*as\s"
+        r"|\s\((?:not|and not|but not)\s",  # "48 (not 42)": the rejected value is not a candidate
+        candidate,
     )
     if cut:
         candidate = candidate[: cut.start()]
@@ -350,6 +353,9 @@ def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
         if following is not None and following.start() < phrase.end() + len(line):
             line = line[: following.start() - phrase.end()]  # "Answer: 9 or Answer: 8": two answers
         line = line.replace('\\"', '"')  # 'is \\"12\\"': an escaped quote
+        line = line.split(_ANSWER_TAG_CLOSE, 1)[0]  # "<answer>The answer is 48.</answer>"
+        if "**" in line or "__" in line:  # "The answer is **48** apples"
+            line = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), line)
         answer = _clip_sentence(line.strip(_MARKDOWN_STRIP + ":")).strip(_MARKDOWN_STRIP)
         offset = line.find(answer) if answer else -1
         end = phrase.end() + (offset + len(answer) if offset >= 0 else 0)
@@ -1952,19 +1958,22 @@ def _chain_span(text: str) -> Span | None:
     return low, kinds[0] == "<=", high, kinds[1] == "<="
 
 
-_OR_RE = re.compile(r"\s+or\s+|\\lor(?![A-Za-z])|\\vee(?![A-Za-z])")
+_OR_RE = re.compile(r"(?<!\s)\s+or\s+|\\lor(?![A-Za-z])|\\vee(?![A-Za-z])")
 _INFINITY = math.inf
 
 
-def _inequality_span(text: str) -> Span | None:
-    """ "x < 3" as (-inf, False, 3, False), "x >= 1" as (1, True, inf, False); None otherwise."""
+def _inequality_spans(text: str) -> list[Span] | None:
+    """ "x < 3" as [(-inf, False, 3, False)], "x >= 1" as [(1, True, inf, False)], "x \\neq 0" as the
+    two open half-lines; None otherwise."""
     inequality = _inequality(text)
-    if inequality is None or inequality[1] == "!=":
+    if inequality is None:
         return None
     _, relation, value = inequality
+    if relation == "!=":
+        return [(-_INFINITY, False, value, False), (value, False, _INFINITY, False)]
     if relation.startswith("<"):
-        return -_INFINITY, False, value, relation == "<="
-    return value, relation == ">=", _INFINITY, False
+        return [(-_INFINITY, False, value, relation == "<=")]
+    return [(value, relation == ">=", _INFINITY, False)]
 
 
 def _spans(answer: str) -> tuple[list[Span], bool] | None:
@@ -1987,10 +1996,11 @@ def _spans(answer: str) -> tuple[list[Span], bool] | None:
             opener, low, high, closer = interval
             spans.append((low, opener == "[", high, closer == "]"))
             continue
-        span = _chain_span(part) or _inequality_span(part)
-        if span is None:
+        chain = _chain_span(part)
+        half_lines = [chain] if chain else _inequality_spans(part)
+        if half_lines is None:
             return None
-        spans.append(span)
+        spans += half_lines
     return spans, len(parts) > 1 or any(_interval(part) is None for part in parts)
 
 
