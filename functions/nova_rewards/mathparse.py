@@ -136,11 +136,26 @@ _WRAPPERS = (
     ("\u03c0", "\\pi "),  # π
     ("\\varnothing", "\\emptyset"),
     ("\u2205", "\\emptyset"),  # ∅
-    *((chr(code), f" {num}/{den}") for code, (num, den) in {
-        0xBD: (1, 2), 0xBC: (1, 4), 0xBE: (3, 4), 0x2153: (1, 3), 0x2154: (2, 3), 0x2155: (1, 5),
-        0x2156: (2, 5), 0x2157: (3, 5), 0x2158: (4, 5), 0x2159: (1, 6), 0x215A: (5, 6),
-        0x215B: (1, 8), 0x215C: (3, 8), 0x215D: (5, 8), 0x215E: (7, 8),
-    }.items()),  # vulgar fractions: "3½" is the mixed number 3 1/2
+    *(
+        (chr(code), f" {num}/{den}")
+        for code, (num, den) in {
+            0xBD: (1, 2),
+            0xBC: (1, 4),
+            0xBE: (3, 4),
+            0x2153: (1, 3),
+            0x2154: (2, 3),
+            0x2155: (1, 5),
+            0x2156: (2, 5),
+            0x2157: (3, 5),
+            0x2158: (4, 5),
+            0x2159: (1, 6),
+            0x215A: (5, 6),
+            0x215B: (1, 8),
+            0x215C: (3, 8),
+            0x215D: (5, 8),
+            0x215E: (7, 8),
+        }.items()
+    ),  # vulgar fractions: "3½" is the mixed number 3 1/2
 )
 _UNICODE_ROOT_RE = re.compile(r"\u221a\s*(\d+(?:\.\d+)?|[A-Za-z])")  # "2√5" -> 2\sqrt{5}
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
@@ -191,16 +206,20 @@ _SMALL_NUMBER_WORDS = (
 _WORD_NUMBERS = {word: index for index, word in enumerate(_SMALL_NUMBER_WORDS.split(" "))}
 _WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80})
 _WORD_NUMBERS.update({"ninety": 90, "hundred": 100, "a hundred": 100, "one hundred": 100})
-_TENS_UNITS_RE = re.compile(r"^(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s](one|two|three|four|five|six|seven|eight|nine)$")
+_TENS_UNITS_RE = re.compile(
+    r"^(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s](one|two|three|four|five|six|seven|eight|nine)$"
+)
 # A scale word multiplies the number before it: "5 thousand" is 5000, "two million" 2000000.
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9, "trillion": 10**12}
-_SCALE_RE = re.compile(r"(?<![A-Za-z])(hundred|thousand|million|billion|trillion)s?(?![A-Za-z])", re.IGNORECASE)
+_SCALE_RE = re.compile(
+    r"(?<![A-Za-z])(hundred|thousand|million|billion|trillion)s?(?![A-Za-z])", re.IGNORECASE
+)
 # Words or letters next to a number that change its value, so that the number alone is not the
 # answer: "2x", "10 - x", "5 times x", "5 more than x", "5 squared". Unit words ("5 m", "3 times" as a
 # count) are not among them. A lone lower-case letter is a variable unless it is a common unit symbol.
 _VALUE_CHANGER_RE = re.compile(
     r"(?<![A-Za-z.'])[b-fi-kn-rt-z](?![A-Za-z.'])"  # a variable; not a (article), g h l m s (units)
-    r"|(?i:(?<![A-Za-z])(?:squared|cubed|factorial|than|twice|double|triple)(?![A-Za-z]))"
+    r"|(?i:(?<![A-Za-z])(?:squared|cubed|factorial|twice|double|triple)(?![A-Za-z]))"
     r"|(?i:(?<![A-Za-z])(?:times|plus|minus|over|divided|to\s+the)\s+(?=[\w\\(]))"
     r"|(?<![A-Za-z\s])\s*\^"  # a power of the number itself (a unit's exponent was removed before)
 )
@@ -762,7 +781,11 @@ def _ellipsis_value(text: str) -> Fraction | None:
     whole, digits = match.group(1).lstrip("+-").split(".")
     for period in range(1, 7):
         block = digits[-period:]
-        if len(digits) >= max(3, 2 * period) and digits.endswith(block * 2) and (period > 1 or digits.endswith(block * 3)):
+        if (
+            len(digits) >= max(3, 2 * period)
+            and digits.endswith(block * 2)
+            and (period > 1 or digits.endswith(block * 3))
+        ):
             fixed = digits[: len(digits) - period]
             while fixed.endswith(block):  # the repetend starts as early as it can
                 fixed = fixed[: len(fixed) - period]
@@ -860,7 +883,9 @@ def _word_number(text: str) -> int | None:
     return _WORD_NUMBERS[match.group(1)] + _WORD_NUMBERS[match.group(2)] if match else None
 
 
-_NOT_UNIT_WORDS = frozenset(("or", "and", "to", "maybe", "perhaps", "possibly", "not", "but", "plus", "minus"))
+_NOT_UNIT_WORDS = frozenset(
+    ("or", "and", "to", "maybe", "perhaps", "possibly", "not", "but", "plus", "minus")
+)
 
 
 def _leading_word_number(text: str) -> int | None:
@@ -901,7 +926,7 @@ def _parse_with_words(text: str, percent: bool) -> Number | None:
     if _changes_value(_after_last_copula(text)):
         return None
     value = None
-        # words around a number: "about 42 apples", "42 km/h", "x is 5"
+    # words around a number: "about 42 apples", "42 km/h", "x is 5"
     stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))))
     if stripped != text and stripped:
         stripped, word_percent = _strip_percent(stripped)
@@ -1069,7 +1094,9 @@ def answers_equal(
 _CHOICE_RE = re.compile(r"^\(?([A-E])\)?\.?$")
 # "(B) 12", "B) 12", "(D) None of the above", "B. 12": a choice letter, then the option's text
 _LEADING_CHOICE_RE = re.compile(r"^(?:\(([A-E])\)|([A-E])[).:])(?:\s+(.*))?$", re.DOTALL)
-_OTHER_CHOICE_RE = re.compile(r"(?<![A-Za-z])(?:\([A-E]\)|[A-E]\))|(?<![A-Za-z])or(?![A-Za-z])", re.IGNORECASE)
+_OTHER_CHOICE_RE = re.compile(
+    r"(?<![A-Za-z])(?:\([A-E]\)|[A-E]\))|(?<![A-Za-z])or(?![A-Za-z])", re.IGNORECASE
+)
 
 
 def _choice_letter(answer: str) -> str | None:
@@ -1334,9 +1361,21 @@ def _constant_with_unit(text: str) -> tuple[float, bool] | None:
     words, when they are words that do not change its value ("2\\pi r" is not 2\\pi)."""
     without_unit = _strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))
     unit = text[len(without_unit) :]
-    if without_unit == text or not without_unit or not any(ch.isalpha() for ch in unit) or _changes_value(unit):
+    if (
+        without_unit == text
+        or not without_unit
+        or not any(ch.isalpha() for ch in unit)
+        or _changes_value(unit)
+    ):
         return None
-    if not re.search(r"[A-Za-z]{2}|[A-Za-z]\s*/", unit) and unit.strip() not in ("m", "s", "g", "h", "l", "L"):
+    if not re.search(r"[A-Za-z]{2}|[A-Za-z]\s*/", unit) and unit.strip() not in (
+        "m",
+        "s",
+        "g",
+        "h",
+        "l",
+        "L",
+    ):
         return None
     parser = _Arithmetic(without_unit)
     try:
