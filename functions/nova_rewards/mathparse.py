@@ -83,6 +83,7 @@ _CONFUSABLES = str.maketrans(
     }
 )
 _ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
+_FINAL_MARKER_RE = re.compile(r"[\s#*_]{0,12}(?:the\s+)?final\s+answer", re.IGNORECASE)
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*|__([^_\n]{1,200})__")
 _ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
 _HASHES_RE = re.compile(r"#{4,}")
@@ -135,6 +136,8 @@ _WRAPPERS = (
     ("\\cfrac", "\\frac"),
     ("\u03c0", "\\pi "),  # π
     ("\\varnothing", "\\emptyset"),
+    ("\\langle", "("),  # a vector <1, 2> is the tuple (1, 2)
+    ("\\rangle", ")"),
     ("\u2205", "\\emptyset"),  # ∅
     *(
         (chr(code), f" {num}/{den}")
@@ -389,12 +392,15 @@ def _final_group(found: list[tuple[int, int, str, str]], text: str) -> tuple[str
     replaces the earlier ones (a self-correction)."""
     found = sorted(found)
     start, _, marker, answer = found[-1]
+    final = _FINAL_MARKER_RE.match(text, start) is not None
     group = [answer]
     for previous in reversed(found[:-1]):
         p_start, p_end, _, p_answer = previous
         if p_end > start:  # "Final Answer: The final answer is 8": the inner marker is the answer
             start = p_start
             continue
+        if final and _FINAL_MARKER_RE.match(text, p_start) is None:
+            break  # "Q1 answer: 5.\n\nFinal Answer: 18": the final answer replaces the earlier ones
         gap = text[p_end:start]
         if len(gap) > _MAX_BOX_GAP or not _BOX_GAP_RE.match(gap):
             break

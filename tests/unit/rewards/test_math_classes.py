@@ -154,3 +154,21 @@ def test_choices_bases_clock_times_units_and_symbols(answer: str, reference: str
 )
 def test_two_choices_are_not_decided_by_the_first_letter(answer: str, reference: str) -> None:
     assert answers_equal(answer, reference) is not True
+
+
+@pytest.mark.parametrize(
+    ("response", "answer"),
+    [
+        ("Q1 answer: 5 apples.\n\nFinal Answer: 18", "18"),  # the final answer replaces a sub-answer
+        ("Answer: 41\nFinal Answer: 42", "42"),
+        ("Final Answer: 41\nFinal Answer: 42", "41, 42"),  # two final answers: a shotgun, seen as one
+        ("Answer: 41\nAnswer: 42", "41, 42"),
+    ],
+)
+def test_a_final_answer_replaces_earlier_plain_answers(response: str, answer: str) -> None:
+    assert extract_answer(response, fallback_last_number=False).answer == answer
+
+
+def test_an_angle_bracket_vector_is_its_tuple() -> None:
+    assert answers_equal("\\langle 1, 2 \\rangle", "(1, 2)") is True
+    assert answers_equal("\\langle 2, 1 \\rangle", "(1, 2)") is not True
