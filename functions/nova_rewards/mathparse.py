@@ -84,6 +84,7 @@ _CONFUSABLES = str.maketrans(
 )
 _ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
 _FINAL_MARKER_RE = re.compile(r"[\s#*_]{0,12}(?:the\s+)?final\s+answer", re.IGNORECASE)
+_MARKER_BOLD_CLOSE_RE = re.compile(r"^[ \t]*(?:\*\*|__)(?=\s)")  # "**Final Answer:** Janet makes **$18**"
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*|__([^_\n]{1,200})__")
 _ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
 _HASHES_RE = re.compile(r"#{4,}")
@@ -377,7 +378,7 @@ def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
         line = line.replace('\\"', '"')  # 'is \\"12\\"': an escaped quote
         line = line.split(_ANSWER_TAG_CLOSE, 1)[0]  # "<answer>The answer is 48.</answer>"
         if "**" in line or "__" in line:  # "The answer is **48** apples"
-            line = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), line)
+            line = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), _MARKER_BOLD_CLOSE_RE.sub("", line))
         answer = _clip_sentence(line.strip(_MARKDOWN_STRIP + ":")).strip(_MARKDOWN_STRIP)
         offset = line.find(answer) if answer else -1
         end = phrase.end() + (offset + len(answer) if offset >= 0 else 0)
@@ -872,6 +873,11 @@ def parse_number(text: str) -> Number | None:
     value = _parse_core(text)
     if value is None and _word_number(text) is not None:  # "The answer is five.", "twenty-five"
         value = Fraction(_word_number(text) or 0)
+    if value is None and text.endswith(")"):  # "12 marbles (7 red + 5 blue)", "12 (3 x 4)"
+        before_working = _without_trailing_working(text)
+        if before_working is not None:
+            number = parse_number(before_working)
+            return Number(number.value, percent or number.percent, number.decimal) if number else None
     if value is None and re.search(r"[A-Za-z]", text):
         return _parse_with_words(text, percent)
     if value is None:
@@ -914,6 +920,37 @@ def _leading_word_number(text: str) -> int | None:
 def _changes_value(text: str) -> bool:
     """Whether words or letters around the number change its value ("2x", "5 times x", "5 squared")."""
     return _VALUE_CHANGER_RE.search(_UNIT_EXPONENT_RE.sub("", text)) is not None
+
+
+_TIMES_SIGN_RE = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")  # "3 x 4"
+_VARIABLE_LETTER_RE = re.compile(r"(?<![A-Za-z\\])[b-z](?![A-Za-z])")
+_WORD_RUN_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")  # "7 red + 5 blue" -> "7 + 5" (not \\sqrt)
+_TRAILING_WORKING_RE = re.compile(r"^([^()]*[^\s(])\s*\(([^()]{1,200})\)$")
+_WORKING_OPERATOR_RE = re.compile(r"[-+=*/×·−]|\\(?:times|cdot|div)(?![A-Za-z])")
+_HEDGE_WORD_RE = re.compile(
+    r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|either|also|alternatively|might|could|if)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _without_trailing_working(text: str) -> str | None:
+    """ "12 marbles (7 red + 5 blue)" -> "12 marbles": the working shown in parentheses after the
+    answer, when it evaluates to the answer; None when there is none, or when it may be a second
+    candidate ("12 (or 13)") or a factor ("2 (2 + \\sqrt{3})")."""
+    match = _TRAILING_WORKING_RE.match(text)
+    if match is None:
+        return None
+    working = _TIMES_SIGN_RE.sub("*", match.group(2))
+    if not _WORKING_OPERATOR_RE.search(working) or _HEDGE_WORD_RE.search(working):
+        return None
+    if _VARIABLE_LETTER_RE.search(working):
+        return None  # "3 (x + 1)": a product with a variable, not working
+    before = parse_number(match.group(1))
+    result = working.rsplit("=", 1)[-1]  # "(3 x 4 = 12)"
+    value = _constant_value(_WORD_RUN_RE.sub(" ", result).replace("$", ""), None)
+    if before is None or value is None or not _close(float(before.value), value[0], 1e-9, 1e-12):
+        return None  # "2 (2 + \\sqrt{3})" is a product, "13 (3 x 4)" a contradiction: not working
+    return match.group(1)
 
 
 def _parse_with_words(text: str, percent: bool) -> Number | None:

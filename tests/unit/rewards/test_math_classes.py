@@ -172,3 +172,24 @@ def test_a_final_answer_replaces_earlier_plain_answers(response: str, answer: st
 def test_an_angle_bracket_vector_is_its_tuple() -> None:
     assert answers_equal("\\langle 1, 2 \\rangle", "(1, 2)") is True
     assert answers_equal("\\langle 2, 1 \\rangle", "(1, 2)") is not True
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "expected"),
+    [
+        ("12 marbles (7 red + 5 blue)", "12", True),  # working shown after the answer
+        ("$12$ marbles ($7 + 5$)", "12", True),
+        ("12 (3 x 4)", "12", True),
+        ("13 (3 × 4)", "12", False),
+        ("12 (or 13 = 12 + 1)", "12", False),  # a second candidate, not working
+        ("12 (13 - 1 also works)", "12", False),
+        ("3 (x + 1)", "3", False),  # a product with a variable
+    ],
+)
+def test_working_in_parentheses_after_the_answer(answer: str, reference: str, expected: bool) -> None:
+    assert (answers_equal(answer, reference) is True) is expected
+
+
+def test_bold_inside_an_answer_sentence_after_a_bold_marker() -> None:
+    found = extract_answer("**Final Answer:** Janet makes **\\$18** every day.", fallback_last_number=False)
+    assert found.answer is not None and answers_equal(found.answer, "18") is True
