@@ -325,7 +325,20 @@ def _clip_sentence(candidate: str) -> str:
     )
     if cut:
         candidate = candidate[: cut.start()]
+    aside = _ASIDE_RE.search(candidate)  # "4 more boxes, for a total of 10 boxes": the total is an aside
+    if aside and not _HEDGE_WORD_RE.search(candidate, aside.start()):
+        candidate = candidate[: aside.start()]
+    conclusion = None
+    for conclusion in _CONCLUSION_RE.finditer(candidate):  # noqa: B007 - the last one is wanted
+        pass
+    if conclusion and _has_prose(candidate[: conclusion.start()]):
+        candidate = candidate[conclusion.end() :]  # "There are 7 red and 5 blue, so 12 marbles"
     return candidate.strip()
+
+
+# A clause after the answer that adds another quantity, and the conclusion of an answer sentence.
+_ASIDE_RE = re.compile(r",\s*(?:for a total of|making|bringing|giving|leaving)\s", re.IGNORECASE)
+_CONCLUSION_RE = re.compile(r",\s*(?:so|thus|therefore|hence)\s+", re.IGNORECASE)
 
 
 def _line_after(text: str, start: int) -> str:

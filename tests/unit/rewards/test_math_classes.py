@@ -193,3 +193,27 @@ def test_working_in_parentheses_after_the_answer(answer: str, reference: str, ex
 def test_bold_inside_an_answer_sentence_after_a_bold_marker() -> None:
     found = extract_answer("**Final Answer:** Janet makes **\\$18** every day.", fallback_last_number=False)
     assert found.answer is not None and answers_equal(found.answer, "18") is True
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("Final Answer: She needs 4 more boxes, for a total of 10 boxes.", "4", True),
+        ("Final Answer: She needs 4 more boxes, for a total of 10 boxes.", "10", False),
+        ("Final Answer: There are 7 red and 5 blue marbles, so 12 marbles.", "12", True),
+        ("Final Answer: There are 7 red and 5 blue marbles, so 12 marbles.", "7", False),
+    ],
+)
+def test_an_aside_after_the_answer_and_the_conclusion_of_an_answer_sentence(
+    response: str, reference: str, expected: bool
+) -> None:
+    found = extract_answer(response, fallback_last_number=False)
+    assert found.answer is not None
+    assert (answers_equal(found.answer, reference) is True) is expected
+
+
+def test_a_conclusion_without_prose_before_it_keeps_both_parts() -> None:
+    assert (
+        extract_answer("Final answer: x = 2, so y = 3", fallback_last_number=False).answer
+        == "x = 2, so y = 3"
+    )
