@@ -669,6 +669,9 @@ def _reference_size(reference: str | None) -> int:
     if reference is None:
         return 1
     reference = reference[:MAX_ANSWER_CHARS]
+    option = _LEADING_CHOICE_RE.match(_strip_wrappers(reference).strip())
+    if option is not None and option.group(3):
+        reference = option.group(3)  # "(B) 12": one answer, named twice
     separators = sum(reference.count(ch) for ch in ",;") + len(_ITEM_WORD_RE.findall(reference))
     numbers = len(_NUMBER_RE.findall(reference)) + reference.count("\\pm") + reference.count("±")
     return max(_atom_count(reference), separators + 1, numbers)  # "0 < x < 1" holds two values
@@ -908,6 +911,9 @@ def _word_number(text: str) -> int | None:
     return _WORD_NUMBERS[match.group(1)] + _WORD_NUMBERS[match.group(2)] if match else None
 
 
+_SECOND_CANDIDATE_RE = re.compile(
+    r"(?:(?<![A-Za-z])(?:or|and)\s+|,\s*)\(?[A-Za-z]\)?(?![A-Za-z.])", re.IGNORECASE
+)  # "12 or C", "12, (B)": a number and a letter are two candidates
 _NOT_UNIT_WORDS = frozenset(
     ("or", "and", "to", "maybe", "perhaps", "possibly", "not", "but", "plus", "minus")
 )
@@ -979,8 +985,9 @@ def _parse_with_words(text: str, percent: bool) -> Number | None:
         if base is None or base.percent:
             return None
         return Number(base.value * _SCALES[scales[0].casefold()], percent, base.decimal)
-    if _changes_value(_after_last_copula(text)):
-        return None
+    tail = _after_last_copula(text)
+    if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail):
+        return None  # "5 times x"; "12 or C": a number or a letter is two candidates
     value = None
     # words around a number: "about 42 apples", "42 km/h", "x is 5"
     stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))))
@@ -1003,7 +1010,11 @@ def _parse_with_words(text: str, percent: bool) -> Number | None:
         lead = _NUMBER_RE.match(text)
         if lead and lead.end() < len(text):
             rest = text[lead.end() :]
-            if (rest[0] in " ,\t" or not rest[0].isalnum()) and not re.search(r"[\d=+*/^\\]", rest):
+            if (
+                (rest[0] in " ,\t" or not rest[0].isalnum())
+                and not re.search(r"[\d=+*/^\\]", rest)
+                and not _SECOND_CANDIDATE_RE.search(rest)  # "12 or C": a number and a letter
+            ):
                 return parse_number(lead.group(0))
         return None
     return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None)
@@ -1165,12 +1176,30 @@ def _choices_equal(predicted: str, reference: str) -> bool | None:
     option's text ("(B) 12", "B) 12"): the letters decide. None when either is not such."""
     ref = _choice_letter(reference)
     if ref is None:
-        return None
+        return _option_reference_equal(predicted, reference)
     text = _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip()
     match = _LEADING_CHOICE_RE.match(text)
     if match is None or _OTHER_CHOICE_RE.search(match.group(3) or ""):
         return None  # "(B) or (C)": a hedge, left to the shotgun and the other checks
     return (match.group(1) or match.group(2)) == ref
+
+
+def _option_reference_equal(predicted: str, reference: str) -> bool | None:
+    """A reference that is a letter and its option ("(B) 12"): the letter alone, the option's text
+    alone or both answer it. None when the reference is not such."""
+    match = _LEADING_CHOICE_RE.match(_strip_wrappers(reference[:MAX_ANSWER_CHARS]).strip())
+    if match is None or not match.group(3) or _OTHER_CHOICE_RE.search(match.group(3)):
+        return None
+    letter, option = match.group(1) or match.group(2), match.group(3)
+    pred_letter = _choice_letter(predicted)
+    if pred_letter is not None:
+        return pred_letter == letter
+    leading = _LEADING_CHOICE_RE.match(_strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
+    if leading is not None:
+        return None if leading.group(3) is None else (leading.group(1) or leading.group(2)) == letter
+    if len(answer_items(predicted)) > 1:
+        return False  # "12 or C": the reference holds two names of one option, not two candidates
+    return answers_equal(predicted, option)
 
 
 _BASE_NUMERAL_RE = re.compile(r"^([0-9A-Za-z]{1,64})(?:_\s*\{?\s*(\d{1,2})\s*\}?)?$")

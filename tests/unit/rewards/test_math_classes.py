@@ -217,3 +217,30 @@ def test_a_conclusion_without_prose_before_it_keeps_both_parts() -> None:
         extract_answer("Final answer: x = 2, so y = 3", fallback_last_number=False).answer
         == "x = 2, so y = 3"
     )
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("\\boxed{B}", "(B) 12", True),  # a reference naming the letter and the option's text
+        ("\\boxed{12}", "(B) 12", True),
+        ("\\boxed{(B)\\ 12}", "(B) 12", True),
+        ("\\boxed{13}", "(B) 12", False),
+        ("\\boxed{C}", "(B) 12", False),
+        ("\\boxed{12, C}", "(B) 12", False),  # a number and another letter: a hedge
+        ("\\boxed{12 \\text{ or } C}", "(B) 12", False),
+        ("\\boxed{12 \\text{ or } C}", "12", False),
+        ("The answer is 12 or (B).", "12", False),
+        ("The answer is 12 or more.", "12", True),
+        ("The answer is 12, i.e. a dozen.", "12", True),
+    ],
+)
+def test_option_references_and_a_number_hedged_with_a_letter(
+    response: str, reference: str, expected: bool
+) -> None:
+    from nova_rewards.dimensions import Sample, ScoringContext
+    from nova_rewards.dimensions.math import MathEquivalence
+
+    dim = MathEquivalence(MathEquivalence.Params(symbolic_timeout_s=20))
+    score = dim.score(Sample("s", (), response, {"final_answer": reference}), ScoringContext()).value
+    assert (score == 1.0) is expected
