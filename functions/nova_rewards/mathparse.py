@@ -223,7 +223,12 @@ _SCALE_RE = re.compile(
 # count) are not among them. A lone lower-case letter is a variable unless it is a common unit symbol.
 _VALUE_CHANGER_RE = re.compile(
     r"(?<![A-Za-z.'])[b-fi-kn-rt-z](?![A-Za-z.'])"  # a variable; not a (article), g h l m s (units)
-    r"|(?i:(?<![A-Za-z])(?:squared|cubed|factorial|twice|double|triple)(?![A-Za-z]))"
+    r"|(?i:(?<![A-Za-z])(?:squared|cubed|factorial|twice|double|triple|halfs?|halves|thirds?|quarters?"
+    r"|(?:four|fif|six|seven|eigh|nin|ten|hundred|thousand)ths?)(?![A-Za-z]))"  # "a half", "12 hundredths"
+    # a bound, not a value: "at least 12", "more than 12", "12 or more", "between 12 and 15"
+    r"|(?i:(?<![A-Za-z])(?:at\s+(?:least|most)|(?:more|less|fewer|greater|higher|lower)\s+than|up\s+to"
+    r"|or\s+(?:more|less|fewer|greater|higher|lower|above|below)|and\s+(?:above|below|up|over)"
+    r"|between|no\s+(?:more|less|fewer))(?![A-Za-z]))"
     r"|(?i:(?<![A-Za-z])(?:times|plus|minus|over|divided|to\s+the)\s+(?=[\w\\(]))"
     r"|(?<![A-Za-z\s])\s*\^"  # a power of the number itself (a unit's exponent was removed before)
 )
@@ -914,8 +919,23 @@ def _word_number(text: str) -> int | None:
 _SECOND_CANDIDATE_RE = re.compile(
     r"(?:(?<![A-Za-z])(?:or|and)\s+|,\s*)\(?[A-Za-z]\)?(?![A-Za-z.])", re.IGNORECASE
 )  # "12 or C", "12, (B)": a number and a letter are two candidates
+_LETTER_WORD_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
 _NOT_UNIT_WORDS = frozenset(
-    ("or", "and", "to", "maybe", "perhaps", "possibly", "not", "but", "plus", "minus")
+    (
+        "or",
+        "and",
+        "to",
+        "maybe",
+        "perhaps",
+        "possibly",
+        "not",
+        "but",
+        "plus",
+        "minus",
+        "between",
+        "least",
+        "most",
+    )
 )
 
 
@@ -934,6 +954,29 @@ def _leading_word_number(text: str) -> int | None:
         ):
             return value
     return None
+
+
+def _holds_two_values(text: str) -> bool:
+    """Whether numbers or number words of two different values stand in the text ("12 or thirteen",
+    "12 to fifteen"); "twelve (12)" holds one."""
+    values: set[Fraction] = set()
+    for token in _NUMBER_RE.findall(text[:_MAX_BARE_EXPRESSION]):
+        value = _parse_core(token.replace(",", ""))
+        if value is not None:
+            values.add(value)
+    words = [word.casefold() for word in _LETTER_WORD_RE.findall(text[:_MAX_BARE_EXPRESSION])]
+    i = 0
+    while i < len(words):
+        pair = _word_number(" ".join(words[i : i + 2])) if i + 1 < len(words) else None
+        single = _word_number(words[i])
+        if pair is not None:
+            values.add(Fraction(pair))
+            i += 2
+            continue
+        if single is not None:
+            values.add(Fraction(single))
+        i += 1
+    return len(values) > 1
 
 
 def _changes_value(text: str) -> bool:
@@ -960,8 +1003,11 @@ def _without_trailing_working(text: str) -> str | None:
     if match is None:
         return None
     working = _TIMES_SIGN_RE.sub("*", match.group(2))
-    if not _WORKING_OPERATOR_RE.search(working) or _HEDGE_WORD_RE.search(working):
+    if _HEDGE_WORD_RE.search(working):
         return None
+    if not _WORKING_OPERATOR_RE.search(working):  # "100 (one hundred)": the same value restated
+        before, restated = parse_number(match.group(1)), parse_number(working)
+        return match.group(1) if before is not None and before == restated else None
     if _VARIABLE_LETTER_RE.search(working):
         return None  # "3 (x + 1)": a product with a variable, not working
     before = parse_number(match.group(1))
@@ -986,8 +1032,9 @@ def _parse_with_words(text: str, percent: bool) -> Number | None:
             return None
         return Number(base.value * _SCALES[scales[0].casefold()], percent, base.decimal)
     tail = _after_last_copula(text)
-    if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail):
-        return None  # "5 times x"; "12 or C": a number or a letter is two candidates
+    two_values = _holds_two_values(_UNIT_EXPONENT_RE.sub("", tail))  # "3 m^2" holds one
+    if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail) or two_values:
+        return None  # "5 times x"; "12 or C", "12 or thirteen": two candidates
     value = None
     # words around a number: "about 42 apples", "42 km/h", "x is 5"
     stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))))
@@ -1453,6 +1500,8 @@ def _constant_with_unit(text: str) -> tuple[float, bool] | None:
         or _changes_value(unit)
     ):
         return None
+    if any(word.casefold() in _NOT_UNIT_WORDS or _word_number(word) is not None for word in unit.split()):
+        return None  # "12 to fifteen", "5 or more": not a unit
     if not re.search(r"[A-Za-z]{2}|[A-Za-z]\s*/", unit) and unit.strip() not in (
         "m",
         "s",

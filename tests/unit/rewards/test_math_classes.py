@@ -231,7 +231,7 @@ def test_a_conclusion_without_prose_before_it_keeps_both_parts() -> None:
         ("\\boxed{12 \\text{ or } C}", "(B) 12", False),
         ("\\boxed{12 \\text{ or } C}", "12", False),
         ("The answer is 12 or (B).", "12", False),
-        ("The answer is 12 or more.", "12", True),
+        ("The answer is 12 or more.", "12", False),  # a bound, not the value
         ("The answer is 12, i.e. a dozen.", "12", True),
     ],
 )
@@ -244,3 +244,26 @@ def test_option_references_and_a_number_hedged_with_a_letter(
     dim = MathEquivalence(MathEquivalence.Params(symbolic_timeout_s=20))
     score = dim.score(Sample("s", (), response, {"final_answer": reference}), ScoringContext()).value
     assert (score == 1.0) is expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "expected"),
+    [
+        ("12 or thirteen", "12", False),  # a number word is a second candidate
+        ("12, possibly thirteen", "12", False),
+        ("12 to fifteen", "12", False),
+        ("12 \\text{ or thirteen}", "12", False),
+        ("at least 12", "12", False),  # a bound is not the value
+        ("more than 12", "12", False),
+        ("12 or more", "12", False),
+        ("12 hundredths", "12", False),
+        ("1 and a half hours", "1", False),
+        ("twelve (12)", "12", True),  # the same value twice
+        ("100 (one hundred)", "100", True),
+        ("12 (thirteen)", "12", False),
+        ("three apples", "3", True),
+        ("3 \\text{ m}^2", "3", True),
+    ],
+)
+def test_second_values_and_bounds_in_words(answer: str, reference: str, expected: bool) -> None:
+    assert (answers_equal(answer, reference) is True) is expected
