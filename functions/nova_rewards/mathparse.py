@@ -336,7 +336,10 @@ def _clip_sentence(candidate: str) -> str:
     conclusion = None
     for conclusion in _CONCLUSION_RE.finditer(candidate):  # noqa: B007 - the last one is wanted
         pass
-    if conclusion and _has_prose(candidate[: conclusion.start()]):
+    leads_with_value = _NUMBER_RE.match(candidate.lstrip("$\\([ ")) is not None  # "$18$ a day, so ..."
+    if conclusion and leads_with_value and not _HEDGE_WORD_RE.search(candidate, conclusion.start()):
+        candidate = candidate[: conclusion.start()]  # "18 dollars a day, so she earns 540 a month"
+    elif conclusion and _has_prose(candidate[: conclusion.start()]):
         candidate = candidate[conclusion.end() :]  # "There are 7 red and 5 blue, so 12 marbles"
     return candidate.strip()
 

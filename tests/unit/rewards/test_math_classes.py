@@ -267,3 +267,19 @@ def test_option_references_and_a_number_hedged_with_a_letter(
 )
 def test_second_values_and_bounds_in_words(answer: str, reference: str, expected: bool) -> None:
     assert (answers_equal(answer, reference) is True) is expected
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("The answer is 18 dollars per day, so she earns 540 per month.", "18", True),  # a consequence
+        ("The answer is 18 dollars per day, so she earns 540 per month.", "540", False),
+        ("The answer is 18, so maybe 19.", "18", False),
+    ],
+)
+def test_a_consequence_after_the_answer_is_not_part_of_it(
+    response: str, reference: str, expected: bool
+) -> None:
+    found = extract_answer(response, fallback_last_number=False)
+    assert found.answer is not None
+    assert (answers_equal(found.answer, reference) is True) is expected
