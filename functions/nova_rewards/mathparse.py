@@ -1208,11 +1208,11 @@ def answers_equal(
 
 # ---------------------------------------------------------------- choices, bases, clock times
 
-_CHOICE_RE = re.compile(r"^\(?([A-E])\)?\.?$")
+_CHOICE_RE = re.compile(r"^\(?([A-J])\)?\.?$")
 # "(B) 12", "B) 12", "(D) None of the above", "B. 12": a choice letter, then the option's text
-_LEADING_CHOICE_RE = re.compile(r"^(?:\(([A-E])\)|([A-E])[).:])(?:\s+(.*))?$", re.DOTALL)
+_LEADING_CHOICE_RE = re.compile(r"^(?:\(([A-J])\)|([A-J])[).:])(?:\s+(.*))?$", re.DOTALL)
 _OTHER_CHOICE_RE = re.compile(
-    r"(?<![A-Za-z])(?:\([A-E]\)|[A-E]\))|(?<![A-Za-z])or(?![A-Za-z])", re.IGNORECASE
+    r"(?<![A-Za-z])(?:\([A-J]\)|[A-J]\))|(?<![A-Za-z])or(?![A-Za-z])", re.IGNORECASE
 )
 
 

@@ -126,6 +126,7 @@ def test_inequalities_are_sets_of_reals(answer: str, reference: str, expected: b
         ("(B) $12$", "B", True),
         ("\\textbf{(B) }12", "B", True),
         ("(D) None of the above", "D", True),
+        ("(H) 42", "H", True),  # ten options (MMLU-Pro style)
         ("(A) None of the above", "D", False),
         ("2A", "2A_{16}", True),
         ("2B", "2A_{16}", False),
