@@ -23,8 +23,10 @@ no end-anchored search over long text: trailing parts are stripped by hand); the
 
 Numbers understood (see tests/unit/rewards/test_math.py for the full table): thousands separators
 (1,234,567 and 1{,}234), decimals, negatives, fractions (3/4, \\frac{3}{4}, \\dfrac, \\tfrac,
-\\frac34), mixed numbers (1 1/2, 1\\frac{1}{2}), percentages (50%, 50\\%, 50 percent), currency and
-units ($12.00, 5 dollars).
+\\frac34), mixed numbers (1 1/2, 1\\frac{1}{2}, 3½), repeating decimals (0.\\overline{3}, 0.1666...),
+percentages (50%, 50\\%, 50 percent), currency and units ($12.00, 5 dollars, 64 ft^2), scale and
+number words (2.5 million, twenty-five). A word or letter that changes the value is not a unit: "2x",
+"10 - x", "5 squared", "at least 12", "12 or thirteen" are not the number (see test_math_classes.py).
 """
 
 from __future__ import annotations
@@ -330,18 +332,33 @@ def _clip_sentence(candidate: str) -> str:
     )
     if cut:
         candidate = candidate[: cut.start()]
-    aside = _ASIDE_RE.search(candidate)  # "4 more boxes, for a total of 10 boxes": the total is an aside
+    return _without_consequence(_without_aside(candidate)).strip()
+
+
+def _without_aside(candidate: str) -> str:
+    """ "4 more boxes, for a total of 10 boxes" -> "4 more boxes": the total is an aside (kept when
+    hedged: "4, giving maybe 5")."""
+    aside = _ASIDE_RE.search(candidate)
     if aside and not _HEDGE_WORD_RE.search(candidate, aside.start()):
-        candidate = candidate[: aside.start()]
+        return candidate[: aside.start()]
+    return candidate
+
+
+def _without_consequence(candidate: str) -> str:
+    """An answer sentence with ", so ...": when it starts with the value, the value ("18 dollars a
+    day, so she earns 540 a month"); when it starts with prose, the conclusion ("There are 7 red and
+    5 blue, so 12 marbles"); a hedged consequence ("18, so maybe 19") is kept whole."""
     conclusion = None
     for conclusion in _CONCLUSION_RE.finditer(candidate):  # noqa: B007 - the last one is wanted
         pass
-    leads_with_value = _NUMBER_RE.match(candidate.lstrip("$\\([ ")) is not None  # "$18$ a day, so ..."
-    if conclusion and leads_with_value and not _HEDGE_WORD_RE.search(candidate, conclusion.start()):
-        candidate = candidate[: conclusion.start()]  # "18 dollars a day, so she earns 540 a month"
-    elif conclusion and _has_prose(candidate[: conclusion.start()]):
-        candidate = candidate[conclusion.end() :]  # "There are 7 red and 5 blue, so 12 marbles"
-    return candidate.strip()
+    if conclusion is None:
+        return candidate
+    if _NUMBER_RE.match(candidate.lstrip("$\\([ ")) is not None:
+        hedged = _HEDGE_WORD_RE.search(candidate, conclusion.start()) is not None
+        return candidate if hedged else candidate[: conclusion.start()]
+    if _has_prose(candidate[: conclusion.start()]):
+        return candidate[conclusion.end() :]
+    return candidate
 
 
 # A clause after the answer that adds another quantity, and the conclusion of an answer sentence.
@@ -356,24 +373,38 @@ def _line_after(text: str, start: int) -> str:
     end = text.find("\n", start)
     line = text[start : end if end >= 0 else len(text)]
     if line.strip() in ("$$", "\\["):  # "The answer is\n\\[\n42\n\\]": the marker ate the newline
-        end, begin = start - 1, start + len(line) - len(line.lstrip())
+        begin = start + len(line) - len(line.lstrip())
     elif line.strip() or end < 0:
         return line
     else:
-        begin = end + 1
-    for _ in range(_MAX_BLANK_LINES):  # skip a few blank lines, no more: the marker must lead to it
+        begin = _after_blank_lines(text, end + 1)
+    block = _display_block_at(text, begin)
+    if block is not None:
+        return block
+    following = text.find("\n", begin)
+    return text[begin : following if following >= 0 else len(text)]
+
+
+def _after_blank_lines(text: str, begin: int) -> int:
+    """Where the text goes on after a few blank lines from `begin` (no more: a marker must lead to
+    its answer)."""
+    for _ in range(_MAX_BLANK_LINES):
         while begin < len(text) and text[begin] in " \t\r":
             begin += 1
         if not text.startswith("\n", begin):
             break
         begin += 1
+    return begin
+
+
+def _display_block_at(text: str, begin: int) -> str | None:
+    """The `$$...$$` or `\\[...\\]` block starting at `begin`, on one line; None when there is none."""
     for opener, closer in (("$$", "$$"), ("\\[", "\\]")):
         if text.startswith(opener, begin):
             close = text.find(closer, begin + len(opener), begin + _MAX_BLOCK_CHARS)
             if close >= 0:
                 return text[begin : close + len(closer)].replace("\n", " ")
-    following = text.find("\n", begin)
-    return text[begin : following if following >= 0 else len(text)]
+    return None
 
 
 def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
@@ -1029,11 +1060,8 @@ def _parse_with_words(text: str, percent: bool) -> Number | None:
         number = _parse_with_words(text[negative.end() :], percent) or parse_number(text[negative.end() :])
         return Number(-number.value, number.percent, number.decimal) if number else None
     scales = _SCALE_RE.findall(text)
-    if len(scales) == 1:  # "5 thousand", "\\$2.5 million", "two million"
-        base = parse_number(_SCALE_RE.sub(" ", text).strip())
-        if base is None or base.percent:
-            return None
-        return Number(base.value * _SCALES[scales[0].casefold()], percent, base.decimal)
+    if len(scales) == 1:
+        return _scaled(text, scales[0], percent)
     tail = _after_last_copula(text)
     two_values = _holds_two_values(_UNIT_EXPONENT_RE.sub("", tail))  # "3 m^2" holds one
     if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail) or two_values:
@@ -1049,25 +1077,38 @@ def _parse_with_words(text: str, percent: bool) -> Number | None:
         lead_word = _leading_word_number(text)
         if lead_word is not None:
             return Number(Fraction(lead_word), percent)
-    if value is None and _has_prose(text) and not _NEGATION_RE.search(text):
-        # an answer sentence holding one number: "Jane started growing it 3 hours ago"
+    if value is None:
+        return _number_in_sentence(text)
+    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None)
+
+
+def _scaled(text: str, scale: str, percent: bool) -> Number | None:
+    """ "5 thousand" -> 5000, "\\$2.5 million" -> 2500000, "two million" -> 2000000."""
+    base = parse_number(_SCALE_RE.sub(" ", text).strip())
+    if base is None or base.percent:
+        return None
+    return Number(base.value * _SCALES[scale.casefold()], percent, base.decimal)
+
+
+def _number_in_sentence(text: str) -> Number | None:
+    """The one number of an answer sentence ("Jane started growing it 3 hours ago"), or the number an
+    answer starts with before going on in words ("12, which is even"); None when more numbers or a
+    letter follow ("84 or 85 or 86", "12 or C"): a list of candidates must not win."""
+    if _has_prose(text) and not _NEGATION_RE.search(text):
         numbers = _NUMBER_RE.findall(text)
         if len(numbers) == 1 and not re.search(r"[=+*/^\\]", text):
             return parse_number(numbers[0])
-    if value is None:
-        # an answer that starts with a number and goes on in words: "12, which is even". Not when
-        # more numbers follow: "84 or 85 or 86" must not win by listing candidates.
-        lead = _NUMBER_RE.match(text)
-        if lead and lead.end() < len(text):
-            rest = text[lead.end() :]
-            if (
-                (rest[0] in " ,\t" or not rest[0].isalnum())
-                and not re.search(r"[\d=+*/^\\]", rest)
-                and not _SECOND_CANDIDATE_RE.search(rest)  # "12 or C": a number and a letter
-            ):
-                return parse_number(lead.group(0))
+    lead = _NUMBER_RE.match(text)
+    if lead is None or lead.end() >= len(text):
         return None
-    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None)
+    rest = text[lead.end() :]
+    if (
+        (rest[0] in " ,\t" or not rest[0].isalnum())
+        and not re.search(r"[\d=+*/^\\]", rest)
+        and not _SECOND_CANDIDATE_RE.search(rest)
+    ):
+        return parse_number(lead.group(0))
+    return None
 
 
 def _terminates(value: Fraction) -> bool:
