@@ -226,7 +226,7 @@ _SCALE_RE = re.compile(
 _VALUE_CHANGER_RE = re.compile(
     r"(?<![A-Za-z.'])[b-fi-kn-rt-z](?![A-Za-z.'])"  # a variable; not a (article), g h l m s (units)
     r"|(?i:(?<![A-Za-z])(?:squared|cubed|factorial|twice|double|triple|halfs?|halves|thirds?|quarters?"
-    r"|(?:four|fif|six|seven|eigh|nin|ten|hundred|thousand)ths?)(?![A-Za-z]))"  # "a half", "12 hundredths"
+    r"|(?:four|fif|six|seven|eigh|nin|ten|hundred|thousand|million|billion)ths?)(?![A-Za-z]))"  # "a half", "12 hundredths"
     # a bound, not a value: "at least 12", "more than 12", "12 or more", "between 12 and 15"
     r"|(?i:(?<![A-Za-z])(?:at\s+(?:least|most)|(?:more|less|fewer|greater|higher|lower)\s+than|up\s+to"
     r"|or\s+(?:more|less|fewer|greater|higher|lower|above|below)|and\s+(?:above|below|up|over)"
@@ -820,7 +820,9 @@ def _to_fraction(sign: str, text: str) -> Fraction | None:
     return -value if negative else value
 
 
-_REPEATING_RE = re.compile(r"^([+-]?)(\d*)\.(\d{0,20})\\(?:overline|bar)\s*(?:\{\s*(\d{1,20})\s*\}|(\d))$")
+_REPEATING_RE = re.compile(
+    r"^([+-]?)(\d*)\.(\d{0,20})(?:\\(?:overline|bar)\s*(?:\{\s*(\d{1,20})\s*\}|(\d))|\((\d{1,20})\))$"
+)  # 0.\\overline{3}, 0.1\\bar{6}, 0.(3)
 # "0.333...", "0.1666\\ldots", "0.142857142857…": a decimal that goes on (its tail repeats)
 _ELLIPSIS_RE = re.compile(r"^([+-]?\d*\.\d{2,40})\s*(?:\.{3}|\\[lc]?dots|\u2026)\s*(?:\(?repeating\)?)?\.?$")
 
@@ -861,8 +863,8 @@ def _parse_core(text: str) -> Fraction | None:
     text = _unwrap_braces(text.strip())
     repeating = _REPEATING_RE.match(text)
     if repeating:
-        sign, whole, fixed, braced, single = repeating.groups()
-        return _repeating(sign, whole, fixed, braced or single)
+        sign, whole, fixed, braced, single, parenthesised = repeating.groups()
+        return _repeating(sign, whole, fixed, braced or single or parenthesised)
     if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
         text = text[1:-1].strip()
     if "," in text:
@@ -937,7 +939,7 @@ def parse_number(text: str) -> Number | None:
         return _parse_with_words(text, percent)
     if value is None:
         return None
-    exact_decimal = "\\overline" in text or "\\bar" in text  # 0.1\\overline{6} is exactly 1/6
+    exact_decimal = _REPEATING_RE.match(text) is not None  # 0.1\\overline{6} is exactly 1/6
     return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None and not exact_decimal)
 
 

@@ -53,6 +53,7 @@ def test_a_word_or_letter_that_changes_the_value_is_not_a_unit(
         ("0.1\\overline{6}", Fraction(1, 6)),
         ("0.\\overline{18}", Fraction(2, 11)),
         ("0.\\bar{3}", Fraction(1, 3)),
+        ("0.1(6)", Fraction(1, 6)),  # the repetend in parentheses
         ("0.333...", Fraction(1, 3)),
         ("0.1666\\ldots", Fraction(1, 6)),
         ("0.142857142857...", Fraction(1, 7)),
@@ -258,6 +259,7 @@ def test_option_references_and_a_number_hedged_with_a_letter(
         ("more than 12", "12", False),
         ("12 or more", "12", False),
         ("12 hundredths", "12", False),
+        ("5 millionths", "5", False),
         ("1 and a half hours", "1", False),
         ("twelve (12)", "12", True),  # the same value twice
         ("100 (one hundred)", "100", True),
