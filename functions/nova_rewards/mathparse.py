@@ -226,7 +226,8 @@ _SCALE_RE = re.compile(
 _VALUE_CHANGER_RE = re.compile(
     r"(?<![A-Za-z.'])[b-fi-kn-rt-z](?![A-Za-z.'])"  # a variable; not a (article), g h l m s (units)
     r"|(?i:(?<![A-Za-z])(?:squared|cubed|factorial|twice|double|triple|halfs?|halves|thirds?|quarters?"
-    r"|(?:four|fif|six|seven|eigh|nin|ten|hundred|thousand|million|billion)ths?)(?![A-Za-z]))"  # "a half", "12 hundredths"
+    # fraction words: "1 and a half", "12 hundredths"
+    r"|(?:four|fif|six|seven|eigh|nin|ten|hundred|thousand|million|billion)ths?)(?![A-Za-z]))"
     # a bound, not a value: "at least 12", "more than 12", "12 or more", "between 12 and 15"
     r"|(?i:(?<![A-Za-z])(?:at\s+(?:least|most)|(?:more|less|fewer|greater|higher|lower)\s+than|up\s+to"
     r"|or\s+(?:more|less|fewer|greater|higher|lower|above|below)|and\s+(?:above|below|up|over)"
