@@ -23,8 +23,10 @@ no end-anchored search over long text: trailing parts are stripped by hand); the
 
 Numbers understood (see tests/unit/rewards/test_math.py for the full table): thousands separators
 (1,234,567 and 1{,}234), decimals, negatives, fractions (3/4, \\frac{3}{4}, \\dfrac, \\tfrac,
-\\frac34), mixed numbers (1 1/2, 1\\frac{1}{2}), percentages (50%, 50\\%, 50 percent), currency and
-units ($12.00, 5 dollars).
+\\frac34), mixed numbers (1 1/2, 1\\frac{1}{2}, 3½), repeating decimals (0.\\overline{3}, 0.1666...),
+percentages (50%, 50\\%, 50 percent), currency and units ($12.00, 5 dollars, 64 ft^2), scale and
+number words (2.5 million, twenty-five). A word or letter that changes the value is not a unit: "2x",
+"10 - x", "5 squared", "at least 12", "12 or thirteen" are not the number (see test_math_classes.py).
 """
 
 from __future__ import annotations
@@ -67,7 +69,9 @@ _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*")
 _MARKER_RE = re.compile(
     r"(?<![A-Za-z])(?:the\s+)?(?:final\s+)?answer(?:\s*[*_]{1,3})?\s*(?:is\b\s*:?|:|=)"
     r"|(?<![A-Za-z])(?:r[ée]ponse(?:\s+finale)?|respuesta(?:\s+final)?|antwort)\s*:"
-    r"|(?:最终)?答案\s*(?:是|为|：|:)",
+    r"|(?:最终)?答案\s*(?:是|为|：|:)"
+    # a heading line "## Final Answer", "**Answer**": the answer follows on the next lines
+    r"|(?<![^\n])[ \t]*(?:\#{1,6}[ \t]*)?[*_]{0,3}(?:final[ \t]+)?answer[ \t]*[*_]{0,3}[ \t]*(?=\r?\n)",
     re.IGNORECASE,
 )
 # Look-alike letters (Cyrillic, Greek) and fullwidth forms read as ASCII before markers are looked
@@ -81,9 +85,13 @@ _CONFUSABLES = str.maketrans(
     }
 )
 _ANSWER_TAG_OPEN, _ANSWER_TAG_CLOSE = "<answer>", "</answer>"
+_FINAL_MARKER_RE = re.compile(r"[\s#*_]{0,12}(?:the\s+)?final\s+answer", re.IGNORECASE)
+_MARKER_BOLD_CLOSE_RE = re.compile(r"^[ \t]*(?:\*\*|__)(?=\s)")  # "**Final Answer:** Janet makes **$18**"
+_BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*|__([^_\n]{1,200})__")
 _ANSWER_TAG_RE = re.compile(re.escape(_ANSWER_TAG_OPEN))
 _HASHES_RE = re.compile(r"#{4,}")
 _MAX_MARKERS_TRIED = 20
+_MAX_BLANK_LINES = 3
 _MAX_BLOCK_CHARS = 2000
 _DOLLAR_BLOCK_RE = re.compile(r"\$\$([^$]{1,2000})\$\$|\$([^$]{1,2000})\$")
 # A number as written in prose or LaTeX, for "last number" extraction. Never the tail of a word or
@@ -129,7 +137,33 @@ _WRAPPERS = (
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
     ("\\cfrac", "\\frac"),
+    ("\u03c0", "\\pi "),  # π
+    ("\\varnothing", "\\emptyset"),
+    ("\\langle", "("),  # a vector <1, 2> is the tuple (1, 2)
+    ("\\rangle", ")"),
+    ("\u2205", "\\emptyset"),  # ∅
+    *(
+        (chr(code), f" {num}/{den}")
+        for code, (num, den) in {
+            0xBD: (1, 2),
+            0xBC: (1, 4),
+            0xBE: (3, 4),
+            0x2153: (1, 3),
+            0x2154: (2, 3),
+            0x2155: (1, 5),
+            0x2156: (2, 5),
+            0x2157: (3, 5),
+            0x2158: (4, 5),
+            0x2159: (1, 6),
+            0x215A: (5, 6),
+            0x215B: (1, 8),
+            0x215C: (3, 8),
+            0x215D: (5, 8),
+            0x215E: (7, 8),
+        }.items()
+    ),  # vulgar fractions: "3½" is the mixed number 3 1/2
 )
+_UNICODE_ROOT_RE = re.compile(r"\u221a\s*(\d+(?:\.\d+)?|[A-Za-z])")  # "2√5" -> 2\sqrt{5}
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
 _OPEN_DELIMS = ("$$", "$", "\\(", "\\[")
 _CLOSE_DELIMS = ("$$", "$", "\\)", "\\]")
@@ -178,6 +212,32 @@ _SMALL_NUMBER_WORDS = (
 _WORD_NUMBERS = {word: index for index, word in enumerate(_SMALL_NUMBER_WORDS.split(" "))}
 _WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80})
 _WORD_NUMBERS.update({"ninety": 90, "hundred": 100, "a hundred": 100, "one hundred": 100})
+_TENS_UNITS_RE = re.compile(
+    r"^(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s](one|two|three|four|five|six|seven|eight|nine)$"
+)
+# A scale word multiplies the number before it: "5 thousand" is 5000, "two million" 2000000.
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+_SCALE_RE = re.compile(
+    r"(?<![A-Za-z])(hundred|thousand|million|billion|trillion)s?(?![A-Za-z])", re.IGNORECASE
+)
+# Words or letters next to a number that change its value, so that the number alone is not the
+# answer: "2x", "10 - x", "5 times x", "5 more than x", "5 squared". Unit words ("5 m", "3 times" as a
+# count) are not among them. A lone lower-case letter is a variable unless it is a common unit symbol.
+_VALUE_CHANGER_RE = re.compile(
+    r"(?<![A-Za-z.'])[b-fi-kn-rt-z](?![A-Za-z.'])"  # a variable; not a (article), g h l m s (units)
+    r"|(?i:(?<![A-Za-z])(?:squared|cubed|factorial|twice|double|triple|halfs?|halves|thirds?|quarters?"
+    # fraction words: "1 and a half", "12 hundredths"
+    r"|(?:four|fif|six|seven|eigh|nin|ten|hundred|thousand|million|billion)ths?)(?![A-Za-z]))"
+    # a bound, not a value: "at least 12", "more than 12", "12 or more", "between 12 and 15"
+    r"|(?i:(?<![A-Za-z])(?:at\s+(?:least|most)|(?:more|less|fewer|greater|higher|lower)\s+than|up\s+to"
+    r"|or\s+(?:more|less|fewer|greater|higher|lower|above|below)|and\s+(?:above|below|up|over)"
+    r"|between|no\s+(?:more|less|fewer))(?![A-Za-z]))"
+    r"|(?i:(?<![A-Za-z])(?:times|plus|minus|over|divided|to\s+the)\s+(?=[\w\\(]))"
+    r"|(?<![A-Za-z\s])\s*\^"  # a power of the number itself (a unit's exponent was removed before)
+)
+# The exponent of a unit word ("ft^2", "\\text{ cm}^3", "m^{3}"): part of the unit, not of the number.
+_UNIT_EXPONENT_RE = re.compile(r"(?<=[A-Za-z])\s*\^\s*(?:\{\s*-?\d\s*\}|-?\d)")
+_NEGATIVE_WORD_RE = re.compile(r"^(?:negative|minus)\s+(?=[\d.$])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,20 +324,88 @@ def _last_boxed(text: str) -> str | None:
 def _clip_sentence(candidate: str) -> str:
     """The answer part of "the answer is 42 apples. Next sentence..." (up to the sentence end)."""
     candidate = candidate.strip()
-    # a period followed by a space (or the end) ends the sentence; a decimal point does not
-    cut = re.search(r"\.(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b", candidate)
+    # a period followed by a space (or the end) ends the sentence; a decimal point or an ellipsis
+    # ("0.333... (repeating)") does not; nor does a justification ("8, since 4 x 2 = 8") belong to it
+    cut = re.search(
+        r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|(?<!\s),?\s+(?:since|because)\s|,\s*as\s"
+        r"|\s\((?:not|and not|but not)\s",  # "48 (not 42)": the rejected value is not a candidate
+        candidate,
+    )
     if cut:
         candidate = candidate[: cut.start()]
-    return candidate.strip()
+    return _without_consequence(_without_aside(candidate)).strip()
+
+
+def _without_aside(candidate: str) -> str:
+    """ "4 more boxes, for a total of 10 boxes" -> "4 more boxes": the total is an aside (kept when
+    hedged: "4, giving maybe 5")."""
+    aside = _ASIDE_RE.search(candidate)
+    if aside and not _HEDGE_WORD_RE.search(candidate, aside.start()):
+        return candidate[: aside.start()]
+    return candidate
+
+
+def _without_consequence(candidate: str) -> str:
+    """An answer sentence with ", so ...": when it starts with the value, the value ("18 dollars a
+    day, so she earns 540 a month"); when it starts with prose, the conclusion ("There are 7 red and
+    5 blue, so 12 marbles"); a hedged consequence ("18, so maybe 19") is kept whole."""
+    conclusion = None
+    for conclusion in _CONCLUSION_RE.finditer(candidate):  # noqa: B007 - the last one is wanted
+        pass
+    if conclusion is None:
+        return candidate
+    if _NUMBER_RE.match(candidate.lstrip("$\\([ ")) is not None:
+        hedged = _HEDGE_WORD_RE.search(candidate, conclusion.start()) is not None
+        return candidate if hedged else candidate[: conclusion.start()]
+    if _has_prose(candidate[: conclusion.start()]):
+        return candidate[conclusion.end() :]
+    return candidate
+
+
+# A clause after the answer that adds another quantity, and the conclusion of an answer sentence.
+_ASIDE_RE = re.compile(r",\s*(?:for a total of|making|bringing|giving|leaving)\s", re.IGNORECASE)
+_CONCLUSION_RE = re.compile(r",\s*(?:so|thus|therefore|hence)\s+", re.IGNORECASE)
 
 
 def _line_after(text: str, start: int) -> str:
+    """The answer written after a marker at `start`: the rest of its line, or when that is blank
+    ("**Final Answer:**\n\n42", "The answer is:\n$$\n42\n$$") the next non-blank line, or the
+    display-math block that starts there."""
     end = text.find("\n", start)
     line = text[start : end if end >= 0 else len(text)]
-    if not line.strip() and end >= 0:  # "**Final Answer:**\n42"
-        following = text.find("\n", end + 1)
-        line = text[end + 1 : following if following >= 0 else len(text)]
-    return line
+    if line.strip() in ("$$", "\\["):  # "The answer is\n\\[\n42\n\\]": the marker ate the newline
+        begin = start + len(line) - len(line.lstrip())
+    elif line.strip() or end < 0:
+        return line
+    else:
+        begin = _after_blank_lines(text, end + 1)
+    block = _display_block_at(text, begin)
+    if block is not None:
+        return block
+    following = text.find("\n", begin)
+    return text[begin : following if following >= 0 else len(text)]
+
+
+def _after_blank_lines(text: str, begin: int) -> int:
+    """Where the text goes on after a few blank lines from `begin` (no more: a marker must lead to
+    its answer)."""
+    for _ in range(_MAX_BLANK_LINES):
+        while begin < len(text) and text[begin] in " \t\r":
+            begin += 1
+        if not text.startswith("\n", begin):
+            break
+        begin += 1
+    return begin
+
+
+def _display_block_at(text: str, begin: int) -> str | None:
+    """The `$$...$$` or `\\[...\\]` block starting at `begin`, on one line; None when there is none."""
+    for opener, closer in (("$$", "$$"), ("\\[", "\\]")):
+        if text.startswith(opener, begin):
+            close = text.find(closer, begin + len(opener), begin + _MAX_BLOCK_CHARS)
+            if close >= 0:
+                return text[begin : close + len(closer)].replace("\n", " ")
+    return None
 
 
 def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
@@ -301,6 +429,9 @@ def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
         if following is not None and following.start() < phrase.end() + len(line):
             line = line[: following.start() - phrase.end()]  # "Answer: 9 or Answer: 8": two answers
         line = line.replace('\\"', '"')  # 'is \\"12\\"': an escaped quote
+        line = line.split(_ANSWER_TAG_CLOSE, 1)[0]  # "<answer>The answer is 48.</answer>"
+        if "**" in line or "__" in line:  # "The answer is **48** apples"
+            line = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), _MARKER_BOLD_CLOSE_RE.sub("", line))
         answer = _clip_sentence(line.strip(_MARKDOWN_STRIP + ":")).strip(_MARKDOWN_STRIP)
         offset = line.find(answer) if answer else -1
         end = phrase.end() + (offset + len(answer) if offset >= 0 else 0)
@@ -315,12 +446,15 @@ def _final_group(found: list[tuple[int, int, str, str]], text: str) -> tuple[str
     replaces the earlier ones (a self-correction)."""
     found = sorted(found)
     start, _, marker, answer = found[-1]
+    final = _FINAL_MARKER_RE.match(text, start) is not None
     group = [answer]
     for previous in reversed(found[:-1]):
         p_start, p_end, _, p_answer = previous
         if p_end > start:  # "Final Answer: The final answer is 8": the inner marker is the answer
             start = p_start
             continue
+        if final and _FINAL_MARKER_RE.match(text, p_start) is None:
+            break  # "Q1 answer: 5.\n\nFinal Answer: 18": the final answer replaces the earlier ones
         gap = text[p_end:start]
         if len(gap) > _MAX_BOX_GAP or not _BOX_GAP_RE.match(gap):
             break
@@ -575,6 +709,9 @@ def _reference_size(reference: str | None) -> int:
     if reference is None:
         return 1
     reference = reference[:MAX_ANSWER_CHARS]
+    option = _LEADING_CHOICE_RE.match(_strip_wrappers(reference).strip())
+    if option is not None and option.group(3):
+        reference = option.group(3)  # "(B) 12": one answer, named twice
     separators = sum(reference.count(ch) for ch in ",;") + len(_ITEM_WORD_RE.findall(reference))
     numbers = len(_NUMBER_RE.findall(reference)) + reference.count("\\pm") + reference.count("±")
     return max(_atom_count(reference), separators + 1, numbers)  # "0 < x < 1" holds two values
@@ -616,8 +753,8 @@ def _strip_trailing_words(text: str) -> str:
             start -= 1
         while start < cut and not text[start].isalpha():  # a word starts with a letter
             start += 1
-        if start == cut or not text[start].isascii():
-            return text[:end].rstrip()
+        if start == cut or not text[start].isascii() or text[start - 1 : start] == "\\":
+            return text[:end].rstrip()  # no word, or a LaTeX command ("6\\pi cm"): not a unit
         end = start
 
 
@@ -650,6 +787,8 @@ def _strip_wrappers(text: str) -> str:
     for old, new in _WRAPPERS:
         if old in text:
             text = text.replace(old, new)
+    if "\u221a" in text:
+        text = _UNICODE_ROOT_RE.sub(r"\\sqrt{\1}", text)
     text = _strip_math_delims(text)
     for _ in range(3):  # \text{\textbf{x}} nests rarely deeper
         new = _TEXT_CMD_RE.sub(r" \1 ", text)
@@ -682,9 +821,51 @@ def _to_fraction(sign: str, text: str) -> Fraction | None:
     return -value if negative else value
 
 
+_REPEATING_RE = re.compile(
+    r"^([+-]?)(\d*)\.(\d{0,20})(?:\\(?:overline|bar)\s*(?:\{\s*(\d{1,20})\s*\}|(\d))|\((\d{1,20})\))$"
+)  # 0.\\overline{3}, 0.1\\bar{6}, 0.(3)
+# "0.333...", "0.1666\\ldots", "0.142857142857…": a decimal that goes on (its tail repeats)
+_ELLIPSIS_RE = re.compile(r"^([+-]?\d*\.\d{2,40})\s*(?:\.{3}|\\[lc]?dots|\u2026)\s*(?:\(?repeating\)?)?\.?$")
+
+
+def _repeating(sign: str, whole: str, fixed: str, repetend: str) -> Fraction:
+    """Exact value of whole.fixed(repetend repeated forever)."""
+    value = Fraction(int(whole or "0")) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(repetend), 10 ** len(fixed) * (10 ** len(repetend) - 1))
+    return -value if sign == "-" else value
+
+
+def _ellipsis_value(text: str) -> Fraction | None:
+    """ "0.333..." -> 1/3, "0.1666..." -> 1/6, "0.142857142857..." -> 1/7: the shortest block that the
+    written digits end with at least twice (three digits at least) repeats; None when none does
+    (then "3.14..." is a rounding, compared as a decimal)."""
+    match = _ELLIPSIS_RE.match(text.strip())
+    if match is None:
+        return None
+    sign = "-" if match.group(1).startswith("-") else ""
+    whole, digits = match.group(1).lstrip("+-").split(".")
+    for period in range(1, 7):
+        block = digits[-period:]
+        if (
+            len(digits) >= max(3, 2 * period)
+            and digits.endswith(block * 2)
+            and (period > 1 or digits.endswith(block * 3))
+        ):
+            fixed = digits[: len(digits) - period]
+            while fixed.endswith(block):  # the repetend starts as early as it can
+                fixed = fixed[: len(fixed) - period]
+            return _repeating(sign, whole, fixed, block)
+    return None
+
+
 def _parse_core(text: str) -> Fraction | None:
-    """A number without percent/currency/units: integer, decimal, a/b, \\frac, mixed number."""
+    """A number without percent/currency/units: integer, decimal, a/b, \\frac, mixed number,
+    repeating decimal (0.\\overline{3}, 0.1\\bar{6})."""
     text = _unwrap_braces(text.strip())
+    repeating = _REPEATING_RE.match(text)
+    if repeating:
+        sign, whole, fixed, braced, single, parenthesised = repeating.groups()
+        return _repeating(sign, whole, fixed, braced or single or parenthesised)
     if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
         text = text[1:-1].strip()
     if "," in text:
@@ -736,6 +917,10 @@ def parse_number(text: str) -> Number | None:
     if len(text) > MAX_ANSWER_CHARS:
         return None
     text = _strip_wrappers(text)
+    if "." in text or "dots" in text or "\u2026" in text:
+        going_on = _ellipsis_value(_CURRENCY_RE.sub("", text))
+        if going_on is not None:
+            return Number(going_on)
     text = text.rstrip(_TRAILING_PUNCT)
     if "=" in text:
         text = _EQUALS_RE.sub("", text)
@@ -744,30 +929,189 @@ def parse_number(text: str) -> Number | None:
         return None  # "x <= 1" is not the number 1
     text, percent = _strip_percent(text)
     value = _parse_core(text)
-    if value is None and text.casefold() in _WORD_NUMBERS:  # "The answer is five."
-        value = Fraction(_WORD_NUMBERS[text.casefold()])
+    if value is None and _word_number(text) is not None:  # "The answer is five.", "twenty-five"
+        value = Fraction(_word_number(text) or 0)
+    if value is None and text.endswith(")"):  # "12 marbles (7 red + 5 blue)", "12 (3 x 4)"
+        before_working = _without_trailing_working(text)
+        if before_working is not None:
+            number = parse_number(before_working)
+            return Number(number.value, percent or number.percent, number.decimal) if number else None
     if value is None and re.search(r"[A-Za-z]", text):
-        # words around a number: "about 42 apples", "42 km/h", "x is 5"
-        stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(text)))
-        if stripped != text and stripped:
-            stripped, word_percent = _strip_percent(stripped)
-            percent = percent or word_percent
-            value = _parse_core(stripped)
-    if value is None and _has_prose(text) and not _NEGATION_RE.search(text):
-        # an answer sentence holding one number: "Jane started growing it 3 hours ago"
+        return _parse_with_words(text, percent)
+    if value is None:
+        return None
+    exact_decimal = _REPEATING_RE.match(text) is not None  # 0.1\\overline{6} is exactly 1/6
+    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None and not exact_decimal)
+
+
+def _word_number(text: str) -> int | None:
+    """ "five" -> 5, "twenty-five" -> 25; None for anything else."""
+    key = text.strip().casefold()
+    if key in _WORD_NUMBERS:
+        return _WORD_NUMBERS[key]
+    match = _TENS_UNITS_RE.match(key)
+    return _WORD_NUMBERS[match.group(1)] + _WORD_NUMBERS[match.group(2)] if match else None
+
+
+_SECOND_CANDIDATE_RE = re.compile(
+    r"(?:(?<![A-Za-z])(?:or|and)\s+|,\s*)\(?[A-Za-z]\)?(?![A-Za-z.])", re.IGNORECASE
+)  # "12 or C", "12, (B)": a number and a letter are two candidates
+_LETTER_WORD_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
+_NOT_UNIT_WORDS = frozenset(
+    (
+        "or",
+        "and",
+        "to",
+        "maybe",
+        "perhaps",
+        "possibly",
+        "not",
+        "but",
+        "plus",
+        "minus",
+        "between",
+        "least",
+        "most",
+    )
+)
+
+
+def _leading_word_number(text: str) -> int | None:
+    """ "three apples" -> 3, "twenty five cents" -> 25: a number word followed only by unit words (no
+    second number, no "or"): None for anything else."""
+    words = text.split()
+    for count in (2, 1):
+        value = _word_number(" ".join(words[:count])) if len(words) > count else None
+        rest = words[count:]
+        if value is not None and all(
+            set(word) <= _UNIT_WORD_CHARS
+            and word.casefold() not in _NOT_UNIT_WORDS
+            and _word_number(word.strip(".")) is None
+            for word in rest
+        ):
+            return value
+    return None
+
+
+def _holds_two_values(text: str) -> bool:
+    """Whether numbers or number words of two different values stand in the text ("12 or thirteen",
+    "12 to fifteen"); "twelve (12)" holds one."""
+    values: set[Fraction] = set()
+    for token in _NUMBER_RE.findall(text[:_MAX_BARE_EXPRESSION]):
+        value = _parse_core(token.replace(",", ""))
+        if value is not None:
+            values.add(value)
+    words = [word.casefold() for word in _LETTER_WORD_RE.findall(text[:_MAX_BARE_EXPRESSION])]
+    i = 0
+    while i < len(words):
+        pair = _word_number(" ".join(words[i : i + 2])) if i + 1 < len(words) else None
+        single = _word_number(words[i])
+        if pair is not None:
+            values.add(Fraction(pair))
+            i += 2
+            continue
+        if single is not None:
+            values.add(Fraction(single))
+        i += 1
+    return len(values) > 1
+
+
+def _changes_value(text: str) -> bool:
+    """Whether words or letters around the number change its value ("2x", "5 times x", "5 squared")."""
+    return _VALUE_CHANGER_RE.search(_UNIT_EXPONENT_RE.sub("", text)) is not None
+
+
+_TIMES_SIGN_RE = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")  # "3 x 4"
+_VARIABLE_LETTER_RE = re.compile(r"(?<![A-Za-z\\])[b-z](?![A-Za-z])")
+_WORD_RUN_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")  # "7 red + 5 blue" -> "7 + 5" (not \\sqrt)
+_TRAILING_WORKING_RE = re.compile(r"^([^()]*[^\s(])\s*\(([^()]{1,200})\)$")
+_WORKING_OPERATOR_RE = re.compile(r"[-+=*/×·−]|\\(?:times|cdot|div)(?![A-Za-z])")
+_HEDGE_WORD_RE = re.compile(
+    r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|either|also|alternatively|might|could|if)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _without_trailing_working(text: str) -> str | None:
+    """ "12 marbles (7 red + 5 blue)" -> "12 marbles": the working shown in parentheses after the
+    answer, when it evaluates to the answer; None when there is none, or when it may be a second
+    candidate ("12 (or 13)") or a factor ("2 (2 + \\sqrt{3})")."""
+    match = _TRAILING_WORKING_RE.match(text)
+    if match is None:
+        return None
+    working = _TIMES_SIGN_RE.sub("*", match.group(2))
+    if _HEDGE_WORD_RE.search(working):
+        return None
+    if not _WORKING_OPERATOR_RE.search(working):  # "100 (one hundred)": the same value restated
+        before, restated = parse_number(match.group(1)), parse_number(working)
+        return match.group(1) if before is not None and before == restated else None
+    if _VARIABLE_LETTER_RE.search(working):
+        return None  # "3 (x + 1)": a product with a variable, not working
+    before = parse_number(match.group(1))
+    result = working.rsplit("=", 1)[-1]  # "(3 x 4 = 12)"
+    value = _constant_value(_WORD_RUN_RE.sub(" ", result).replace("$", ""), None)
+    if before is None or value is None or not _close(float(before.value), value[0], 1e-9, 1e-12):
+        return None  # "2 (2 + \\sqrt{3})" is a product, "13 (3 x 4)" a contradiction: not working
+    return match.group(1)
+
+
+def _parse_with_words(text: str, percent: bool) -> Number | None:
+    """A number written with words around it: "about 42 apples", "42 km/h", "x is 5", "negative 7",
+    "2.5 million", "three apples"; None when a word changes its value ("5 times x", "2x")."""
+    negative = _NEGATIVE_WORD_RE.match(text)
+    if negative:
+        number = _parse_with_words(text[negative.end() :], percent) or parse_number(text[negative.end() :])
+        return Number(-number.value, number.percent, number.decimal) if number else None
+    scales = _SCALE_RE.findall(text)
+    if len(scales) == 1:
+        return _scaled(text, scales[0], percent)
+    tail = _after_last_copula(text)
+    two_values = _holds_two_values(_UNIT_EXPONENT_RE.sub("", tail))  # "3 m^2" holds one
+    if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail) or two_values:
+        return None  # "5 times x"; "12 or C", "12 or thirteen": two candidates
+    value = None
+    # words around a number: "about 42 apples", "42 km/h", "x is 5"
+    stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))))
+    if stripped != text and stripped:
+        stripped, word_percent = _strip_percent(stripped)
+        percent = percent or word_percent
+        value = _parse_core(stripped)
+    if value is None:
+        lead_word = _leading_word_number(text)
+        if lead_word is not None:
+            return Number(Fraction(lead_word), percent)
+    if value is None:
+        return _number_in_sentence(text)
+    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None)
+
+
+def _scaled(text: str, scale: str, percent: bool) -> Number | None:
+    """ "5 thousand" -> 5000, "\\$2.5 million" -> 2500000, "two million" -> 2000000."""
+    base = parse_number(_SCALE_RE.sub(" ", text).strip())
+    if base is None or base.percent:
+        return None
+    return Number(base.value * _SCALES[scale.casefold()], percent, base.decimal)
+
+
+def _number_in_sentence(text: str) -> Number | None:
+    """The one number of an answer sentence ("Jane started growing it 3 hours ago"), or the number an
+    answer starts with before going on in words ("12, which is even"); None when more numbers or a
+    letter follow ("84 or 85 or 86", "12 or C"): a list of candidates must not win."""
+    if _has_prose(text) and not _NEGATION_RE.search(text):
         numbers = _NUMBER_RE.findall(text)
         if len(numbers) == 1 and not re.search(r"[=+*/^\\]", text):
             return parse_number(numbers[0])
-    if value is None:
-        # an answer that starts with a number and goes on in words: "12, which is even". Not when
-        # more numbers follow: "84 or 85 or 86" must not win by listing candidates.
-        lead = _NUMBER_RE.match(text)
-        if lead and lead.end() < len(text):
-            rest = text[lead.end() :]
-            if (rest[0] in " ,\t" or not rest[0].isalnum()) and not re.search(r"[\d=+*/^\\]", rest):
-                return parse_number(lead.group(0))
+    lead = _NUMBER_RE.match(text)
+    if lead is None or lead.end() >= len(text):
         return None
-    return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None)
+    rest = text[lead.end() :]
+    if (
+        (rest[0] in " ,\t" or not rest[0].isalnum())
+        and not re.search(r"[\d=+*/^\\]", rest)
+        and not _SECOND_CANDIDATE_RE.search(rest)
+    ):
+        return parse_number(lead.group(0))
+    return None
 
 
 def _terminates(value: Fraction) -> bool:
@@ -855,6 +1199,10 @@ def answers_equal(
     predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
     predicted, reference = _without_memberships(predicted, reference)
     predicted, reference = _plus_minus(predicted), _plus_minus(reference)
+    for notation in (_choices_equal, _base_numerals_equal, _clock_times_equal):
+        verdict = notation(predicted, reference)
+        if verdict is not None:
+            return verdict
     ref_number = parse_number(reference)
     pred_number = parse_number(predicted)
     if ref_number is not None and pred_number is not None:
@@ -902,10 +1250,109 @@ def answers_equal(
     )
 
 
+# ---------------------------------------------------------------- choices, bases, clock times
+
+_CHOICE_RE = re.compile(r"^\(?([A-J])\)?\.?$")
+# "(B) 12", "B) 12", "(D) None of the above", "B. 12": a choice letter, then the option's text
+_LEADING_CHOICE_RE = re.compile(r"^(?:\(([A-J])\)|([A-J])[).:])(?:\s+(.*))?$", re.DOTALL)
+_OTHER_CHOICE_RE = re.compile(
+    r"(?<![A-Za-z])(?:\([A-J]\)|[A-J]\))|(?<![A-Za-z])or(?![A-Za-z])", re.IGNORECASE
+)
+
+
+def _choice_letter(answer: str) -> str | None:
+    match = _CHOICE_RE.match(_strip_wrappers(answer[:100]).strip().rstrip(".").strip())
+    return match.group(1) if match else None
+
+
+def _choices_equal(predicted: str, reference: str) -> bool | None:
+    """A multiple-choice reference ("B", "(B)") against an answer that gives a letter then the
+    option's text ("(B) 12", "B) 12"): the letters decide. None when either is not such."""
+    ref = _choice_letter(reference)
+    if ref is None:
+        return _option_reference_equal(predicted, reference)
+    text = _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip()
+    match = _LEADING_CHOICE_RE.match(text)
+    if match is None or _OTHER_CHOICE_RE.search(match.group(3) or ""):
+        return None  # "(B) or (C)": a hedge, left to the shotgun and the other checks
+    return (match.group(1) or match.group(2)) == ref
+
+
+def _option_reference_equal(predicted: str, reference: str) -> bool | None:
+    """A reference that is a letter and its option ("(B) 12"): the letter alone, the option's text
+    alone or both answer it. None when the reference is not such."""
+    match = _LEADING_CHOICE_RE.match(_strip_wrappers(reference[:MAX_ANSWER_CHARS]).strip())
+    if match is None or not match.group(3) or _OTHER_CHOICE_RE.search(match.group(3)):
+        return None
+    letter, option = match.group(1) or match.group(2), match.group(3)
+    pred_letter = _choice_letter(predicted)
+    if pred_letter is not None:
+        return pred_letter == letter
+    leading = _LEADING_CHOICE_RE.match(_strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
+    if leading is not None:
+        return None if leading.group(3) is None else (leading.group(1) or leading.group(2)) == letter
+    if len(answer_items(predicted)) > 1:
+        return False  # "12 or C": the reference holds two names of one option, not two candidates
+    return answers_equal(predicted, option)
+
+
+_BASE_NUMERAL_RE = re.compile(r"^([0-9A-Za-z]{1,64})(?:_\s*\{?\s*(\d{1,2})\s*\}?)?$")
+
+
+def _base_numeral(answer: str) -> tuple[str, int | None] | None:
+    """ "2A_{16}" -> ("2A", 16), "1011" -> ("1011", None): digits and base, None when not a numeral."""
+    match = _BASE_NUMERAL_RE.match(_strip_wrappers(answer[:100]).strip().rstrip(".").strip())
+    if match is None:
+        return None
+    digits, base = match.group(1).upper(), int(match.group(2)) if match.group(2) else None
+    if base is not None and not (2 <= base <= 36 and all(int(d, 36) < base for d in digits)):
+        return None
+    return digits, base
+
+
+def _base_numerals_equal(predicted: str, reference: str) -> bool | None:
+    """A reference numeral in a base (`1011_2`, `2A_{16}`) against the same digits with or without
+    the base: the digits decide. None unless the reference names a base and the answer is a numeral."""
+    pred, ref = _base_numeral(predicted), _base_numeral(reference)
+    if pred is None or ref is None or ref[1] is None:
+        return None  # "10_2" for a reference "10" (base ten, maybe) is left to the values
+    base = ref[1]
+    if pred[1] not in (None, base):
+        return None  # two different bases: the values decide (Math-Verify)
+    if not all(int(d, 36) < base for d in pred[0] + ref[0]):
+        return None
+    return pred[0].lstrip("0") == ref[0].lstrip("0")
+
+
+_CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s?m\.?)?$", re.IGNORECASE)
+
+
+def _clock_time(answer: str) -> tuple[int, int, int, str | None] | None:
+    match = _CLOCK_RE.match(_strip_wrappers(answer[:100]).strip())
+    if match is None:
+        return None
+    hours, minutes, seconds = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    if hours > 24 or minutes > 59 or seconds > 59:
+        return None
+    return hours, minutes, seconds, match.group(4).casefold() if match.group(4) else None
+
+
+def _clock_times_equal(predicted: str, reference: str) -> bool | None:
+    """Two clock times ("3:45", "3:45 PM", "15:45", "10:30 a.m."), one with am/pm at least: the same
+    time of day (on a 12-hour dial when one side has no am/pm)."""
+    pred, ref = _clock_time(predicted), _clock_time(reference)
+    if pred is None or ref is None or (pred[3] is None and ref[3] is None):
+        return None
+    if pred[3] is not None and ref[3] is not None:
+        return pred == ref
+    return (pred[0] % 12, pred[1], pred[2]) == (ref[0] % 12, ref[1], ref[2])
+
+
 # ---------------------------------------------------------------- constant arithmetic
 
 _MAX_ARITHMETIC_CHARS = 300
 _MAX_ARITHMETIC_DEPTH = 40
+_MAX_FACTORIAL = 20
 _ARITHMETIC_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -1003,6 +1450,11 @@ class _Arithmetic(_Scanner):
 
     def power(self) -> float:
         base = self.atom()
+        if self.peek() == "!" and not self.text.startswith("!=", self.i):  # 4! = 24
+            self.i += 1
+            if base != int(base) or not 0 <= base <= _MAX_FACTORIAL:
+                raise ValueError("factorial of a non-integer or of a large number")
+            base = float(math.factorial(int(base)))
         if self.peek() != "^":
             return base
         self.i += 1
@@ -1079,6 +1531,37 @@ def _constant_value(text: str, number: Number | None) -> tuple[float, bool] | No
     try:
         value = parser.value()
     except (ValueError, OverflowError, ZeroDivisionError):
+        return _constant_with_unit(text)
+    return (value, parser.decimal) if math.isfinite(value) else None
+
+
+def _constant_with_unit(text: str) -> tuple[float, bool] | None:
+    """ "3 \\times 10^8 m/s", "6\\pi cm^2" (a `\\text{}` already unwrapped): the constant before its unit
+    words, when they are words that do not change its value ("2\\pi r" is not 2\\pi)."""
+    without_unit = _strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))
+    unit = text[len(without_unit) :]
+    if (
+        without_unit == text
+        or not without_unit
+        or not any(ch.isalpha() for ch in unit)
+        or _changes_value(unit)
+    ):
+        return None
+    if any(word.casefold() in _NOT_UNIT_WORDS or _word_number(word) is not None for word in unit.split()):
+        return None  # "12 to fifteen", "5 or more": not a unit
+    if not re.search(r"[A-Za-z]{2}|[A-Za-z]\s*/", unit) and unit.strip() not in (
+        "m",
+        "s",
+        "g",
+        "h",
+        "l",
+        "L",
+    ):
+        return None
+    parser = _Arithmetic(without_unit)
+    try:
+        value = parser.value()
+    except (ValueError, OverflowError, ZeroDivisionError):
         return None
     return (value, parser.decimal) if math.isfinite(value) else None
 
@@ -1136,6 +1619,8 @@ _VARIABLE_RE = re.compile(r"^(-?)\s*([A-Za-z])$")
 
 
 def _close(a: float, b: float, rel_tol: float, abs_tol: float) -> bool:
+    if math.isinf(a) or math.isinf(b):  # a relative tolerance of infinity would accept anything
+        return a == b
     return a == b or abs(a - b) <= max(abs_tol, rel_tol * max(abs(a), abs(b)))
 
 
@@ -1693,24 +2178,50 @@ def _chain_span(text: str) -> Span | None:
     return low, kinds[0] == "<=", high, kinds[1] == "<="
 
 
+_OR_RE = re.compile(r"(?<!\s)\s+or\s+|\\lor(?![A-Za-z])|\\vee(?![A-Za-z])")
+_INFINITY = math.inf
+
+
+def _inequality_spans(text: str) -> list[Span] | None:
+    """ "x < 3" as [(-inf, False, 3, False)], "x >= 1" as [(1, True, inf, False)], "x \\neq 0" as the
+    two open half-lines; None otherwise."""
+    inequality = _inequality(text)
+    if inequality is None:
+        return None
+    _, relation, value = inequality
+    if relation == "!=":
+        return [(-_INFINITY, False, value, False), (value, False, _INFINITY, False)]
+    if relation.startswith("<"):
+        return [(-_INFINITY, False, value, relation == "<=")]
+    return [(value, relation == ">=", _INFINITY, False)]
+
+
 def _spans(answer: str) -> tuple[list[Span], bool] | None:
-    """(the intervals of `A \\cup B \\cup ...` or of a chain `a < x < b`, whether the answer is surely
-    a set of reals: a union or a chain, not a lone "(1, 2)" that may be a point); None otherwise."""
+    """(the intervals of `A \\cup B \\cup ...`, of a chain `a < x < b`, of an inequality `x < 3` or of
+    inequalities joined by "or" (`x < -2 or x > 2`), whether the answer is surely a set of reals: not
+    a lone "(1, 2)" that may be a point); None otherwise."""
     text = _strip_wrappers(answer[:MAX_ANSWER_CHARS]).rstrip(".")
     chain = _chain_span(text)
     if chain is not None:
         return [chain], True
     parts = text.split("\\cup")
+    if len(parts) == 1:
+        parts = _OR_RE.split(text)
     if len(parts) > _MAX_UNION_PARTS:
         return None
     spans = []
     for part in parts:
         interval = _interval(part)
-        if interval is None:
+        if interval is not None:
+            opener, low, high, closer = interval
+            spans.append((low, opener == "[", high, closer == "]"))
+            continue
+        chain = _chain_span(part)
+        half_lines = [chain] if chain else _inequality_spans(part)
+        if half_lines is None:
             return None
-        opener, low, high, closer = interval
-        spans.append((low, opener == "[", high, closer == "]"))
-    return spans, len(parts) > 1
+        spans += half_lines
+    return spans, len(parts) > 1 or any(_interval(part) is None for part in parts)
 
 
 def _merged(spans: list[Span]) -> list[Span]:
@@ -1736,6 +2247,8 @@ def _unions_equal(predicted: str, reference: str, rel_tol: float, abs_tol: float
     pred, ref = _spans(predicted), _spans(reference)
     if pred is None or ref is None or not (pred[1] or ref[1]):
         return None
+    if _inequality(predicted) is not None and _inequality(reference) is not None:
+        return None  # two inequalities: `_inequalities_equal` also compares their variables
     a, b = _merged(pred[0]), _merged(ref[0])
     if len(a) != len(b):
         return False

@@ -10,12 +10,18 @@
    both on the main thread of this process, interleaved case by case (load from other processes on a
    shared machine then slows both alike). Printed: accuracy (all cases, and without the cases
    Math-Verify wrote for itself), false positives, cases/s, the slowest single input.
-2. **Adversarial inputs**: long answer sentences, 1 MB of digits, deep braces, `\\boxed{` x 10^4, a
+2. **Held-out cases** (`tests/unit/rewards/data/math_heldout.jsonl`, non-debatable): responses written
+   like real model outputs against GSM8K / MATH / plain references, near misses included. The
+   bundled `math` spec through the handler (its `correctness` dimension: a marked answer only; the
+   spec's 1 s limit) against Math-Verify's `verify(parse(gold), parse(response))` (gold: the text
+   after `####`, else the reference in `$...$`). Printed: accuracy, false negatives, false positives.
+3. **Adversarial inputs**: long answer sentences, 1 MB of digits, deep braces, `\\boxed{` x 10^4, a
    power tower: our time per input (Math-Verify's, in a child process cut at 20 s, beside it).
-3. **Generated GSM8K-style pairs** (plain numbers in many notations, a few closed forms): throughput.
+4. **Generated GSM8K-style pairs** (plain numbers in many notations, a few closed forms): throughput.
 
 Goals (issue 10): >= 99% of the peer cases right and ahead of Math-Verify; >= 3x its throughput on
-the peer cases; no single peer input over 1 s. The script exits 1 when a goal is missed.
+the peer cases; no single peer input over 1 s; >= 99% of the held-out cases right with no false
+positive. The script exits 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -287,6 +293,84 @@ def _peer_section(cases: list[dict[str, Any]]) -> bool:
     return all(goals.values())
 
 
+HELDOUT = ROOT / "tests" / "unit" / "rewards" / "data" / "math_heldout.jsonl"
+
+
+def _spec_grader() -> Callable[[str, Any], bool]:
+    """The bundled `math` spec through the handler: is the `correctness` dimension 1?"""
+    import contextlib
+    import io
+
+    from nova_rewards.handler import handle
+    from nova_rewards.spec import load_spec
+
+    spec = load_spec("math")
+
+    def grade(response: str, reference: Any) -> bool:
+        event = [
+            {
+                "id": "h",
+                "messages": [
+                    {"role": "user", "content": "Solve."},
+                    {"role": "assistant", "content": response},
+                ],
+                "reference_answer": {"final_answer": reference},
+            }
+        ]
+        with contextlib.redirect_stdout(io.StringIO()):  # the handler's metrics record
+            scored = handle(event, None, spec)
+        return {m["name"]: m["value"] for m in scored[0]["metrics_list"]}["correctness"] == 1.0
+
+    return grade
+
+
+def _math_verify_gold(reference: Any) -> str:
+    text = str(reference)
+    if "####" in text:
+        return text.rsplit("####", 1)[1].strip()
+    return text
+
+
+def _heldout_section() -> bool:
+    cases = [json.loads(line) for line in HELDOUT.read_text().splitlines() if line.strip()]
+    cases = [case for case in cases if not case["debatable"]]
+    mv_grade = _math_verify_grader()
+    items = [(c["response"], c["reference"]) for c in cases]
+    ours, mv = _side_by_side(
+        _spec_grader(), lambda response, reference: mv_grade(response, _math_verify_gold(reference)), items
+    )
+    truth = [bool(c["expected"]) for c in cases]
+
+    def counts(run: Run) -> tuple[float, int, int]:
+        pairs = list(zip(run.verdicts, truth, strict=True))
+        false_negatives = sum(t and not v for v, t in pairs)
+        false_positives = sum(v and not t for v, t in pairs)
+        return 1 - (false_negatives + false_positives) / len(cases), false_negatives, false_positives
+
+    (ours_acc, ours_fn, ours_fp), (mv_acc, mv_fn, mv_fp) = counts(ours), counts(mv)
+    print(f"\nheld-out cases: {len(cases)} non-debatable ({sum(truth)} equivalent), {HELDOUT.name}")
+    print(f"{'':34}{'math spec':>18}{'Math-Verify 0.9.0':>19}")
+    rows = [
+        ("accuracy", f"{ours_acc:.2%}", f"{mv_acc:.2%}"),
+        ("false negatives", str(ours_fn), str(mv_fn)),
+        ("false positives", str(ours_fp), str(mv_fp)),
+        ("cases/s", f"{len(cases) / ours.seconds:.0f}", f"{len(cases) / mv.seconds:.0f}"),
+    ]
+    for label, a, b in rows:
+        print(f"  {label:32}{a:>18}{b:>19}")
+    misses = Counter(
+        cases[i]["category"] for i, (v, t) in enumerate(zip(ours.verdicts, truth, strict=True)) if v != t
+    )
+    mv_misses = Counter(
+        cases[i]["category"] for i, (v, t) in enumerate(zip(mv.verdicts, truth, strict=True)) if v != t
+    )
+    print(f"  our misses by category: {dict(misses.most_common())}")
+    print(f"  Math-Verify misses by category: {dict(mv_misses.most_common())}")
+    goals = {">= 99% right": ours_acc >= 0.99, "no false positive": ours_fp == 0}
+    print("  goals: " + "; ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in goals.items()))
+    return all(goals.values())
+
+
 def _matrix(entry: str, size: int) -> str:
     rows = " \\\\ ".join(" & ".join([entry] * size) for _ in range(size))
     return f"\\begin{{pmatrix}}{rows}\\end{{pmatrix}}"
@@ -386,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         print("peer suite not found: ../shared/benchmarks/peer-math/cases.jsonl (CI provides it)")
     else:
         ok = _peer_section(cases)
+    ok = _heldout_section() and ok
     _adversarial_section()
     _generated_section(args.pairs, args.seed)
     return 0 if ok else 1
