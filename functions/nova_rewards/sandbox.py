@@ -52,6 +52,7 @@ import os
 import secrets
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,7 @@ from nova_rewards.sandbox_verdicts import (
     decode_plain,
     output_matches,
     parse_json_line,
+    plain_bounds,
 )
 
 __all__ = [
@@ -193,56 +195,69 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()  # in case it left its group (seccomp forbids it; belt and braces)
 
 
-def _exchange(proc: subprocess.Popen[bytes], payload: bytes, deadline: float, cap: int) -> tuple[bytes, bool]:
-    """Write the payload, read the results (at most `cap` bytes) until EOF or the deadline.
+def _exchange(channel: socket.socket, payload: bytes, deadline: float, cap: int) -> tuple[bytes, bool]:
+    """Send the payload, read the results (at most `cap` bytes) until EOF or the deadline.
 
     Returns (results, timed_out). Runs on any thread: selectors, no signals.
     """
-    assert proc.stdin is not None and proc.stdout is not None
     received = bytearray()
     pending = memoryview(payload)
+    channel.setblocking(False)
     with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        selector.register(proc.stdin, selectors.EVENT_WRITE)
-        os.set_blocking(proc.stdin.fileno(), False)
-        open_streams = 2
-        while open_streams:
+        selector.register(channel, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        sending = True
+        while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return bytes(received), True
-            for key, _ in selector.select(remaining):
-                if key.fileobj is proc.stdin:
+            for _, events in selector.select(remaining):
+                if sending and events & selectors.EVENT_WRITE:
                     try:
-                        pending = pending[os.write(proc.stdin.fileno(), pending[:65536]) :]
+                        pending = pending[channel.send(pending[:65536]) :]
                     except BlockingIOError:
-                        continue
-                    except BrokenPipeError:  # the child stopped reading: it gets no more
+                        pass
+                    except OSError:  # the child stopped reading: it gets no more
                         pending = pending[:0]
                     if not pending:
-                        selector.unregister(proc.stdin)
-                        proc.stdin.close()
-                        open_streams -= 1
-                else:
-                    chunk = os.read(proc.stdout.fileno(), 65536)
-                    if not chunk:
-                        selector.unregister(proc.stdout)
-                        open_streams -= 1
+                        sending = False
+                        with contextlib.suppress(OSError):
+                            channel.shutdown(socket.SHUT_WR)  # the child reads EOF
+                        selector.modify(channel, selectors.EVENT_READ)
+                if events & selectors.EVENT_READ:
+                    try:
+                        chunk = channel.recv(65536)
+                    except BlockingIOError:
                         continue
+                    except OSError:  # e.g. ECONNRESET: the child exited without reading everything
+                        chunk = b""
+                    if not chunk:
+                        return bytes(received), False
                     received += chunk
                     if len(received) > cap:
                         return bytes(received[:cap]), False
-    return bytes(received), False
 
 
-def _parse_results(data: bytes, size: int) -> tuple[tuple[str, ...], dict[int, dict[str, Any]], bool]:
-    """(layers, first line per case index, done). Malformed lines are ignored (they fail cases)."""
+def _line_cap(suite: TestSuite, limits: SandboxLimits) -> int:
+    """The longest result line worth parsing: one that could hold a passing answer. Parsing costs
+    this process memory many times the text (`[{},{},...]`: ~25 bytes per byte), so the child
+    chooses how much only within this bound."""
+    if suite.mode == "io":
+        return 6 * limits.output_bytes + 1024  # the output, every byte escaped
+    return max(plain_bounds(case.expected)[1] for case in suite.calls) + 1024
+
+
+def _parse_results(
+    data: bytes, size: int, line_cap: int
+) -> tuple[tuple[str, ...], dict[int, dict[str, Any]], bool]:
+    """(layers, first line per case index, done). Malformed or overlong lines are ignored (they
+    fail cases)."""
     # the harness writes size + 2 lines; more are the solution's (bounded: parsing costs this process)
     lines = data.split(b"\n", 2 * size + 64)[: 2 * size + 64]
     layers: tuple[str, ...] = ()
     cases: dict[int, dict[str, Any]] = {}
     done = False
     for number, line in enumerate(lines):
-        if not line.strip():
+        if not line.strip() or len(line) > line_cap:
             continue
         try:
             item = parse_json_line(line)
@@ -280,8 +295,9 @@ def _verdicts(
 
 
 def _call_verdict(case: CallCase, raw: Any, rel_tol: float, abs_tol: float) -> bool:
+    budget = [plain_bounds(case.expected)[0] + 16]  # a passing result is no larger than expected
     try:
-        got = decode_plain(raw)
+        got = decode_plain(raw, budget=budget)
     except (ValueError, TypeError, RecursionError):  # malformed, or an unhashable set member
         return False
     return case_passed(case, got, rel_tol, abs_tol)
@@ -367,24 +383,30 @@ def _run_child(
     deadline = time.monotonic() + limits.wall_seconds
     workdir = workspace(temp_root)
     try:
-        proc = subprocess.Popen(
-            [_python(), "-I", "-S", "-B", "-X", "utf8", "-c", _BOOTSTRAP],
-            cwd=workdir,
-            env={"LANG": "C.UTF-8"},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
-        )
+        # One socket is the child's stdin and stdout. Pipes would not do: from exec until its
+        # first line makes it non-dumpable, the child's /proc/<pid>/fd/0 and /1 can be opened by
+        # any process of the same user, so a sibling sandbox could hold an end of them and steal
+        # the payload or the results; a socket cannot be opened through /proc (ENXIO).
+        channel, child_end = socket.socketpair()
         try:
-            return _exchange(proc, _payload(code, suite, limits), deadline, limits.result_bytes)
+            with child_end:
+                proc = subprocess.Popen(
+                    [_python(), "-I", "-S", "-B", "-X", "utf8", "-c", _BOOTSTRAP],
+                    cwd=workdir,
+                    env={"LANG": "C.UTF-8"},
+                    stdin=child_end.fileno(),
+                    stdout=child_end.fileno(),
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            try:
+                return _exchange(channel, _payload(code, suite, limits), deadline, limits.result_bytes)
+            finally:
+                _kill_group(proc)
+                proc.wait()
         finally:
-            _kill_group(proc)
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                with contextlib.suppress(OSError):
-                    stream.close()  # type: ignore[union-attr]
+            channel.close()
     finally:
         # cleanup shares the run's budget (plus a grace second for a run that used all of it)
         if not remove_tree(workdir, max(deadline, time.monotonic()) + 1.0):
@@ -412,7 +434,7 @@ def run_suite(
     if len(code) > _MAX_CODE_CHARS:
         return TestRun((False,) * suite.size, False, False, 0.0)
     data, timed_out = _run_child(code, suite, limits, temp_root)
-    layers, cases, done = _parse_results(data, suite.size)
+    layers, cases, done = _parse_results(data, suite.size, _line_cap(suite, limits))
     _note_layers(layers)
     if "seccomp" not in layers:
         why = "it timed out while starting" if timed_out else f"layers: {', '.join(layers) or 'none'}"
@@ -424,5 +446,6 @@ def run_suite(
 def sandbox_layers(temp_root: str | None = None, *, landlock: bool = True) -> tuple[str, ...]:
     """The layers a child installs on this machine (runs a trivial child, ~30 ms)."""
     suite = TestSuite(mode="io", inputs=("",), outputs=("",))
-    data, _ = _run_child("pass", suite, SandboxLimits(landlock=landlock), temp_root)
-    return _parse_results(data, 1)[0]
+    limits = SandboxLimits(landlock=landlock)
+    data, _ = _run_child("pass", suite, limits, temp_root)
+    return _parse_results(data, 1, _line_cap(suite, limits))[0]

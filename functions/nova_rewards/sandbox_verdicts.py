@@ -20,8 +20,9 @@ Test shapes accepted in `reference_answer`:
   case with that stdin; its stdout must equal the output token by token (whitespace-insensitive).
 
 Comparison (`same`): types must match exactly, except that an int and a float compare as numbers
-(with the float tolerance: `rel_tol`, `abs_tol`) and a set equals a frozenset; bool is never a
-number; containers are compared element by element (lists and tuples are different types; dict
+(with the float tolerance: `rel_tol`, `abs_tol`; a float standing for an expected int must also
+round to it: a float approximation of a large int is no answer) and a set equals a frozenset;
+bool is never a number; containers are compared element by element (lists and tuples are different types; dict
 keys and set elements exactly, values and members recursively). NaN equals nothing.
 """
 
@@ -40,6 +41,7 @@ __all__ = [
     "UnsupportedTest",
     "check_reference",
     "decode_plain",
+    "plain_bounds",
     "same",
 ]
 
@@ -51,7 +53,7 @@ _WRAPPERS: dict[str, Callable[[Any], Any]] = {
     "tuple": tuple,
 }
 _MAX_DEPTH = 64
-_TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float")
+_TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float", "$int")
 
 
 class UnsupportedTest(ValueError):
@@ -298,15 +300,24 @@ def parse_json_line(line: bytes) -> Any:
     return json.loads(line, parse_constant=_reject_constant)
 
 
-def decode_plain(node: Any, depth: int = 0) -> Any:
-    """The value a child's tagged JSON describes; raises ValueError on anything malformed."""
+def decode_plain(node: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """The value a child's tagged JSON describes; raises ValueError on anything malformed.
+
+    `budget` (a one-item list, decremented per value built) bounds the work: the child chooses
+    this data, and a set or dict of numbers whose hashes all collide costs time quadratic in its
+    size to build (about 4 s for 20,000 ints), in this process, holding the GIL of every sample.
+    """
     if depth > _MAX_DEPTH:
         raise _Malformed("too deep")
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _Malformed("larger than the expected value")
     kind = type(node)
     if node is None or kind in (bool, str, int, float):
         return node
     if kind is list:
-        return [decode_plain(v, depth + 1) for v in node]
+        return [decode_plain(v, depth + 1, budget) for v in node]
     if kind is not dict or len(node) != 1:
         raise _Malformed("not plain data")
     ((tag, body),) = node.items()
@@ -314,26 +325,60 @@ def decode_plain(node: Any, depth: int = 0) -> Any:
         if body not in ("nan", "inf", "-inf"):
             raise _Malformed("bad float")
         return float(body)
+    if tag == "$int":  # an int too long for decimal text (the int-str limit); hex has none
+        if type(body) is not str or not body.lstrip("-").startswith("0x"):
+            raise _Malformed("bad int")
+        return int(body, 16)
     if tag == "$bytes":
         if type(body) is not str:
             raise _Malformed("bad bytes")
         return bytes.fromhex(body)
     if tag not in _TAGS or type(body) is not list:
         raise _Malformed("unknown tag")
-    items = [decode_plain(v, depth + 1) for v in body]
+    if tag == "$dict":
+        if any(type(pair) is not list or len(pair) != 2 for pair in body):
+            raise _Malformed("bad dict")
+        return {decode_plain(k, depth + 1, budget): decode_plain(v, depth + 1, budget) for k, v in body}
+    items = [decode_plain(v, depth + 1, budget) for v in body]
     if tag == "$tuple":
         return tuple(items)
     if tag == "$set":
         return set(items)
     if tag == "$frozenset":
         return frozenset(items)
-    if tag == "$complex":
-        if len(items) != 2 or any(type(x) is not float for x in items):
-            raise _Malformed("bad complex")
-        return complex(items[0], items[1])
-    if any(type(pair) is not list or len(pair) != 2 for pair in items):
-        raise _Malformed("bad dict")
-    return {k: v for k, v in items}
+    if len(items) != 2 or any(type(x) is not float for x in items):
+        raise _Malformed("bad complex")
+    return complex(items[0], items[1])
+
+
+# JSON bytes a child may spend on one value equal to an expected value of each kind (generous:
+# a float may stand for an int and the reverse, every character of a string may be escaped)
+_FLOAT_TEXT = 330  # an int equal to a float up to 1e308 has 309 digits
+_TAG_TEXT = 20
+
+
+def plain_bounds(value: Any, depth: int = 0) -> tuple[int, int]:
+    """(values, bytes) a result equal to `value` can take: how many values `decode_plain` builds
+    for it, and an upper bound on its JSON text. A result beyond either cannot equal `value`."""
+    if depth > _MAX_DEPTH:
+        return 1, 0
+    kind = type(value)
+    if kind is int:
+        return 1, max(_FLOAT_TEXT, value.bit_length() // 3 + _TAG_TEXT)
+    if kind is str:
+        return 1, 12 * len(value) + 2  # \uXXXX, twice for a character outside the BMP
+    if kind is bytes:
+        return 1, 2 * len(value) + _TAG_TEXT
+    if kind is complex:
+        return 3, 2 * _FLOAT_TEXT + _TAG_TEXT
+    if kind in (list, tuple, set, frozenset, dict):
+        children = [*value.keys(), *value.values()] if kind is dict else list(value)
+        values, text = 1, _TAG_TEXT
+        for child in children:
+            child_values, child_text = plain_bounds(child, depth + 1)
+            values, text = values + child_values, text + child_text + 4
+        return values, text
+    return 1, _FLOAT_TEXT  # None, bool, float
 
 
 # ------------------------------------------------------------------ comparison
@@ -344,6 +389,13 @@ def _numbers_close(expected: float, got: float, rel_tol: float, abs_tol: float) 
         return math.isclose(float(expected), float(got), rel_tol=rel_tol, abs_tol=abs_tol)
     except OverflowError:  # an int too large for a float
         return False
+
+
+def _rounds_to(got: float, expected: int) -> bool:
+    """An int answer given as a float counts only when its nearest integer is that int (3.0000000000000004
+    for 3 does; Binet's float 23416728348467744.0 for fib(80) = 23416728348467685 does not, though
+    it is within 1e-9 of it)."""
+    return math.isfinite(got) and round(got) == expected
 
 
 def _key(value: Any) -> Any:
@@ -372,6 +424,8 @@ def same(expected: Any, got: Any, rel_tol: float = 1e-9, abs_tol: float = 0.0) -
             return False
         if te is int and tg is int:
             return expected == got
+        if te is int and not _rounds_to(got, expected):
+            return False
         return _numbers_close(expected, got, rel_tol, abs_tol)
     if te is complex:
         return tg is complex and all(

@@ -267,3 +267,35 @@ DENIALS.append(
         "for fd in range(3, 16):\n    try:\n        os.write(fd, b'x\\n' * (2 * 10 ** 6))\n    except OSError:\n        pass\n",
     )
 )
+
+# results the grader parses (issue: the parent's cost is the child's choice). Each forges the
+# first line of every case before the harness writes its own, on whichever fd is the result stream.
+_FORGE = (
+    "line = {line}\nfor fd in range(3, 16):\n    try:\n        os.write(fd, line)\n    except OSError:\n"
+    "        pass\ndef add_3(x):\n    return None\n"
+)
+DENIALS += [
+    # 150,000 ints with one hash (multiples of 2**61 - 1): minutes of set insertion in the grader
+    Attack(
+        "forged_colliding_set",
+        "denial",
+        _FORGE.format(
+            line='b\'\'.join(b\'{{"i": %d, "ok": true, "v": {{"$set": [\' % i + '
+            "b','.join(b'%d' % (((1 << 61) - 1) * k) for k in range(1, 150_000)) + b']}}}}\\n' for i in range(4))"
+        ),
+    ),
+    Attack(
+        "forged_colliding_dict_keys",
+        "denial",
+        _FORGE.format(
+            line='b\'{{"i": 0, "ok": true, "v": {{"$dict": [\' + '
+            "b','.join(b'[%d,0]' % (((1 << 61) - 1) * k) for k in range(1, 120_000)) + b']}}}}\\n'"
+        ),
+    ),
+    # 4 MB of `{}`: ~100 MB of dicts if the grader parsed it, per sample, with samples in parallel
+    Attack(
+        "forged_memory_amplifier",
+        "denial",
+        _FORGE.format(line="b'{{\"i\": 0, \"ok\": true, \"v\": [' + b'{{}},' * 1_300_000 + b'{{}}]}}\\n'"),
+    ),
+]

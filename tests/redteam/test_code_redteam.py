@@ -18,6 +18,9 @@ import json
 import logging
 import os
 import socket
+import stat
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,14 +95,18 @@ def _sysvipc(kind: str) -> int:
         return -1
 
 
-def _sandbox_processes() -> list[int]:
-    """Processes running the child harness of this checkout (a leftover would be one)."""
-    child = str(Path(sandbox.__file__).with_name("sandbox_child.py")).encode()
+def _sandbox_processes(temp_root: Path) -> list[int]:
+    """Processes running the child harness in a sandbox under `temp_root` (a leftover would be
+    one): the bootstrap is their command line's last argument (sandbox_child.py arrives on stdin),
+    their working directory their sandbox (other checkouts on this machine run children too)."""
+    bootstrap = sandbox._BOOTSTRAP.encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if child in (entry / "cmdline").read_bytes():
+                if bootstrap in (entry / "cmdline").read_bytes() and os.readlink(entry / "cwd").startswith(
+                    str(temp_root)
+                ):
                     found.append(int(entry.name))
             except OSError:
                 continue
@@ -181,7 +188,7 @@ def _check_attack(
     assert elapsed < WALL + 2.0, f"took {elapsed:.1f} s"
     assert arena.snapshot() == before
     assert _nothing_received(arena) == []
-    assert _sandbox_processes() == []
+    assert _sandbox_processes(arena.temp_root) == []
     assert list(arena.temp_root.iterdir()) == [arena.sibling.parent]  # this process's sandboxes
     assert list(arena.sibling.parent.iterdir()) == [arena.sibling]
     shown = caplog.text + repr(result)
@@ -281,3 +288,43 @@ def test_escape_works_without_the_sandbox(name: str, arena: Arena) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=arena.root
     )
     assert out.stdout.strip() == "ESCAPED", out.stderr[-500:]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_childs_standard_streams_cannot_be_opened_through_proc(mode, arena, monkeypatch) -> None:
+    # From exec until its bootstrap makes it non-dumpable, a child's /proc/<pid>/fd/N can be
+    # opened by any process of its user: a sibling sandbox (no Landlock, as in Lambda) held the
+    # ends of every new child's stdin and stdout pipes, read their payloads and results, and
+    # every batch-mate started while it ran failed (SandboxUnavailable). Sockets cannot be opened
+    # through /proc by anybody; this test process, privileged or not, tries while the child runs.
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(sandbox.subprocess, "Popen", recording_popen)
+    opened: list[str] = []
+
+    def try_streams() -> None:
+        deadline = time.monotonic() + 2.0
+        while not started and time.monotonic() < deadline:
+            time.sleep(0.001)
+        while started and started[0].poll() is None and time.monotonic() < deadline:
+            for number in (0, 1):
+                try:
+                    fd = os.open(f"/proc/{started[0].pid}/fd/{number}", os.O_RDONLY | os.O_NONBLOCK)
+                except OSError:
+                    continue
+                if not os.path.samefile(f"/proc/self/fd/{fd}", os.devnull):  # the harness's own
+                    opened.append(f"fd {number}: {stat.filemode(os.fstat(fd).st_mode)}")
+                os.close(fd)
+            time.sleep(0.005)
+
+    prober = threading.Thread(target=try_streams)
+    prober.start()
+    code = "import time\ntime.sleep(0.3)\n" + FN_SOLUTION.replace("if ESCAPED else None", "")
+    result = _score(f"```python\n{code}```", FN_RECORD, arena, mode, monkeypatch)
+    prober.join()
+    assert started and opened == [] and result.value == 1.0
