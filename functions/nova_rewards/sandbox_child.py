@@ -22,6 +22,7 @@ Start-up, all trusted (before any untrusted byte runs):
 4. report the active layers as the first line; without seccomp, stop there.
 """
 
+import builtins
 import ctypes
 import io
 import marshal
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 _MAX_DEPTH = 64
 _MAX_ITEMS = 200_000
 _MAX_PAYLOAD = 8 * 1024 * 1024
+_MAX_DECIMAL_BITS = 12_000  # ~3,600 digits: under the int-str limit (4,300) of both sides
 
 
 class _suppress:  # contextlib costs imports a child does not need
@@ -89,6 +91,8 @@ def encode(value: "Any", depth: int = 0, budget: list[int] | None = None) -> obj
     if depth > _MAX_DEPTH or budget[0] < 0:
         raise _Unsupported("too large")
     kind = type(value)
+    if kind is int and value.bit_length() > _MAX_DECIMAL_BITS:
+        return {"$int": int.__format__(value, "#x")}  # decimal text of it is refused (int-str limit)
     if value is None or kind is bool or kind is str or kind is int:
         return value
     if kind is float:
@@ -543,6 +547,27 @@ def _memfd(data=b""):
     return fd
 
 
+def _join_threads():
+    """Wait for the program's non-daemon threads, as the interpreter does before it exits: the
+    idiom `threading.Thread(target=main).start()` (for a larger stack) prints from a thread."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return
+    main = threading.main_thread()
+    for thread in threading.enumerate():
+        if thread is not main and not thread.daemon:
+            thread.join()
+
+
+def _run_program(code, scope):
+    try:
+        exec(code, scope)
+    except SystemExit:
+        _join_threads()
+        raise
+    _join_threads()
+
+
 def _run_io_case(code, given, per_case, cap):
     """Run the program as __main__ with `given` on fd 0; its fd-1 output (None when it failed)."""
     stdin_fd, stdout_fd = _memfd(given.encode("utf-8")), _memfd()
@@ -553,9 +578,11 @@ def _run_io_case(code, given, per_case, cap):
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
     stdout = io.BufferedWriter(io.FileIO(1, "w", closefd=False))
     sys.stdout = io.TextIOWrapper(stdout, encoding="utf-8", line_buffering=False)
+    # what a program run alone would find (mypy: they are Final in typeshed, not at run time)
+    sys.__stdin__, sys.__stdout__ = sys.stdin, sys.stdout  # type: ignore[misc]
     try:
         scope = {"__name__": "__main__", "__builtins__": __builtins__}
-        ok, _ = _timed(lambda: exec(code, scope), per_case, exit_ok=True)
+        ok, _ = _timed(lambda: _run_program(code, scope), per_case, exit_ok=True)
         try:
             sys.stdout.flush()
         except BaseException:  # noqa: BLE001 - e.g. the output limit
@@ -610,6 +637,8 @@ def main() -> None:
     def report(line):
         results.write(dumps(line) + "\n")
 
+    # `site` (skipped: -S) defines exit() and quit(); programs end with them
+    builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
     per_case = float(payload["limits"]["per_test_seconds"])
     if payload["mode"] == "io":
         _run_io(payload, report, per_case)

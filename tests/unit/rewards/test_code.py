@@ -408,8 +408,43 @@ IO_SUM = TestSuite("io", inputs=("2\n3 4\n", "1\n5\n"), outputs=("7\n", "5\n"))
         "d = open(0).read().split()\nprint(sum(map(int, d[1:])))",
         "import os\nd = os.read(0, 1000).split()\nos.write(1, str(sum(map(int, d[1:]))).encode())",
         "import sys\nprint(sum(map(int, sys.stdin.read().split()[1:])))\nsys.exit()",
+        # `exit()` and `quit()` come from `site`, which the child skips (-S): they must exist all the same
+        "n = int(input())\nprint(sum(map(int, input().split())))\nexit()",
+        "n = int(input())\nprint(sum(map(int, input().split())))\nquit(0)",
+        # the big-stack idiom: the answer is printed by a thread the interpreter waits for at exit
+        "import sys, threading, time\nsys.setrecursionlimit(10 ** 6)\nthreading.stack_size(1 << 24)\n"
+        "def main():\n    time.sleep(0.2)\n    n = int(input())\n    print(sum(map(int, input().split())))\n"
+        "threading.Thread(target=main).start()",
+        "import sys\nd = sys.__stdin__.read().split()\nsys.__stdout__.write(str(sum(map(int, d[1:]))))",
     ],
-    ids=["input", "buffer_readline", "buffer_write", "open_0", "raw_fds", "sys_exit"],
+    ids=[
+        "input",
+        "buffer_readline",
+        "buffer_write",
+        "open_0",
+        "raw_fds",
+        "sys_exit",
+        "site_exit",
+        "site_quit",
+        "thread_main",
+        "dunder_streams",
+    ],
 )
 def test_right_programs_read_and_write_as_they_would_anywhere(program: str) -> None:
     assert run_suite(program, IO_SUM, LIMITS).passed == (True, True)
+
+
+def test_a_thread_that_never_ends_fails_its_case_within_the_limit() -> None:
+    # the interpreter would wait for it forever: the case's timer ends the wait, not the wall clock
+    program = "import threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()\nprint(7)"
+    started = time.monotonic()
+    run = run_suite(program, TestSuite("io", inputs=("",), outputs=("7",)), LIMITS)
+    assert run.passed == (False,) and not run.timed_out and time.monotonic() - started < 2.0
+
+
+def test_ints_past_the_int_str_limit_cross_exactly() -> None:
+    big = 7**6000  # 5,071 digits: decimal text of it is refused on both sides
+    suite = _calls(f"assert big(0) == {hex(big)}", f"assert big(1) == {hex(big + 1)}", "assert big(2) == -1")
+    code = "def big(n):\n    return -1 if n == 2 else 7 ** 6000 + (n == 1)\n"
+    assert run_suite(code, suite, LIMITS).passed == (True, True, True)
+    assert run_suite(code.replace("(n == 1)", "2 * (n == 1)"), suite, LIMITS).passed == (True, False, True)
