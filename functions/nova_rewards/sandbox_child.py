@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 _MAX_DEPTH = 64
 _MAX_ITEMS = 200_000
 _MAX_PAYLOAD = 8 * 1024 * 1024
+_M_ARENA_MAX = -8
 _MAX_DECIMAL_BITS = 12_000  # ~3,600 digits: under the int-str limit (4,300) of both sides
 
 
@@ -629,6 +630,9 @@ def main() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the output limit fails a write, not the process
     longest_input = max((len(x.encode("utf-8")) for x in payload.get("inputs", ())), default=0)
     _set_limits(payload["limits"], longest_input)
+    # one malloc arena: each thread's own would reserve 64 MB of the address-space limit untouched
+    with _suppress(AttributeError):  # glibc's; another C library has its own policy
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
     layers = confine(bool(payload.get("landlock", True)))
     results.write(dumps({"layers": layers}) + "\n")
     if "seccomp" not in layers:
