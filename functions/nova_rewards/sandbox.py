@@ -179,7 +179,16 @@ def _payload(code: str, suite: TestSuite, limits: SandboxLimits) -> bytes:
     if suite.mode == "io":
         payload["inputs"] = list(suite.inputs)  # never the outputs
     else:  # never the expected values
-        payload["calls"] = [(c.function, c.args, dict(c.kwargs), c.wrap) for c in suite.calls]
+        payload["calls"] = [
+            (
+                c.function,
+                c.args,
+                dict(c.kwargs),
+                c.wrap,
+                c.owner and (*c.owner[:2], dict(c.owner[2]), c.owner[3]),
+            )
+            for c in suite.calls
+        ]
     harness = _harness_code()
     return f"{len(harness):010d}".encode() + harness + marshal.dumps(payload)
 

@@ -517,16 +517,25 @@ def _load(payload, scope, per_case):
     return loaded
 
 
+def _callee(scope, name, owner):
+    """`f`, `Owner.f` or `Owner(ARGS).f` (a new object per test), as the test spells it."""
+    if owner is None:
+        return scope[name]
+    owner_name, args, kwargs, called = owner
+    target = scope[owner_name]
+    return getattr(target(*args, **kwargs) if called else target, name)
+
+
 def _run_calls(payload, report, per_case):
     scope: dict[str, Any] = {"__name__": "__solution__", "__builtins__": __builtins__}
     loaded = _load(payload, scope, per_case)
-    for index, (name, args, kwargs, wrap) in enumerate(payload["calls"]):
+    for index, (name, args, kwargs, wrap, owner) in enumerate(payload["calls"]):
         if not loaded:
             report({"i": index, "ok": False})
             continue
 
-        def call(name=name, args=args, kwargs=kwargs, wrap=wrap):
-            result = scope[name](*args, **kwargs)
+        def call(name=name, args=args, kwargs=kwargs, wrap=wrap, owner=owner):
+            result = _callee(scope, name, owner)(*args, **kwargs)
             # `list(f(x)) == [...]`: a generator becomes data here; the parent applies it again
             return _WRAPPERS[wrap](result) if wrap else result
 
@@ -555,9 +564,15 @@ def _join_threads():
     if threading is None:
         return
     main = threading.main_thread()
-    for thread in threading.enumerate():
-        if thread is not main and not thread.daemon:
-            thread.join()
+    waited = [thread for thread in threading.enumerate() if thread is not main and not thread.daemon]
+    for thread in waited:
+        thread.join()
+    if waited:
+        # join() returns before the C library has let go of the thread's stack; a moment lets the
+        # next case's thread reuse it rather than map a second one (a 128 MB stack: over the limit)
+        import time
+
+        time.sleep(0.01)
 
 
 def _run_program(code, scope):

@@ -12,7 +12,8 @@ Test shapes accepted in `reference_answer`:
     assert math.isclose(f(ARGS), LITERAL[, rel_tol=LITERAL][, abs_tol=LITERAL])
     assert abs(f(ARGS) - LITERAL) < LITERAL
     assert f(ARGS)   /   assert not f(ARGS)   (the result must be exactly True / False)
-  where ARGS are Python literals (positional or keyword). Any other form (a loop, a helper, two
+  where f may also be a method: `Solution(ARGS).f` (a new instance per test) or `Solution.f`,
+  and ARGS are Python literals (positional or keyword). Any other form (a loop, a helper, two
   calls, a variable) raises `UnsupportedTest` when the reference is read: it is refused when the
   dataset is checked (`check_reference`), and never run inside the untrusted process.
   `setup` runs in the solution's namespace after it; it must not hold anything secret.
@@ -71,6 +72,7 @@ class CallCase:
     wrap: str | None = None  # a builtin applied to the result before comparing
     rel_tol: float | None = None  # set by math.isclose tests
     abs_tol: float | None = None
+    owner: Owner | None = None  # `function` is a method of this (see `Owner`)
 
 
 def _literal(node: ast.expr, what: str) -> Any:
@@ -80,8 +82,39 @@ def _literal(node: ast.expr, what: str) -> Any:
         raise UnsupportedTest(f"{what} is not a Python literal: {ast.unparse(node)[:80]}") from None
 
 
-def _call(node: ast.expr) -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], str | None]:
-    """(function, args, kwargs, wrapper) of `f(...)` or `WRAP(f(...))`."""
+# what a method is called on: a name of the solution (`Solution.f(...)`: a class or static
+# method) or a call of one (`Solution(ARGS).f(...)`: a method of a new instance per test)
+Owner = tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], bool]  # name, args, kwargs, called
+
+
+def _arguments(node: ast.Call) -> tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]]:
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        raise UnsupportedTest("*args and **kwargs are not supported in test calls")
+    args = tuple(_literal(a, "an argument") for a in node.args)
+    kwargs = tuple((str(k.arg), _literal(k.value, "an argument")) for k in node.keywords)
+    return args, kwargs
+
+
+def _target(func: ast.expr) -> tuple[str, Owner | None]:
+    """(function or method name, owner) of what a test calls."""
+    if isinstance(func, ast.Name):
+        return func.id, None
+    if isinstance(func, ast.Attribute):
+        owner = func.value
+        if isinstance(owner, ast.Name):
+            return func.attr, (owner.id, (), (), False)
+        if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name):
+            return func.attr, (owner.func.id, *_arguments(owner), True)
+    raise UnsupportedTest(
+        "the tested expression must be a call of a function by name, e.g. f(1, 2), or of a method, "
+        "e.g. Solution().f(1, 2)"
+    )
+
+
+def _call(
+    node: ast.expr,
+) -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], str | None, Owner | None]:
+    """(function, args, kwargs, wrapper, owner) of `f(...)`, `Owner(...).f(...)` or `WRAP(...)` of one."""
     wrap = None
     if (
         isinstance(node, ast.Call)
@@ -92,19 +125,16 @@ def _call(node: ast.expr) -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], 
         and isinstance(node.args[0], ast.Call)
     ):
         wrap, node = node.func.id, node.args[0]
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+    if not isinstance(node, ast.Call):
         raise UnsupportedTest("the tested expression must be a call of a function by name, e.g. f(1, 2)")
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-        raise UnsupportedTest("*args and **kwargs are not supported in test calls")
-    args = tuple(_literal(a, "an argument") for a in node.args)
-    kwargs = tuple((str(k.arg), _literal(k.value, "an argument")) for k in node.keywords)
-    return node.func.id, args, kwargs, wrap
+    function, owner = _target(node.func)
+    return function, *_arguments(node), wrap, owner
 
 
 def _isclose(node: ast.Call) -> CallCase:
     if len(node.args) != 2 or any(k.arg not in ("rel_tol", "abs_tol") for k in node.keywords):
         raise UnsupportedTest("math.isclose tests take (call, literal[, rel_tol=, abs_tol=])")
-    function, args, kwargs, wrap = _call(node.args[0])
+    function, args, kwargs, wrap, owner = _call(node.args[0])
     expected = _literal(node.args[1], "the expected value")
     tolerances = {str(k.arg): _literal(k.value, "a tolerance") for k in node.keywords}
     if type(expected) not in (int, float) or any(type(t) not in (int, float) for t in tolerances.values()):
@@ -117,6 +147,7 @@ def _isclose(node: ast.Call) -> CallCase:
         wrap,
         rel_tol=float(tolerances.get("rel_tol", 1e-9)),
         abs_tol=float(tolerances.get("abs_tol", 0.0)),
+        owner=owner,
     )
 
 
@@ -131,12 +162,12 @@ def _is_isclose(node: ast.expr) -> bool:
 
 
 def _is_solution_call(node: ast.expr) -> bool:
-    """`f(...)` or `WRAP(f(...))`, as opposed to a literal or `WRAP(literal)`."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+    """`f(...)`, `x.f(...)` or `WRAP(` one `)`, as opposed to a literal or `WRAP(literal)`."""
+    if not isinstance(node, ast.Call):
         return False
-    if node.func.id in _WRAPPERS:
+    if isinstance(node.func, ast.Name) and node.func.id in _WRAPPERS:
         return len(node.args) == 1 and _is_solution_call(node.args[0])
-    return True
+    return isinstance(node.func, ast.Name | ast.Attribute)
 
 
 def _expected(node: ast.expr) -> Any:
@@ -170,12 +201,14 @@ def _abs_difference(test: ast.expr) -> CallCase | None:
         return None
     diff = left.args[0]
     call, literal = (diff.left, diff.right) if _is_solution_call(diff.left) else (diff.right, diff.left)
-    function, args, kwargs, wrap = _call(call)
+    function, args, kwargs, wrap, owner = _call(call)
     expected = _literal(literal, "the expected value")
     tolerance = _literal(test.comparators[0], "a tolerance")
     if type(expected) not in (int, float) or type(tolerance) not in (int, float):
         raise UnsupportedTest("abs(f(...) - x) < tolerance compares numbers")
-    return CallCase(function, args, kwargs, float(expected), wrap, rel_tol=0.0, abs_tol=float(tolerance))
+    return CallCase(
+        function, args, kwargs, float(expected), wrap, rel_tol=0.0, abs_tol=float(tolerance), owner=owner
+    )
 
 
 def parse_assert(source: str) -> CallCase:
@@ -195,19 +228,19 @@ def parse_assert(source: str) -> CallCase:
         if not isinstance(op, ast.Eq | ast.Is):
             raise UnsupportedTest("only == and `is` comparisons are supported")
         call_side, literal_side = (left, right) if _is_solution_call(left) else (right, left)
-        function, args, kwargs, wrap = _call(call_side)
+        function, args, kwargs, wrap, owner = _call(call_side)
         expected = _expected(literal_side)
         if isinstance(op, ast.Is) and not (expected is None or expected is True or expected is False):
             raise UnsupportedTest("`is` compares only with None, True or False")
-        return CallCase(function, args, kwargs, expected, wrap)
+        return CallCase(function, args, kwargs, expected, wrap, owner=owner)
     if _is_isclose(test):
         return _isclose(test)  # type: ignore[arg-type]
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        function, args, kwargs, wrap = _call(test.operand)
-        return CallCase(function, args, kwargs, False, wrap)
+        function, args, kwargs, wrap, owner = _call(test.operand)
+        return CallCase(function, args, kwargs, False, wrap, owner=owner)
     if isinstance(test, ast.Call):
-        function, args, kwargs, wrap = _call(test)
-        return CallCase(function, args, kwargs, True, wrap)
+        function, args, kwargs, wrap, owner = _call(test)
+        return CallCase(function, args, kwargs, True, wrap, owner=owner)
     raise UnsupportedTest("the assert must compare one call with a literal (nova_rewards.sandbox_verdicts)")
 
 

@@ -395,9 +395,8 @@ def test_dimension_raises_on_a_test_it_cannot_judge_outside_the_child() -> None:
 
 
 IO_SUM = TestSuite("io", inputs=("2\n3 4\n", "1\n5\n"), outputs=("7\n", "5\n"))
-IO_LIMITS = SandboxLimits(
-    wall_seconds=3.0, per_test_seconds=0.5, memory_bytes=160 * 1024 * 1024
-)  # the spec's
+# the spec's limits (code.json): a loaded machine must not fail a right program
+IO_LIMITS = SandboxLimits(wall_seconds=8.0, per_test_seconds=2.0, memory_bytes=160 * 1024 * 1024)
 
 
 @pytest.mark.parametrize(
@@ -452,3 +451,43 @@ def test_ints_past_the_int_str_limit_cross_exactly() -> None:
     code = "def big(n):\n    return -1 if n == 2 else 7 ** 6000 + (n == 1)\n"
     assert run_suite(code, suite, LIMITS).passed == (True, True, True)
     assert run_suite(code.replace("(n == 1)", "2 * (n == 1)"), suite, LIMITS).passed == (True, False, True)
+
+
+CLASS_TASK = """
+from typing import List
+
+class Solution:
+    calls = 0
+
+    def __init__(self, base=0):
+        self.base = base
+        Solution.calls += 1
+
+    def twoSum(self, nums: List[int], target: int) -> List[int]:
+        seen = {}
+        for i, n in enumerate(nums):
+            if target - n in seen:
+                return [seen[target - n] + self.base, i + self.base]
+            seen[n] = i
+        return []
+
+    @staticmethod
+    def double(x):
+        return 2 * x
+
+    def count(self):
+        return Solution.calls  # a new instance per test: the first test sees 1, the second 2
+"""
+
+
+def test_methods_are_called_as_the_tests_spell_them() -> None:
+    suite = _calls(
+        "assert Solution().twoSum([2, 7, 11, 15], 9) == [0, 1]",
+        "assert Solution(base=1).twoSum([3, 3], 6) == [1, 2]",
+        "assert Solution.double(21) == 42",
+        "assert Solution().count() == 3",
+        "assert sorted(Solution().twoSum([1, 5, 2], 3)) == [0, 2]",
+    )
+    assert run_suite(CLASS_TASK, suite, LIMITS).passed == (True,) * 5
+    wrong = CLASS_TASK.replace("return 2 * x", "return x")
+    assert run_suite(wrong, suite, LIMITS).passed == (True, True, False, True, True)

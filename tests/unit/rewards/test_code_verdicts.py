@@ -57,6 +57,19 @@ _spec.loader.exec_module(child)  # type: ignore[union-attr]
         ("assert f() == set()", CallCase("f", (), (), set())),
         ("assert abs(area(1) - 3.14) < 0.01", CallCase("area", (1,), (), 3.14, None, 0.0, 0.01)),
         ("assert abs(3.14 - area(1)) <= 1e-3", CallCase("area", (1,), (), 3.14, None, 0.0, 1e-3)),
+        # methods, when the task asks for a class
+        (
+            "assert Solution().two_sum([2, 7], 9) == [0, 1]",
+            CallCase("two_sum", ([2, 7], 9), (), [0, 1], owner=("Solution", (), (), True)),
+        ),
+        (
+            "assert sorted(Graph(3, edges=[(0, 1)]).path(0, 1)) == [0, 1]",
+            CallCase(
+                "path", (0, 1), (), [0, 1], "sorted", owner=("Graph", (3,), (("edges", [(0, 1)]),), True)
+            ),
+        ),
+        ("assert Util.double(2) == 4", CallCase("double", (2,), (), 4, owner=("Util", (), (), False))),
+        ("assert not Solution().ok(1)", CallCase("ok", (1,), (), False, owner=("Solution", (), (), True))),
     ],
 )
 def test_parse_assert(test: str, case: CallCase | None) -> None:
@@ -74,7 +87,9 @@ def test_parse_assert(test: str, case: CallCase | None) -> None:
         "assert f(x) == 1",  # a variable
         "assert f(1) != 2",
         "assert f(1) == 2 and f(2) == 3",
-        "assert obj.method(1) == 2",
+        "assert a.b.method(1) == 2",  # a chain of attributes
+        "assert f(1)(2) == 3",
+        "assert Solution(x).f(1) == 2",  # a constructor argument that is not a literal
         "assert f(g(1)) == 2",
         "assert f(*[1]) == 2",
         "x = f(1)",
