@@ -48,6 +48,13 @@ def _records() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 FN_RECORD, IO_RECORD = _records()
+# the function task as a class task asks for it (the attacks become methods of the class)
+METHOD_RECORD = {
+    "id": "code-0001-method",
+    "reference_answer": {
+        "tests": [t.replace("add_3(", "Adder().add_3(") for t in FN_RECORD["reference_answer"]["tests"]]
+    },
+}
 MODES = ["all_layers", "no_landlock"]
 
 
@@ -205,11 +212,14 @@ def test_attack_earns_nothing_and_leaves_no_trace(
 
 
 def _credit_hacks() -> list[tuple[str, str, dict[str, Any]]]:
-    return [(name, text, rec) for rec in (FN_RECORD, IO_RECORD) for name, text in code_hack_probes(rec)]
+    records = (FN_RECORD, IO_RECORD, METHOD_RECORD)
+    return [(name, text, rec) for rec in records for name, text in code_hack_probes(rec)]
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("name", "response", "record"), _credit_hacks(), ids=[h[0] for h in _credit_hacks()])
+@pytest.mark.parametrize(
+    ("name", "response", "record"), _credit_hacks(), ids=[f"{h[0]}-{h[2]['id']}" for h in _credit_hacks()]
+)
 def test_credit_without_solving_earns_nothing(
     name, response, record, mode, arena, caplog, monkeypatch
 ) -> None:
@@ -246,6 +256,11 @@ def test_right_answers_score_one(record, mode, arena, monkeypatch) -> None:
     code = PRELUDE + "ESCAPED = True\n" + solution  # the escape harness, with the gate open
     result = _score(f"```python\n{code}```", record, arena, mode, monkeypatch)
     assert result.value == 1.0, result
+
+
+def test_the_right_method_scores_one(arena, monkeypatch) -> None:
+    code = "class Adder:\n    def add_3(self, x):\n        return x + 3\n"
+    assert _score(f"```python\n{code}```", METHOD_RECORD, arena, "all_layers", monkeypatch).value == 1.0
 
 
 def test_a_working_escape_would_earn_credit(arena, monkeypatch) -> None:
