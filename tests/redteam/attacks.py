@@ -299,3 +299,15 @@ DENIALS += [
         _FORGE.format(line="b'{{\"i\": 0, \"ok\": true, \"v\": [' + b'{{}},' * 1_300_000 + b'{{}}]}}\\n'"),
     ),
 ]
+
+# threads count against the user's process limit, shared with the grader (non-root: the child may
+# add only a few; root is exempt, so here the run is only bounded by its limits)
+DENIALS.append(
+    Attack(
+        "thread_flood",
+        "denial",
+        "import threading\nthreading.stack_size(32768)\nstop = threading.Event()\n"
+        "try:\n    while True:\n        threading.Thread(target=stop.wait, daemon=True).start()\n"
+        "except BaseException:\n    pass\ndef add_3(x):\n    return None\n",
+    )
+)

@@ -8,6 +8,7 @@ team is in tests/redteam/; the verdict rules in test_code_verdicts.py.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import tempfile
 import threading
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from nova_rewards import sandbox
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.dimensions.code import extract_code
 from nova_rewards.sandbox import SandboxLimits, TestSuite, UnsupportedTest, run_suite
@@ -491,3 +493,16 @@ def test_methods_are_called_as_the_tests_spell_them() -> None:
     assert run_suite(CLASS_TASK, suite, LIMITS).passed == (True,) * 5
     wrong = CLASS_TASK.replace("return 2 * x", "return x")
     assert run_suite(wrong, suite, LIMITS).passed == (True, True, False, True, True)
+
+
+def test_a_child_may_add_only_a_few_tasks_to_its_users_process_count() -> None:
+    # RLIMIT_NPROC counts every thread of the user (AWS Lambda allows 1,024): as a non-root user, a
+    # sample that started 1,000 idle threads left the grader unable to start the next child. The
+    # child's limit is the machine's task count when it started plus a few (root is exempt).
+    code = "import resource\ndef nproc():\n    return resource.getrlimit(resource.RLIMIT_NPROC)\n"
+    suite = _calls("assert nproc() == (0, 0)")  # the value is read from the result, not compared
+    before = int(Path("/proc/loadavg").read_text().split()[3].split("/")[1])
+    data, _ = sandbox._run_child(code, suite, LIMITS, None)
+    soft, hard = json.loads(data.splitlines()[1])["v"]["$tuple"]
+    after = int(Path("/proc/loadavg").read_text().split()[3].split("/")[1])
+    assert soft == hard and min(before, after) - 64 <= soft - 32 <= max(before, after) + 64
