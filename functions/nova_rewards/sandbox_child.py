@@ -110,7 +110,7 @@ def encode(value: "Any", depth: int = 0, budget: list[int] | None = None) -> obj
         return {
             "$dict": [[encode(k, depth + 1, budget), encode(v, depth + 1, budget)] for k, v in value.items()]
         }
-    if kind is bytes:
+    if kind is bytes or kind is bytearray:  # bytearray(b"a") == b"a" in Python
         return {"$bytes": value.hex()}
     if kind is complex:
         return {"$complex": [encode(value.real, depth + 1, budget), encode(value.imag, depth + 1, budget)]}
@@ -498,6 +498,21 @@ _WRAPPERS: "dict[str, Callable[[Any], Any]]" = {
 }
 
 
+_exit_now = os._exit  # the harness's own; programs get `_program_exit` instead
+
+
+class _ProgramExit(BaseException):
+    """`os._exit(code)` of a program: its process ends here, without flushing or atexit."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def _program_exit(code):
+    raise _ProgramExit(code)
+
+
 class SandboxTimeout(BaseException):
     """Raised by the per-case timer (a BaseException, so `except Exception` does not eat it)."""
 
@@ -515,6 +530,8 @@ def _timed(func, seconds, exit_ok=False):
         return True, func()
     except SystemExit as exc:
         return exit_ok and exc.code in (None, 0), None
+    except _ProgramExit as exc:
+        return exit_ok and exc.code == 0, _ProgramExit
     except BaseException:  # noqa: BLE001 - any failure of untrusted code fails the case
         return False, None
     finally:
@@ -591,13 +608,23 @@ def _join_threads():
         time.sleep(0.01)
 
 
+def _shut_down():
+    """What the interpreter does after the main module, before it flushes stdout: wait for the
+    non-daemon threads, run the atexit handlers (fast-output idioms print from one)."""
+    _join_threads()
+    atexit = sys.modules.get("atexit")
+    if atexit is not None:
+        atexit._run_exitfuncs()
+        atexit._clear()
+
+
 def _run_program(code, scope):
     try:
         exec(code, scope)
     except SystemExit:
-        _join_threads()
+        _shut_down()
         raise
-    _join_threads()
+    _shut_down()
 
 
 def _run_io_case(code, given, per_case, cap):
@@ -608,15 +635,20 @@ def _run_io_case(code, given, per_case, cap):
     os.dup2(stdout_fd, 1)
     # buffered, as a real interpreter's: programs use sys.stdin.buffer.readline, sys.stdout.buffer
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
-    stdout = io.BufferedWriter(io.FileIO(1, "w", closefd=False))
-    sys.stdout = io.TextIOWrapper(stdout, encoding="utf-8", line_buffering=False)
+    raw_stdout = io.FileIO(1, "w", closefd=False)
+    stdout = io.TextIOWrapper(io.BufferedWriter(raw_stdout), encoding="utf-8", line_buffering=False)
     # what a program run alone would find (mypy: they are Final in typeshed, not at run time)
-    sys.__stdin__, sys.__stdout__ = sys.stdin, sys.stdout  # type: ignore[misc]
+    sys.stdout = sys.__stdout__ = stdout  # type: ignore[misc]
+    sys.__stdin__ = sys.stdin  # type: ignore[misc]
+    os._exit = _program_exit
     try:
         scope = {"__name__": "__main__", "__builtins__": __builtins__}
-        ok, _ = _timed(lambda: _run_program(code, scope), per_case, exit_ok=True)
+        ok, ended = _timed(lambda: _run_program(code, scope), per_case, exit_ok=True)
+        if ended is _ProgramExit:  # os._exit: what is still buffered is lost, as it would be
+            raw_stdout.close()
         try:
-            sys.stdout.flush()
+            if not stdout.closed:  # a program may close stdout (closing flushed it)
+                stdout.flush()
         except BaseException:  # noqa: BLE001 - e.g. the output limit
             ok = False
     finally:
@@ -667,7 +699,7 @@ def main() -> None:
     layers = confine(bool(payload.get("landlock", True)))
     results.write(dumps({"layers": layers}) + "\n")
     if "seccomp" not in layers:
-        os._exit(3)
+        _exit_now(3)
 
     def report(line):
         results.write(dumps(line) + "\n")
@@ -681,7 +713,7 @@ def main() -> None:
         _run_calls(payload, report, per_case)
     results.write('{"done": true}\n')
     results.flush()
-    os._exit(0)  # skip interpreter teardown: atexit handlers of the solution never run
+    _exit_now(0)  # skip interpreter teardown: atexit handlers of the solution never run
 
 
 if __name__ == "__main__":

@@ -267,6 +267,8 @@ def evens(n):
     return (i for i in range(n) if i % 2 == 0)
 def half(n):
     return n / 2
+def raw(n):
+    return bytearray(n)
 """
 
 
@@ -278,8 +280,9 @@ def test_right_answers_in_other_python_shapes_pass() -> None:
         "assert red() == 3",
         "assert list(evens(5)) == [0, 2, 4]",
         "assert half(4) == 2",
+        "assert raw(2) == b'\\x00\\x00'",
     )
-    assert run_suite(RIGHT_IN_OTHER_SHAPES, suite, LIMITS).passed == (True,) * 5
+    assert run_suite(RIGHT_IN_OTHER_SHAPES, suite, LIMITS).passed == (True,) * 6
 
 
 def test_huge_stdout_in_io_mode_is_capped() -> None:
@@ -421,6 +424,13 @@ IO_LIMITS = SandboxLimits(wall_seconds=8.0, per_test_seconds=2.0, memory_bytes=1
         "def main():\n    time.sleep(0.2)\n    n = int(input())\n    print(sum(map(int, input().split())))\n"
         "threading.Thread(target=main).start()",
         "import sys\nd = sys.__stdin__.read().split()\nsys.__stdout__.write(str(sum(map(int, d[1:]))))",
+        "import sys\nd = sys.stdin.read().split()\n"
+        "sys.stdout.write(str(sum(map(int, d[1:]))))\nsys.stdout.close()",
+        # the fast-output idiom: print into a buffer, write it out from an atexit handler
+        "import atexit, io, sys\nbuffer = io.StringIO()\nsys.stdout = buffer\n"
+        "atexit.register(lambda: sys.__stdout__.write(buffer.getvalue()))\n"
+        "d = sys.stdin.read().split()\nprint(sum(map(int, d[1:])))",
+        "import os\nd = input(), input()\nprint(sum(map(int, d[1].split())), flush=True)\nos._exit(0)",
     ],
     ids=[
         "input",
@@ -433,6 +443,9 @@ IO_LIMITS = SandboxLimits(wall_seconds=8.0, per_test_seconds=2.0, memory_bytes=1
         "site_quit",
         "thread_main",
         "dunder_streams",
+        "close_stdout",
+        "atexit_output",
+        "flush_then_os_exit",
     ],
 )
 def test_right_programs_read_and_write_as_they_would_anywhere(program: str) -> None:
@@ -506,3 +519,16 @@ def test_a_child_may_add_only_a_few_tasks_to_its_users_process_count() -> None:
     soft, hard = json.loads(data.splitlines()[1])["v"]["$tuple"]
     after = int(Path("/proc/loadavg").read_text().split()[3].split("/")[1])
     assert soft == hard and min(before, after) - 64 <= soft - 32 <= max(before, after) + 64
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "import os\nd = input(), input()\nprint(sum(map(int, d[1].split())))\nos._exit(0)",  # never flushed
+        "import os\nd = input(), input()\nprint(sum(map(int, d[1].split())), flush=True)\nos._exit(1)",
+        "import sys\nd = input(), input()\nprint(sum(map(int, d[1].split())))\nsys.exit(2)",
+    ],
+    ids=["os_exit_unflushed", "os_exit_status_1", "sys_exit_status_2"],
+)
+def test_programs_fail_as_they_would_anywhere(program: str) -> None:
+    assert run_suite(program, IO_SUM, IO_LIMITS).passed == (False, False)
