@@ -177,7 +177,8 @@ _NR = {
         "mq_getsetattr": 245, "sync": 162, "syncfs": 306, "io_setup": 206, "io_destroy": 207,
         "io_getevents": 208, "io_submit": 209, "io_cancel": 210, "io_pgetevents": 333,
         "clock_settime": 227, "settimeofday": 164, "adjtimex": 159, "clock_adjtime": 305,
-        "uselib": 134, "nfsservctl": 180,
+        "uselib": 134, "nfsservctl": 180, "sendto": 44, "recvfrom": 45, "sendmsg": 46, "recvmsg": 47,
+        "recvmmsg": 299, "sendmmsg": 307,
     },
     "aarch64": {
         "socket": 198, "socketpair": 199, "clone": 220, "execve": 221, "execveat": 281, "ptrace": 117,
@@ -203,7 +204,8 @@ _NR = {
         "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185, "sync": 81,
         "syncfs": 267, "io_setup": 0, "io_destroy": 1, "io_getevents": 4, "io_submit": 2, "io_cancel": 3,
         "io_pgetevents": 292, "clock_settime": 112, "settimeofday": 170, "adjtimex": 171,
-        "clock_adjtime": 266, "nfsservctl": 42,
+        "clock_adjtime": 266, "nfsservctl": 42, "sendto": 206, "recvfrom": 207, "sendmsg": 211,
+        "recvmsg": 212, "recvmmsg": 243, "sendmmsg": 269,
     },
 }
 # refused outright (EPERM): networking, process creation and exec, other processes (debugging,
@@ -223,7 +225,10 @@ _DENIED = (  # noqa: SIM905 - reads as the list it is
     "setfsgid setgroups shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv "
     "msgctl mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr sync syncfs "
     "io_setup io_destroy io_getevents io_submit io_cancel io_pgetevents clock_settime settimeofday "
-    "adjtimex clock_adjtime uselib nfsservctl"
+    "adjtimex clock_adjtime uselib nfsservctl "
+    # the child's one socket is its result channel, written with write(2): the calls that carry
+    # MSG_OOB or SCM_RIGHTS (the af_unix paths of recent kernel exploits) have no use here
+    "sendto recvfrom sendmsg recvmsg sendmmsg recvmmsg"
 ).split()
 # fmt: on
 # syscalls numbered from 424 on (pidfd_*, io_uring_*, clone3, openat2, mount API, landlock,

@@ -311,3 +311,23 @@ DENIALS.append(
         "except BaseException:\n    pass\ndef add_3(x):\n    return None\n",
     )
 )
+
+# the result channel is a unix socket (a pipe's /proc/<pid>/fd could be opened by a sibling): the
+# socket calls that carry out-of-band data or file descriptors (kernel exploits of af_unix) are refused
+_ON_RESULT_SOCKET = (
+    "import socket\nsent = []\nfor fd in range(3, 16):\n    try:\n        s = socket.socket(fileno=fd)\n"
+    "    except OSError:\n        continue\n    try:\n        {call}\n        sent.append(fd)\n"
+    "    except OSError:\n        pass\n    finally:\n        s.detach()\nassert sent"
+)
+ESCAPES += [
+    _escape("result_socket_msg_oob", _ON_RESULT_SOCKET.format(call="s.send(b'x', socket.MSG_OOB)")),
+    _escape(
+        "result_socket_scm_rights",
+        _ON_RESULT_SOCKET.format(
+            call="s.sendmsg([b''], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, __import__('array').array('i', [0]))])"
+        ),
+    ),
+    _escape(
+        "result_socket_recv_oob", _ON_RESULT_SOCKET.format(call="s.recv(1, socket.MSG_OOB | socket.MSG_PEEK)")
+    ),
+]

@@ -404,6 +404,9 @@ def test_seccomp_decisions_on_both_architectures(machine: str) -> None:
     assert decide(425) == EPERM and decide(434) == EPERM  # io_uring_setup, pidfd_open
     assert decide(435) == ENOSYS and decide(437) == ENOSYS  # clone3, openat2: the C library falls back
     assert decide(436) == ALLOW  # close_range
+    # the result socket: no out-of-band data, no descriptors, no ancillary data in either direction
+    assert all(decide(name, 3) == EPERM for name in ("sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg"))
+    assert decide("recvmmsg", 3) == EPERM
     assert decide(0 if machine == "x86_64" else 63) == ALLOW  # read
 
 
