@@ -104,7 +104,7 @@ class SandboxLimits:
     """Bounds of one run. Defaults suit Lambda (512 MB+ memory, a few seconds per sample)."""
 
     wall_seconds: float = 10.0  # whole run including cleanup; the child is killed at this point
-    per_test_seconds: float = 2.0  # each case (and loading the solution)
+    per_test_seconds: float = 2.0  # CPU time of each case (and of loading the solution); 3x in wall time
     cpu_seconds: int = 10
     memory_bytes: int = 512 * 1024 * 1024
     output_bytes: int = 256 * 1024  # captured stdout per stdin/stdout case

@@ -532,3 +532,40 @@ def test_a_child_may_add_only_a_few_tasks_to_its_users_process_count() -> None:
 )
 def test_programs_fail_as_they_would_anywhere(program: str) -> None:
     assert run_suite(program, IO_SUM, IO_LIMITS).passed == (False, False)
+
+
+def _cpu_bound(seconds: float) -> str:
+    body = f"    end = time.process_time() + {seconds}\n    while time.process_time() < end:\n        pass\n"
+    return "import time\ndef work(n):\n" + body + "    return n\n"
+
+
+@pytest.mark.slow
+def test_a_cases_limit_is_its_own_cpu_time_not_its_batch_mates(tmp_path: Path) -> None:
+    # Three processes spinning on the one CPU the child may use: a case that needs 0.2 s of CPU
+    # takes ~0.8 s of wall time. On a wall-clock timer of 0.5 s it failed; the limit is CPU time.
+    import subprocess
+    import sys
+
+    cpu = min(os.sched_getaffinity(0))
+    spin = "import os, time\nos.sched_setaffinity(0, {%d})\nend = time.time() + 20\n"
+    spin += "while time.time() < end:\n    pass\n"
+    # each in its own session, as a sandbox child is (with scheduler autogroups, a session's share)
+    burners = [subprocess.Popen([sys.executable, "-c", spin % cpu], start_new_session=True) for _ in range(3)]
+    saved = os.sched_getaffinity(0)
+    try:
+        time.sleep(0.2)
+        os.sched_setaffinity(0, {cpu})  # the child inherits it
+        code = _cpu_bound(0.2)
+        limits = SandboxLimits(wall_seconds=10.0, per_test_seconds=0.5, cpu_seconds=5)
+        started = time.monotonic()
+        run = run_suite(code, _calls("assert work(1) == 1", "assert work(2) == 2"), limits)
+        contended = time.monotonic() - started
+        over = run_suite(_cpu_bound(0.8), _calls("assert work(1) == 1"), limits)
+    finally:
+        os.sched_setaffinity(0, saved)
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    assert contended > 0.8, "the burners did not contend"  # the premise: wall time well over 0.5 s a case
+    assert run.passed == (True, True)
+    assert over.passed == (False,)  # 0.8 s of CPU: over the limit however long it took
