@@ -46,6 +46,7 @@ _MAX_PAYLOAD = 8 * 1024 * 1024
 _M_ARENA_MAX = -8
 _MAX_NEW_THREADS = 32
 _WALL_FACTOR = 3
+_REPEAT_SECONDS = 0.05
 _MAX_DECIMAL_BITS = 12_000  # ~3,600 digits: under the int-str limit (4,300) of both sides
 
 
@@ -525,29 +526,38 @@ class SandboxTimeout(BaseException):
 
 def _timed(func, seconds, exit_ok=False):
     """(finished normally, value). Any exception and the timer are failures; so is SystemExit,
-    unless `exit_ok` (a program may end with `sys.exit(0)`: its output still has to be right)."""
+    unless `exit_ok` (a program may end with `sys.exit(0)`: its output still has to be right).
+
+    A case that outlived its timer fails even when it returns: code that catches the timer's
+    exception (`except BaseException`) and starts over would otherwise finish past its limit.
+    After the first expiry the timers repeat every _REPEAT_SECONDS, so such code ends soon."""
+    expired, armed = [], [True]
 
     def on_alarm(signum, frame):
-        raise SandboxTimeout()
+        if armed:  # a signal handled after the case ended (Python runs handlers late) is moot
+            expired.append(signum)
+            raise SandboxTimeout()
 
     # The limit is CPU time (all threads), as a judge counts it: on a wall-clock timer a right
     # solution failed when batch-mates (or threads burning CPU in one of them) took the cores.
     # A case that sleeps or blocks ends on the wall-clock timer, _WALL_FACTOR times longer.
     signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGPROF, on_alarm)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    signal.setitimer(signal.ITIMER_REAL, seconds * _WALL_FACTOR)
+    signal.setitimer(signal.ITIMER_PROF, seconds, _REPEAT_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, seconds * _WALL_FACTOR, _REPEAT_SECONDS)
     try:
-        return True, func()
+        ok, value = True, func()
     except SystemExit as exc:
-        return exit_ok and exc.code in (None, 0), None
+        ok, value = exit_ok and exc.code in (None, 0), None
     except _ProgramExit as exc:
-        return exit_ok and exc.code == 0, _ProgramExit
+        ok, value = exit_ok and exc.code == 0, _ProgramExit
     except BaseException:  # noqa: BLE001 - any failure of untrusted code fails the case
-        return False, None
+        ok, value = False, None
     finally:
+        armed.clear()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.setitimer(signal.ITIMER_PROF, 0)
+    return ok and not expired, value
 
 
 def _load(payload, scope, per_case):

@@ -569,3 +569,15 @@ def test_a_cases_limit_is_its_own_cpu_time_not_its_batch_mates(tmp_path: Path) -
     assert contended > 0.8, "the burners did not contend"  # the premise: wall time well over 0.5 s a case
     assert run.passed == (True, True)
     assert over.passed == (False,)  # 0.8 s of CPU: over the limit however long it took
+
+
+@pytest.mark.slow
+def test_a_case_that_outlives_its_timer_fails_even_if_it_swallows_the_timeout() -> None:
+    # catch the timer's exception and start over: the second try ran with no timer and returned
+    # a right answer far past the limit (earned credit for a solution too slow for it)
+    body = _cpu_bound(0.5).replace("def work(n):\n", "def attempt(n):\n")
+    code = body + "def work(n):\n    while True:\n        try:\n            return attempt(n)\n"
+    code += "        except BaseException:\n            pass\n"
+    limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.3, cpu_seconds=2)
+    assert run_suite(code, _calls("assert work(1) == 1"), limits).passed == (False,)
+    assert run_suite(_cpu_bound(0.05), _calls("assert work(1) == 1"), limits).passed == (True,)  # control
