@@ -506,6 +506,8 @@ _WRAPPERS: "dict[str, Callable[[Any], Any]]" = {
 
 
 _exit_now = os._exit  # the harness's own; programs get `_program_exit` instead
+_clock = os.times  # bound before any untrusted code can replace os.times
+_CLOCK_TICK = 0.02  # os.times counts in clock ticks (10 ms): its rounding is no overrun
 
 
 class _ProgramExit(BaseException):
@@ -543,6 +545,7 @@ def _timed(func, seconds, exit_ok=False):
     # A case that sleeps or blocks ends on the wall-clock timer, _WALL_FACTOR times longer.
     signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGPROF, on_alarm)
+    started = _clock()
     signal.setitimer(signal.ITIMER_PROF, seconds, _REPEAT_SECONDS)
     signal.setitimer(signal.ITIMER_REAL, seconds * _WALL_FACTOR, _REPEAT_SECONDS)
     try:
@@ -557,7 +560,11 @@ def _timed(func, seconds, exit_ok=False):
         armed.clear()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.setitimer(signal.ITIMER_PROF, 0)
-    return ok and not expired, value
+    # the clocks as well as the timers: code that ignores or blocks SIGPROF/SIGALRM gets no signal
+    ended = _clock()
+    cpu = ended.user + ended.system - started.user - started.system
+    over = cpu > seconds + _CLOCK_TICK or ended.elapsed - started.elapsed > seconds * _WALL_FACTOR + _CLOCK_TICK
+    return ok and not expired and not over, value
 
 
 def _load(payload, scope, per_case):

@@ -581,3 +581,19 @@ def test_a_case_that_outlives_its_timer_fails_even_if_it_swallows_the_timeout() 
     limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.3, cpu_seconds=2)
     assert run_suite(code, _calls("assert work(1) == 1"), limits).passed == (False,)
     assert run_suite(_cpu_bound(0.05), _calls("assert work(1) == 1"), limits).passed == (True,)  # control
+
+
+@pytest.mark.parametrize(
+    "evasion",
+    [
+        "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    signal.signal(signal.SIGPROF, signal.SIG_IGN)",
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGPROF})",
+        "signal.setitimer(signal.ITIMER_PROF, 0)\n    signal.setitimer(signal.ITIMER_REAL, 0)",
+        "import os\n    os.times = lambda: os.times_result((0.0,) * 5)",
+    ],
+    ids=["ignore", "block", "disarm", "fake_clock"],
+)
+def test_a_case_past_its_limit_fails_whatever_it_does_to_the_timers(evasion: str) -> None:
+    work = _cpu_bound(0.6).replace("def work(n):\n", f"import signal\ndef work(n):\n    {evasion}\n")
+    limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.3, cpu_seconds=2)
+    assert run_suite(work, _calls("assert work(1) == 1"), limits).passed == (False,)
