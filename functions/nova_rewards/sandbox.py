@@ -222,7 +222,7 @@ def _exchange(channel: socket.socket, payload: bytes, deadline: float, cap: int)
             for _, events in selector.select(remaining):
                 if sending and events & selectors.EVENT_WRITE:
                     try:
-                        pending = pending[channel.send(pending[:65536]) :]
+                        pending = pending[channel.send(pending[:65536], socket.MSG_NOSIGNAL) :]
                     except BlockingIOError:
                         pass
                     except OSError:  # the child stopped reading: it gets no more
