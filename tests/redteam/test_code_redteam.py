@@ -17,9 +17,11 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import socket
 import stat
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -343,3 +345,45 @@ def test_a_childs_standard_streams_cannot_be_opened_through_proc(mode, arena, mo
     result = _score(f"```python\n{code}```", FN_RECORD, arena, mode, monkeypatch)
     prober.join()
     assert started and opened == [] and result.value == 1.0
+
+
+def _python_for(command: list[str]) -> str | None:
+    """A python that `command` (setpriv ... as an unprivileged user) can run, or None (a venv's
+    python may live under /root)."""
+    for python in (os.path.realpath(sys.executable), "/usr/bin/python3"):
+        if subprocess.run([*command, python, "-c", "pass"], capture_output=True, cwd="/tmp").returncode == 0:
+            return python
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", ["steal_stdio", "thread_flood"])
+def test_as_an_unprivileged_user_one_sample_cannot_fail_its_batch_mates(attack: str) -> None:
+    # Lambda's threat model: no Landlock, no capabilities, a per-user process limit (1,024). As
+    # root (CI) a child's capabilities and root's exemption from RLIMIT_NPROC hide both attacks,
+    # so the batch runs as `nobody`. Before the fixes: 4 of 6 right samples raised
+    # SandboxUnavailable (their stdio stolen); a thread flood made the grader's Popen fail.
+    if os.geteuid() != 0 or not (shutil.which("setpriv") and shutil.which("prlimit")):
+        pytest.skip("needs root, setpriv and prlimit to run the batch as an unprivileged user")
+    tasks = int(Path("/proc/loadavg").read_text().split()[3].split("/")[1])
+    helper = Path(__file__).with_name("unprivileged_batch.py")
+    command = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "prlimit",
+        f"--nproc={tasks + 150}",
+    ]
+    python = _python_for(command)
+    if python is None:
+        pytest.skip("no python that the unprivileged user can run")
+    out = subprocess.run(
+        [*command, python, str(helper), str(ROOT / "functions"), attack],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/tmp",
+    )
+    assert out.returncode == 0, out.stderr[-800:]
+    assert json.loads(out.stdout.splitlines()[-1]) == [[True, True]] * 6
