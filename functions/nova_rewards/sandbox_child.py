@@ -508,6 +508,7 @@ _WRAPPERS: "dict[str, Callable[[Any], Any]]" = {
 _exit_now = os._exit  # the harness's own; programs get `_program_exit` instead
 _clock = os.times  # bound before any untrusted code can replace os.times
 _CLOCK_TICK = 0.02  # os.times counts in clock ticks (10 ms): its rounding is no overrun
+_FILE = "solution.py"  # what `python solution.py` gives a program (`os.path.dirname(__file__)`)
 
 
 class _ProgramExit(BaseException):
@@ -563,13 +564,15 @@ def _timed(func, seconds, exit_ok=False):
     # the clocks as well as the timers: code that ignores or blocks SIGPROF/SIGALRM gets no signal
     ended = _clock()
     cpu = ended.user + ended.system - started.user - started.system
-    over = cpu > seconds + _CLOCK_TICK or ended.elapsed - started.elapsed > seconds * _WALL_FACTOR + _CLOCK_TICK
+    over = (
+        cpu > seconds + _CLOCK_TICK or ended.elapsed - started.elapsed > seconds * _WALL_FACTOR + _CLOCK_TICK
+    )
     return ok and not expired and not over, value
 
 
 def _load(payload, scope, per_case):
     try:
-        code = compile(payload["code"], "solution.py", "exec")
+        code = compile(payload["code"], _FILE, "exec")
     except BaseException:  # noqa: BLE001
         return False
     loaded, _ = _timed(lambda: exec(code, scope), per_case)
@@ -589,7 +592,7 @@ def _callee(scope, name, owner):
 
 
 def _run_calls(payload, report, per_case):
-    scope: dict[str, Any] = {"__name__": "__solution__", "__builtins__": __builtins__}
+    scope: dict[str, Any] = {"__name__": "__solution__", "__file__": _FILE, "__builtins__": __builtins__}
     loaded = _load(payload, scope, per_case)
     for index, (name, args, kwargs, wrap, owner) in enumerate(payload["calls"]):
         if not loaded:
@@ -671,7 +674,7 @@ def _run_io_case(code, given, per_case, cap):
     sys.__stdin__ = sys.stdin  # type: ignore[misc]
     os._exit = _program_exit
     try:
-        scope = {"__name__": "__main__", "__builtins__": __builtins__}
+        scope = {"__name__": "__main__", "__file__": _FILE, "__builtins__": __builtins__}
         ok, ended = _timed(lambda: _run_program(code, scope), per_case, exit_ok=True)
         if ended is _ProgramExit:  # os._exit: what is still buffered is lost, as it would be
             raw_stdout.close()
@@ -695,7 +698,7 @@ def _run_io_case(code, given, per_case, cap):
 def _run_io(payload, report, per_case):
     cap = int(payload["limits"]["output_bytes"])
     try:
-        code = compile(payload["code"], "solution.py", "exec")
+        code = compile(payload["code"], _FILE, "exec")
     except BaseException:  # noqa: BLE001
         code = None
     for index, given in enumerate(payload["inputs"]):

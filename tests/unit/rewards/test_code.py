@@ -431,6 +431,8 @@ IO_LIMITS = SandboxLimits(wall_seconds=8.0, per_test_seconds=2.0, memory_bytes=1
         "atexit.register(lambda: sys.__stdout__.write(buffer.getvalue()))\n"
         "d = sys.stdin.read().split()\nprint(sum(map(int, d[1:])))",
         "import os\nd = input(), input()\nprint(sum(map(int, d[1].split())), flush=True)\nos._exit(0)",
+        "import os, sys\nif os.path.exists(os.path.join(os.path.dirname(__file__), 'input.txt')):\n"
+        "    sys.stdin = open('input.txt')\nd = input(), input()\nprint(sum(map(int, d[1].split())))",
     ],
     ids=[
         "input",
@@ -446,6 +448,7 @@ IO_LIMITS = SandboxLimits(wall_seconds=8.0, per_test_seconds=2.0, memory_bytes=1
         "close_stdout",
         "atexit_output",
         "flush_then_os_exit",
+        "dunder_file",
     ],
 )
 def test_right_programs_read_and_write_as_they_would_anywhere(program: str) -> None:
