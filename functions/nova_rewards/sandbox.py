@@ -21,11 +21,16 @@ The boundary, layer by layer:
   its active layers before any untrusted code runs; without seccomp the run is refused
   (`SandboxUnavailable`), never degraded.
 - **Bounds.** A wall-clock kill of the child's process group; the results are read with a byte
-  cap; the child's private directory is removed with depth, entry and time limits, and that time
-  is counted in the run's budget.
+  cap, and only what could equal an expected value is parsed and built (`_line_cap`,
+  `plain_bounds`: the child chooses the data, e.g. a set of ints with one hash); the child's
+  private directory is removed with depth, entry and time limits, and that time is counted in
+  the run's budget.
 - **Siblings.** Each child's directory has a random 128-bit name inside a per-process directory of
   mode 0311 (enter, never list), so concurrent samples cannot find each other's; their memory and
-  /proc entries are protected as the grader's are (each child is non-dumpable too).
+  /proc entries are protected as the grader's are (each child is non-dumpable too). A child's
+  stdin and stdout are one socket: until its first line runs a child is dumpable, and a pipe's
+  /proc/<pid>/fd entry could then be opened by a sibling; a socket's cannot. A child may add only
+  a few threads to the user's process count (RLIMIT_NPROC), which the grader shares.
 - **No side channel.** The child's stderr goes to /dev/null; nothing it writes reaches logs or
   exceptions; callers get verdicts and `timed_out`, not durations.
 
