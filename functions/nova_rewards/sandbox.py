@@ -260,6 +260,14 @@ def _line_cap(suite: TestSuite, limits: SandboxLimits) -> int:
     return max(plain_bounds(case.expected)[1] for case in suite.calls) + 1024
 
 
+def _result_cap(suite: TestSuite, limits: SandboxLimits) -> int:
+    """What the child may send: `result_bytes`, or more when the expected values are large (a
+    right answer to each call fits its line cap; six results of 120,000 ints lost the last case)."""
+    if suite.mode == "io":
+        return limits.result_bytes
+    return max(limits.result_bytes, sum(plain_bounds(case.expected)[1] + 1024 for case in suite.calls) + 4096)
+
+
 def _parse_results(
     data: bytes, size: int, line_cap: int
 ) -> tuple[tuple[str, ...], dict[int, dict[str, Any]], bool]:
@@ -415,7 +423,7 @@ def _run_child(
                     close_fds=True,
                 )
             try:
-                return _exchange(channel, _payload(code, suite, limits), deadline, limits.result_bytes)
+                return _exchange(channel, _payload(code, suite, limits), deadline, _result_cap(suite, limits))
             finally:
                 _kill_group(proc)
                 proc.wait()

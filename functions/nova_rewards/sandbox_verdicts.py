@@ -387,6 +387,7 @@ def decode_plain(node: Any, depth: int = 0, budget: list[int] | None = None) -> 
 # JSON bytes a child may spend on one value equal to an expected value of each kind (generous:
 # a float may stand for an int and the reverse, every character of a string may be escaped)
 _FLOAT_TEXT = 330  # an int equal to a float up to 1e308 has 309 digits
+_INT_TEXT = 32
 _TAG_TEXT = 20
 
 
@@ -396,8 +397,8 @@ def plain_bounds(value: Any, depth: int = 0) -> tuple[int, int]:
     if depth > _MAX_DEPTH:
         return 1, 0
     kind = type(value)
-    if kind is int:
-        return 1, max(_FLOAT_TEXT, value.bit_length() // 3 + _TAG_TEXT)
+    if kind is int:  # its digits (or a float's 24 characters, or hex past the int-str limit)
+        return 1, max(_INT_TEXT, value.bit_length() // 3 + _TAG_TEXT)
     if kind is str:
         return 1, 12 * len(value) + 2  # \uXXXX, twice for a character outside the BMP
     if kind is bytes:

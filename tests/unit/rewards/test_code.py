@@ -600,3 +600,12 @@ def test_a_case_past_its_limit_fails_whatever_it_does_to_the_timers(evasion: str
     work = _cpu_bound(0.6).replace("def work(n):\n", f"import signal\ndef work(n):\n    {evasion}\n")
     limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.3, cpu_seconds=2)
     assert run_suite(work, _calls("assert work(1) == 1"), limits).passed == (False,)
+
+
+def test_large_right_results_are_all_received() -> None:
+    # the results' byte cap grows with the expected values: three results of ~30 KB each passed a
+    # 64 KB cap, and the third (right) one was cut off
+    tests = [f"assert big({k}) == {list(range(k, k + 5000))!r}" for k in range(3)]
+    limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.5, result_bytes=64 * 1024)
+    run = run_suite("def big(k):\n    return list(range(k, k + 5000))\n", _calls(*tests), limits)
+    assert run.passed == (True, True, True)
