@@ -622,14 +622,21 @@ def _memfd(data=b""):
     return fd
 
 
-def _join_threads():
+def _threads():
+    threading = sys.modules.get("threading")
+    return set(threading.enumerate()) if threading is not None else set()
+
+
+def _join_threads(earlier):
     """Wait for the program's non-daemon threads, as the interpreter does before it exits: the
-    idiom `threading.Thread(target=main).start()` (for a larger stack) prints from a thread."""
+    idiom `threading.Thread(target=main).start()` (for a larger stack) prints from a thread.
+    Threads left by an earlier case (one that timed out) are not this program's: a process of its
+    own would not wait for them."""
     threading = sys.modules.get("threading")
     if threading is None:
         return
     main = threading.main_thread()
-    waited = [thread for thread in threading.enumerate() if thread is not main and not thread.daemon]
+    waited = [t for t in threading.enumerate() if t is not main and not t.daemon and t not in earlier]
     for thread in waited:
         thread.join()
     if waited:
@@ -640,10 +647,10 @@ def _join_threads():
         time.sleep(0.01)
 
 
-def _shut_down():
+def _shut_down(earlier):
     """What the interpreter does after the main module, before it flushes stdout: wait for the
     non-daemon threads, run the atexit handlers (fast-output idioms print from one)."""
-    _join_threads()
+    _join_threads(earlier)
     atexit = sys.modules.get("atexit")
     if atexit is not None:
         atexit._run_exitfuncs()
@@ -651,12 +658,13 @@ def _shut_down():
 
 
 def _run_program(code, scope):
+    earlier = _threads()
     try:
         exec(code, scope)
     except SystemExit:
-        _shut_down()
+        _shut_down(earlier)
         raise
-    _shut_down()
+    _shut_down(earlier)
 
 
 def _run_io_case(code, given, per_case, cap):

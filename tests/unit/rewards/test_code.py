@@ -609,3 +609,16 @@ def test_large_right_results_are_all_received() -> None:
     limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.5, result_bytes=64 * 1024)
     run = run_suite("def big(k):\n    return list(range(k, k + 5000))\n", _calls(*tests), limits)
     assert run.passed == (True, True, True)
+
+
+def test_a_thread_left_by_an_earlier_case_does_not_fail_the_next_one() -> None:
+    # case 1's program leaves a thread that never ends and exits with os._exit(0): its process
+    # would be gone; case 2 runs in the same child and must not wait for that thread
+    program = (
+        "import os, threading, time\nn = int(input())\n"
+        "if n == 1:\n    threading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "print(n * 2, flush=True)\nif n == 1:\n    os._exit(0)\n"
+    )
+    limits = SandboxLimits(wall_seconds=6.0, per_test_seconds=0.3)
+    suite = TestSuite("io", inputs=("1\n", "2\n"), outputs=("2", "4"))
+    assert run_suite(program, suite, limits).passed == (True, True)
