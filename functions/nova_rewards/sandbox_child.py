@@ -14,7 +14,8 @@ writes to that pipe itself is no more than what its function could have returned
 
 Start-up, all trusted (before any untrusted byte runs):
 1. read the payload; point fds 0 and 1 at /dev/null (the results keep a private copy of fd 1);
-2. lower the resource limits (CPU, address space, file size, open files, core);
+2. lower the resource limits (CPU, address space, file size, open files, core, new threads) and
+   keep malloc to one arena (a thread's own would reserve 64 MB of the address space);
 3. confine the process (`confine`), in this order: non-dumpable (siblings cannot read its memory),
    no_new_privs, drop every capability (matters when the grader runs as root, e.g. in CI),
    Landlock (read-only on the interpreter's and system libraries, nothing else; no TCP; signals
