@@ -21,11 +21,16 @@ The boundary, layer by layer:
   its active layers before any untrusted code runs; without seccomp the run is refused
   (`SandboxUnavailable`), never degraded.
 - **Bounds.** A wall-clock kill of the child's process group; the results are read with a byte
-  cap; the child's private directory is removed with depth, entry and time limits, and that time
-  is counted in the run's budget.
+  cap, and only what could equal an expected value is parsed and built (`_line_cap`,
+  `plain_bounds`: the child chooses the data, e.g. a set of ints with one hash); the child's
+  private directory is removed with depth, entry and time limits, and that time is counted in
+  the run's budget.
 - **Siblings.** Each child's directory has a random 128-bit name inside a per-process directory of
   mode 0311 (enter, never list), so concurrent samples cannot find each other's; their memory and
-  /proc entries are protected as the grader's are (each child is non-dumpable too).
+  /proc entries are protected as the grader's are (each child is non-dumpable too). A child's
+  stdin and stdout are one socket: until its first line runs a child is dumpable, and a pipe's
+  /proc/<pid>/fd entry could then be opened by a sibling; a socket's cannot. A child may add only
+  a few threads to the user's process count (RLIMIT_NPROC), which the grader shares.
 - **No side channel.** The child's stderr goes to /dev/null; nothing it writes reaches logs or
   exceptions; callers get verdicts and `timed_out`, not durations.
 
@@ -52,6 +57,7 @@ import os
 import secrets
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -71,6 +77,7 @@ from nova_rewards.sandbox_verdicts import (
     decode_plain,
     output_matches,
     parse_json_line,
+    plain_bounds,
 )
 
 __all__ = [
@@ -102,7 +109,7 @@ class SandboxLimits:
     """Bounds of one run. Defaults suit Lambda (512 MB+ memory, a few seconds per sample)."""
 
     wall_seconds: float = 10.0  # whole run including cleanup; the child is killed at this point
-    per_test_seconds: float = 2.0  # each case (and loading the solution)
+    per_test_seconds: float = 2.0  # CPU time of each case (and of loading the solution); 3x in wall time
     cpu_seconds: int = 10
     memory_bytes: int = 512 * 1024 * 1024
     output_bytes: int = 256 * 1024  # captured stdout per stdin/stdout case
@@ -177,7 +184,16 @@ def _payload(code: str, suite: TestSuite, limits: SandboxLimits) -> bytes:
     if suite.mode == "io":
         payload["inputs"] = list(suite.inputs)  # never the outputs
     else:  # never the expected values
-        payload["calls"] = [(c.function, c.args, dict(c.kwargs), c.wrap) for c in suite.calls]
+        payload["calls"] = [
+            (
+                c.function,
+                c.args,
+                dict(c.kwargs),
+                c.wrap,
+                c.owner and (*c.owner[:2], dict(c.owner[2]), c.owner[3]),
+            )
+            for c in suite.calls
+        ]
     harness = _harness_code()
     return f"{len(harness):010d}".encode() + harness + marshal.dumps(payload)
 
@@ -193,56 +209,77 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()  # in case it left its group (seccomp forbids it; belt and braces)
 
 
-def _exchange(proc: subprocess.Popen[bytes], payload: bytes, deadline: float, cap: int) -> tuple[bytes, bool]:
-    """Write the payload, read the results (at most `cap` bytes) until EOF or the deadline.
+def _exchange(channel: socket.socket, payload: bytes, deadline: float, cap: int) -> tuple[bytes, bool]:
+    """Send the payload, read the results (at most `cap` bytes) until EOF or the deadline.
 
     Returns (results, timed_out). Runs on any thread: selectors, no signals.
     """
-    assert proc.stdin is not None and proc.stdout is not None
     received = bytearray()
     pending = memoryview(payload)
+    channel.setblocking(False)
     with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        selector.register(proc.stdin, selectors.EVENT_WRITE)
-        os.set_blocking(proc.stdin.fileno(), False)
-        open_streams = 2
-        while open_streams:
+        selector.register(channel, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        sending = True
+        while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return bytes(received), True
-            for key, _ in selector.select(remaining):
-                if key.fileobj is proc.stdin:
+            for _, events in selector.select(remaining):
+                if sending and events & selectors.EVENT_WRITE:
                     try:
-                        pending = pending[os.write(proc.stdin.fileno(), pending[:65536]) :]
+                        pending = pending[channel.send(pending[:65536], socket.MSG_NOSIGNAL) :]
                     except BlockingIOError:
-                        continue
-                    except BrokenPipeError:  # the child stopped reading: it gets no more
+                        pass
+                    except OSError:  # the child stopped reading: it gets no more
                         pending = pending[:0]
                     if not pending:
-                        selector.unregister(proc.stdin)
-                        proc.stdin.close()
-                        open_streams -= 1
-                else:
-                    chunk = os.read(proc.stdout.fileno(), 65536)
-                    if not chunk:
-                        selector.unregister(proc.stdout)
-                        open_streams -= 1
+                        sending = False
+                        with contextlib.suppress(OSError):
+                            channel.shutdown(socket.SHUT_WR)  # the child reads EOF
+                        selector.modify(channel, selectors.EVENT_READ)
+                if events & selectors.EVENT_READ:
+                    try:
+                        chunk = channel.recv(65536)
+                    except BlockingIOError:
                         continue
+                    except OSError:  # e.g. ECONNRESET: the child exited without reading everything
+                        chunk = b""
+                    if not chunk:
+                        return bytes(received), False
                     received += chunk
                     if len(received) > cap:
                         return bytes(received[:cap]), False
-    return bytes(received), False
 
 
-def _parse_results(data: bytes, size: int) -> tuple[tuple[str, ...], dict[int, dict[str, Any]], bool]:
-    """(layers, first line per case index, done). Malformed lines are ignored (they fail cases)."""
+def _line_cap(suite: TestSuite, limits: SandboxLimits) -> int:
+    """The longest result line worth parsing: one that could hold a passing answer. Parsing costs
+    this process memory many times the text (`[{},{},...]`: ~25 bytes per byte), so the child
+    chooses how much only within this bound."""
+    if suite.mode == "io":
+        return 6 * limits.output_bytes + 1024  # the output, every byte escaped
+    return max(plain_bounds(case.expected)[1] for case in suite.calls) + 1024
+
+
+def _result_cap(suite: TestSuite, limits: SandboxLimits) -> int:
+    """What the child may send: `result_bytes`, or more when the expected values are large (a
+    right answer to each call fits its line cap; six results of 120,000 ints lost the last case)."""
+    if suite.mode == "io":
+        return limits.result_bytes
+    return max(limits.result_bytes, sum(plain_bounds(case.expected)[1] + 1024 for case in suite.calls) + 4096)
+
+
+def _parse_results(
+    data: bytes, size: int, line_cap: int
+) -> tuple[tuple[str, ...], dict[int, dict[str, Any]], bool]:
+    """(layers, first line per case index, done). Malformed or overlong lines are ignored (they
+    fail cases)."""
     # the harness writes size + 2 lines; more are the solution's (bounded: parsing costs this process)
     lines = data.split(b"\n", 2 * size + 64)[: 2 * size + 64]
     layers: tuple[str, ...] = ()
     cases: dict[int, dict[str, Any]] = {}
     done = False
     for number, line in enumerate(lines):
-        if not line.strip():
+        if not line.strip() or len(line) > line_cap:
             continue
         try:
             item = parse_json_line(line)
@@ -280,8 +317,9 @@ def _verdicts(
 
 
 def _call_verdict(case: CallCase, raw: Any, rel_tol: float, abs_tol: float) -> bool:
+    budget = [plain_bounds(case.expected)[0] + 16]  # a passing result is no larger than expected
     try:
-        got = decode_plain(raw)
+        got = decode_plain(raw, budget=budget)
     except (ValueError, TypeError, RecursionError):  # malformed, or an unhashable set member
         return False
     return case_passed(case, got, rel_tol, abs_tol)
@@ -367,24 +405,30 @@ def _run_child(
     deadline = time.monotonic() + limits.wall_seconds
     workdir = workspace(temp_root)
     try:
-        proc = subprocess.Popen(
-            [_python(), "-I", "-S", "-B", "-X", "utf8", "-c", _BOOTSTRAP],
-            cwd=workdir,
-            env={"LANG": "C.UTF-8"},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
-        )
+        # One socket is the child's stdin and stdout. Pipes would not do: from exec until its
+        # first line makes it non-dumpable, the child's /proc/<pid>/fd/0 and /1 can be opened by
+        # any process of the same user, so a sibling sandbox could hold an end of them and steal
+        # the payload or the results; a socket cannot be opened through /proc (ENXIO).
+        channel, child_end = socket.socketpair()
         try:
-            return _exchange(proc, _payload(code, suite, limits), deadline, limits.result_bytes)
+            with child_end:
+                proc = subprocess.Popen(
+                    [_python(), "-I", "-S", "-B", "-X", "utf8", "-c", _BOOTSTRAP],
+                    cwd=workdir,
+                    env={"LANG": "C.UTF-8"},
+                    stdin=child_end.fileno(),
+                    stdout=child_end.fileno(),
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            try:
+                return _exchange(channel, _payload(code, suite, limits), deadline, _result_cap(suite, limits))
+            finally:
+                _kill_group(proc)
+                proc.wait()
         finally:
-            _kill_group(proc)
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                with contextlib.suppress(OSError):
-                    stream.close()  # type: ignore[union-attr]
+            channel.close()
     finally:
         # cleanup shares the run's budget (plus a grace second for a run that used all of it)
         if not remove_tree(workdir, max(deadline, time.monotonic()) + 1.0):
@@ -412,7 +456,7 @@ def run_suite(
     if len(code) > _MAX_CODE_CHARS:
         return TestRun((False,) * suite.size, False, False, 0.0)
     data, timed_out = _run_child(code, suite, limits, temp_root)
-    layers, cases, done = _parse_results(data, suite.size)
+    layers, cases, done = _parse_results(data, suite.size, _line_cap(suite, limits))
     _note_layers(layers)
     if "seccomp" not in layers:
         why = "it timed out while starting" if timed_out else f"layers: {', '.join(layers) or 'none'}"
@@ -424,5 +468,6 @@ def run_suite(
 def sandbox_layers(temp_root: str | None = None, *, landlock: bool = True) -> tuple[str, ...]:
     """The layers a child installs on this machine (runs a trivial child, ~30 ms)."""
     suite = TestSuite(mode="io", inputs=("",), outputs=("",))
-    data, _ = _run_child("pass", suite, SandboxLimits(landlock=landlock), temp_root)
-    return _parse_results(data, 1)[0]
+    limits = SandboxLimits(landlock=landlock)
+    data, _ = _run_child("pass", suite, limits, temp_root)
+    return _parse_results(data, 1, _line_cap(suite, limits))[0]

@@ -14,7 +14,8 @@ writes to that pipe itself is no more than what its function could have returned
 
 Start-up, all trusted (before any untrusted byte runs):
 1. read the payload; point fds 0 and 1 at /dev/null (the results keep a private copy of fd 1);
-2. lower the resource limits (CPU, address space, file size, open files, core);
+2. lower the resource limits (CPU, address space, file size, open files, core, new threads) and
+   keep malloc to one arena (a thread's own would reserve 64 MB of the address space);
 3. confine the process (`confine`), in this order: non-dumpable (siblings cannot read its memory),
    no_new_privs, drop every capability (matters when the grader runs as root, e.g. in CI),
    Landlock (read-only on the interpreter's and system libraries, nothing else; no TCP; signals
@@ -22,6 +23,7 @@ Start-up, all trusted (before any untrusted byte runs):
 4. report the active layers as the first line; without seccomp, stop there.
 """
 
+import builtins
 import ctypes
 import io
 import marshal
@@ -42,6 +44,11 @@ if TYPE_CHECKING:
 _MAX_DEPTH = 64
 _MAX_ITEMS = 200_000
 _MAX_PAYLOAD = 8 * 1024 * 1024
+_M_ARENA_MAX = -8
+_MAX_NEW_THREADS = 32
+_WALL_FACTOR = 3
+_REPEAT_SECONDS = 0.05
+_MAX_DECIMAL_BITS = 12_000  # ~3,600 digits: under the int-str limit (4,300) of both sides
 
 
 class _suppress:  # contextlib costs imports a child does not need
@@ -89,6 +96,8 @@ def encode(value: "Any", depth: int = 0, budget: list[int] | None = None) -> obj
     if depth > _MAX_DEPTH or budget[0] < 0:
         raise _Unsupported("too large")
     kind = type(value)
+    if kind is int and value.bit_length() > _MAX_DECIMAL_BITS:
+        return {"$int": int.__format__(value, "#x")}  # decimal text of it is refused (int-str limit)
     if value is None or kind is bool or kind is str or kind is int:
         return value
     if kind is float:
@@ -104,7 +113,7 @@ def encode(value: "Any", depth: int = 0, budget: list[int] | None = None) -> obj
         return {
             "$dict": [[encode(k, depth + 1, budget), encode(v, depth + 1, budget)] for k, v in value.items()]
         }
-    if kind is bytes:
+    if kind is bytes or kind is bytearray:  # bytearray(b"a") == b"a" in Python
         return {"$bytes": value.hex()}
     if kind is complex:
         return {"$complex": [encode(value.real, depth + 1, budget), encode(value.imag, depth + 1, budget)]}
@@ -171,7 +180,8 @@ _NR = {
         "mq_getsetattr": 245, "sync": 162, "syncfs": 306, "io_setup": 206, "io_destroy": 207,
         "io_getevents": 208, "io_submit": 209, "io_cancel": 210, "io_pgetevents": 333,
         "clock_settime": 227, "settimeofday": 164, "adjtimex": 159, "clock_adjtime": 305,
-        "uselib": 134, "nfsservctl": 180,
+        "uselib": 134, "nfsservctl": 180, "sendto": 44, "recvfrom": 45, "sendmsg": 46, "recvmsg": 47,
+        "recvmmsg": 299, "sendmmsg": 307,
     },
     "aarch64": {
         "socket": 198, "socketpair": 199, "clone": 220, "execve": 221, "execveat": 281, "ptrace": 117,
@@ -197,7 +207,8 @@ _NR = {
         "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185, "sync": 81,
         "syncfs": 267, "io_setup": 0, "io_destroy": 1, "io_getevents": 4, "io_submit": 2, "io_cancel": 3,
         "io_pgetevents": 292, "clock_settime": 112, "settimeofday": 170, "adjtimex": 171,
-        "clock_adjtime": 266, "nfsservctl": 42,
+        "clock_adjtime": 266, "nfsservctl": 42, "sendto": 206, "recvfrom": 207, "sendmsg": 211,
+        "recvmsg": 212, "recvmmsg": 243, "sendmmsg": 269,
     },
 }
 # refused outright (EPERM): networking, process creation and exec, other processes (debugging,
@@ -217,7 +228,10 @@ _DENIED = (  # noqa: SIM905 - reads as the list it is
     "setfsgid setgroups shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv "
     "msgctl mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr sync syncfs "
     "io_setup io_destroy io_getevents io_submit io_cancel io_pgetevents clock_settime settimeofday "
-    "adjtimex clock_adjtime uselib nfsservctl"
+    "adjtimex clock_adjtime uselib nfsservctl "
+    # the child's one socket is its result channel, written with write(2): the calls that carry
+    # MSG_OOB or SCM_RIGHTS (the af_unix paths of recent kernel exploits) have no use here
+    "sendto recvfrom sendmsg recvmsg sendmmsg recvmmsg"
 ).split()
 # fmt: on
 # syscalls numbered from 424 on (pidfd_*, io_uring_*, clone3, openat2, mount API, landlock,
@@ -447,6 +461,16 @@ def confine(use_landlock: bool) -> list[str]:
     return layers
 
 
+def _tasks_on_the_machine():
+    """Every thread of every user (/proc/loadavg), an upper bound of this user's count; None
+    without /proc."""
+    try:
+        with open("/proc/loadavg", "rb") as loadavg:
+            return int(loadavg.read().split()[3].split(b"/")[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _set_limits(limits, longest_input):
     def lower(name, value):
         with_limit = getattr(resource, name, None)
@@ -460,7 +484,12 @@ def _set_limits(limits, longest_input):
     lower("RLIMIT_FSIZE", max(int(limits["output_bytes"]), longest_input) + 1)
     lower("RLIMIT_NOFILE", int(limits["open_files"]))
     lower("RLIMIT_CORE", 0)
-    # no RLIMIT_NPROC: seccomp forbids new processes for root too, and threads stay possible
+    # Threads count against the user's process limit (RLIMIT_NPROC; AWS Lambda: 1,024 processes and
+    # threads), which the grader and every other sample share: 1,000 idle threads (32 KB stacks)
+    # left the grader unable to start the next child. A few threads stay possible; root is exempt.
+    tasks = _tasks_on_the_machine()
+    if tasks is not None:
+        lower("RLIMIT_NPROC", tasks + _MAX_NEW_THREADS)
     lower("RLIMIT_MSGQUEUE", 0)
     lower("RLIMIT_MEMLOCK", 0)
 
@@ -477,32 +506,74 @@ _WRAPPERS: "dict[str, Callable[[Any], Any]]" = {
 }
 
 
+_exit_now = os._exit  # the harness's own; programs get `_program_exit` instead
+_clock = os.times  # bound before any untrusted code can replace os.times
+_CLOCK_TICK = 0.02  # os.times counts in clock ticks (10 ms): its rounding is no overrun
+_FILE = "solution.py"  # what `python solution.py` gives a program (`os.path.dirname(__file__)`)
+
+
+class _ProgramExit(BaseException):
+    """`os._exit(code)` of a program: its process ends here, without flushing or atexit."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def _program_exit(code):
+    raise _ProgramExit(code)
+
+
 class SandboxTimeout(BaseException):
-    """Raised by the per-case timer (a BaseException, so `except Exception` does not eat it)."""
+    """Raised by the per-case timers (a BaseException, so `except Exception` does not eat it)."""
 
 
 def _timed(func, seconds, exit_ok=False):
     """(finished normally, value). Any exception and the timer are failures; so is SystemExit,
-    unless `exit_ok` (a program may end with `sys.exit(0)`: its output still has to be right)."""
+    unless `exit_ok` (a program may end with `sys.exit(0)`: its output still has to be right).
+
+    A case that outlived its timer fails even when it returns: code that catches the timer's
+    exception (`except BaseException`) and starts over would otherwise finish past its limit.
+    After the first expiry the timers repeat every _REPEAT_SECONDS, so such code ends soon."""
+    expired, armed = [], [True]
 
     def on_alarm(signum, frame):
-        raise SandboxTimeout()
+        if armed:  # a signal handled after the case ended (Python runs handlers late) is moot
+            expired.append(signum)
+            raise SandboxTimeout()
 
+    # The limit is CPU time (all threads), as a judge counts it: on a wall-clock timer a right
+    # solution failed when batch-mates (or threads burning CPU in one of them) took the cores.
+    # A case that sleeps or blocks ends on the wall-clock timer, _WALL_FACTOR times longer.
     signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.signal(signal.SIGPROF, on_alarm)
+    started = _clock()
+    signal.setitimer(signal.ITIMER_PROF, seconds, _REPEAT_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, seconds * _WALL_FACTOR, _REPEAT_SECONDS)
     try:
-        return True, func()
+        ok, value = True, func()
     except SystemExit as exc:
-        return exit_ok and exc.code in (None, 0), None
+        ok, value = exit_ok and exc.code in (None, 0), None
+    except _ProgramExit as exc:
+        ok, value = exit_ok and exc.code == 0, _ProgramExit
     except BaseException:  # noqa: BLE001 - any failure of untrusted code fails the case
-        return False, None
+        ok, value = False, None
     finally:
+        armed.clear()
         signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+    # the clocks as well as the timers: code that ignores or blocks SIGPROF/SIGALRM gets no signal
+    ended = _clock()
+    cpu = ended.user + ended.system - started.user - started.system
+    over = (
+        cpu > seconds + _CLOCK_TICK or ended.elapsed - started.elapsed > seconds * _WALL_FACTOR + _CLOCK_TICK
+    )
+    return ok and not expired and not over, value
 
 
 def _load(payload, scope, per_case):
     try:
-        code = compile(payload["code"], "solution.py", "exec")
+        code = compile(payload["code"], _FILE, "exec")
     except BaseException:  # noqa: BLE001
         return False
     loaded, _ = _timed(lambda: exec(code, scope), per_case)
@@ -512,16 +583,25 @@ def _load(payload, scope, per_case):
     return loaded
 
 
+def _callee(scope, name, owner):
+    """`f`, `Owner.f` or `Owner(ARGS).f` (a new object per test), as the test spells it."""
+    if owner is None:
+        return scope[name]
+    owner_name, args, kwargs, called = owner
+    target = scope[owner_name]
+    return getattr(target(*args, **kwargs) if called else target, name)
+
+
 def _run_calls(payload, report, per_case):
-    scope: dict[str, Any] = {"__name__": "__solution__", "__builtins__": __builtins__}
+    scope: dict[str, Any] = {"__name__": "__solution__", "__file__": _FILE, "__builtins__": __builtins__}
     loaded = _load(payload, scope, per_case)
-    for index, (name, args, kwargs, wrap) in enumerate(payload["calls"]):
+    for index, (name, args, kwargs, wrap, owner) in enumerate(payload["calls"]):
         if not loaded:
             report({"i": index, "ok": False})
             continue
 
-        def call(name=name, args=args, kwargs=kwargs, wrap=wrap):
-            result = scope[name](*args, **kwargs)
+        def call(name=name, args=args, kwargs=kwargs, wrap=wrap, owner=owner):
+            result = _callee(scope, name, owner)(*args, **kwargs)
             # `list(f(x)) == [...]`: a generator becomes data here; the parent applies it again
             return _WRAPPERS[wrap](result) if wrap else result
 
@@ -543,6 +623,51 @@ def _memfd(data=b""):
     return fd
 
 
+def _threads():
+    threading = sys.modules.get("threading")
+    return set(threading.enumerate()) if threading is not None else set()
+
+
+def _join_threads(earlier):
+    """Wait for the program's non-daemon threads, as the interpreter does before it exits: the
+    idiom `threading.Thread(target=main).start()` (for a larger stack) prints from a thread.
+    Threads left by an earlier case (one that timed out) are not this program's: a process of its
+    own would not wait for them."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return
+    main = threading.main_thread()
+    waited = [t for t in threading.enumerate() if t is not main and not t.daemon and t not in earlier]
+    for thread in waited:
+        thread.join()
+    if waited:
+        # join() returns before the C library has let go of the thread's stack; a moment lets the
+        # next case's thread reuse it rather than map a second one (a 128 MB stack: over the limit)
+        import time
+
+        time.sleep(0.01)
+
+
+def _shut_down(earlier):
+    """What the interpreter does after the main module, before it flushes stdout: wait for the
+    non-daemon threads, run the atexit handlers (fast-output idioms print from one)."""
+    _join_threads(earlier)
+    atexit = sys.modules.get("atexit")
+    if atexit is not None:
+        atexit._run_exitfuncs()
+        atexit._clear()
+
+
+def _run_program(code, scope):
+    earlier = _threads()
+    try:
+        exec(code, scope)
+    except SystemExit:
+        _shut_down(earlier)
+        raise
+    _shut_down(earlier)
+
+
 def _run_io_case(code, given, per_case, cap):
     """Run the program as __main__ with `given` on fd 0; its fd-1 output (None when it failed)."""
     stdin_fd, stdout_fd = _memfd(given.encode("utf-8")), _memfd()
@@ -551,13 +676,20 @@ def _run_io_case(code, given, per_case, cap):
     os.dup2(stdout_fd, 1)
     # buffered, as a real interpreter's: programs use sys.stdin.buffer.readline, sys.stdout.buffer
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
-    stdout = io.BufferedWriter(io.FileIO(1, "w", closefd=False))
-    sys.stdout = io.TextIOWrapper(stdout, encoding="utf-8", line_buffering=False)
+    raw_stdout = io.FileIO(1, "w", closefd=False)
+    stdout = io.TextIOWrapper(io.BufferedWriter(raw_stdout), encoding="utf-8", line_buffering=False)
+    # what a program run alone would find (mypy: they are Final in typeshed, not at run time)
+    sys.stdout = sys.__stdout__ = stdout  # type: ignore[misc]
+    sys.__stdin__ = sys.stdin  # type: ignore[misc]
+    os._exit = _program_exit
     try:
-        scope = {"__name__": "__main__", "__builtins__": __builtins__}
-        ok, _ = _timed(lambda: exec(code, scope), per_case, exit_ok=True)
+        scope = {"__name__": "__main__", "__file__": _FILE, "__builtins__": __builtins__}
+        ok, ended = _timed(lambda: _run_program(code, scope), per_case, exit_ok=True)
+        if ended is _ProgramExit:  # os._exit: what is still buffered is lost, as it would be
+            raw_stdout.close()
         try:
-            sys.stdout.flush()
+            if not stdout.closed:  # a program may close stdout (closing flushed it)
+                stdout.flush()
         except BaseException:  # noqa: BLE001 - e.g. the output limit
             ok = False
     finally:
@@ -575,7 +707,7 @@ def _run_io_case(code, given, per_case, cap):
 def _run_io(payload, report, per_case):
     cap = int(payload["limits"]["output_bytes"])
     try:
-        code = compile(payload["code"], "solution.py", "exec")
+        code = compile(payload["code"], _FILE, "exec")
     except BaseException:  # noqa: BLE001
         code = None
     for index, given in enumerate(payload["inputs"]):
@@ -602,14 +734,19 @@ def main() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the output limit fails a write, not the process
     longest_input = max((len(x.encode("utf-8")) for x in payload.get("inputs", ())), default=0)
     _set_limits(payload["limits"], longest_input)
+    # one malloc arena: each thread's own would reserve 64 MB of the address-space limit untouched
+    with _suppress(AttributeError):  # glibc's; another C library has its own policy
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
     layers = confine(bool(payload.get("landlock", True)))
     results.write(dumps({"layers": layers}) + "\n")
     if "seccomp" not in layers:
-        os._exit(3)
+        _exit_now(3)
 
     def report(line):
         results.write(dumps(line) + "\n")
 
+    # `site` (skipped: -S) defines exit() and quit(); programs end with them
+    builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
     per_case = float(payload["limits"]["per_test_seconds"])
     if payload["mode"] == "io":
         _run_io(payload, report, per_case)
@@ -617,7 +754,7 @@ def main() -> None:
         _run_calls(payload, report, per_case)
     results.write('{"done": true}\n')
     results.flush()
-    os._exit(0)  # skip interpreter teardown: atexit handlers of the solution never run
+    _exit_now(0)  # skip interpreter teardown: atexit handlers of the solution never run
 
 
 if __name__ == "__main__":

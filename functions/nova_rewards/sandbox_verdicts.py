@@ -12,7 +12,8 @@ Test shapes accepted in `reference_answer`:
     assert math.isclose(f(ARGS), LITERAL[, rel_tol=LITERAL][, abs_tol=LITERAL])
     assert abs(f(ARGS) - LITERAL) < LITERAL
     assert f(ARGS)   /   assert not f(ARGS)   (the result must be exactly True / False)
-  where ARGS are Python literals (positional or keyword). Any other form (a loop, a helper, two
+  where f may also be a method: `Solution(ARGS).f` (a new instance per test) or `Solution.f`,
+  and ARGS are Python literals (positional or keyword). Any other form (a loop, a helper, two
   calls, a variable) raises `UnsupportedTest` when the reference is read: it is refused when the
   dataset is checked (`check_reference`), and never run inside the untrusted process.
   `setup` runs in the solution's namespace after it; it must not hold anything secret.
@@ -20,8 +21,9 @@ Test shapes accepted in `reference_answer`:
   case with that stdin; its stdout must equal the output token by token (whitespace-insensitive).
 
 Comparison (`same`): types must match exactly, except that an int and a float compare as numbers
-(with the float tolerance: `rel_tol`, `abs_tol`) and a set equals a frozenset; bool is never a
-number; containers are compared element by element (lists and tuples are different types; dict
+(with the float tolerance: `rel_tol`, `abs_tol`; a float standing for an expected int must also
+round to it: a float approximation of a large int is no answer) and a set equals a frozenset;
+bool is never a number; containers are compared element by element (lists and tuples are different types; dict
 keys and set elements exactly, values and members recursively). NaN equals nothing.
 """
 
@@ -40,6 +42,7 @@ __all__ = [
     "UnsupportedTest",
     "check_reference",
     "decode_plain",
+    "plain_bounds",
     "same",
 ]
 
@@ -51,7 +54,7 @@ _WRAPPERS: dict[str, Callable[[Any], Any]] = {
     "tuple": tuple,
 }
 _MAX_DEPTH = 64
-_TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float")
+_TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float", "$int")
 
 
 class UnsupportedTest(ValueError):
@@ -69,6 +72,7 @@ class CallCase:
     wrap: str | None = None  # a builtin applied to the result before comparing
     rel_tol: float | None = None  # set by math.isclose tests
     abs_tol: float | None = None
+    owner: Owner | None = None  # `function` is a method of this (see `Owner`)
 
 
 def _literal(node: ast.expr, what: str) -> Any:
@@ -78,8 +82,39 @@ def _literal(node: ast.expr, what: str) -> Any:
         raise UnsupportedTest(f"{what} is not a Python literal: {ast.unparse(node)[:80]}") from None
 
 
-def _call(node: ast.expr) -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], str | None]:
-    """(function, args, kwargs, wrapper) of `f(...)` or `WRAP(f(...))`."""
+# what a method is called on: a name of the solution (`Solution.f(...)`: a class or static
+# method) or a call of one (`Solution(ARGS).f(...)`: a method of a new instance per test)
+Owner = tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], bool]  # name, args, kwargs, called
+
+
+def _arguments(node: ast.Call) -> tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]]:
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        raise UnsupportedTest("*args and **kwargs are not supported in test calls")
+    args = tuple(_literal(a, "an argument") for a in node.args)
+    kwargs = tuple((str(k.arg), _literal(k.value, "an argument")) for k in node.keywords)
+    return args, kwargs
+
+
+def _target(func: ast.expr) -> tuple[str, Owner | None]:
+    """(function or method name, owner) of what a test calls."""
+    if isinstance(func, ast.Name):
+        return func.id, None
+    if isinstance(func, ast.Attribute):
+        owner = func.value
+        if isinstance(owner, ast.Name):
+            return func.attr, (owner.id, (), (), False)
+        if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name):
+            return func.attr, (owner.func.id, *_arguments(owner), True)
+    raise UnsupportedTest(
+        "the tested expression must be a call of a function by name, e.g. f(1, 2), or of a method, "
+        "e.g. Solution().f(1, 2)"
+    )
+
+
+def _call(
+    node: ast.expr,
+) -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], str | None, Owner | None]:
+    """(function, args, kwargs, wrapper, owner) of `f(...)`, `Owner(...).f(...)` or `WRAP(...)` of one."""
     wrap = None
     if (
         isinstance(node, ast.Call)
@@ -90,19 +125,16 @@ def _call(node: ast.expr) -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], 
         and isinstance(node.args[0], ast.Call)
     ):
         wrap, node = node.func.id, node.args[0]
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+    if not isinstance(node, ast.Call):
         raise UnsupportedTest("the tested expression must be a call of a function by name, e.g. f(1, 2)")
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-        raise UnsupportedTest("*args and **kwargs are not supported in test calls")
-    args = tuple(_literal(a, "an argument") for a in node.args)
-    kwargs = tuple((str(k.arg), _literal(k.value, "an argument")) for k in node.keywords)
-    return node.func.id, args, kwargs, wrap
+    function, owner = _target(node.func)
+    return function, *_arguments(node), wrap, owner
 
 
 def _isclose(node: ast.Call) -> CallCase:
     if len(node.args) != 2 or any(k.arg not in ("rel_tol", "abs_tol") for k in node.keywords):
         raise UnsupportedTest("math.isclose tests take (call, literal[, rel_tol=, abs_tol=])")
-    function, args, kwargs, wrap = _call(node.args[0])
+    function, args, kwargs, wrap, owner = _call(node.args[0])
     expected = _literal(node.args[1], "the expected value")
     tolerances = {str(k.arg): _literal(k.value, "a tolerance") for k in node.keywords}
     if type(expected) not in (int, float) or any(type(t) not in (int, float) for t in tolerances.values()):
@@ -115,6 +147,7 @@ def _isclose(node: ast.Call) -> CallCase:
         wrap,
         rel_tol=float(tolerances.get("rel_tol", 1e-9)),
         abs_tol=float(tolerances.get("abs_tol", 0.0)),
+        owner=owner,
     )
 
 
@@ -129,12 +162,12 @@ def _is_isclose(node: ast.expr) -> bool:
 
 
 def _is_solution_call(node: ast.expr) -> bool:
-    """`f(...)` or `WRAP(f(...))`, as opposed to a literal or `WRAP(literal)`."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+    """`f(...)`, `x.f(...)` or `WRAP(` one `)`, as opposed to a literal or `WRAP(literal)`."""
+    if not isinstance(node, ast.Call):
         return False
-    if node.func.id in _WRAPPERS:
+    if isinstance(node.func, ast.Name) and node.func.id in _WRAPPERS:
         return len(node.args) == 1 and _is_solution_call(node.args[0])
-    return True
+    return isinstance(node.func, ast.Name | ast.Attribute)
 
 
 def _expected(node: ast.expr) -> Any:
@@ -168,12 +201,14 @@ def _abs_difference(test: ast.expr) -> CallCase | None:
         return None
     diff = left.args[0]
     call, literal = (diff.left, diff.right) if _is_solution_call(diff.left) else (diff.right, diff.left)
-    function, args, kwargs, wrap = _call(call)
+    function, args, kwargs, wrap, owner = _call(call)
     expected = _literal(literal, "the expected value")
     tolerance = _literal(test.comparators[0], "a tolerance")
     if type(expected) not in (int, float) or type(tolerance) not in (int, float):
         raise UnsupportedTest("abs(f(...) - x) < tolerance compares numbers")
-    return CallCase(function, args, kwargs, float(expected), wrap, rel_tol=0.0, abs_tol=float(tolerance))
+    return CallCase(
+        function, args, kwargs, float(expected), wrap, rel_tol=0.0, abs_tol=float(tolerance), owner=owner
+    )
 
 
 def parse_assert(source: str) -> CallCase:
@@ -193,19 +228,19 @@ def parse_assert(source: str) -> CallCase:
         if not isinstance(op, ast.Eq | ast.Is):
             raise UnsupportedTest("only == and `is` comparisons are supported")
         call_side, literal_side = (left, right) if _is_solution_call(left) else (right, left)
-        function, args, kwargs, wrap = _call(call_side)
+        function, args, kwargs, wrap, owner = _call(call_side)
         expected = _expected(literal_side)
         if isinstance(op, ast.Is) and not (expected is None or expected is True or expected is False):
             raise UnsupportedTest("`is` compares only with None, True or False")
-        return CallCase(function, args, kwargs, expected, wrap)
+        return CallCase(function, args, kwargs, expected, wrap, owner=owner)
     if _is_isclose(test):
         return _isclose(test)  # type: ignore[arg-type]
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        function, args, kwargs, wrap = _call(test.operand)
-        return CallCase(function, args, kwargs, False, wrap)
+        function, args, kwargs, wrap, owner = _call(test.operand)
+        return CallCase(function, args, kwargs, False, wrap, owner=owner)
     if isinstance(test, ast.Call):
-        function, args, kwargs, wrap = _call(test)
-        return CallCase(function, args, kwargs, True, wrap)
+        function, args, kwargs, wrap, owner = _call(test)
+        return CallCase(function, args, kwargs, True, wrap, owner=owner)
     raise UnsupportedTest("the assert must compare one call with a literal (nova_rewards.sandbox_verdicts)")
 
 
@@ -298,15 +333,24 @@ def parse_json_line(line: bytes) -> Any:
     return json.loads(line, parse_constant=_reject_constant)
 
 
-def decode_plain(node: Any, depth: int = 0) -> Any:
-    """The value a child's tagged JSON describes; raises ValueError on anything malformed."""
+def decode_plain(node: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """The value a child's tagged JSON describes; raises ValueError on anything malformed.
+
+    `budget` (a one-item list, decremented per value built) bounds the work: the child chooses
+    this data, and a set or dict of numbers whose hashes all collide costs time quadratic in its
+    size to build (about 4 s for 20,000 ints), in this process, holding the GIL of every sample.
+    """
     if depth > _MAX_DEPTH:
         raise _Malformed("too deep")
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _Malformed("larger than the expected value")
     kind = type(node)
     if node is None or kind in (bool, str, int, float):
         return node
     if kind is list:
-        return [decode_plain(v, depth + 1) for v in node]
+        return [decode_plain(v, depth + 1, budget) for v in node]
     if kind is not dict or len(node) != 1:
         raise _Malformed("not plain data")
     ((tag, body),) = node.items()
@@ -314,26 +358,61 @@ def decode_plain(node: Any, depth: int = 0) -> Any:
         if body not in ("nan", "inf", "-inf"):
             raise _Malformed("bad float")
         return float(body)
+    if tag == "$int":  # an int too long for decimal text (the int-str limit); hex has none
+        if type(body) is not str or not body.lstrip("-").startswith("0x"):
+            raise _Malformed("bad int")
+        return int(body, 16)
     if tag == "$bytes":
         if type(body) is not str:
             raise _Malformed("bad bytes")
         return bytes.fromhex(body)
     if tag not in _TAGS or type(body) is not list:
         raise _Malformed("unknown tag")
-    items = [decode_plain(v, depth + 1) for v in body]
+    if tag == "$dict":
+        if any(type(pair) is not list or len(pair) != 2 for pair in body):
+            raise _Malformed("bad dict")
+        return {decode_plain(k, depth + 1, budget): decode_plain(v, depth + 1, budget) for k, v in body}
+    items = [decode_plain(v, depth + 1, budget) for v in body]
     if tag == "$tuple":
         return tuple(items)
     if tag == "$set":
         return set(items)
     if tag == "$frozenset":
         return frozenset(items)
-    if tag == "$complex":
-        if len(items) != 2 or any(type(x) is not float for x in items):
-            raise _Malformed("bad complex")
-        return complex(items[0], items[1])
-    if any(type(pair) is not list or len(pair) != 2 for pair in items):
-        raise _Malformed("bad dict")
-    return {k: v for k, v in items}
+    if len(items) != 2 or any(type(x) is not float for x in items):
+        raise _Malformed("bad complex")
+    return complex(items[0], items[1])
+
+
+# JSON bytes a child may spend on one value equal to an expected value of each kind (generous:
+# a float may stand for an int and the reverse, every character of a string may be escaped)
+_FLOAT_TEXT = 330  # an int equal to a float up to 1e308 has 309 digits
+_INT_TEXT = 32
+_TAG_TEXT = 20
+
+
+def plain_bounds(value: Any, depth: int = 0) -> tuple[int, int]:
+    """(values, bytes) a result equal to `value` can take: how many values `decode_plain` builds
+    for it, and an upper bound on its JSON text. A result beyond either cannot equal `value`."""
+    if depth > _MAX_DEPTH:
+        return 1, 0
+    kind = type(value)
+    if kind is int:  # its digits (or a float's 24 characters, or hex past the int-str limit)
+        return 1, max(_INT_TEXT, value.bit_length() // 3 + _TAG_TEXT)
+    if kind is str:
+        return 1, 12 * len(value) + 2  # \uXXXX, twice for a character outside the BMP
+    if kind is bytes:
+        return 1, 2 * len(value) + _TAG_TEXT
+    if kind is complex:
+        return 3, 2 * _FLOAT_TEXT + _TAG_TEXT
+    if kind in (list, tuple, set, frozenset, dict):
+        children = [*value.keys(), *value.values()] if kind is dict else list(value)
+        values, text = 1, _TAG_TEXT
+        for child in children:
+            child_values, child_text = plain_bounds(child, depth + 1)
+            values, text = values + child_values, text + child_text + 4
+        return values, text
+    return 1, _FLOAT_TEXT  # None, bool, float
 
 
 # ------------------------------------------------------------------ comparison
@@ -344,6 +423,13 @@ def _numbers_close(expected: float, got: float, rel_tol: float, abs_tol: float) 
         return math.isclose(float(expected), float(got), rel_tol=rel_tol, abs_tol=abs_tol)
     except OverflowError:  # an int too large for a float
         return False
+
+
+def _rounds_to(got: float, expected: int) -> bool:
+    """An int answer given as a float counts only when its nearest integer is that int (3.0000000000000004
+    for 3 does; Binet's float 23416728348467744.0 for fib(80) = 23416728348467685 does not, though
+    it is within 1e-9 of it)."""
+    return math.isfinite(got) and round(got) == expected
 
 
 def _key(value: Any) -> Any:
@@ -372,6 +458,8 @@ def same(expected: Any, got: Any, rel_tol: float = 1e-9, abs_tol: float = 0.0) -
             return False
         if te is int and tg is int:
             return expected == got
+        if te is int and not _rounds_to(got, expected):
+            return False
         return _numbers_close(expected, got, rel_tol, abs_tol)
     if te is complex:
         return tg is complex and all(

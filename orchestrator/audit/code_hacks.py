@@ -176,8 +176,9 @@ _IO_HACKS: tuple[tuple[str, str], ...] = (
 )
 
 
-def function_name(record: Mapping[str, Any]) -> str | None:
-    """The function the record's assert tests call (None for stdin/stdout or unreadable tests)."""
+def _called(record: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """(function, owner class or None) the record's assert tests call: `f(...)`, or a method,
+    `Owner(...).f(...)` / `Owner.f(...)`; None for stdin/stdout or unreadable tests."""
     reference = record.get("reference_answer")
     tests = reference.get("tests") if isinstance(reference, Mapping) else reference
     if not isinstance(tests, list):
@@ -188,13 +189,29 @@ def function_name(record: Mapping[str, Any]) -> str | None:
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id not in {"set", "frozenset", "sorted", "list", "tuple", "isclose"}
-            ):
-                return node.func.id
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr != "isclose":
+                owner = func.value.func if isinstance(func.value, ast.Call) else func.value
+                if isinstance(owner, ast.Name):
+                    return func.attr, owner.id
+            if isinstance(func, ast.Name) and func.id not in {
+                "set",
+                "frozenset",
+                "sorted",
+                "list",
+                "tuple",
+                "isclose",
+            }:
+                return func.id, None
     return None
+
+
+def function_name(record: Mapping[str, Any]) -> str | None:
+    """The function (or method) the record's assert tests call (None for stdin/stdout or unreadable tests)."""
+    called = _called(record)
+    return called[0] if called else None
 
 
 def _fenced(code: str) -> str:
@@ -211,7 +228,16 @@ def code_hack_probes(record: Mapping[str, Any]) -> list[tuple[str, str]]:
     reference = record.get("reference_answer")
     if isinstance(reference, Mapping) and "inputs" in reference:
         return [(name, _fenced(code)) for name, code in _IO_HACKS]
-    name = function_name(record)
-    if name is None:
+    called = _called(record)
+    if called is None:
         return []
-    return [(probe, _fenced(code.format(fn=name))) for probe, code in _FUNCTION_HACKS]
+    name, owner = called
+    # a method task: the attack's function becomes the owner's method (static: with or without an
+    # instance, whatever the constructor is given)
+    shell = (
+        f"\n\nclass {owner}:\n    def __init__(self, *args, **kwargs):\n        pass\n\n"
+        f"    {name} = staticmethod({name})\n"
+        if owner
+        else ""
+    )
+    return [(probe, _fenced(code.format(fn=name) + shell)) for probe, code in _FUNCTION_HACKS]

@@ -267,3 +267,67 @@ DENIALS.append(
         "for fd in range(3, 16):\n    try:\n        os.write(fd, b'x\\n' * (2 * 10 ** 6))\n    except OSError:\n        pass\n",
     )
 )
+
+# results the grader parses (issue: the parent's cost is the child's choice). Each forges the
+# first line of every case before the harness writes its own, on whichever fd is the result stream.
+_FORGE = (
+    "line = {line}\nfor fd in range(3, 16):\n    try:\n        os.write(fd, line)\n    except OSError:\n"
+    "        pass\ndef add_3(x):\n    return None\n"
+)
+DENIALS += [
+    # 150,000 ints with one hash (multiples of 2**61 - 1): minutes of set insertion in the grader
+    Attack(
+        "forged_colliding_set",
+        "denial",
+        _FORGE.format(
+            line='b\'\'.join(b\'{{"i": %d, "ok": true, "v": {{"$set": [\' % i + '
+            "b','.join(b'%d' % (((1 << 61) - 1) * k) for k in range(1, 150_000)) + b']}}}}\\n' for i in range(4))"
+        ),
+    ),
+    Attack(
+        "forged_colliding_dict_keys",
+        "denial",
+        _FORGE.format(
+            line='b\'{{"i": 0, "ok": true, "v": {{"$dict": [\' + '
+            "b','.join(b'[%d,0]' % (((1 << 61) - 1) * k) for k in range(1, 120_000)) + b']}}}}\\n'"
+        ),
+    ),
+    # 4 MB of `{}`: ~100 MB of dicts if the grader parsed it, per sample, with samples in parallel
+    Attack(
+        "forged_memory_amplifier",
+        "denial",
+        _FORGE.format(line="b'{{\"i\": 0, \"ok\": true, \"v\": [' + b'{{}},' * 1_300_000 + b'{{}}]}}\\n'"),
+    ),
+]
+
+# threads count against the user's process limit, shared with the grader (non-root: the child may
+# add only a few; root is exempt, so here the run is only bounded by its limits)
+DENIALS.append(
+    Attack(
+        "thread_flood",
+        "denial",
+        "import threading\nthreading.stack_size(32768)\nstop = threading.Event()\n"
+        "try:\n    while True:\n        threading.Thread(target=stop.wait, daemon=True).start()\n"
+        "except BaseException:\n    pass\ndef add_3(x):\n    return None\n",
+    )
+)
+
+# the result channel is a unix socket (a pipe's /proc/<pid>/fd could be opened by a sibling): the
+# socket calls that carry out-of-band data or file descriptors (kernel exploits of af_unix) are refused
+_ON_RESULT_SOCKET = (
+    "import socket\nsent = []\nfor fd in range(3, 16):\n    try:\n        s = socket.socket(fileno=fd)\n"
+    "    except OSError:\n        continue\n    try:\n        {call}\n        sent.append(fd)\n"
+    "    except OSError:\n        pass\n    finally:\n        s.detach()\nassert sent"
+)
+ESCAPES += [
+    _escape("result_socket_msg_oob", _ON_RESULT_SOCKET.format(call="s.send(b'x', socket.MSG_OOB)")),
+    _escape(
+        "result_socket_scm_rights",
+        _ON_RESULT_SOCKET.format(
+            call="s.sendmsg([b''], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, __import__('array').array('i', [0]))])"
+        ),
+    ),
+    _escape(
+        "result_socket_recv_oob", _ON_RESULT_SOCKET.format(call="s.recv(1, socket.MSG_OOB | socket.MSG_PEEK)")
+    ),
+]

@@ -33,3 +33,16 @@ def test_deterministic_and_empty_without_tests() -> None:
     assert code_hack_probes(RECORDS[0]) == code_hack_probes(RECORDS[0])
     assert code_hack_probes({"reference_answer": "42"}) == []
     assert function_name({"reference_answer": {"tests": ["assert sorted(f(1)) == [1]"]}}) == "f"
+
+
+def test_method_tasks_get_the_attacks_as_methods_of_the_class_the_tests_build() -> None:
+    record = {"reference_answer": {"tests": ["assert Solution().two_sum([2, 7], 9) == [0, 1]"]}}
+    assert function_name(record) == "two_sum"
+    probes = dict(code_hack_probes(record))
+    assert all("class Solution:" in text and "def two_sum(" in text for text in probes.values())
+    static = {
+        "reference_answer": {
+            "tests": ["assert Util.double(2) == 4", "assert math.isclose(Util.half(1), 0.5)"]
+        }
+    }
+    assert function_name(static) == "double"

@@ -17,7 +17,12 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import socket
+import stat
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +50,13 @@ def _records() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 FN_RECORD, IO_RECORD = _records()
+# the function task as a class task asks for it (the attacks become methods of the class)
+METHOD_RECORD = {
+    "id": "code-0001-method",
+    "reference_answer": {
+        "tests": [t.replace("add_3(", "Adder().add_3(") for t in FN_RECORD["reference_answer"]["tests"]]
+    },
+}
 MODES = ["all_layers", "no_landlock"]
 
 
@@ -92,14 +104,18 @@ def _sysvipc(kind: str) -> int:
         return -1
 
 
-def _sandbox_processes() -> list[int]:
-    """Processes running the child harness of this checkout (a leftover would be one)."""
-    child = str(Path(sandbox.__file__).with_name("sandbox_child.py")).encode()
+def _sandbox_processes(temp_root: Path) -> list[int]:
+    """Processes running the child harness in a sandbox under `temp_root` (a leftover would be
+    one): the bootstrap is their command line's last argument (sandbox_child.py arrives on stdin),
+    their working directory their sandbox (other checkouts on this machine run children too)."""
+    bootstrap = sandbox._BOOTSTRAP.encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if child in (entry / "cmdline").read_bytes():
+                if bootstrap in (entry / "cmdline").read_bytes() and os.readlink(entry / "cwd").startswith(
+                    str(temp_root)
+                ):
                     found.append(int(entry.name))
             except OSError:
                 continue
@@ -181,7 +197,7 @@ def _check_attack(
     assert elapsed < WALL + 2.0, f"took {elapsed:.1f} s"
     assert arena.snapshot() == before
     assert _nothing_received(arena) == []
-    assert _sandbox_processes() == []
+    assert _sandbox_processes(arena.temp_root) == []
     assert list(arena.temp_root.iterdir()) == [arena.sibling.parent]  # this process's sandboxes
     assert list(arena.sibling.parent.iterdir()) == [arena.sibling]
     shown = caplog.text + repr(result)
@@ -198,11 +214,14 @@ def test_attack_earns_nothing_and_leaves_no_trace(
 
 
 def _credit_hacks() -> list[tuple[str, str, dict[str, Any]]]:
-    return [(name, text, rec) for rec in (FN_RECORD, IO_RECORD) for name, text in code_hack_probes(rec)]
+    records = (FN_RECORD, IO_RECORD, METHOD_RECORD)
+    return [(name, text, rec) for rec in records for name, text in code_hack_probes(rec)]
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("name", "response", "record"), _credit_hacks(), ids=[h[0] for h in _credit_hacks()])
+@pytest.mark.parametrize(
+    ("name", "response", "record"), _credit_hacks(), ids=[f"{h[0]}-{h[2]['id']}" for h in _credit_hacks()]
+)
 def test_credit_without_solving_earns_nothing(
     name, response, record, mode, arena, caplog, monkeypatch
 ) -> None:
@@ -239,6 +258,11 @@ def test_right_answers_score_one(record, mode, arena, monkeypatch) -> None:
     code = PRELUDE + "ESCAPED = True\n" + solution  # the escape harness, with the gate open
     result = _score(f"```python\n{code}```", record, arena, mode, monkeypatch)
     assert result.value == 1.0, result
+
+
+def test_the_right_method_scores_one(arena, monkeypatch) -> None:
+    code = "class Adder:\n    def add_3(self, x):\n        return x + 3\n"
+    assert _score(f"```python\n{code}```", METHOD_RECORD, arena, "all_layers", monkeypatch).value == 1.0
 
 
 def test_a_working_escape_would_earn_credit(arena, monkeypatch) -> None:
@@ -281,3 +305,85 @@ def test_escape_works_without_the_sandbox(name: str, arena: Arena) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=arena.root
     )
     assert out.stdout.strip() == "ESCAPED", out.stderr[-500:]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_childs_standard_streams_cannot_be_opened_through_proc(mode, arena, monkeypatch) -> None:
+    # From exec until its bootstrap makes it non-dumpable, a child's /proc/<pid>/fd/N can be
+    # opened by any process of its user: a sibling sandbox (no Landlock, as in Lambda) held the
+    # ends of every new child's stdin and stdout pipes, read their payloads and results, and
+    # every batch-mate started while it ran failed (SandboxUnavailable). Sockets cannot be opened
+    # through /proc by anybody; this test process, privileged or not, tries while the child runs.
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(sandbox.subprocess, "Popen", recording_popen)
+    opened: list[str] = []
+
+    def try_streams() -> None:
+        deadline = time.monotonic() + 2.0
+        while not started and time.monotonic() < deadline:
+            time.sleep(0.001)
+        while started and started[0].poll() is None and time.monotonic() < deadline:
+            for number in (0, 1):
+                try:
+                    fd = os.open(f"/proc/{started[0].pid}/fd/{number}", os.O_RDONLY | os.O_NONBLOCK)
+                except OSError:
+                    continue
+                if not os.path.samefile(f"/proc/self/fd/{fd}", os.devnull):  # the harness's own
+                    opened.append(f"fd {number}: {stat.filemode(os.fstat(fd).st_mode)}")
+                os.close(fd)
+            time.sleep(0.005)
+
+    prober = threading.Thread(target=try_streams)
+    prober.start()
+    code = "import time\ntime.sleep(0.3)\n" + FN_SOLUTION.replace("if ESCAPED else None", "")
+    result = _score(f"```python\n{code}```", FN_RECORD, arena, mode, monkeypatch)
+    prober.join()
+    assert started and opened == [] and result.value == 1.0
+
+
+def _python_for(command: list[str]) -> str | None:
+    """A python that `command` (setpriv ... as an unprivileged user) can run, or None (a venv's
+    python may live under /root)."""
+    for python in (os.path.realpath(sys.executable), "/usr/bin/python3"):
+        if subprocess.run([*command, python, "-c", "pass"], capture_output=True, cwd="/tmp").returncode == 0:
+            return python
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", ["steal_stdio", "thread_flood"])
+def test_as_an_unprivileged_user_one_sample_cannot_fail_its_batch_mates(attack: str) -> None:
+    # Lambda's threat model: no Landlock, no capabilities, a per-user process limit (1,024). As
+    # root (CI) a child's capabilities and root's exemption from RLIMIT_NPROC hide both attacks,
+    # so the batch runs as `nobody`. Before the fixes: 4 of 6 right samples raised
+    # SandboxUnavailable (their stdio stolen); a thread flood made the grader's Popen fail.
+    if os.geteuid() != 0 or not (shutil.which("setpriv") and shutil.which("prlimit")):
+        pytest.skip("needs root, setpriv and prlimit to run the batch as an unprivileged user")
+    tasks = int(Path("/proc/loadavg").read_text().split()[3].split("/")[1])
+    helper = Path(__file__).with_name("unprivileged_batch.py")
+    command = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "prlimit",
+        f"--nproc={tasks + 150}",
+    ]
+    python = _python_for(command)
+    if python is None:
+        pytest.skip("no python that the unprivileged user can run")
+    out = subprocess.run(
+        [*command, python, str(helper), str(ROOT / "functions"), attack],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/tmp",
+    )
+    assert out.returncode == 0, out.stderr[-800:]
+    assert json.loads(out.stdout.splitlines()[-1]) == [[True, True]] * 6

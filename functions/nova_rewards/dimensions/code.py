@@ -56,7 +56,13 @@ class CodeTestsParams(DimensionParams):
     language: Literal["python"] = "python"
     require_fence: bool = Field(False, description="only code inside ``` fences counts")
     wall_seconds: float = Field(10.0, gt=0.0, le=120.0)
-    per_test_seconds: float = Field(2.0, gt=0.0, le=60.0)
+    per_test_seconds: float = Field(
+        2.0,
+        gt=0.0,
+        le=60.0,
+        description="CPU seconds per test (a test that sleeps or blocks ends at 3x this in wall time): "
+        "concurrent samples do not make a right solution time out",
+    )
     cpu_seconds: int = Field(10, ge=1, le=120)
     memory_mb: int = Field(
         256, ge=64, le=8192, description="per child; memory_mb x max_workers must fit in the Lambda"

@@ -8,6 +8,7 @@ team is in tests/redteam/; the verdict rules in test_code_verdicts.py.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import tempfile
 import threading
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from nova_rewards import sandbox
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.dimensions.code import extract_code
 from nova_rewards.sandbox import SandboxLimits, TestSuite, UnsupportedTest, run_suite
@@ -265,6 +267,8 @@ def evens(n):
     return (i for i in range(n) if i % 2 == 0)
 def half(n):
     return n / 2
+def raw(n):
+    return bytearray(n)
 """
 
 
@@ -276,8 +280,9 @@ def test_right_answers_in_other_python_shapes_pass() -> None:
         "assert red() == 3",
         "assert list(evens(5)) == [0, 2, 4]",
         "assert half(4) == 2",
+        "assert raw(2) == b'\\x00\\x00'",
     )
-    assert run_suite(RIGHT_IN_OTHER_SHAPES, suite, LIMITS).passed == (True,) * 5
+    assert run_suite(RIGHT_IN_OTHER_SHAPES, suite, LIMITS).passed == (True,) * 6
 
 
 def test_huge_stdout_in_io_mode_is_capped() -> None:
@@ -395,6 +400,8 @@ def test_dimension_raises_on_a_test_it_cannot_judge_outside_the_child() -> None:
 
 
 IO_SUM = TestSuite("io", inputs=("2\n3 4\n", "1\n5\n"), outputs=("7\n", "5\n"))
+# the spec's limits (code.json): a loaded machine must not fail a right program
+IO_LIMITS = SandboxLimits(wall_seconds=8.0, per_test_seconds=2.0, memory_bytes=160 * 1024 * 1024)
 
 
 @pytest.mark.parametrize(
@@ -408,8 +415,210 @@ IO_SUM = TestSuite("io", inputs=("2\n3 4\n", "1\n5\n"), outputs=("7\n", "5\n"))
         "d = open(0).read().split()\nprint(sum(map(int, d[1:])))",
         "import os\nd = os.read(0, 1000).split()\nos.write(1, str(sum(map(int, d[1:]))).encode())",
         "import sys\nprint(sum(map(int, sys.stdin.read().split()[1:])))\nsys.exit()",
+        # `exit()` and `quit()` come from `site`, which the child skips (-S): they must exist all the same
+        "n = int(input())\nprint(sum(map(int, input().split())))\nexit()",
+        "n = int(input())\nprint(sum(map(int, input().split())))\nquit(0)",
+        # the big-stack idiom: the answer is printed by a thread the interpreter waits for at exit;
+        # its 128 MB stack and the interpreter fit the memory limit (no 64 MB malloc arena per thread)
+        "import sys, threading, time\nsys.setrecursionlimit(10 ** 6)\nthreading.stack_size(2 ** 27)\n"
+        "def main():\n    time.sleep(0.2)\n    n = int(input())\n    print(sum(map(int, input().split())))\n"
+        "threading.Thread(target=main).start()",
+        "import sys\nd = sys.__stdin__.read().split()\nsys.__stdout__.write(str(sum(map(int, d[1:]))))",
+        "import sys\nd = sys.stdin.read().split()\n"
+        "sys.stdout.write(str(sum(map(int, d[1:]))))\nsys.stdout.close()",
+        # the fast-output idiom: print into a buffer, write it out from an atexit handler
+        "import atexit, io, sys\nbuffer = io.StringIO()\nsys.stdout = buffer\n"
+        "atexit.register(lambda: sys.__stdout__.write(buffer.getvalue()))\n"
+        "d = sys.stdin.read().split()\nprint(sum(map(int, d[1:])))",
+        "import os\nd = input(), input()\nprint(sum(map(int, d[1].split())), flush=True)\nos._exit(0)",
+        "import os, sys\nif os.path.exists(os.path.join(os.path.dirname(__file__), 'input.txt')):\n"
+        "    sys.stdin = open('input.txt')\nd = input(), input()\nprint(sum(map(int, d[1].split())))",
     ],
-    ids=["input", "buffer_readline", "buffer_write", "open_0", "raw_fds", "sys_exit"],
+    ids=[
+        "input",
+        "buffer_readline",
+        "buffer_write",
+        "open_0",
+        "raw_fds",
+        "sys_exit",
+        "site_exit",
+        "site_quit",
+        "thread_main",
+        "dunder_streams",
+        "close_stdout",
+        "atexit_output",
+        "flush_then_os_exit",
+        "dunder_file",
+    ],
 )
 def test_right_programs_read_and_write_as_they_would_anywhere(program: str) -> None:
-    assert run_suite(program, IO_SUM, LIMITS).passed == (True, True)
+    assert run_suite(program, IO_SUM, IO_LIMITS).passed == (True, True)
+
+
+def test_a_thread_that_never_ends_fails_its_case_within_the_limit() -> None:
+    # the interpreter would wait for it forever: the case's timer ends the wait, not the wall clock
+    program = "import threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()\nprint(7)"
+    started = time.monotonic()
+    run = run_suite(program, TestSuite("io", inputs=("",), outputs=("7",)), LIMITS)
+    assert run.passed == (False,) and not run.timed_out and time.monotonic() - started < 2.0
+
+
+def test_ints_past_the_int_str_limit_cross_exactly() -> None:
+    big = 7**6000  # 5,071 digits: decimal text of it is refused on both sides
+    suite = _calls(f"assert big(0) == {hex(big)}", f"assert big(1) == {hex(big + 1)}", "assert big(2) == -1")
+    code = "def big(n):\n    return -1 if n == 2 else 7 ** 6000 + (n == 1)\n"
+    assert run_suite(code, suite, LIMITS).passed == (True, True, True)
+    assert run_suite(code.replace("(n == 1)", "2 * (n == 1)"), suite, LIMITS).passed == (True, False, True)
+
+
+CLASS_TASK = """
+from typing import List
+
+class Solution:
+    calls = 0
+
+    def __init__(self, base=0):
+        self.base = base
+        Solution.calls += 1
+
+    def twoSum(self, nums: List[int], target: int) -> List[int]:
+        seen = {}
+        for i, n in enumerate(nums):
+            if target - n in seen:
+                return [seen[target - n] + self.base, i + self.base]
+            seen[n] = i
+        return []
+
+    @staticmethod
+    def double(x):
+        return 2 * x
+
+    def count(self):
+        return Solution.calls  # a new instance per test: the first test sees 1, the second 2
+"""
+
+
+def test_methods_are_called_as_the_tests_spell_them() -> None:
+    suite = _calls(
+        "assert Solution().twoSum([2, 7, 11, 15], 9) == [0, 1]",
+        "assert Solution(base=1).twoSum([3, 3], 6) == [1, 2]",
+        "assert Solution.double(21) == 42",
+        "assert Solution().count() == 3",
+        "assert sorted(Solution().twoSum([1, 5, 2], 3)) == [0, 2]",
+    )
+    assert run_suite(CLASS_TASK, suite, LIMITS).passed == (True,) * 5
+    wrong = CLASS_TASK.replace("return 2 * x", "return x")
+    assert run_suite(wrong, suite, LIMITS).passed == (True, True, False, True, True)
+
+
+def test_a_child_may_add_only_a_few_tasks_to_its_users_process_count() -> None:
+    # RLIMIT_NPROC counts every thread of the user (AWS Lambda allows 1,024): as a non-root user, a
+    # sample that started 1,000 idle threads left the grader unable to start the next child. The
+    # child's limit is the machine's task count when it started plus a few (root is exempt).
+    code = "import resource\ndef nproc():\n    return resource.getrlimit(resource.RLIMIT_NPROC)\n"
+    suite = _calls("assert nproc() == (0, 0)")  # the value is read from the result, not compared
+    before = int(Path("/proc/loadavg").read_text().split()[3].split("/")[1])
+    data, _ = sandbox._run_child(code, suite, LIMITS, None)
+    soft, hard = json.loads(data.splitlines()[1])["v"]["$tuple"]
+    after = int(Path("/proc/loadavg").read_text().split()[3].split("/")[1])
+    assert soft == hard and min(before, after) - 64 <= soft - 32 <= max(before, after) + 64
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "import os\nd = input(), input()\nprint(sum(map(int, d[1].split())))\nos._exit(0)",  # never flushed
+        "import os\nd = input(), input()\nprint(sum(map(int, d[1].split())), flush=True)\nos._exit(1)",
+        "import sys\nd = input(), input()\nprint(sum(map(int, d[1].split())))\nsys.exit(2)",
+    ],
+    ids=["os_exit_unflushed", "os_exit_status_1", "sys_exit_status_2"],
+)
+def test_programs_fail_as_they_would_anywhere(program: str) -> None:
+    assert run_suite(program, IO_SUM, IO_LIMITS).passed == (False, False)
+
+
+def _cpu_bound(seconds: float) -> str:
+    body = f"    end = time.process_time() + {seconds}\n    while time.process_time() < end:\n        pass\n"
+    return "import time\ndef work(n):\n" + body + "    return n\n"
+
+
+@pytest.mark.slow
+def test_a_cases_limit_is_its_own_cpu_time_not_its_batch_mates(tmp_path: Path) -> None:
+    # Three processes spinning on the one CPU the child may use: a case that needs 0.2 s of CPU
+    # takes ~0.8 s of wall time. On a wall-clock timer of 0.5 s it failed; the limit is CPU time.
+    import subprocess
+    import sys
+
+    cpu = min(os.sched_getaffinity(0))
+    spin = "import os, time\nos.sched_setaffinity(0, {%d})\nend = time.time() + 20\n"
+    spin += "while time.time() < end:\n    pass\n"
+    # each in its own session, as a sandbox child is (with scheduler autogroups, a session's share)
+    burners = [subprocess.Popen([sys.executable, "-c", spin % cpu], start_new_session=True) for _ in range(3)]
+    saved = os.sched_getaffinity(0)
+    try:
+        time.sleep(0.2)
+        os.sched_setaffinity(0, {cpu})  # the child inherits it
+        code = _cpu_bound(0.2)
+        limits = SandboxLimits(wall_seconds=10.0, per_test_seconds=0.5, cpu_seconds=5)
+        started = time.monotonic()
+        run = run_suite(code, _calls("assert work(1) == 1", "assert work(2) == 2"), limits)
+        contended = time.monotonic() - started
+        over = run_suite(_cpu_bound(0.8), _calls("assert work(1) == 1"), limits)
+    finally:
+        os.sched_setaffinity(0, saved)
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    assert contended > 0.8, "the burners did not contend"  # the premise: wall time well over 0.5 s a case
+    assert run.passed == (True, True)
+    assert over.passed == (False,)  # 0.8 s of CPU: over the limit however long it took
+
+
+@pytest.mark.slow
+def test_a_case_that_outlives_its_timer_fails_even_if_it_swallows_the_timeout() -> None:
+    # catch the timer's exception and start over: the second try ran with no timer and returned
+    # a right answer far past the limit (earned credit for a solution too slow for it)
+    body = _cpu_bound(0.5).replace("def work(n):\n", "def attempt(n):\n")
+    code = body + "def work(n):\n    while True:\n        try:\n            return attempt(n)\n"
+    code += "        except BaseException:\n            pass\n"
+    limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.3, cpu_seconds=2)
+    assert run_suite(code, _calls("assert work(1) == 1"), limits).passed == (False,)
+    assert run_suite(_cpu_bound(0.05), _calls("assert work(1) == 1"), limits).passed == (True,)  # control
+
+
+@pytest.mark.parametrize(
+    "evasion",
+    [
+        "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    signal.signal(signal.SIGPROF, signal.SIG_IGN)",
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGPROF})",
+        "signal.setitimer(signal.ITIMER_PROF, 0)\n    signal.setitimer(signal.ITIMER_REAL, 0)",
+        "import os\n    os.times = lambda: os.times_result((0.0,) * 5)",
+    ],
+    ids=["ignore", "block", "disarm", "fake_clock"],
+)
+def test_a_case_past_its_limit_fails_whatever_it_does_to_the_timers(evasion: str) -> None:
+    work = _cpu_bound(0.6).replace("def work(n):\n", f"import signal\ndef work(n):\n    {evasion}\n")
+    limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.3, cpu_seconds=2)
+    assert run_suite(work, _calls("assert work(1) == 1"), limits).passed == (False,)
+
+
+def test_large_right_results_are_all_received() -> None:
+    # the results' byte cap grows with the expected values: three results of ~30 KB each passed a
+    # 64 KB cap, and the third (right) one was cut off
+    tests = [f"assert big({k}) == {list(range(k, k + 5000))!r}" for k in range(3)]
+    limits = SandboxLimits(wall_seconds=3.0, per_test_seconds=0.5, result_bytes=64 * 1024)
+    run = run_suite("def big(k):\n    return list(range(k, k + 5000))\n", _calls(*tests), limits)
+    assert run.passed == (True, True, True)
+
+
+def test_a_thread_left_by_an_earlier_case_does_not_fail_the_next_one() -> None:
+    # case 1's program leaves a thread that never ends and exits with os._exit(0): its process
+    # would be gone; case 2 runs in the same child and must not wait for that thread
+    program = (
+        "import os, threading, time\nn = int(input())\n"
+        "if n == 1:\n    threading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "print(n * 2, flush=True)\nif n == 1:\n    os._exit(0)\n"
+    )
+    limits = SandboxLimits(wall_seconds=6.0, per_test_seconds=0.3)
+    suite = TestSuite("io", inputs=("1\n", "2\n"), outputs=("2", "4"))
+    assert run_suite(program, suite, limits).passed == (True, True)

@@ -24,6 +24,7 @@ from nova_rewards.sandbox_verdicts import (
     decode_plain,
     parse_assert,
     parse_json_line,
+    plain_bounds,
     same,
 )
 
@@ -56,6 +57,19 @@ _spec.loader.exec_module(child)  # type: ignore[union-attr]
         ("assert f() == set()", CallCase("f", (), (), set())),
         ("assert abs(area(1) - 3.14) < 0.01", CallCase("area", (1,), (), 3.14, None, 0.0, 0.01)),
         ("assert abs(3.14 - area(1)) <= 1e-3", CallCase("area", (1,), (), 3.14, None, 0.0, 1e-3)),
+        # methods, when the task asks for a class
+        (
+            "assert Solution().two_sum([2, 7], 9) == [0, 1]",
+            CallCase("two_sum", ([2, 7], 9), (), [0, 1], owner=("Solution", (), (), True)),
+        ),
+        (
+            "assert sorted(Graph(3, edges=[(0, 1)]).path(0, 1)) == [0, 1]",
+            CallCase(
+                "path", (0, 1), (), [0, 1], "sorted", owner=("Graph", (3,), (("edges", [(0, 1)]),), True)
+            ),
+        ),
+        ("assert Util.double(2) == 4", CallCase("double", (2,), (), 4, owner=("Util", (), (), False))),
+        ("assert not Solution().ok(1)", CallCase("ok", (1,), (), False, owner=("Solution", (), (), True))),
     ],
 )
 def test_parse_assert(test: str, case: CallCase | None) -> None:
@@ -73,7 +87,9 @@ def test_parse_assert(test: str, case: CallCase | None) -> None:
         "assert f(x) == 1",  # a variable
         "assert f(1) != 2",
         "assert f(1) == 2 and f(2) == 3",
-        "assert obj.method(1) == 2",
+        "assert a.b.method(1) == 2",  # a chain of attributes
+        "assert f(1)(2) == 3",
+        "assert Solution(x).f(1) == 2",  # a constructor argument that is not a literal
         "assert f(g(1)) == 2",
         "assert f(*[1]) == 2",
         "x = f(1)",
@@ -120,6 +136,13 @@ def test_unsupported_forms_are_refused(test: str) -> None:
         (1 + 2j, complex(1, 2), True),
         (10**30, 10**30 + 1, False),  # ints compare exactly, never through a float
         (10**400, 1.0, False),  # too large for a float: unequal, not an error
+        (3, 3.0000000000000004, True),  # a float's rounding error on an int answer
+        (3, 2.9999999999999996, True),
+        (23416728348467685, 23416728348467744.0, False),  # fib(80) by Binet's formula: 1e-15 off, wrong
+        (2**60, float(2**60), True),  # a float that is exactly the int
+        ([12586269025], [12586269025.000002], True),
+        ({"n": 10**12}, {"n": 1.0000000000006e12}, False),
+        (10**12, float("inf"), False),
     ],
 )
 def test_same(expected: object, got: object, equal: bool) -> None:
@@ -144,6 +167,7 @@ plain = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
+    | st.integers(min_value=2**12_000, max_value=2**16_000).map(lambda n: -n if n & 1 else n)  # hex
     | st.floats(allow_nan=False)
     | st.text()
     | st.binary()
@@ -160,9 +184,37 @@ plain = st.recursive(
 
 @given(plain)
 def test_child_encoding_round_trips_through_the_parent(value: object) -> None:
-    line = child.dumps({"v": child.encode(value)}).encode()
-    decoded = decode_plain(parse_json_line(line)["v"])
+    line = child.dumps({"i": 0, "ok": True, "v": child.encode(value)}).encode()
+    values, text = plain_bounds(value)
+    assert len(line) <= text + 1024  # the line cap of the parent (sandbox._line_cap) lets it through
+    decoded = decode_plain(parse_json_line(line)["v"], budget=[values])  # and the value budget
     assert same(value, decoded, rel_tol=0.0) and type(decoded) is type(value)
+
+
+def _colliding_ints(count: int) -> list[int]:
+    return [((1 << 61) - 1) * k for k in range(1, count)]  # hash(int) is the value mod 2**61 - 1
+
+
+@pytest.mark.parametrize("tag", ["$set", "$frozenset"])
+def test_a_result_larger_than_the_expected_value_is_refused_before_it_is_built(tag: str) -> None:
+    # 150,000 ints of one hash would take minutes to put in a set, in the grader, holding the GIL
+    raw = parse_json_line(json.dumps({tag: _colliding_ints(150_000)}).encode())
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="larger than the expected"):
+        decode_plain(raw, budget=[plain_bounds({1, 2, 3})[0] + 16])
+    assert time.monotonic() - started < 0.5
+
+
+def test_colliding_dict_keys_are_refused_too() -> None:
+    raw = {"$dict": [[n, 0] for n in _colliding_ints(50_000)]}
+    with pytest.raises(ValueError):
+        decode_plain(raw, budget=[plain_bounds({1: 0})[0] + 16])
+
+
+@pytest.mark.parametrize("body", ["0x", "--0x1", "12", 12, "0xzz"])
+def test_malformed_hex_ints_are_refused(body: object) -> None:
+    with pytest.raises(ValueError):
+        decode_plain({"$int": body})
 
 
 def test_nan_crosses_but_equals_nothing() -> None:
@@ -352,4 +404,21 @@ def test_seccomp_decisions_on_both_architectures(machine: str) -> None:
     assert decide(425) == EPERM and decide(434) == EPERM  # io_uring_setup, pidfd_open
     assert decide(435) == ENOSYS and decide(437) == ENOSYS  # clone3, openat2: the C library falls back
     assert decide(436) == ALLOW  # close_range
+    # the result socket: no out-of-band data, no descriptors, no ancillary data in either direction
+    assert all(decide(name, 3) == EPERM for name in ("sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg"))
+    assert decide("recvmmsg", 3) == EPERM
     assert decide(0 if machine == "x86_64" else 63) == ALLOW  # read
+
+
+def test_result_lines_longer_than_a_passing_answer_are_never_parsed(monkeypatch) -> None:
+    # `[{},{},...]` costs the grader ~25 bytes of memory per byte of text: 4 MB of it ~100 MB
+    suite = sandbox.TestSuite.from_tests(["assert f(1) == [1, 2]", "assert f(2) == 'ab'"])
+    cap = sandbox._line_cap(suite, sandbox.SandboxLimits())
+    parsed: list[int] = []
+    real = sandbox.parse_json_line
+    monkeypatch.setattr(sandbox, "parse_json_line", lambda line: parsed.append(len(line)) or real(line))
+    amplifier = b'{"i": 0, "ok": true, "v": [' + b"{}," * 1_300_000 + b"{}]}"
+    data = b'{"layers": ["seccomp"]}\n' + amplifier + b'\n{"i": 1, "ok": true, "v": "ab"}\n'
+    layers, cases, _ = sandbox._parse_results(data, 2, cap)
+    assert layers == ("seccomp",) and set(cases) == {1}
+    assert max(parsed) <= cap < 10_000
