@@ -11,7 +11,11 @@ process can always be killed, from any thread. The caller gives each request a t
 overrun the worker is killed (with its process group), a warm spare takes over at once and
 `SymbolicTimeout` is raised for that sample only. sympy and Math-Verify are imported by the worker,
 never by the Lambda handler, so cold start does not pay for them. Lambda has no /dev/shm, so no
-multiprocessing pool: a plain `subprocess` speaking JSON lines over pipes.
+multiprocessing pool: a plain `subprocess` speaking JSON lines over one socket (its stdin and stdout).
+A socket, not pipes: a pipe end of a process can be opened through `/proc/<pid>/fd/` by any process of
+the same user while that process is dumpable, so in a spec that also runs `code_tests`, a solution
+could read or forge the verdicts of its batch-mates' answers; a socket cannot be opened that way
+(ENXIO). The worker also makes itself non-dumpable.
 
 Safety: sympy's `parse_expr` evaluates Python, so text reaches it only after `to_sympy_syntax`
 has turned it into an allow-listed vocabulary (digits, operators, brackets, one-letter variables,
@@ -33,6 +37,7 @@ import re
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -162,6 +167,16 @@ def _limit_own_memory() -> None:
         pass
 
 
+def _make_non_dumpable() -> None:
+    """PR_SET_DUMPABLE 0: other processes of this user lose /proc access to this one (fds, memory)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (ImportError, OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
 def _as_latex(answer: str) -> str:
     """An extracted answer as Math-Verify input: boxed, so that its text is taken whole."""
     depth = 0
@@ -259,6 +274,7 @@ def _worker_main(warm: bool = False) -> int:
     """Serve requests `{"a": pred, "b": gold, "tol": float, "timeout": int}` -> `{"equal": bool | null}`,
     one JSON object per line. `warm`: parse typical answers first (spares have the time)."""
     _limit_own_memory()
+    _make_non_dumpable()
     import sympy  # noqa: F401 - import before announcing readiness
 
     with contextlib.suppress(ImportError):  # without Math-Verify, sympy alone decides
@@ -289,6 +305,29 @@ def _worker_main(warm: bool = False) -> int:
 # ---------------------------------------------------------------- caller side
 
 
+class _Worker:
+    """A worker process and the parent's end of the socket that is its stdin and stdout."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], channel: socket.socket) -> None:
+        self.proc = proc
+        self.channel = channel
+        self.reader = channel.makefile("rb")
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def send_line(self, line: bytes) -> None:
+        self.channel.sendall(line, socket.MSG_NOSIGNAL)  # EPIPE as an error, never SIGPIPE
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        self.reader.close()
+        self.channel.close()
+
+
 class SymbolicChecker:
     """A lazily started worker, shared by threads (one request at a time), killed on timeout.
 
@@ -300,27 +339,34 @@ class SymbolicChecker:
         self, *, startup_timeout: float = 15.0, cache_size: int = 4096, python: str | None = None
     ) -> None:
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._spare: subprocess.Popen[bytes] | None = None
+        self._proc: _Worker | None = None
+        self._spare: _Worker | None = None
         self._startup_timeout = startup_timeout
         self._python = python or sys.executable or shutil.which("python3") or "python3"
         self._cache: OrderedDict[tuple[str, str, float], bool | None] = OrderedDict()
         self._cache_size = cache_size
         self._broken_until = 0.0
 
-    def _spawn(self, *, warm: bool = False) -> subprocess.Popen[bytes]:
+    def _spawn(self, *, warm: bool = False) -> _Worker:
         env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": os.environ.get("PATH", "")}
-        return subprocess.Popen(
-            [self._python, "-m", "nova_rewards.symbolic", *(["--warm"] if warm else [])],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd="/tmp" if os.path.isdir("/tmp") else None,
-            start_new_session=True,  # its own process group: killed as a whole on timeout
-        )
+        channel, child_end = socket.socketpair()
+        try:
+            with child_end:
+                proc = subprocess.Popen(
+                    [self._python, "-m", "nova_rewards.symbolic", *(["--warm"] if warm else [])],
+                    stdin=child_end.fileno(),
+                    stdout=child_end.fileno(),
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                    cwd="/tmp" if os.path.isdir("/tmp") else None,
+                    start_new_session=True,  # its own process group: killed as a whole on timeout
+                )
+        except BaseException:
+            channel.close()
+            raise
+        return _Worker(proc, channel)
 
-    def _start(self, ready_timeout: float | None) -> subprocess.Popen[bytes]:
+    def _start(self, ready_timeout: float | None) -> _Worker:
         """A ready worker: the spare when there is one, else a new process; then a new spare starts
         in the background, so that a kill rarely leaves the next sample waiting for imports.
 
@@ -342,24 +388,24 @@ class SymbolicChecker:
         return proc
 
     @staticmethod
-    def _read_line(proc: subprocess.Popen[bytes], timeout: float) -> bytes | None:
-        assert proc.stdout is not None
+    def _read_line(worker: _Worker, timeout: float) -> bytes | None:
+        # One request in flight at a time, so nothing is left in the reader's buffer between lines
+        # and waiting on the socket itself is exact.
         deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0 or not selector.select(left):
-                    return None
-                line = proc.stdout.readline()
-                return line or None
+            selector.register(worker.channel, selectors.EVENT_READ)
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                return None
+            try:
+                line = worker.reader.readline()
+            except OSError:
+                return None
+            return line or None
 
     @staticmethod
-    def _kill(proc: subprocess.Popen[bytes]) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
+    def _kill(worker: _Worker) -> None:
+        worker.kill()
 
     def close(self) -> None:
         """Stop the workers (a worker is restarted on the next request)."""
@@ -405,12 +451,10 @@ class SymbolicChecker:
                 self._broken_until = time.monotonic() + _RETRY_START_AFTER_S
                 return None
         proc = self._proc
-        assert proc.stdin is not None
         request = {"a": a, "b": b, "tol": tol, "timeout": max(1, math.ceil(timeout))}
         try:
-            proc.stdin.write((json.dumps(request) + "\n").encode())
-            proc.stdin.flush()
-        except (BrokenPipeError, OSError):
+            proc.send_line((json.dumps(request) + "\n").encode())
+        except OSError:
             self._replace(proc)
             return None
         line = self._read_line(proc, timeout)
@@ -425,7 +469,7 @@ class SymbolicChecker:
         except ValueError:
             return None
 
-    def _replace(self, proc: subprocess.Popen[bytes]) -> None:
+    def _replace(self, proc: _Worker) -> None:
         """Kill `proc`; the next request promotes the spare (see `_start`)."""
         self._kill(proc)
         self._proc = None

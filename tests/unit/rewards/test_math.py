@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
+import sys
 import threading
 import time
 from fractions import Fraction
@@ -349,6 +353,36 @@ def test_back_to_back_kills_cost_each_sample_its_limit_and_at_most_one_worker_st
             checker.equal("3z", "z+2z", timeout=0.2, ready_timeout=0.01)
     finally:
         checker.close()
+
+
+def test_the_symbolic_workers_channel_cannot_be_opened_by_other_processes(checker: SymbolicChecker) -> None:
+    """A code_tests solution in the same spec runs as the same user: it must not be able to read or forge
+    the worker's verdicts through /proc/<pid>/fd. Its stdin and stdout are a socket, which cannot be
+    opened through /proc whatever the permissions (ENXIO); a pipe could (as this test, root, shows)."""
+    assert checker.equal("2x", "x+x", timeout=10) is True
+    worker = checker._proc
+    assert worker is not None
+    for fd in (0, 1):
+        target = os.readlink(f"/proc/{worker.proc.pid}/fd/{fd}")
+        assert target.startswith("socket:"), target
+        with pytest.raises(OSError) as raised:
+            os.open(f"/proc/{worker.proc.pid}/fd/{fd}", os.O_RDWR)
+        assert raised.value.errno == errno.ENXIO
+    read, write = os.pipe()  # the control: a pipe end opens through /proc
+    try:
+        os.close(os.open(f"/proc/self/fd/{read}", os.O_RDONLY))
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_the_symbolic_worker_makes_itself_non_dumpable() -> None:
+    probe = (
+        "import ctypes; from nova_rewards.symbolic import _make_non_dumpable; libc = ctypes.CDLL(None); "
+        "before = libc.prctl(3, 0, 0, 0, 0); _make_non_dumpable(); print(before, libc.prctl(3, 0, 0, 0, 0))"
+    )  # PR_GET_DUMPABLE = 3
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["1", "0"], done.stderr
 
 
 def test_symbolic_worker_that_cannot_start_means_undecided(tmp_path) -> None:
