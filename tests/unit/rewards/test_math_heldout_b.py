@@ -28,14 +28,15 @@ CASES: list[dict[str, Any]] = [
 CLEAR_CASES = [case for case in CASES if not case["debatable"]]
 CLEAR_WRONG = [case for case in CLEAR_CASES if not case["expected"]]
 
-# Measured on 2026-11-30: 255 of 272 clear cases (0.9375). The floor sits one miss below that.
-ACCURACY_FLOOR = 0.93
+# Measured on 2026-11-30: 298 of 316 clear cases (0.943). The floor allows two more misses.
+ACCURACY_FLOOR = 0.935
 
 # Wrong answers the grader accepts today, by class. Strict xfail: a fix turns them into failures that
 # ask for the entry to be removed.
 KNOWN_FALSE_POSITIVES = {
     "gsm-answer-then-question": "hedge after the marker ('Answer: 18? ... it could be 20') is ignored",
     "hedge-final-then-doubt": "retraction after the marker ('Final Answer: 72 ... might be 84') is ignored",
+    "p2-answer-equation-chain": "an answer chain 'Answer: 18 - 2 = 16' is read as its first term",
     "math-deg-wrong-radians": "unit ignored: '30 radians' accepted for 30 degrees",
     "unit-radian-plain": "unit ignored: '30 rad' accepted for 30 degrees",
     "unit-cents-for-dollars": "unit ignored: '18 cents' accepted where dollars were asked",
