@@ -28,21 +28,32 @@ CASES: list[dict[str, Any]] = [
 CLEAR_CASES = [case for case in CASES if not case["debatable"]]
 CLEAR_WRONG = [case for case in CLEAR_CASES if not case["expected"]]
 
-# Measured on 2026-11-30: 298 of 316 clear cases (0.943). The floor allows two more misses.
-ACCURACY_FLOOR = 0.935
+# Measured on 2026-11-30: 316 of 352 clear cases (0.898). The floor allows two more misses.
+ACCURACY_FLOOR = 0.89
 
 # Wrong answers the grader accepts today, by class. Strict xfail: a fix turns them into failures that
 # ask for the entry to be removed.
 KNOWN_FALSE_POSITIVES = {
-    "gsm-answer-then-question": "hedge after the marker ('Answer: 18? ... it could be 20') is ignored",
-    "hedge-final-then-doubt": "retraction after the marker ('Final Answer: 72 ... might be 84') is ignored",
-    "p2-answer-equation-chain": "an answer chain 'Answer: 18 - 2 = 16' is read as its first term",
-    "math-deg-wrong-radians": "unit ignored: '30 radians' accepted for 30 degrees",
-    "unit-radian-plain": "unit ignored: '30 rad' accepted for 30 degrees",
-    "unit-cents-for-dollars": "unit ignored: '18 cents' accepted where dollars were asked",
-    "unit-seconds-for-minutes": "unit ignored: '225 seconds' accepted where minutes were asked",
-    "unit-km-for-miles": "unit ignored: '60 km' accepted where miles were asked",
-    "unit-grams-for-kg": "unit ignored: '1.8 g' accepted where kilograms were asked",
+    # a hedge or alternative after the marked answer is ignored
+    "gsm-answer-then-question": "hedge after the marker: 'Answer: 18? ... it could be 20'",
+    "hedge-final-then-doubt": "hedge after the marker: 'Final Answer: 72 ... it might be 84'",
+    "p3-after-not-confident": "hedge after the marker: '72, but I'm not confident; it might be 84'",
+    "p3-after-alternatively": "hedge after the marker: 'Answer: 72. Alternatively, 84.'",
+    # 'a - b = c' is read as a (while 'a + b = c', 'a / b = c' and 'a x b = c' are read as c)
+    "p2-answer-equation-chain": "subtraction chain read as its first term: 'Answer: 18 - 2 = 16' for 18",
+    "p3-chain-reversed-wrong": "subtraction chain read as its first term: '84 - 12 = 72' for 84",
+    "p4-sub-chain-wrong": "subtraction chain read as its first term: '50 - 8 = 42' for 50",
+    "p4-sub-chain-money-wrong": "subtraction chain read as its first term: '$45 - $5 = $40' for 45",
+    # a unit is dropped before comparing, also when the reference has a different one
+    "math-deg-wrong-radians": "unit ignored: '30 radians' for 30 degrees",
+    "unit-radian-plain": "unit ignored: '30 rad' for 30 degrees",
+    "p3-unit-m-for-cm": "unit ignored: '5 m' for '5 cm'",
+    "p3-unit-seconds-for-minutes-ref": "unit ignored: '45 seconds' for '45 minutes'",
+    # the reference has no unit, the question did
+    "unit-cents-for-dollars": "unit ignored: '18 cents' where dollars were asked",
+    "unit-seconds-for-minutes": "unit ignored: '225 seconds' where minutes were asked",
+    "unit-km-for-miles": "unit ignored: '60 km' where miles were asked",
+    "unit-grams-for-kg": "unit ignored: '1.8 g' where kilograms were asked",
 }
 
 
