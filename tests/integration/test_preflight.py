@@ -200,6 +200,8 @@ def test_loadtest_reports_throttles_cold_starts_and_feeds_the_plan(
         "30",
         "--batch-size",
         "8",
+        "--project-dir",
+        str(tmp_path),  # where the report is kept, as `orch plan` below reads it
         "--json",
         cwd=tmp_path,
     )
