@@ -12,6 +12,7 @@ Metrics carry no timing (a child could encode data in its run time): only counts
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,15 +29,25 @@ from nova_rewards.dimensions.base import (
 )
 from nova_rewards.sandbox import SandboxLimits, TestSuite, run_suite
 
-__all__ = ["CodeTests", "extract_code"]
+__all__ = ["STDIN", "CodeTests", "extract_code"]
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _PYTHON_TAGS = {"python", "py", "python3", "py3"}
+_READS_STDIN = re.compile(r"\binput\s*\(|\bstdin\b|\bopen\s*\(\s*0\b|\bfileinput\b|\bos\.read\s*\(\s*0\b")
+STDIN = "<stdin>"  # what a stdin/stdout program needs, in place of the names a call test needs
 
 
-def extract_code(response: str, *, require_fence: bool = False) -> str | None:
-    """The Python code of a response: its last ```python block, else its last fenced block, else
-    (unless `require_fence`) the whole response. None when there is nothing to run."""
+def extract_code(
+    response: str, *, require_fence: bool = False, needs: frozenset[str] = frozenset()
+) -> str | None:
+    """The Python code of a response; None when there is nothing to run.
+
+    One fenced block: that block. Several (models add usage examples, their own asserts, sample
+    input and output, a first naive version): the last block that provides what the tests need
+    (`needs`: the names they call, or STDIN for a program), with the definitions it uses from
+    earlier blocks (an import or a helper shown first); else the last ```python block, else the
+    last block. No fence: the whole response (unless `require_fence`).
+    """
     blocks = [(m.group(1).lower(), m.group(2)) for m in _FENCE_RE.finditer(response)]
     python_blocks = [body for tag, body in blocks if tag in _PYTHON_TAGS]
     if python_blocks:
@@ -47,7 +58,62 @@ def extract_code(response: str, *, require_fence: bool = False) -> str | None:
         return None
     else:
         code = response
+    if len(blocks) > 1 and needs:
+        every_block = [body for _, body in blocks]
+        code = _block_providing(needs, python_blocks) or _block_providing(needs, every_block) or code
     return code if code.strip() else None
+
+
+def _parsed(body: str) -> ast.Module | None:
+    try:  # the model's text, parsed in the grader: errors only (a deep nesting is a RecursionError)
+        return ast.parse(body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _defined(statement: ast.stmt) -> set[str]:
+    """Names a top-level statement binds (def, class, import, assignment)."""
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {statement.name}
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in statement.names}
+    if isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def _used(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _provides(needs: frozenset[str], body: str, tree: ast.Module) -> bool:
+    if STDIN in needs:
+        return bool(_READS_STDIN.search(body))
+    defined = set().union(*(_defined(s) for s in tree.body)) if tree.body else set()
+    return needs <= defined
+
+
+def _block_providing(needs: frozenset[str], bodies: list[str]) -> str | None:
+    """The last of `bodies` that provides `needs`, preceded by the definitions it uses (and not
+    makes itself) from the blocks before it; None when no block provides them."""
+    trees = [_parsed(body) for body in bodies]
+    for index in range(len(bodies) - 1, -1, -1):
+        tree = trees[index]
+        if tree is not None and _provides(needs, bodies[index], tree):
+            break
+    else:
+        return None
+    own = set().union(*(_defined(s) for s in tree.body)) if tree.body else set()
+    missing = _used(tree) - own
+    borrowed: list[str] = []
+    for earlier, body in zip(reversed(trees[:index]), reversed(bodies[:index]), strict=True):
+        for statement in reversed(earlier.body if earlier else []):
+            names = _defined(statement) & missing
+            if names and (STDIN not in needs or not isinstance(statement, ast.Assign | ast.AnnAssign)):
+                borrowed.insert(0, ast.get_source_segment(body, statement) or "")
+                missing = (missing - names) | (_used(statement) - _defined(statement))
+    return "\n".join([*borrowed, bodies[index]])
 
 
 class CodeTestsParams(DimensionParams):
@@ -77,6 +143,15 @@ class CodeTestsParams(DimensionParams):
         description="1.0 only when every test passes, else 0.0: a constant or special-cased answer that "
         "passes some tests earns nothing (the usual RLVR code reward)",
     )
+
+
+def _needs(suite: TestSuite) -> frozenset[str]:
+    """What the code must provide: the names the tests call (`Owner` of a method), or stdin."""
+    if suite.mode == "io":
+        return frozenset({STDIN})
+    called = {case.owner[0] if case.owner else case.function for case in suite.calls}
+    setup = _parsed(suite.setup) if suite.setup else None  # the reference's setup may define some
+    return frozenset(called - set().union(*(_defined(s) for s in setup.body))) if setup else frozenset(called)
 
 
 class CodeTests(Dimension):
@@ -110,7 +185,7 @@ class CodeTests(Dimension):
         if suite is None:
             return DimensionResult(None)
         metrics = {"tests_total": float(suite.size)}
-        code = extract_code(sample.response, require_fence=self.params.require_fence)
+        code = extract_code(sample.response, require_fence=self.params.require_fence, needs=_needs(suite))
         if code is None or len(code) > self.params.max_code_chars:
             return DimensionResult(0.0, {**metrics, "code_found": 0.0, "tests_passed": 0.0})
         p = self.params

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from nova_rewards import sandbox
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
-from nova_rewards.dimensions.code import extract_code
+from nova_rewards.dimensions.code import STDIN, extract_code
 from nova_rewards.sandbox import SandboxLimits, TestSuite, UnsupportedTest, run_suite
 from pydantic import ValidationError
 
@@ -47,6 +47,47 @@ def test_extract_code(response: str, expected: str | None) -> None:
 
 def test_extract_code_require_fence() -> None:
     assert extract_code("x = 4", require_fence=True) is None
+
+
+SOLUTION_BLOCK = "```python\nfrom math import gcd\ndef g(xs):\n    return gcd(*xs)\n```\n"
+
+
+@pytest.mark.parametrize(
+    ("response", "needs", "expected"),
+    [
+        # a usage example, the model's own asserts, sample output after the solution
+        (SOLUTION_BLOCK + "Usage:\n```python\nprint(g([4, 6]))\n```\n", {"g"}, "from math import gcd"),
+        (SOLUTION_BLOCK + "```python\nassert g([4, 6]) == 2\n```\nOutput:\n```\n2\n```", {"g"}, "def g"),
+        # a naive first version, then the corrected one: the last that defines the name
+        ("```python\ndef g(xs): return 1\n```\nFixed:\n```python\ndef g(xs): return 2\n```", {"g"}, "2"),
+        # a method task: the class is what the tests need
+        ("```python\nclass S:\n    def f(self): return 1\n```\n```python\nS().f()\n```", {"S"}, "class S"),
+        # a program without a language tag, then sample input and output blocks
+        ("```\nprint(input()[::-1])\n```\nIn:\n```\nabc\n```\nOut:\n```\ncba\n```", {STDIN}, "input("),
+    ],
+)
+def test_extract_code_picks_the_block_the_tests_need(response: str, needs: set[str], expected: str) -> None:
+    code = extract_code(response, needs=frozenset(needs))
+    assert code is not None and expected in code
+    compile(code, "solution.py", "exec")
+
+
+def test_extract_code_borrows_what_the_chosen_block_uses_from_earlier_blocks() -> None:
+    response = (
+        "```python\nimport math\nMOD = 7\nprint('demo')\n```\n"
+        "```python\ndef g(n):\n    return math.factorial(n) % MOD\n```\n```python\nprint(g(3))\n```"
+    )
+    code = extract_code(response, needs=frozenset({"g"}))
+    assert code == "import math\nMOD = 7\ndef g(n):\n    return math.factorial(n) % MOD\n"  # no demo print
+    scope: dict[str, object] = {}
+    exec(code, scope)  # trusted test text
+    assert scope["g"](3) == 6  # type: ignore[operator]
+
+
+def test_extract_code_falls_back_to_the_last_python_block() -> None:
+    response = "```python\ndef h(): pass\n```\n```python\nprint(1)\n```"
+    assert extract_code(response, needs=frozenset({"g"})) == "print(1)\n"
+    assert extract_code("```python\n(((\n```\n```python\nx = 1\n```", needs=frozenset({"g"})) == "x = 1\n"
 
 
 @pytest.mark.parametrize(
