@@ -11,7 +11,9 @@ Test shapes accepted in `reference_answer`:
                                         literal side may be WRAP(LITERAL) too, e.g. set((4, 5)))
     assert math.isclose(f(ARGS), LITERAL[, rel_tol=LITERAL][, abs_tol=LITERAL])
     assert abs(f(ARGS) - LITERAL) < LITERAL
-    assert f(ARGS)   /   assert not f(ARGS)   (the result must be exactly True / False)
+    assert len(f(ARGS)) == LITERAL     (len or bool is applied in the child; an int / a bool crosses)
+    assert f(ARGS)   /   assert not f(ARGS)   (truthiness, as Python's assert: `return match` or
+                                        `return count` counts; `== True` and `is True` stay exact)
   where f may also be a method: `Solution(ARGS).f` (a new instance per test) or `Solution.f`,
   and ARGS are Python literals (positional or keyword). Any other form (a loop, a helper, two
   calls, a variable) raises `UnsupportedTest` when the reference is read: it is refused when the
@@ -53,6 +55,8 @@ _WRAPPERS: dict[str, Callable[[Any], Any]] = {
     "list": list,
     "tuple": tuple,
 }
+# applied to the result in the child (the parent gets their value: an int, a bool), not again here
+_MEASURES = ("len", "bool")
 _MAX_DEPTH = 64
 _TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float", "$int")
 
@@ -119,7 +123,7 @@ def _call(
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id in _WRAPPERS
+        and (node.func.id in _WRAPPERS or node.func.id in _MEASURES)
         and len(node.args) == 1
         and not node.keywords
         and isinstance(node.args[0], ast.Call)
@@ -165,7 +169,7 @@ def _is_solution_call(node: ast.expr) -> bool:
     """`f(...)`, `x.f(...)` or `WRAP(` one `)`, as opposed to a literal or `WRAP(literal)`."""
     if not isinstance(node, ast.Call):
         return False
-    if isinstance(node.func, ast.Name) and node.func.id in _WRAPPERS:
+    if isinstance(node.func, ast.Name) and (node.func.id in _WRAPPERS or node.func.id in _MEASURES):
         return len(node.args) == 1 and _is_solution_call(node.args[0])
     return isinstance(node.func, ast.Name | ast.Attribute)
 
@@ -235,12 +239,14 @@ def parse_assert(source: str) -> CallCase:
         return CallCase(function, args, kwargs, expected, wrap, owner=owner)
     if _is_isclose(test):
         return _isclose(test)  # type: ignore[arg-type]
+    # a bare `assert f(x)` tests truthiness, as Python does: `return re.match(...)`, `return n`
+    # pass; a constant still cannot, as the suite needs a falsy case too (`_constant_passes`)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         function, args, kwargs, wrap, owner = _call(test.operand)
-        return CallCase(function, args, kwargs, False, wrap, owner=owner)
+        return CallCase(function, args, kwargs, False, wrap or "bool", owner=owner)
     if isinstance(test, ast.Call):
         function, args, kwargs, wrap, owner = _call(test)
-        return CallCase(function, args, kwargs, True, wrap, owner=owner)
+        return CallCase(function, args, kwargs, True, wrap or "bool", owner=owner)
     raise UnsupportedTest("the assert must compare one call with a literal (nova_rewards.sandbox_verdicts)")
 
 
@@ -486,7 +492,7 @@ def same(expected: Any, got: Any, rel_tol: float = 1e-9, abs_tol: float = 0.0) -
 
 def case_passed(case: CallCase, got: Any, rel_tol: float, abs_tol: float) -> bool:
     """The verdict of one call: the wrapper (if any) applied in this process, then `same`."""
-    if case.wrap is not None:
+    if case.wrap is not None and case.wrap not in _MEASURES:  # idempotent: applied again here
         try:
             got = _WRAPPERS[case.wrap](got)
         except (TypeError, ValueError, RecursionError):

@@ -177,6 +177,32 @@ def test_run_suite(code: str, suite: TestSuite, expected: tuple[bool, ...]) -> N
     assert run_suite(code, suite, LIMITS).passed == expected
 
 
+TRUTH_TESTS = ("assert ok('ab1')", "assert not ok('ab')", "assert ok('x9') is True")
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # `assert f(x)` is a truth test in Python: a match object or a count passes it
+        ("import re\ndef ok(s):\n    return re.search(r'\\d', s)\n", (True, True, False)),
+        ("def ok(s):\n    return sum(c.isdigit() for c in s)\n", (True, True, False)),
+        ("def ok(s):\n    return any(c.isdigit() for c in s)\n", (True, True, True)),
+        ("def ok(s):\n    return [1]\n", (True, False, False)),  # a constant is never right on both
+        ("def ok(s):\n    return s\n", (True, False, False)),
+    ],
+)
+def test_bare_asserts_test_truthiness(code: str, expected: tuple[bool, ...]) -> None:
+    assert run_suite(code, _calls(*TRUTH_TESTS), LIMITS).passed == expected
+
+
+def test_len_of_the_result_is_compared_as_an_int() -> None:
+    suite = _calls("assert len(f(5)) == 5", "assert len(f(0)) == 0", "assert len(f(2)) == 2")
+    assert run_suite("def f(n):\n    return list(range(n))\n", suite, LIMITS).passed == (True,) * 3
+    assert run_suite("def f(n):\n    return 'x' * n\n", suite, LIMITS).passed == (True,) * 3
+    assert run_suite("def f(n):\n    return [0] * (n + 1)\n", suite, LIMITS).passed == (False,) * 3
+    assert run_suite("def f(n):\n    return n\n", suite, LIMITS).passed == (False,) * 3  # no len()
+
+
 def _children_of_this_process() -> list[int]:
     me = str(os.getpid())
     found = []

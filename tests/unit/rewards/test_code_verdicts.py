@@ -45,8 +45,10 @@ _spec.loader.exec_module(child)  # type: ignore[union-attr]
         ("assert f(-1.5) is None", CallCase("f", (-1.5,), (), None)),
         ("assert sorted(f('ba')) == ['a', 'b']", CallCase("f", ("ba",), (), ["a", "b"], wrap="sorted")),
         ("assert set(f()) == {1, 2}", CallCase("f", (), (), {1, 2}, wrap="set")),
-        ("assert is_ok(3)", CallCase("is_ok", (3,), (), True)),
-        ("assert not is_ok(4)", CallCase("is_ok", (4,), (), False)),
+        ("assert is_ok(3)", CallCase("is_ok", (3,), (), True, "bool")),
+        ("assert not is_ok(4)", CallCase("is_ok", (4,), (), False, "bool")),
+        ("assert is_ok(3) is True", CallCase("is_ok", (3,), (), True)),
+        ("assert len(f(3)) == 9592", CallCase("f", (3,), (), 9592, "len")),
         (
             "assert math.isclose(area(2), 12.56, rel_tol=0.01)",
             CallCase("area", (2,), (), 12.56, None, 0.01, 0.0),
@@ -69,7 +71,10 @@ _spec.loader.exec_module(child)  # type: ignore[union-attr]
             ),
         ),
         ("assert Util.double(2) == 4", CallCase("double", (2,), (), 4, owner=("Util", (), (), False))),
-        ("assert not Solution().ok(1)", CallCase("ok", (1,), (), False, owner=("Solution", (), (), True))),
+        (
+            "assert not Solution().ok(1)",
+            CallCase("ok", (1,), (), False, "bool", owner=("Solution", (), (), True)),
+        ),
     ],
 )
 def test_parse_assert(test: str, case: CallCase | None) -> None:
