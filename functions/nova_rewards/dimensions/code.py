@@ -113,7 +113,17 @@ def _block_providing(needs: frozenset[str], bodies: list[str]) -> str | None:
             if names and (STDIN not in needs or not isinstance(statement, ast.Assign | ast.AnnAssign)):
                 borrowed.insert(0, ast.get_source_segment(body, statement) or "")
                 missing = (missing - names) | (_used(statement) - _defined(statement))
-    return "\n".join([*borrowed, bodies[index]])
+    if not borrowed:
+        return bodies[index]
+    # after the block's docstring and `from __future__` imports, which must stay first
+    lead = 0
+    for statement in tree.body:
+        docstring = isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        if not (docstring or (isinstance(statement, ast.ImportFrom) and statement.module == "__future__")):
+            break
+        lead = statement.end_lineno or lead
+    lines = bodies[index].splitlines(keepends=True)
+    return "".join([*lines[:lead], *(b + "\n" for b in borrowed), *lines[lead:]])
 
 
 class CodeTestsParams(DimensionParams):

@@ -84,6 +84,17 @@ def test_extract_code_borrows_what_the_chosen_block_uses_from_earlier_blocks() -
     assert scope["g"](3) == 6  # type: ignore[operator]
 
 
+def test_borrowed_definitions_go_after_the_future_imports() -> None:
+    response = (
+        "```python\nimport math\n```\n"
+        '```python\n"""Doc."""\nfrom __future__ import annotations\n\ndef g(n: int) -> Node:\n'
+        "    return math.isqrt(n)\n```\n"
+    )
+    code = extract_code(response, needs=frozenset({"g"}))
+    assert code is not None and code.index("__future__") < code.index("import math") < code.index("def g")
+    compile(code, "solution.py", "exec")
+
+
 def test_extract_code_falls_back_to_the_last_python_block() -> None:
     response = "```python\ndef h(): pass\n```\n```python\nprint(1)\n```"
     assert extract_code(response, needs=frozenset({"g"})) == "print(1)\n"
