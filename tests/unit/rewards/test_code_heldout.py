@@ -11,12 +11,13 @@ output, `sys.stdin.buffer`, `input()` loops to EOF, `print(*xs)` - and realistic
 (off by one, a missed edge case, a list for a tuple, numpy where only the standard library
 runs). Scored end to end by the handler, with every layer this machine offers and without
 Landlock (what AWS Lambda's kernel offers): every right solution must earn the full `tests`
-score, no wrong one may.
+score (and the format score when fenced as Python, ```Python3 included), no wrong one may.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[3]
 HELDOUT = Path(__file__).parent / "data" / "code_heldout.jsonl"
 SPEC_FILE = ROOT / "functions" / "nova_rewards" / "specs" / "code.json"
 BATCH = 32  # samples per handler call, as RFT sends a batch
+PYTHON_FENCE = re.compile(r"```(python|py|python3|py3)[ \t]*\n", re.IGNORECASE)
 
 
 def heldout_tasks() -> list[dict[str, Any]]:
@@ -78,9 +80,11 @@ def test_right_solutions_pass_and_wrong_ones_fail(landlock: bool, monkeypatch: p
         results += handle(samples[start : start + BATCH], None, spec)
     failed_right, passed_wrong = [], []
     for sample, result, right in zip(samples, results, labels, strict=True):
-        tests = {m["name"]: m["value"] for m in result["metrics_list"]}.get("tests")
-        if right and tests != 1.0:
-            failed_right.append(f"{sample['id']}: tests={tests}")
+        metrics = {m["name"]: m["value"] for m in result["metrics_list"]}
+        tests = metrics.get("tests")
+        fenced = PYTHON_FENCE.search(sample["messages"][-1]["content"]) is not None
+        if right and (tests != 1.0 or (fenced and metrics.get("format") != 1.0)):
+            failed_right.append(f"{sample['id']}: tests={tests} format={metrics.get('format')}")
         if not right and tests == 1.0:
             passed_wrong.append(sample["id"])
     assert not failed_right, "right solutions scored below 1:\n" + "\n".join(failed_right)
