@@ -34,6 +34,8 @@ __all__ = ["STDIN", "CodeTests", "extract_code"]
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _PYTHON_TAGS = {"python", "py", "python3", "py3"}
 _READS_STDIN = re.compile(r"\binput\s*\(|\bstdin\b|\bopen\s*\(\s*0\b|\bfileinput\b|\bos\.read\s*\(\s*0\b")
+_CODE_START = re.compile(r"(?:def |async def |class |import |from [\w.]+ import |@\w)")
+_TRIM_ATTEMPTS = 12  # lines of prose dropped from the end of an unfenced answer, at most
 STDIN = "<stdin>"  # what a stdin/stdout program needs, in place of the names a call test needs
 
 
@@ -46,7 +48,8 @@ def extract_code(
     input and output, a first naive version): the last block that provides what the tests need
     (`needs`: the names they call, or STDIN for a program), with the definitions it uses from
     earlier blocks (an import or a helper shown first); else the last ```python block, else the
-    last block. No fence: the whole response (unless `require_fence`).
+    last block. No fence (unless `require_fence`): the whole response, or when it is not Python,
+    from its first `def`/`class`/`import` line without the prose paragraphs after the code.
     """
     blocks = [(m.group(1).lower(), m.group(2)) for m in _FENCE_RE.finditer(response)]
     python_blocks = [body for tag, body in blocks if tag in _PYTHON_TAGS]
@@ -57,11 +60,32 @@ def extract_code(
     elif require_fence:
         return None
     else:
-        code = response
+        code = _unfenced_code(response)
     if len(blocks) > 1 and needs:
         every_block = [body for _, body in blocks]
         code = _block_providing(needs, python_blocks) or _block_providing(needs, every_block) or code
     return code if code.strip() else None
+
+
+def _unfenced_code(response: str) -> str:
+    """The code of an answer without fences: "Here is the code:" before it, an explanation after."""
+    if _parsed(response) is not None:
+        return response
+    lines = response.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if _CODE_START.match(line)), None)
+    if start is None:
+        return response
+    lines = lines[start:]
+    for _ in range(_TRIM_ATTEMPTS):
+        code = "".join(lines)
+        if _parsed(code) is not None:
+            return code
+        lines.pop()  # a line of prose after the code (a markdown paragraph is one line)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines:
+            break
+    return response
 
 
 def _parsed(body: str) -> ast.Module | None:

@@ -95,6 +95,21 @@ def test_borrowed_definitions_go_after_the_future_imports() -> None:
     compile(code, "solution.py", "exec")
 
 
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Here is the code:\n\nimport math\n\ndef g(n):\n    return math.isqrt(n)\n",
+        "Sure.\ndef g(n):\n    return n\n\n\ndef h(n):\n    return g(n)\n\nIt is O(1).\n\nHope it helps!",
+        "@cache\ndef g(n):\n    return n\nThe decorator memoises it.",
+    ],
+)
+def test_extract_code_without_fences_drops_the_prose(response: str) -> None:
+    code = extract_code(response)
+    assert code is not None and "def g" in code and "Here" not in code and "helps" not in code
+    compile(code, "solution.py", "exec")
+    assert extract_code("just prose, no code at all.") == "just prose, no code at all."
+
+
 def test_extract_code_falls_back_to_the_last_python_block() -> None:
     response = "```python\ndef h(): pass\n```\n```python\nprint(1)\n```"
     assert extract_code(response, needs=frozenset({"g"})) == "print(1)\n"
