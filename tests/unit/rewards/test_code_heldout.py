@@ -1,7 +1,7 @@
 """The bundled `code` spec on held-out tasks, solved as models write solutions (`data/code_heldout.jsonl`).
 
 Each task (function, class-method and stdin/stdout tasks, in the dataset's reference format) has
-2-4 right solutions in different styles - fenced with ```python, ```py, ```Python3 or no tag,
+2-5 right solutions in different styles - fenced with ```python, ```py, ```Python3 or no tag,
 several blocks (a usage example, the model's own asserts, sample I/O, a naive first version),
 no fence at all, prose around, `if __name__ == "__main__":` blocks, doctests, type hints with
 `from __future__ import annotations`, dataclasses, enums, lru_cache, recursion 2,500 deep,
@@ -45,7 +45,7 @@ def test_heldout_tasks_are_well_formed() -> None:
     for task in tasks:
         assert check_reference(task["reference_answer"]) is None, task["id"]
         right = [s for s in task["solutions"] if s["right"]]
-        assert 2 <= len(right) <= 4 and len(task["solutions"]) > len(right), task["id"]
+        assert len(right) >= 2 and len(task["solutions"]) > len(right), task["id"]
     shapes = {"inputs" in t["reference_answer"] for t in tasks}
     assert shapes == {True, False}, "function and stdin/stdout tasks"
 
