@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -51,7 +52,8 @@ def extract_code(
     last block. No fence (unless `require_fence`): the whole response, or when it is not Python,
     from its first `def`/`class`/`import` line without the prose paragraphs after the code.
     """
-    blocks = [(m.group(1).lower(), m.group(2)) for m in _FENCE_RE.finditer(response)]
+    # dedented: a fence inside a markdown list item is indented with it, its code too
+    blocks = [(m.group(1).lower(), textwrap.dedent(m.group(2))) for m in _FENCE_RE.finditer(response)]
     python_blocks = [body for tag, body in blocks if tag in _PYTHON_TAGS]
     if python_blocks:
         code = python_blocks[-1]

@@ -110,6 +110,11 @@ def test_extract_code_without_fences_drops_the_prose(response: str) -> None:
     assert extract_code("just prose, no code at all.") == "just prose, no code at all."
 
 
+def test_a_fence_indented_in_a_list_item_is_dedented() -> None:
+    response = "1. The function:\n   ```python\n   def g(n):\n       return n\n   ```\n2. Done."
+    assert extract_code(response) == "def g(n):\n    return n\n"
+
+
 def test_extract_code_falls_back_to_the_last_python_block() -> None:
     response = "```python\ndef h(): pass\n```\n```python\nprint(1)\n```"
     assert extract_code(response, needs=frozenset({"g"})) == "print(1)\n"
