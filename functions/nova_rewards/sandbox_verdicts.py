@@ -20,7 +20,8 @@ Test shapes accepted in `reference_answer`:
   dataset is checked (`check_reference`), and never run inside the untrusted process.
   `setup` runs in the solution's namespace after it; it must not hold anything secret.
 - `{"inputs": ["1 2\\n", ...], "outputs": ["3\\n", ...]}`: the program runs as `__main__` once per
-  case with that stdin; its stdout must equal the output token by token (whitespace-insensitive).
+  case with that stdin; its stdout must equal the output token by token (whitespace-insensitive;
+  with a tolerance, an expected real number matches a printed one within it: `output_matches`).
 
 Comparison (`same`): types must match exactly, except that an int and a float compare as numbers
 (with the float tolerance: `rel_tol`, `abs_tol`; a float standing for an expected int must also
@@ -34,6 +35,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -504,6 +506,28 @@ def case_passed(case: CallCase, got: Any, rel_tol: float, abs_tol: float) -> boo
     return same(case.expected, got, rel_tol, abs_tol)
 
 
-def output_matches(got: str, expected: str) -> bool:
-    """stdin/stdout cases: equal token by token (whitespace-insensitive)."""
-    return got.split() == expected.split()
+_REAL_TOKEN = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][-+]?\d+)")
+_MAX_TOKEN_CHARS = 400
+
+
+def output_matches(got: str, expected: str, float_tol: float = 0.0) -> bool:
+    """stdin/stdout cases: equal token by token (whitespace-insensitive). With `float_tol`, an
+    expected token written as a real number (`0.333333`, `2.50`, `1e-9`; never an integer) also
+    matches a number within that absolute or relative error, as judges of "error at most 1e-6"
+    tasks check: `0.3333333333333333` is right there, `1.0` for an expected `1` is not."""
+    got_tokens, expected_tokens = got.split(), expected.split()
+    if len(got_tokens) != len(expected_tokens):
+        return False
+    return all(
+        g == e or (float_tol > 0.0 and _close_reals(g, e, float_tol))
+        for g, e in zip(got_tokens, expected_tokens, strict=True)
+    )
+
+
+def _close_reals(got: str, expected: str, tol: float) -> bool:
+    if len(got) > _MAX_TOKEN_CHARS or len(expected) > _MAX_TOKEN_CHARS or not _REAL_TOKEN.fullmatch(expected):
+        return False
+    if not _REAL_TOKEN.fullmatch(got) and not re.fullmatch(r"[-+]?\d+", got):
+        return False  # "nan", "inf", "0x1p-2", "1_000" are not what a judge reads as a number
+    a, b = float(got), float(expected)
+    return math.isfinite(a) and math.isfinite(b) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)

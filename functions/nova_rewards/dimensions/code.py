@@ -185,6 +185,13 @@ class CodeTestsParams(DimensionParams):
     max_code_chars: int = Field(50_000, ge=1, le=100_000)
     float_rel_tol: float = Field(1e-9, ge=0.0, le=0.1, description="relative tolerance of float results")
     float_abs_tol: float = Field(0.0, ge=0.0, le=1.0, description="absolute tolerance of float results")
+    output_float_tol: float = Field(
+        1e-6,
+        ge=0.0,
+        le=0.1,
+        description="stdin/stdout cases: an expected token written as a real number (0.333333, 2.50) "
+        "matches a printed number within this absolute or relative error, as judges check; 0 for exact",
+    )
     all_or_nothing: bool = Field(
         False,
         description="1.0 only when every test passes, else 0.0: a constant or special-cased answer that "
@@ -236,7 +243,14 @@ class CodeTests(Dimension):
         if code is None or len(code) > self.params.max_code_chars:
             return DimensionResult(0.0, {**metrics, "code_found": 0.0, "tests_passed": 0.0})
         p = self.params
-        run = run_suite(code, suite, self._limits(ctx), rel_tol=p.float_rel_tol, abs_tol=p.float_abs_tol)
+        run = run_suite(
+            code,
+            suite,
+            self._limits(ctx),
+            rel_tol=p.float_rel_tol,
+            abs_tol=p.float_abs_tol,
+            output_float_tol=p.output_float_tol,
+        )
         metrics.update(
             code_found=1.0,
             tests_passed=float(sum(run.passed)),
