@@ -124,8 +124,9 @@ def _used(node: ast.AST) -> set[str]:
 def _provides(needs: frozenset[str], body: str, tree: ast.Module) -> bool:
     if STDIN in needs:
         return bool(_READS_STDIN.search(body))
-    defined = set().union(*(_defined(s) for s in tree.body)) if tree.body else set()
-    return needs <= defined
+    # made here, not imported: a pytest file the model adds (`from solution import f`) runs nothing
+    made = [s for s in tree.body if not isinstance(s, ast.Import | ast.ImportFrom)]
+    return needs <= set().union(*(_defined(s) for s in made))
 
 
 def _block_providing(

@@ -60,6 +60,13 @@ SOLUTION_BLOCK = "```python\nfrom math import gcd\ndef g(xs):\n    return gcd(*x
         (SOLUTION_BLOCK + "```python\nassert g([4, 6]) == 2\n```\nOutput:\n```\n2\n```", {"g"}, "def g"),
         # a naive first version, then the corrected one: the last that defines the name
         ("```python\ndef g(xs): return 1\n```\nFixed:\n```python\ndef g(xs): return 2\n```", {"g"}, "2"),
+        # a pytest file after the solution imports the name: it does not provide it
+        (
+            SOLUTION_BLOCK
+            + "```python\nfrom solution import g\n\ndef test_g():\n    assert g([2]) == 2\n```",
+            {"g"},
+            "gcd",
+        ),
         # a method task: the class is what the tests need
         ("```python\nclass S:\n    def f(self): return 1\n```\n```python\nS().f()\n```", {"S"}, "class S"),
         # a program without a language tag, then sample input and output blocks
