@@ -32,7 +32,7 @@ from nova_rewards.dimensions.base import (
 )
 from nova_rewards.sandbox import SandboxLimits, TestSuite, run_suite
 
-__all__ = ["STDIN", "CodeTests", "extract_code"]
+__all__ = ["STDIN", "CodeTests", "extract_code", "with_prelude"]
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _PYTHON_TAGS = {"python", "py", "python3", "py3"}
@@ -151,17 +151,69 @@ def _block_providing(
             if names and (STDIN not in needs or not isinstance(statement, ast.Assign | ast.AnnAssign)):
                 borrowed.insert(0, ast.get_source_segment(body, statement) or "")
                 missing = (missing - names) | (_used(statement) - _defined(statement))
-    if not borrowed:
-        return bodies[index]
-    # after the block's docstring and `from __future__` imports, which must stay first
+    return _insert_after_header(bodies[index], tree, borrowed) if borrowed else bodies[index]
+
+
+def _insert_after_header(body: str, tree: ast.Module, statements: list[str]) -> str:
+    """`body` with `statements` after its docstring and `from __future__` imports (which must stay
+    first)."""
     lead = 0
     for statement in tree.body:
         docstring = isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
         if not (docstring or (isinstance(statement, ast.ImportFrom) and statement.module == "__future__")):
             break
         lead = statement.end_lineno or lead
-    lines = bodies[index].splitlines(keepends=True)
-    return "".join([*lines[:lead], *(b + "\n" for b in borrowed), *lines[lead:]])
+    lines = body.splitlines(keepends=True)
+    return "".join([*lines[:lead], *(s + "\n" for s in statements), *lines[lead:]])
+
+
+# What LeetCode's Python 3 runs before a solution (`from typing import *`, collections, heapq,
+# math...): code written for it says `List[int]` or `deque()` without importing them.
+# fmt: off
+_PRELUDE_FROM = {
+    "typing": "List Dict Set Tuple Optional Union Any Callable Deque DefaultDict Iterable Iterator "
+              "Generator Sequence FrozenSet",
+    "collections": "deque defaultdict Counter OrderedDict namedtuple",
+    "heapq": "heappush heappop heapify heappushpop heapreplace nlargest nsmallest",
+    "bisect": "bisect_left bisect_right insort",
+    "math": "inf gcd comb isqrt sqrt ceil floor log2 factorial",
+    "functools": "lru_cache cache reduce cmp_to_key",
+    "itertools": "accumulate permutations combinations product chain groupby zip_longest",
+}
+# fmt: on
+_PRELUDE = {
+    name: f"from {module} import {name}" for module, names in _PRELUDE_FROM.items() for name in names.split()
+}
+_PRELUDE_MODULES = ("math", "heapq", "bisect", "collections", "itertools", "functools", "re", "string")
+_PRELUDE.update((module, f"import {module}") for module in _PRELUDE_MODULES)
+_PRELUDE_HINT = re.compile(r"\b(?:" + "|".join(sorted(_PRELUDE)) + r")\b")
+
+
+def with_prelude(code: str) -> str:
+    """`code` with imports of the LeetCode prelude names it uses but never binds (it would stop
+    at a NameError without them; a name it binds anywhere is left alone)."""
+    if not _PRELUDE_HINT.search(code):
+        return code
+    tree = _parsed(code)
+    if tree is None:
+        return code
+    bound: set[str] = set()
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            bound.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    missing = sorted((used - bound) & _PRELUDE.keys())
+    return _insert_after_header(code, tree, [_PRELUDE[name] for name in missing]) if missing else code
 
 
 class CodeTestsParams(DimensionParams):
@@ -243,6 +295,8 @@ class CodeTests(Dimension):
         code = extract_code(sample.response, require_fence=self.params.require_fence, needs=_needs(suite))
         if code is None or len(code) > self.params.max_code_chars:
             return DimensionResult(0.0, {**metrics, "code_found": 0.0, "tests_passed": 0.0})
+        if suite.mode == "calls":  # function and class tasks, as LeetCode poses them; programs import
+            code = with_prelude(code)
         p = self.params
         run = run_suite(
             code,

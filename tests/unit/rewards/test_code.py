@@ -14,11 +14,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nova_rewards import sandbox
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
-from nova_rewards.dimensions.code import STDIN, extract_code
+from nova_rewards.dimensions.code import STDIN, extract_code, with_prelude
 from nova_rewards.sandbox import SandboxLimits, TestSuite, UnsupportedTest, run_suite
 from pydantic import ValidationError
 
@@ -120,6 +121,37 @@ def test_extract_code_without_fences_drops_the_prose(response: str) -> None:
 def test_a_fence_indented_in_a_list_item_is_dedented() -> None:
     response = "1. The function:\n   ```python\n   def g(n):\n       return n\n   ```\n2. Done."
     assert extract_code(response) == "def g(n):\n    return n\n"
+
+
+LEETCODE = """class Solution:
+    def top(self, nums: List[int], k: int) -> List[int]:
+        return [x for x, _ in Counter(nums).most_common(k)]
+"""
+
+
+def test_leetcode_prelude_names_are_imported_when_used_but_never_bound() -> None:
+    code = with_prelude(LEETCODE)
+    assert code.splitlines()[:2] == ["from collections import Counter", "from typing import List"]
+    scope: dict[str, Any] = {}
+    exec(code, scope)  # trusted test text
+    assert scope["Solution"]().top([1, 1, 2], 1) == [1]
+    tests = ["assert Solution().top([3, 3, 1], 1) == [3]", "assert Solution().top([5], 1) == [5]"]
+    cls = get_dimension_class("code_tests")
+    result = cls(cls.Params()).score(Sample("s", (), f"```python\n{LEETCODE}```", tests), ScoringContext())
+    assert result.value == 1.0
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from typing import List\ndef f(x: List[int]):\n    return x\n",  # imported: unchanged
+        "def f(List):\n    return List\n",  # bound as a parameter
+        "def f(x):\n    return x\n",  # no prelude name at all
+        "def deque(x):\n    return deque\n",
+    ],
+)
+def test_prelude_leaves_code_that_binds_its_names_alone(code: str) -> None:
+    assert with_prelude(code) == code
 
 
 def test_extract_code_falls_back_to_the_last_python_block() -> None:
