@@ -301,7 +301,11 @@ def _parse_results(
 
 
 def _verdicts(
-    suite: TestSuite, cases: Mapping[int, Mapping[str, Any]], rel_tol: float, abs_tol: float
+    suite: TestSuite,
+    cases: Mapping[int, Mapping[str, Any]],
+    rel_tol: float,
+    abs_tol: float,
+    output_float_tol: float = 0.0,
 ) -> list[bool]:
     verdicts = []
     for index in range(suite.size):
@@ -310,7 +314,7 @@ def _verdicts(
             verdicts.append(False)
         elif suite.mode == "io":
             out = item.get("out")
-            verdicts.append(type(out) is str and output_matches(out, suite.outputs[index]))
+            verdicts.append(type(out) is str and output_matches(out, suite.outputs[index], output_float_tol))
         else:
             verdicts.append(_call_verdict(suite.calls[index], item.get("v"), rel_tol, abs_tol))
     return verdicts
@@ -443,6 +447,7 @@ def run_suite(
     temp_root: str | None = None,
     rel_tol: float = 1e-9,
     abs_tol: float = 0.0,
+    output_float_tol: float = 0.0,
 ) -> TestRun:
     """Run `code` against `suite` in a confined child and judge it here; safe from any thread.
 
@@ -461,7 +466,7 @@ def run_suite(
     if "seccomp" not in layers:
         why = "it timed out while starting" if timed_out else f"layers: {', '.join(layers) or 'none'}"
         raise SandboxUnavailable(f"the code sandbox did not confirm its seccomp filter ({why})")
-    verdicts = _verdicts(suite, cases, rel_tol, abs_tol)
+    verdicts = _verdicts(suite, cases, rel_tol, abs_tol, output_float_tol)
     return TestRun(tuple(verdicts), done, timed_out, time.monotonic() - started, layers)
 
 

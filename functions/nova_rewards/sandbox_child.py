@@ -503,6 +503,8 @@ _WRAPPERS: "dict[str, Callable[[Any], Any]]" = {
     "sorted": sorted,
     "list": list,
     "tuple": tuple,
+    "len": len,  # `assert len(f(x)) == 3`: the parent gets the int
+    "bool": bool,  # `assert f(x)`: the parent gets the truth value
 }
 
 

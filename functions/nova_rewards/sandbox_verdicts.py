@@ -11,14 +11,17 @@ Test shapes accepted in `reference_answer`:
                                         literal side may be WRAP(LITERAL) too, e.g. set((4, 5)))
     assert math.isclose(f(ARGS), LITERAL[, rel_tol=LITERAL][, abs_tol=LITERAL])
     assert abs(f(ARGS) - LITERAL) < LITERAL
-    assert f(ARGS)   /   assert not f(ARGS)   (the result must be exactly True / False)
+    assert len(f(ARGS)) == LITERAL     (len or bool is applied in the child; an int / a bool crosses)
+    assert f(ARGS)   /   assert not f(ARGS)   (truthiness, as Python's assert: `return match` or
+                                        `return count` counts; `== True` and `is True` stay exact)
   where f may also be a method: `Solution(ARGS).f` (a new instance per test) or `Solution.f`,
   and ARGS are Python literals (positional or keyword). Any other form (a loop, a helper, two
   calls, a variable) raises `UnsupportedTest` when the reference is read: it is refused when the
   dataset is checked (`check_reference`), and never run inside the untrusted process.
   `setup` runs in the solution's namespace after it; it must not hold anything secret.
 - `{"inputs": ["1 2\\n", ...], "outputs": ["3\\n", ...]}`: the program runs as `__main__` once per
-  case with that stdin; its stdout must equal the output token by token (whitespace-insensitive).
+  case with that stdin; its stdout must equal the output token by token (whitespace-insensitive;
+  with a tolerance, an expected real number matches a printed one within it: `output_matches`).
 
 Comparison (`same`): types must match exactly, except that an int and a float compare as numbers
 (with the float tolerance: `rel_tol`, `abs_tol`; a float standing for an expected int must also
@@ -32,6 +35,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +57,8 @@ _WRAPPERS: dict[str, Callable[[Any], Any]] = {
     "list": list,
     "tuple": tuple,
 }
+# applied to the result in the child (the parent gets their value: an int, a bool), not again here
+_MEASURES = ("len", "bool")
 _MAX_DEPTH = 64
 _TAGS = ("$tuple", "$set", "$frozenset", "$dict", "$bytes", "$complex", "$float", "$int")
 
@@ -119,7 +125,7 @@ def _call(
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id in _WRAPPERS
+        and (node.func.id in _WRAPPERS or node.func.id in _MEASURES)
         and len(node.args) == 1
         and not node.keywords
         and isinstance(node.args[0], ast.Call)
@@ -165,7 +171,7 @@ def _is_solution_call(node: ast.expr) -> bool:
     """`f(...)`, `x.f(...)` or `WRAP(` one `)`, as opposed to a literal or `WRAP(literal)`."""
     if not isinstance(node, ast.Call):
         return False
-    if isinstance(node.func, ast.Name) and node.func.id in _WRAPPERS:
+    if isinstance(node.func, ast.Name) and (node.func.id in _WRAPPERS or node.func.id in _MEASURES):
         return len(node.args) == 1 and _is_solution_call(node.args[0])
     return isinstance(node.func, ast.Name | ast.Attribute)
 
@@ -235,12 +241,14 @@ def parse_assert(source: str) -> CallCase:
         return CallCase(function, args, kwargs, expected, wrap, owner=owner)
     if _is_isclose(test):
         return _isclose(test)  # type: ignore[arg-type]
+    # a bare `assert f(x)` tests truthiness, as Python does: `return re.match(...)`, `return n`
+    # pass; a constant still cannot, as the suite needs a falsy case too (`_constant_passes`)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         function, args, kwargs, wrap, owner = _call(test.operand)
-        return CallCase(function, args, kwargs, False, wrap, owner=owner)
+        return CallCase(function, args, kwargs, False, wrap or "bool", owner=owner)
     if isinstance(test, ast.Call):
         function, args, kwargs, wrap, owner = _call(test)
-        return CallCase(function, args, kwargs, True, wrap, owner=owner)
+        return CallCase(function, args, kwargs, True, wrap or "bool", owner=owner)
     raise UnsupportedTest("the assert must compare one call with a literal (nova_rewards.sandbox_verdicts)")
 
 
@@ -486,7 +494,7 @@ def same(expected: Any, got: Any, rel_tol: float = 1e-9, abs_tol: float = 0.0) -
 
 def case_passed(case: CallCase, got: Any, rel_tol: float, abs_tol: float) -> bool:
     """The verdict of one call: the wrapper (if any) applied in this process, then `same`."""
-    if case.wrap is not None:
+    if case.wrap is not None and case.wrap not in _MEASURES:  # idempotent: applied again here
         try:
             got = _WRAPPERS[case.wrap](got)
         except (TypeError, ValueError, RecursionError):
@@ -498,6 +506,28 @@ def case_passed(case: CallCase, got: Any, rel_tol: float, abs_tol: float) -> boo
     return same(case.expected, got, rel_tol, abs_tol)
 
 
-def output_matches(got: str, expected: str) -> bool:
-    """stdin/stdout cases: equal token by token (whitespace-insensitive)."""
-    return got.split() == expected.split()
+_REAL_TOKEN = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][-+]?\d+)")
+_MAX_TOKEN_CHARS = 400
+
+
+def output_matches(got: str, expected: str, float_tol: float = 0.0) -> bool:
+    """stdin/stdout cases: equal token by token (whitespace-insensitive). With `float_tol`, an
+    expected token written as a real number (`0.333333`, `2.50`, `1e-9`; never an integer) also
+    matches a number within that absolute or relative error, as judges of "error at most 1e-6"
+    tasks check: `0.3333333333333333` is right there, `1.0` for an expected `1` is not."""
+    got_tokens, expected_tokens = got.split(), expected.split()
+    if len(got_tokens) != len(expected_tokens):
+        return False
+    return all(
+        g == e or (float_tol > 0.0 and _close_reals(g, e, float_tol))
+        for g, e in zip(got_tokens, expected_tokens, strict=True)
+    )
+
+
+def _close_reals(got: str, expected: str, tol: float) -> bool:
+    if len(got) > _MAX_TOKEN_CHARS or len(expected) > _MAX_TOKEN_CHARS or not _REAL_TOKEN.fullmatch(expected):
+        return False
+    if not _REAL_TOKEN.fullmatch(got) and not re.fullmatch(r"[-+]?\d+", got):
+        return False  # "nan", "inf", "0x1p-2", "1_000" are not what a judge reads as a number
+    a, b = float(got), float(expected)
+    return math.isfinite(a) and math.isfinite(b) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)

@@ -14,11 +14,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nova_rewards import sandbox
 from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
-from nova_rewards.dimensions.code import extract_code
+from nova_rewards.dimensions.code import STDIN, extract_code, with_prelude
 from nova_rewards.sandbox import SandboxLimits, TestSuite, UnsupportedTest, run_suite
 from pydantic import ValidationError
 
@@ -47,6 +48,116 @@ def test_extract_code(response: str, expected: str | None) -> None:
 
 def test_extract_code_require_fence() -> None:
     assert extract_code("x = 4", require_fence=True) is None
+
+
+SOLUTION_BLOCK = "```python\nfrom math import gcd\ndef g(xs):\n    return gcd(*xs)\n```\n"
+
+
+@pytest.mark.parametrize(
+    ("response", "needs", "expected"),
+    [
+        # a usage example, the model's own asserts, sample output after the solution
+        (SOLUTION_BLOCK + "Usage:\n```python\nprint(g([4, 6]))\n```\n", {"g"}, "from math import gcd"),
+        (SOLUTION_BLOCK + "```python\nassert g([4, 6]) == 2\n```\nOutput:\n```\n2\n```", {"g"}, "def g"),
+        # a naive first version, then the corrected one: the last that defines the name
+        ("```python\ndef g(xs): return 1\n```\nFixed:\n```python\ndef g(xs): return 2\n```", {"g"}, "2"),
+        # a pytest file after the solution imports the name: it does not provide it
+        (
+            SOLUTION_BLOCK
+            + "```python\nfrom solution import g\n\ndef test_g():\n    assert g([2]) == 2\n```",
+            {"g"},
+            "gcd",
+        ),
+        # a method task: the class is what the tests need
+        ("```python\nclass S:\n    def f(self): return 1\n```\n```python\nS().f()\n```", {"S"}, "class S"),
+        # a program without a language tag, then sample input and output blocks
+        ("```\nprint(input()[::-1])\n```\nIn:\n```\nabc\n```\nOut:\n```\ncba\n```", {STDIN}, "input("),
+    ],
+)
+def test_extract_code_picks_the_block_the_tests_need(response: str, needs: set[str], expected: str) -> None:
+    code = extract_code(response, needs=frozenset(needs))
+    assert code is not None and expected in code
+    compile(code, "solution.py", "exec")
+
+
+def test_extract_code_borrows_what_the_chosen_block_uses_from_earlier_blocks() -> None:
+    response = (
+        "```python\nimport math\nMOD = 7\nprint('demo')\n```\n"
+        "```python\ndef g(n):\n    return math.factorial(n) % MOD\n```\n```python\nprint(g(3))\n```"
+    )
+    code = extract_code(response, needs=frozenset({"g"}))
+    assert code == "import math\nMOD = 7\ndef g(n):\n    return math.factorial(n) % MOD\n"  # no demo print
+    scope: dict[str, object] = {}
+    exec(code, scope)  # trusted test text
+    assert scope["g"](3) == 6  # type: ignore[operator]
+
+
+def test_borrowed_definitions_go_after_the_future_imports() -> None:
+    response = (
+        "```python\nimport math\n```\n"
+        '```python\n"""Doc."""\nfrom __future__ import annotations\n\ndef g(n: int) -> Node:\n'
+        "    return math.isqrt(n)\n```\n"
+    )
+    code = extract_code(response, needs=frozenset({"g"}))
+    assert code is not None and code.index("__future__") < code.index("import math") < code.index("def g")
+    compile(code, "solution.py", "exec")
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Here is the code:\n\nimport math\n\ndef g(n):\n    return math.isqrt(n)\n",
+        "Sure.\ndef g(n):\n    return n\n\n\ndef h(n):\n    return g(n)\n\nIt is O(1).\n\nHope it helps!",
+        "@cache\ndef g(n):\n    return n\nThe decorator memoises it.",
+    ],
+)
+def test_extract_code_without_fences_drops_the_prose(response: str) -> None:
+    code = extract_code(response)
+    assert code is not None and "def g" in code and "Here" not in code and "helps" not in code
+    compile(code, "solution.py", "exec")
+    assert extract_code("just prose, no code at all.") == "just prose, no code at all."
+
+
+def test_a_fence_indented_in_a_list_item_is_dedented() -> None:
+    response = "1. The function:\n   ```python\n   def g(n):\n       return n\n   ```\n2. Done."
+    assert extract_code(response) == "def g(n):\n    return n\n"
+
+
+LEETCODE = """class Solution:
+    def top(self, nums: List[int], k: int) -> List[int]:
+        return [x for x, _ in Counter(nums).most_common(k)]
+"""
+
+
+def test_leetcode_prelude_names_are_imported_when_used_but_never_bound() -> None:
+    code = with_prelude(LEETCODE)
+    assert code.splitlines()[:2] == ["from collections import Counter", "from typing import List"]
+    scope: dict[str, Any] = {}
+    exec(code, scope)  # trusted test text
+    assert scope["Solution"]().top([1, 1, 2], 1) == [1]
+    tests = ["assert Solution().top([3, 3, 1], 1) == [3]", "assert Solution().top([5], 1) == [5]"]
+    cls = get_dimension_class("code_tests")
+    result = cls(cls.Params()).score(Sample("s", (), f"```python\n{LEETCODE}```", tests), ScoringContext())
+    assert result.value == 1.0
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from typing import List\ndef f(x: List[int]):\n    return x\n",  # imported: unchanged
+        "def f(List):\n    return List\n",  # bound as a parameter
+        "def f(x):\n    return x\n",  # no prelude name at all
+        "def deque(x):\n    return deque\n",
+    ],
+)
+def test_prelude_leaves_code_that_binds_its_names_alone(code: str) -> None:
+    assert with_prelude(code) == code
+
+
+def test_extract_code_falls_back_to_the_last_python_block() -> None:
+    response = "```python\ndef h(): pass\n```\n```python\nprint(1)\n```"
+    assert extract_code(response, needs=frozenset({"g"})) == "print(1)\n"
+    assert extract_code("```python\n(((\n```\n```python\nx = 1\n```", needs=frozenset({"g"})) == "x = 1\n"
 
 
 @pytest.mark.parametrize(
@@ -134,6 +245,32 @@ def _calls(*tests: str, setup: str | None = None) -> TestSuite:
 )
 def test_run_suite(code: str, suite: TestSuite, expected: tuple[bool, ...]) -> None:
     assert run_suite(code, suite, LIMITS).passed == expected
+
+
+TRUTH_TESTS = ("assert ok('ab1')", "assert not ok('ab')", "assert ok('x9') is True")
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # `assert f(x)` is a truth test in Python: a match object or a count passes it
+        ("import re\ndef ok(s):\n    return re.search(r'\\d', s)\n", (True, True, False)),
+        ("def ok(s):\n    return sum(c.isdigit() for c in s)\n", (True, True, False)),
+        ("def ok(s):\n    return any(c.isdigit() for c in s)\n", (True, True, True)),
+        ("def ok(s):\n    return [1]\n", (True, False, False)),  # a constant is never right on both
+        ("def ok(s):\n    return s\n", (True, False, False)),
+    ],
+)
+def test_bare_asserts_test_truthiness(code: str, expected: tuple[bool, ...]) -> None:
+    assert run_suite(code, _calls(*TRUTH_TESTS), LIMITS).passed == expected
+
+
+def test_len_of_the_result_is_compared_as_an_int() -> None:
+    suite = _calls("assert len(f(5)) == 5", "assert len(f(0)) == 0", "assert len(f(2)) == 2")
+    assert run_suite("def f(n):\n    return list(range(n))\n", suite, LIMITS).passed == (True,) * 3
+    assert run_suite("def f(n):\n    return 'x' * n\n", suite, LIMITS).passed == (True,) * 3
+    assert run_suite("def f(n):\n    return [0] * (n + 1)\n", suite, LIMITS).passed == (False,) * 3
+    assert run_suite("def f(n):\n    return n\n", suite, LIMITS).passed == (False,) * 3  # no len()
 
 
 def _children_of_this_process() -> list[int]:

@@ -22,6 +22,7 @@ from nova_rewards.sandbox_verdicts import (
     case_passed,
     check_reference,
     decode_plain,
+    output_matches,
     parse_assert,
     parse_json_line,
     plain_bounds,
@@ -45,8 +46,10 @@ _spec.loader.exec_module(child)  # type: ignore[union-attr]
         ("assert f(-1.5) is None", CallCase("f", (-1.5,), (), None)),
         ("assert sorted(f('ba')) == ['a', 'b']", CallCase("f", ("ba",), (), ["a", "b"], wrap="sorted")),
         ("assert set(f()) == {1, 2}", CallCase("f", (), (), {1, 2}, wrap="set")),
-        ("assert is_ok(3)", CallCase("is_ok", (3,), (), True)),
-        ("assert not is_ok(4)", CallCase("is_ok", (4,), (), False)),
+        ("assert is_ok(3)", CallCase("is_ok", (3,), (), True, "bool")),
+        ("assert not is_ok(4)", CallCase("is_ok", (4,), (), False, "bool")),
+        ("assert is_ok(3) is True", CallCase("is_ok", (3,), (), True)),
+        ("assert len(f(3)) == 9592", CallCase("f", (3,), (), 9592, "len")),
         (
             "assert math.isclose(area(2), 12.56, rel_tol=0.01)",
             CallCase("area", (2,), (), 12.56, None, 0.01, 0.0),
@@ -69,7 +72,10 @@ _spec.loader.exec_module(child)  # type: ignore[union-attr]
             ),
         ),
         ("assert Util.double(2) == 4", CallCase("double", (2,), (), 4, owner=("Util", (), (), False))),
-        ("assert not Solution().ok(1)", CallCase("ok", (1,), (), False, owner=("Solution", (), (), True))),
+        (
+            "assert not Solution().ok(1)",
+            CallCase("ok", (1,), (), False, "bool", owner=("Solution", (), (), True)),
+        ),
     ],
 )
 def test_parse_assert(test: str, case: CallCase | None) -> None:
@@ -422,3 +428,23 @@ def test_result_lines_longer_than_a_passing_answer_are_never_parsed(monkeypatch)
     layers, cases, _ = sandbox._parse_results(data, 2, cap)
     assert layers == ("seccomp",) and set(cases) == {1}
     assert max(parsed) <= cap < 10_000
+
+
+@pytest.mark.parametrize(
+    ("got", "expected", "tol", "matches"),
+    [
+        ("0.3333333333333333\n", "0.333333\n", 1e-6, True),  # a real within the judge's error
+        ("2.5 7", "2.50 7", 1e-6, True),
+        ("3", "3.0", 1e-6, True),
+        ("0.3333333333333333", "0.333333", 0.0, False),  # exact when the tolerance is 0
+        ("2.5001", "2.5", 1e-6, False),
+        ("1.0", "1", 1e-6, False),  # an expected integer stays exact
+        ("nan", "0.5", 1e-6, False),
+        ("inf", "1e308", 1e-6, False),
+        ("0x1p-1", "0.5", 1e-6, False),  # not a number as a judge reads one
+        ("0.5", "0.5 1", 1e-6, False),  # one token missing
+        ("yes", "yes", 0.0, True),
+    ],
+)
+def test_output_matches(got: str, expected: str, tol: float, matches: bool) -> None:
+    assert output_matches(got, expected, tol) is matches
