@@ -323,7 +323,7 @@ def _last_boxed(text: str) -> str | None:
 
 def _clip_sentence(candidate: str) -> str:
     """The answer part of "the answer is 42 apples. Next sentence..." (up to the sentence end)."""
-    candidate = candidate.strip()
+    candidate = _minus_signs_joined(candidate.strip())
     # a period followed by a space (or the end) ends the sentence; a decimal point or an ellipsis
     # ("0.333... (repeating)") does not; nor does a justification ("8, since 4 x 2 = 8") belong to it
     cut = re.search(
@@ -334,6 +334,16 @@ def _clip_sentence(candidate: str) -> str:
     if cut:
         candidate = candidate[: cut.start()]
     return _without_consequence(_without_aside(candidate)).strip()
+
+
+# " - " between two numbers ("18 - 2 = 16", "$45 - $5 = $40") is a minus sign, not a dash before an aside
+_MINUS_BETWEEN_NUMBERS_RE = re.compile(r"(?<=[\d)])[ \t]+-[ \t]+(?=[$€£]?[ \t]?\d)")
+
+
+def _minus_signs_joined(candidate: str) -> str:
+    """ "18 - 2 = 16" -> "18-2 = 16": a subtraction kept whole, so that an answer chain is read as its
+    last side (as "18 + 2 = 20" is) rather than cut at the "dash" into its first number."""
+    return _MINUS_BETWEEN_NUMBERS_RE.sub("-", candidate) if " -" in candidate else candidate
 
 
 def _without_aside(candidate: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.mathparse import answers_equal, extract_answer, parse_number
 
 
@@ -286,3 +287,29 @@ def test_a_consequence_after_the_answer_is_not_part_of_it(
     found = extract_answer(response, fallback_last_number=False)
     assert found.answer is not None
     assert (answers_equal(found.answer, reference) is True) is expected
+
+
+def _graded(response: str, reference: str) -> float | None:
+    """The `math_equivalence` score of a response, symbolic fallback included (a generous time
+    limit: the worker may start cold)."""
+    cls = get_dimension_class("math_equivalence")
+    dim = cls(cls.Params(symbolic_timeout_s=20))
+    return dim.score(Sample("s", (), response, {"final_answer": reference}), ScoringContext()).value
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("Answer: 20 - 2 = 18", "18", 1.0),  # a chain is worth its last side, whatever the operator
+        ("Answer: 20 - 2 = 18", "20", 0.0),
+        ("The answer is 84 - 12 = 72.", "72", 1.0),
+        ("The answer is 84 - 12 = 72.", "84", 0.0),
+        ("**Answer:** $45 - $5 = $40", "40", 1.0),
+        ("**Answer:** $45 - $5 = $40", "45", 0.0),
+        ("Answer: 18 + 2 = 20", "20", 1.0),
+        ("Answer: 18 + 2 = 20", "18", 0.0),
+        ("The answer is 42 - that is the total.", "42", 1.0),  # a dash before words is still a dash
+    ],
+)
+def test_an_answer_chain_is_read_as_its_last_side(response: str, reference: str, expected: float) -> None:
+    assert _graded(response, reference) == expected
