@@ -1209,6 +1209,8 @@ def answers_equal(
     predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
     predicted, reference = _without_memberships(predicted, reference)
     predicted, reference = _plus_minus(predicted), _plus_minus(reference)
+    if _units_differ(predicted, reference):
+        return False  # "5 m" for "5 cm", "30 rad" for 30°, "45 s" for "45 min": another quantity
     for notation in (_choices_equal, _base_numerals_equal, _clock_times_equal):
         verdict = notation(predicted, reference)
         if verdict is not None:
@@ -1258,6 +1260,109 @@ def answers_equal(
         abs_tol=abs_tol,
         percent_as_fraction=percent_as_fraction,
     )
+
+
+# ---------------------------------------------------------------- units
+
+# Units a reference may name, by their spellings. Only these are compared: any other word after a
+# number ("5 apples", "3 boxes") names what is counted and stays ignored.
+_UNIT_SPELLINGS = {
+    "mm": "mm millimeter millimeters millimetre millimetres",
+    "cm": "cm cms centimeter centimeters centimetre centimetres",
+    "m": "m meter meters metre metres",
+    "km": "km kms kilometer kilometers kilometre kilometres",
+    "in": "in inch inches",
+    "ft": "ft foot feet",
+    "yd": "yd yds yard yards",
+    "mi": "mi mile miles",
+    "ms": "ms millisecond milliseconds",
+    "s": "s sec secs second seconds",
+    "min": "min mins minute minutes",
+    "h": "h hr hrs hour hours",
+    "day": "day days",
+    "week": "wk wks week weeks",
+    "month": "month months",
+    "year": "yr yrs year years",
+    "mg": "mg milligram milligrams",
+    "g": "g gram grams",
+    "kg": "kg kgs kilogram kilograms",
+    "lb": "lb lbs pound pounds",
+    "oz": "oz ounce ounces",
+    "ml": "ml milliliter milliliters millilitre millilitres",
+    "l": "l liter liters litre litres",
+    "rad": "rad rads radian radians",
+    "degree": "deg degs degree degrees",
+    "dollar": "dollar dollars usd",
+    "cent": "cent cents ¢",
+    "euro": "euro euros eur",
+}
+_UNIT_NAMES = {spelling: name for name, words in _UNIT_SPELLINGS.items() for spelling in words.split()}
+_SPEED_ABBREVIATIONS = {"mph": "mi/h", "kph": "km/h", "kmh": "km/h", "kmph": "km/h", "mps": "m/s"}
+_UNIT_POWER_WORDS = {"square": 2, "sq": 2, "squared": 2, "cubic": 3, "cu": 3, "cubed": 3}
+_CURRENCY_SIGNS = {"$": "dollar", "€": "euro", "£": "pound-sterling"}
+_LEADING_QUANTITY_RE = re.compile(
+    r"^\s*(?:[-+]\s*)?(?:([$€£])\s*)?(?:[-+]\s*)?(?:\d[\d,]*(?:\.\d+)?|\.\d+|\\frac\s*\{[^{}]*\}\s*\{[^{}]*\})"
+)
+_UNIT_TEXT_RE = re.compile(r"^[A-Za-z¢][A-Za-z .'/²³^{}0-9-]{0,40}$")
+_CELSIUS_RE = re.compile(r"(?:°|\\circ\}?)\s*([CF])(?![A-Za-z])")
+
+
+def _unit_of(answer: str) -> tuple[tuple[str, int], ...] | None:
+    """The unit a number is written with, as (name, power) factors: "5 \\text{ cm}^2" -> (("cm", 2),),
+    "60 km/h" -> (("km", 1), ("h", -1)), "30^\\circ" -> (("degree", 1),), "$5" -> (("dollar", 1),);
+    () for a bare number; None when the answer is not a number and a unit, or its unit is unknown."""
+    raw = answer[:200]
+    celsius = _CELSIUS_RE.search(raw)
+    degree = _DEGREE_RE.search(raw) is not None
+    text = _strip_wrappers(raw).rstrip(_TRAILING_PUNCT)
+    quantity = _LEADING_QUANTITY_RE.match(text)
+    if quantity is None:
+        return None
+    rest = text[quantity.end() :].strip()
+    if celsius is not None:
+        return (("degree-" + celsius.group(1), 1),) if rest == celsius.group(1) else None
+    signs: list[str] = [_CURRENCY_SIGNS[quantity.group(1)]] if quantity.group(1) else []
+    if degree:
+        signs.append("degree")
+    signed = tuple(sorted((name, 1) for name in signs))
+    if not rest:
+        return signed
+    unit = _unit_factors(rest)
+    if unit is None or (signed and unit != signed):
+        return None  # "€5 cents": no single unit
+    return unit
+
+
+def _unit_factors(text: str) -> tuple[tuple[str, int], ...] | None:
+    """ "km/h" -> (("km", 1), ("h", -1)), "square feet" -> (("ft", 2),); None unless every word is a
+    known unit (or a power word)."""
+    if _UNIT_TEXT_RE.match(text) is None:
+        return None
+    text = re.sub(r"\s+per\s+", "/", text.casefold().replace("²", "^2").replace("³", "^3"))
+    text = _SPEED_ABBREVIATIONS.get(text, text)
+    factors: list[tuple[str, int]] = []
+    for side, part in enumerate(text.split("/")):
+        match = re.match(r"^\s*((?:[a-z.¢']+\s+)*?[a-z.¢']+)\s*(?:\^\s*\{?\s*(-?\d)\s*\}?)?\s*$", part)
+        if match is None:
+            return None
+        words, power = match.group(1).replace(".", " ").split(), int(match.group(2) or 1)
+        names = [word for word in words if word not in _UNIT_POWER_WORDS]
+        if len(names) != 1 or names[0] not in _UNIT_NAMES:
+            return None
+        power *= max([_UNIT_POWER_WORDS[word] for word in words if word in _UNIT_POWER_WORDS] or [1])
+        factors.append((_UNIT_NAMES[names[0]], -power if side else power))
+    return tuple(sorted(factors))
+
+
+def _units_differ(predicted: str, reference: str) -> bool:
+    """Whether both answers name a known unit and not the same one ("5 m" for "5 cm", "30 rad" for
+    "30^\\circ", "1 h" for "60 min": no conversion, the reference's unit is the one asked for). An
+    answer without a unit, or a reference without one, is not judged here (units are dropped)."""
+    ref_unit = _unit_of(reference)
+    if not ref_unit:
+        return False
+    pred_unit = _unit_of(predicted)
+    return bool(pred_unit) and pred_unit != ref_unit
 
 
 # ---------------------------------------------------------------- choices, bases, clock times

@@ -313,3 +313,28 @@ def _graded(response: str, reference: str) -> float | None:
 )
 def test_an_answer_chain_is_read_as_its_last_side(response: str, reference: str, expected: float) -> None:
     assert _graded(response, reference) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "expected"),
+    [
+        ("30 \\text{ radians}", "30^\\circ", False),  # another unit: another quantity
+        ("30 rad", "30^\\circ", False),
+        ("5 m", "5 \\text{ cm}", False),
+        ("45 \\text{ seconds}", "45 \\text{ minutes}", False),
+        ("64 ft", "64 \\text{ ft}^2", False),  # a length for an area
+        ("60 mph", "60 km/h", False),
+        ("30 degrees", "30^\\circ", True),  # the same unit spelled otherwise
+        ("5 centimeters", "5 \\text{ cm}", True),
+        ("45 min", "45 \\text{ minutes}", True),
+        ("64 square feet", "64 \\text{ ft}^2", True),
+        ("60 kilometers per hour", "60 km/h", True),
+        ("30", "30^\\circ", True),  # no unit in the answer: dropped, as before
+        ("5 apples", "5 \\text{ cm}", True),  # not a unit: what is counted, ignored
+        ("18 cents", "18", True),  # no unit in the reference: dropped (debatable, see README)
+    ],
+)
+def test_a_unit_other_than_the_references_is_another_quantity(
+    answer: str, reference: str, expected: bool
+) -> None:
+    assert (answers_equal(answer, reference) is True) is expected

@@ -28,8 +28,8 @@ CASES: list[dict[str, Any]] = [
 CLEAR_CASES = [case for case in CASES if not case["debatable"]]
 CLEAR_WRONG = [case for case in CLEAR_CASES if not case["expected"]]
 
-# Measured on 2026-11-30: 323 of 352 clear cases (0.918). The floor allows two more misses.
-ACCURACY_FLOOR = 0.91
+# Measured on 2026-11-30: 327 of 352 clear cases (0.929). The floor allows two more misses.
+ACCURACY_FLOOR = 0.92
 
 # Wrong answers the grader accepts today, by class. Strict xfail: a fix turns them into failures that
 # ask for the entry to be removed.
@@ -39,12 +39,8 @@ KNOWN_FALSE_POSITIVES = {
     "hedge-final-then-doubt": "hedge after the marker: 'Final Answer: 72 ... it might be 84'",
     "p3-after-not-confident": "hedge after the marker: '72, but I'm not confident; it might be 84'",
     "p3-after-alternatively": "hedge after the marker: 'Answer: 72. Alternatively, 84.'",
-    # a unit is dropped before comparing, also when the reference has a different one
-    "math-deg-wrong-radians": "unit ignored: '30 radians' for 30 degrees",
-    "unit-radian-plain": "unit ignored: '30 rad' for 30 degrees",
-    "p3-unit-m-for-cm": "unit ignored: '5 m' for '5 cm'",
-    "p3-unit-seconds-for-minutes-ref": "unit ignored: '45 seconds' for '45 minutes'",
-    # the reference has no unit, the question did
+    # the reference has no unit, the question did (debatable to fix: a reference without a unit
+    # cannot say which one was asked, and dropping units is what credits "18 dollars" for "18")
     "unit-cents-for-dollars": "unit ignored: '18 cents' where dollars were asked",
     "unit-seconds-for-minutes": "unit ignored: '225 seconds' where minutes were asked",
     "unit-km-for-miles": "unit ignored: '60 km' where miles were asked",
