@@ -69,6 +69,8 @@ _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*")
 _MARKER_RE = re.compile(
     r"(?<![A-Za-z])(?:the\s+)?(?:final\s+)?answer(?:\s*[*_]{1,3})?\s*(?:is\b\s*:?|:|=)"
     r"|(?<![A-Za-z])(?:r[ée]ponse(?:\s+finale)?|respuesta(?:\s+final)?|antwort)\s*:"
+    # "Correct option: C", "The (correct) answer choice is (C)"; not "the best choice is to..."
+    r"|(?<![A-Za-z])(?:the\s+)?(?:correct\s+(?:answer\s+)?|answer\s+)(?:option|choice)\s*(?:is\b\s*:?|:)"
     r"|(?:最终)?答案\s*(?:是|为|：|:)"
     # a heading line "## Final Answer", "**Answer**": the answer follows on the next lines
     r"|(?<![^\n])[ \t]*(?:\#{1,6}[ \t]*)?[*_]{0,3}(?:final[ \t]+)?answer[ \t]*[*_]{0,3}[ \t]*(?=\r?\n)",
@@ -443,10 +445,23 @@ def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
         if "**" in line or "__" in line:  # "The answer is **48** apples"
             line = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), _MARKER_BOLD_CLOSE_RE.sub("", line))
         answer = _clip_sentence(line.strip(_MARKDOWN_STRIP + ":")).strip(_MARKDOWN_STRIP)
+        answer = _without_exclamation(phrase.group(0), answer)
         offset = line.find(answer) if answer else -1
         end = phrase.end() + (offset + len(answer) if offset >= 0 else 0)
         found.append((phrase.start(), end, "answer_is", answer))
     return found
+
+
+_SENTENCE_MARKER_RE = re.compile(r"(?<![A-Za-z])(?:is|是)\s*$", re.IGNORECASE)
+_EXCLAIMED_NUMBER_RE = re.compile(r"^([$€£]?-?\d[\d,]*(?:\.\d+)?)\s*!(?!=)(?!\s*\$)")  # not "$4!$": math
+
+
+def _without_exclamation(marker: str, answer: str) -> str:
+    """ "The answer is 4!" -> "4": after a marker that opens a sentence, "!" ends it; after a label
+    ("Answer: 4!") or in a box, "4!" is a factorial (`parse_number`)."""
+    if "!" not in answer or _SENTENCE_MARKER_RE.search(marker) is None:
+        return answer
+    return _EXCLAIMED_NUMBER_RE.sub(r"\1", answer, count=1)
 
 
 def _final_group(found: list[tuple[int, int, str, str]], text: str) -> tuple[str, str]:
@@ -476,7 +491,7 @@ def _final_group(found: list[tuple[int, int, str, str]], text: str) -> tuple[str
         key = normalise_expression(a)
         if key:
             distinct.setdefault(key, a.strip())
-    return marker, ", ".join(distinct.values())
+    return marker, _superscripts_as_powers(", ".join(distinct.values()))
 
 
 def _unmarked_in_tag(inner: str) -> str:
@@ -576,7 +591,8 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
         marker, answer = _final_group(found, text)
         return Extraction(answer or None, marker)
     if fallback_last_number:
-        return Extraction(_unmarked(text), None)
+        unmarked = _unmarked(text)
+        return Extraction(_superscripts_as_powers(unmarked) if unmarked else None, None)
     return Extraction(None, None)
 
 
@@ -584,6 +600,17 @@ def canonical_text(text: str) -> str:
     """Look-alike letters and fullwidth forms as ASCII, LaTeX escaped twice unescaped: what the
     extractor reads (references get the same treatment, so both sides stay comparable)."""
     return unescape_latex(text.translate(_CONFUSABLES))
+
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPT_RUN_RE = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
+
+
+def _superscripts_as_powers(text: str) -> str:
+    """ "x² + 1" -> "x^{2} + 1", "3 × 10⁴" -> "3 × 10^{4}": a unicode superscript is a power (Math-Verify
+    and the exact paths read `^`); a unit's ("ft²" -> "ft^{2}") stays a unit's exponent. Applied to
+    the extracted answer, not to the response: "1,000.99m²" must not end with a number "2"."""
+    return _SUPERSCRIPT_RUN_RE.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPTS) + "}", text)
 
 
 def unescape_latex(text: str) -> str:
@@ -931,6 +958,8 @@ def parse_number(text: str) -> Number | None:
         going_on = _ellipsis_value(_CURRENCY_RE.sub("", text))
         if going_on is not None:
             return Number(going_on)
+    if "!" in text and _FACTORIAL_RE.match(text):
+        return _factorial(text)
     text = text.rstrip(_TRAILING_PUNCT)
     if "=" in text:
         text = _EQUALS_RE.sub("", text)
@@ -952,6 +981,20 @@ def parse_number(text: str) -> Number | None:
         return None
     exact_decimal = _REPEATING_RE.match(text) is not None  # 0.1\\overline{6} is exactly 1/6
     return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None and not exact_decimal)
+
+
+# "5!" is a factorial wherever an answer is read as math (a box, a math block, after "Answer:"); in an
+# answer sentence ("The answer is 4!") the extractor has already dropped the exclamation mark.
+_FACTORIAL_RE = re.compile(r"^\s*(\d{1,3})\s*!\s*$")
+_MAX_EXACT_FACTORIAL = 100
+
+
+def _factorial(text: str) -> Number | None:
+    """ "5!" -> 120; None for anything else, or a factorial too large to be worth computing."""
+    match = _FACTORIAL_RE.match(text)
+    if match is None or int(match.group(1)) > _MAX_EXACT_FACTORIAL:
+        return None
+    return Number(Fraction(math.factorial(int(match.group(1)))))
 
 
 def _word_number(text: str) -> int | None:
@@ -1375,8 +1418,13 @@ _OTHER_CHOICE_RE = re.compile(
 )
 
 
+# "Option B", "Option (B)", "Choice (C)": the word before a choice letter names it, adds nothing
+_CHOICE_WORD_RE = re.compile(r"^(?:option|choice)\s*(?=\(?[A-J]\)?\.?$)", re.IGNORECASE)
+
+
 def _choice_letter(answer: str) -> str | None:
-    match = _CHOICE_RE.match(_strip_wrappers(answer[:100]).strip().rstrip(".").strip())
+    text = _CHOICE_WORD_RE.sub("", _strip_wrappers(answer[:100]).strip().rstrip(".").strip())
+    match = _CHOICE_RE.match(text)
     return match.group(1) if match else None
 
 
@@ -1386,6 +1434,9 @@ def _choices_equal(predicted: str, reference: str) -> bool | None:
     ref = _choice_letter(reference)
     if ref is None:
         return _option_reference_equal(predicted, reference)
+    letter = _choice_letter(predicted)
+    if letter is not None:  # "B", "(B)", "Option B", "Choice (B)"
+        return letter == ref
     text = _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip()
     match = _LEADING_CHOICE_RE.match(text)
     if match is None or _OTHER_CHOICE_RE.search(match.group(3) or ""):

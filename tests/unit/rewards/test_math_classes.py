@@ -338,3 +338,74 @@ def test_a_unit_other_than_the_references_is_another_quantity(
     answer: str, reference: str, expected: bool
 ) -> None:
     assert (answers_equal(answer, reference) is True) is expected
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("**Answer: x² + 1**", "x^2+1", True),  # a unicode superscript is a power
+        ("**Answer: n² + n**", "n^2+n", True),
+        ("**Final Answer:** 2⁵", "32", True),
+        ("**Final Answer:** 10³", "1000", True),
+        ("**Final Answer:** 3 × 10⁴", "30000", True),
+        ("**Final Answer:** 2⁵", "25", False),  # not the digits side by side
+        ("**Final Answer:** 5²", "5", False),  # a power of the number is not the number
+        ("**Answer:** 64 ft²", "64", True),  # a unit's exponent stays the unit's
+    ],
+)
+def test_unicode_superscripts_are_powers(response: str, reference: str, expected: bool) -> None:
+    assert (_graded(response, reference) == 1.0) is expected
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("**Answer: Option B**", "B", True),  # the word before a choice letter names it
+        ("**Answer: Option (B)**", "B", True),
+        ("**Answer: Choice (C)**", "C", True),
+        ("**Final Answer:** Choice B", "B", True),
+        ("Only the third works.\n\nCorrect option: C", "C", True),  # a marker of its own
+        ("Only the third works.\n\nThe correct answer choice is **(C)**.", "C", True),
+        ("Only the first works.\n\nThe answer choice is (A).", "A", True),
+        ("**Answer: Option B**", "C", False),
+        ("Correct option: C", "B", False),
+        ("**Answer: Option B or C**", "B", False),  # two options are a hedge
+    ],
+)
+def test_choice_phrasings_name_the_letter(response: str, reference: str, expected: bool) -> None:
+    assert (_graded(response, reference) == 1.0) is expected
+
+
+@pytest.mark.parametrize(
+    "response",
+    ["Correct option: C", "The correct answer choice is (C).", "The answer choice is (C)."],
+)
+def test_a_choice_phrase_is_an_answer_marker_for_the_format_too(response: str) -> None:
+    found = extract_answer(response, fallback_last_number=False)
+    assert found.marker == "answer_is"
+    assert found.answer is not None and "C" in found.answer
+
+
+def test_a_choice_word_in_prose_is_not_a_marker() -> None:
+    found = extract_answer("The best choice is to multiply both sides by 3.", fallback_last_number=False)
+    assert found.marker is None
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("Thus, the answer is:\n\n\\[\n\\boxed{5!}\n\\]", "120", True),  # in a box: a factorial
+        ("\\boxed{4!}", "24", True),
+        ("\\boxed{4!}", "4", False),
+        ("The answer is $3!$.", "6", True),  # in a math block: a factorial
+        ("Final Answer: 5!", "120", True),  # alone after a label: a factorial
+        ("Final Answer: 5!", "5", False),
+        ("The answer is 4!", "4", True),  # ending an answer sentence: an exclamation mark
+        ("The answer is 4!", "24", False),
+        ("The answer is $12!", "12", True),  # dollars, exclaimed
+    ],
+)
+def test_a_factorial_in_math_and_an_exclamation_in_prose(
+    response: str, reference: str, expected: bool
+) -> None:
+    assert (_graded(response, reference) == 1.0) is expected

@@ -28,8 +28,9 @@ CASES: list[dict[str, Any]] = [
 CLEAR_CASES = [case for case in CASES if not case["debatable"]]
 CLEAR_WRONG = [case for case in CLEAR_CASES if not case["expected"]]
 
-# Measured on 2026-11-30: 327 of 352 clear cases (0.929). The floor allows two more misses.
-ACCURACY_FLOOR = 0.92
+# Measured on 2026-11-30: 344 of 352 clear cases (0.977), the 8 misses all listed below. The floor
+# allows two more misses.
+ACCURACY_FLOOR = 0.97
 
 # Wrong answers the grader accepts today, by class. Strict xfail: a fix turns them into failures that
 # ask for the entry to be removed.
