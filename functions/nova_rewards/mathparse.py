@@ -1347,12 +1347,14 @@ _LEADING_QUANTITY_RE = re.compile(
     r"^\s*(?:[-+]\s*)?(?:([$€£])\s*)?(?:[-+]\s*)?(?:\d[\d,]*(?:\.\d+)?|\.\d+|\\frac\s*\{[^{}]*\}\s*\{[^{}]*\})"
 )
 _UNIT_TEXT_RE = re.compile(r"^[A-Za-z¢][A-Za-z .'/²³^{}0-9-]{0,40}$")
+# "$18", "\\$18.50": a dollar amount; not "$18$" (a math block)
+_DOLLAR_AMOUNT_RE = re.compile(r"^\s*(?:\\\$|\$(?![^$]*\$))\s?\d")
 _CELSIUS_RE = re.compile(r"(?:°|\\circ\}?)\s*([CF])(?![A-Za-z])")
 
 
 def _unit_of(answer: str) -> tuple[tuple[str, int], ...] | None:
     """The unit a number is written with, as (name, power) factors: "5 \\text{ cm}^2" -> (("cm", 2),),
-    "60 km/h" -> (("km", 1), ("h", -1)), "30^\\circ" -> (("degree", 1),), "$5" -> (("dollar", 1),);
+    "60 km/h" -> (("km", 1), ("h", -1)), "30^\\circ" -> (("degree", 1),), "$5" -> (("dollar", 1),) (not "$5$");
     () for a bare number; None when the answer is not a number and a unit, or its unit is unknown."""
     raw = answer[:200]
     celsius = _CELSIUS_RE.search(raw)
@@ -1365,6 +1367,8 @@ def _unit_of(answer: str) -> tuple[tuple[str, int], ...] | None:
     if celsius is not None:
         return (("degree-" + celsius.group(1), 1),) if rest == celsius.group(1) else None
     signs: list[str] = [_CURRENCY_SIGNS[quantity.group(1)]] if quantity.group(1) else []
+    if not signs and _DOLLAR_AMOUNT_RE.match(raw):  # "$18": its "$" was read as a math delimiter
+        signs.append("dollar")
     if degree:
         signs.append("degree")
     signed = tuple(sorted((name, 1) for name in signs))

@@ -324,6 +324,11 @@ def test_an_answer_chain_is_read_as_its_last_side(response: str, reference: str,
         ("45 \\text{ seconds}", "45 \\text{ minutes}", False),
         ("64 ft", "64 \\text{ ft}^2", False),  # a length for an area
         ("60 mph", "60 km/h", False),
+        ("18 cents", "$18", False),  # a dollar amount: its "$" is a unit, not a math delimiter
+        ("$18", "18 cents", False),
+        ("$18.00", "$18", True),
+        ("18 dollars", "\\$18", True),
+        ("18", "$18", True),
         ("30 degrees", "30^\\circ", True),  # the same unit spelled otherwise
         ("5 centimeters", "5 \\text{ cm}", True),
         ("45 min", "45 \\text{ minutes}", True),
