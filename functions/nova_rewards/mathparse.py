@@ -1354,8 +1354,9 @@ _CELSIUS_RE = re.compile(r"(?:°|\\circ\}?)\s*([CF])(?![A-Za-z])")
 
 def _unit_of(answer: str) -> tuple[tuple[str, int], ...] | None:
     """The unit a number is written with, as (name, power) factors: "5 \\text{ cm}^2" -> (("cm", 2),),
-    "60 km/h" -> (("km", 1), ("h", -1)), "30^\\circ" -> (("degree", 1),), "$5" -> (("dollar", 1),) (not "$5$");
-    () for a bare number; None when the answer is not a number and a unit, or its unit is unknown."""
+    "60 km/h" -> (("km", 1), ("h", -1)), "30^\\circ" -> (("degree", 1),), "$5" -> (("dollar", 1),)
+    (not "$5$"); () for a bare number; None when the answer is not a number and a unit, or its unit
+    is unknown."""
     raw = answer[:200]
     celsius = _CELSIUS_RE.search(raw)
     degree = _DEGREE_RE.search(raw) is not None
