@@ -1423,8 +1423,8 @@ _OTHER_CHOICE_RE = re.compile(
 )
 
 
-# "Option B", "Option (B)", "Choice (C)": the word before a choice letter names it, adds nothing
-_CHOICE_WORD_RE = re.compile(r"^(?:option|choice)\s*(?=\(?[A-J]\)?\.?$)", re.IGNORECASE)
+# "Option B", "Option (B)", "Choice (C) 12": the word before a choice letter names it, adds nothing
+_CHOICE_WORD_RE = re.compile(r"^(?i:option|choice)\s*(?=\(?[A-J](?:[).:]|\s|$))")
 
 
 def _choice_letter(answer: str) -> str | None:
@@ -1442,7 +1442,7 @@ def _choices_equal(predicted: str, reference: str) -> bool | None:
     letter = _choice_letter(predicted)
     if letter is not None:  # "B", "(B)", "Option B", "Choice (B)"
         return letter == ref
-    text = _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip()
+    text = _CHOICE_WORD_RE.sub("", _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
     match = _LEADING_CHOICE_RE.match(text)
     if match is None or _OTHER_CHOICE_RE.search(match.group(3) or ""):
         return None  # "(B) or (C)": a hedge, left to the shotgun and the other checks
@@ -1459,7 +1459,9 @@ def _option_reference_equal(predicted: str, reference: str) -> bool | None:
     pred_letter = _choice_letter(predicted)
     if pred_letter is not None:
         return pred_letter == letter
-    leading = _LEADING_CHOICE_RE.match(_strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
+    leading = _LEADING_CHOICE_RE.match(
+        _CHOICE_WORD_RE.sub("", _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
+    )
     if leading is not None:
         return None if leading.group(3) is None else (leading.group(1) or leading.group(2)) == letter
     if len(answer_items(predicted)) > 1:

@@ -375,6 +375,10 @@ def test_unicode_superscripts_are_powers(response: str, reference: str, expected
         ("**Answer: Option B**", "C", False),
         ("Correct option: C", "B", False),
         ("**Answer: Option B or C**", "B", False),  # two options are a hedge
+        ("Answer: Option B) 24", "B", True),  # the word, the letter and the option's text
+        ("Answer: Option B: 24", "(B) 24", True),
+        ("Answer: Option (C) 12", "(B) 24", False),
+        ("Answer: Optional B", "B", False),  # not the word "option"
     ],
 )
 def test_choice_phrasings_name_the_letter(response: str, reference: str, expected: bool) -> None:
