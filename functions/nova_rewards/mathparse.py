@@ -1416,15 +1416,13 @@ def _units_differ(predicted: str, reference: str) -> bool:
 # ---------------------------------------------------------------- choices, bases, clock times
 
 _CHOICE_RE = re.compile(r"^\(?([A-J])\)?\.?$")
+# "Option B", "Option (B)", "Choice (C) 12": the word before a choice letter names it, adds nothing
+_CHOICE_WORD_RE = re.compile(r"^(?i:option|choice)\s*(?=\(?[A-J](?:[).:]|\s|$))")
 # "(B) 12", "B) 12", "(D) None of the above", "B. 12": a choice letter, then the option's text
 _LEADING_CHOICE_RE = re.compile(r"^(?:\(([A-J])\)|([A-J])[).:])(?:\s+(.*))?$", re.DOTALL)
 _OTHER_CHOICE_RE = re.compile(
     r"(?<![A-Za-z])(?:\([A-J]\)|[A-J]\))|(?<![A-Za-z])or(?![A-Za-z])", re.IGNORECASE
 )
-
-
-# "Option B", "Option (B)", "Choice (C) 12": the word before a choice letter names it, adds nothing
-_CHOICE_WORD_RE = re.compile(r"^(?i:option|choice)\s*(?=\(?[A-J](?:[).:]|\s|$))")
 
 
 def _choice_letter(answer: str) -> str | None:
@@ -1437,8 +1435,9 @@ def _choices_equal(predicted: str, reference: str) -> bool | None:
     """A multiple-choice reference ("B", "(B)") against an answer that gives a letter then the
     option's text ("(B) 12", "B) 12"): the letters decide. None when either is not such."""
     ref = _choice_letter(reference)
-    if ref is None:
-        return _option_reference_equal(predicted, reference)
+    if ref is None:  # "Option B: 12" for "(B) 12": without the word
+        unnamed = _CHOICE_WORD_RE.sub("", _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
+        return _option_reference_equal(unnamed, reference)
     letter = _choice_letter(predicted)
     if letter is not None:  # "B", "(B)", "Option B", "Choice (B)"
         return letter == ref
@@ -1459,9 +1458,7 @@ def _option_reference_equal(predicted: str, reference: str) -> bool | None:
     pred_letter = _choice_letter(predicted)
     if pred_letter is not None:
         return pred_letter == letter
-    leading = _LEADING_CHOICE_RE.match(
-        _CHOICE_WORD_RE.sub("", _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
-    )
+    leading = _LEADING_CHOICE_RE.match(_strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
     if leading is not None:
         return None if leading.group(3) is None else (leading.group(1) or leading.group(2)) == letter
     if len(answer_items(predicted)) > 1:
