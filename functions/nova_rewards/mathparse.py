@@ -69,6 +69,8 @@ _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*")
 _MARKER_RE = re.compile(
     r"(?<![A-Za-z])(?:the\s+)?(?:final\s+)?answer(?:\s*[*_]{1,3})?\s*(?:is\b\s*:?|:|=)"
     r"|(?<![A-Za-z])(?:r[ée]ponse(?:\s+finale)?|respuesta(?:\s+final)?|antwort)\s*:"
+    # "Correct option: C", "The (correct) answer choice is (C)"; not "the best choice is to..."
+    r"|(?<![A-Za-z])(?:the\s+)?(?:correct\s+(?:answer\s+)?|answer\s+)(?:option|choice)\s*(?:is\b\s*:?|:)"
     r"|(?:最终)?答案\s*(?:是|为|：|:)"
     # a heading line "## Final Answer", "**Answer**": the answer follows on the next lines
     r"|(?<![^\n])[ \t]*(?:\#{1,6}[ \t]*)?[*_]{0,3}(?:final[ \t]+)?answer[ \t]*[*_]{0,3}[ \t]*(?=\r?\n)",
@@ -323,7 +325,7 @@ def _last_boxed(text: str) -> str | None:
 
 def _clip_sentence(candidate: str) -> str:
     """The answer part of "the answer is 42 apples. Next sentence..." (up to the sentence end)."""
-    candidate = candidate.strip()
+    candidate = _minus_signs_joined(candidate.strip())
     # a period followed by a space (or the end) ends the sentence; a decimal point or an ellipsis
     # ("0.333... (repeating)") does not; nor does a justification ("8, since 4 x 2 = 8") belong to it
     cut = re.search(
@@ -334,6 +336,16 @@ def _clip_sentence(candidate: str) -> str:
     if cut:
         candidate = candidate[: cut.start()]
     return _without_consequence(_without_aside(candidate)).strip()
+
+
+# " - " between two numbers ("18 - 2 = 16", "$45 - $5 = $40") is a minus sign, not a dash before an aside
+_MINUS_BETWEEN_NUMBERS_RE = re.compile(r"(?<=[\d)])[ \t]+-[ \t]+(?=[$€£]?[ \t]?\d)")
+
+
+def _minus_signs_joined(candidate: str) -> str:
+    """ "18 - 2 = 16" -> "18-2 = 16": a subtraction kept whole, so that an answer chain is read as its
+    last side (as "18 + 2 = 20" is) rather than cut at the "dash" into its first number."""
+    return _MINUS_BETWEEN_NUMBERS_RE.sub("-", candidate) if " -" in candidate else candidate
 
 
 def _without_aside(candidate: str) -> str:
@@ -433,10 +445,23 @@ def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
         if "**" in line or "__" in line:  # "The answer is **48** apples"
             line = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), _MARKER_BOLD_CLOSE_RE.sub("", line))
         answer = _clip_sentence(line.strip(_MARKDOWN_STRIP + ":")).strip(_MARKDOWN_STRIP)
+        answer = _without_exclamation(phrase.group(0), answer)
         offset = line.find(answer) if answer else -1
         end = phrase.end() + (offset + len(answer) if offset >= 0 else 0)
         found.append((phrase.start(), end, "answer_is", answer))
     return found
+
+
+_SENTENCE_MARKER_RE = re.compile(r"(?<![A-Za-z])(?:is|是)\s*$", re.IGNORECASE)
+_EXCLAIMED_NUMBER_RE = re.compile(r"^([$€£]?-?\d[\d,]*(?:\.\d+)?)\s*!(?!=)(?!\s*\$)")  # not "$4!$": math
+
+
+def _without_exclamation(marker: str, answer: str) -> str:
+    """ "The answer is 4!" -> "4": after a marker that opens a sentence, "!" ends it; after a label
+    ("Answer: 4!") or in a box, "4!" is a factorial (`parse_number`)."""
+    if "!" not in answer or _SENTENCE_MARKER_RE.search(marker) is None:
+        return answer
+    return _EXCLAIMED_NUMBER_RE.sub(r"\1", answer, count=1)
 
 
 def _final_group(found: list[tuple[int, int, str, str]], text: str) -> tuple[str, str]:
@@ -466,7 +491,7 @@ def _final_group(found: list[tuple[int, int, str, str]], text: str) -> tuple[str
         key = normalise_expression(a)
         if key:
             distinct.setdefault(key, a.strip())
-    return marker, ", ".join(distinct.values())
+    return marker, _superscripts_as_powers(", ".join(distinct.values()))
 
 
 def _unmarked_in_tag(inner: str) -> str:
@@ -566,7 +591,8 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
         marker, answer = _final_group(found, text)
         return Extraction(answer or None, marker)
     if fallback_last_number:
-        return Extraction(_unmarked(text), None)
+        unmarked = _unmarked(text)
+        return Extraction(_superscripts_as_powers(unmarked) if unmarked else None, None)
     return Extraction(None, None)
 
 
@@ -574,6 +600,17 @@ def canonical_text(text: str) -> str:
     """Look-alike letters and fullwidth forms as ASCII, LaTeX escaped twice unescaped: what the
     extractor reads (references get the same treatment, so both sides stay comparable)."""
     return unescape_latex(text.translate(_CONFUSABLES))
+
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPT_RUN_RE = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
+
+
+def _superscripts_as_powers(text: str) -> str:
+    """ "x² + 1" -> "x^{2} + 1", "3 × 10⁴" -> "3 × 10^{4}": a unicode superscript is a power (Math-Verify
+    and the exact paths read `^`); a unit's ("ft²" -> "ft^{2}") stays a unit's exponent. Applied to
+    the extracted answer, not to the response: "1,000.99m²" must not end with a number "2"."""
+    return _SUPERSCRIPT_RUN_RE.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPTS) + "}", text)
 
 
 def unescape_latex(text: str) -> str:
@@ -921,6 +958,8 @@ def parse_number(text: str) -> Number | None:
         going_on = _ellipsis_value(_CURRENCY_RE.sub("", text))
         if going_on is not None:
             return Number(going_on)
+    if "!" in text and _FACTORIAL_RE.match(text):
+        return _factorial(text)
     text = text.rstrip(_TRAILING_PUNCT)
     if "=" in text:
         text = _EQUALS_RE.sub("", text)
@@ -942,6 +981,20 @@ def parse_number(text: str) -> Number | None:
         return None
     exact_decimal = _REPEATING_RE.match(text) is not None  # 0.1\\overline{6} is exactly 1/6
     return Number(value, percent, decimal=_DECIMAL_RE.search(text) is not None and not exact_decimal)
+
+
+# "5!" is a factorial wherever an answer is read as math (a box, a math block, after "Answer:"); in an
+# answer sentence ("The answer is 4!") the extractor has already dropped the exclamation mark.
+_FACTORIAL_RE = re.compile(r"^\s*(\d{1,3})\s*!\s*$")
+_MAX_EXACT_FACTORIAL = 100
+
+
+def _factorial(text: str) -> Number | None:
+    """ "5!" -> 120; None for anything else, or a factorial too large to be worth computing."""
+    match = _FACTORIAL_RE.match(text)
+    if match is None or int(match.group(1)) > _MAX_EXACT_FACTORIAL:
+        return None
+    return Number(Fraction(math.factorial(int(match.group(1)))))
 
 
 def _word_number(text: str) -> int | None:
@@ -1199,6 +1252,8 @@ def answers_equal(
     predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
     predicted, reference = _without_memberships(predicted, reference)
     predicted, reference = _plus_minus(predicted), _plus_minus(reference)
+    if _units_differ(predicted, reference):
+        return False  # "5 m" for "5 cm", "30 rad" for 30°, "45 s" for "45 min": another quantity
     for notation in (_choices_equal, _base_numerals_equal, _clock_times_equal):
         verdict = notation(predicted, reference)
         if verdict is not None:
@@ -1250,9 +1305,119 @@ def answers_equal(
     )
 
 
+# ---------------------------------------------------------------- units
+
+# Units a reference may name, by their spellings. Only these are compared: any other word after a
+# number ("5 apples", "3 boxes") names what is counted and stays ignored.
+_UNIT_SPELLINGS = {
+    "mm": "mm millimeter millimeters millimetre millimetres",
+    "cm": "cm cms centimeter centimeters centimetre centimetres",
+    "m": "m meter meters metre metres",
+    "km": "km kms kilometer kilometers kilometre kilometres",
+    "in": "in inch inches",
+    "ft": "ft foot feet",
+    "yd": "yd yds yard yards",
+    "mi": "mi mile miles",
+    "ms": "ms millisecond milliseconds",
+    "s": "s sec secs second seconds",
+    "min": "min mins minute minutes",
+    "h": "h hr hrs hour hours",
+    "day": "day days",
+    "week": "wk wks week weeks",
+    "month": "month months",
+    "year": "yr yrs year years",
+    "mg": "mg milligram milligrams",
+    "g": "g gram grams",
+    "kg": "kg kgs kilogram kilograms",
+    "lb": "lb lbs pound pounds",
+    "oz": "oz ounce ounces",
+    "ml": "ml milliliter milliliters millilitre millilitres",
+    "l": "l liter liters litre litres",
+    "rad": "rad rads radian radians",
+    "degree": "deg degs degree degrees",
+    "dollar": "dollar dollars usd",
+    "cent": "cent cents ¢",
+    "euro": "euro euros eur",
+}
+_UNIT_NAMES = {spelling: name for name, words in _UNIT_SPELLINGS.items() for spelling in words.split()}
+_SPEED_ABBREVIATIONS = {"mph": "mi/h", "kph": "km/h", "kmh": "km/h", "kmph": "km/h", "mps": "m/s"}
+_UNIT_POWER_WORDS = {"square": 2, "sq": 2, "squared": 2, "cubic": 3, "cu": 3, "cubed": 3}
+_CURRENCY_SIGNS = {"$": "dollar", "€": "euro", "£": "pound-sterling"}
+_LEADING_QUANTITY_RE = re.compile(
+    r"^\s*(?:[-+]\s*)?(?:([$€£])\s*)?(?:[-+]\s*)?(?:\d[\d,]*(?:\.\d+)?|\.\d+|\\frac\s*\{[^{}]*\}\s*\{[^{}]*\})"
+)
+_UNIT_TEXT_RE = re.compile(r"^[A-Za-z¢][A-Za-z .'/²³^{}0-9-]{0,40}$")
+# "$18", "\\$18.50": a dollar amount; not "$18$" (a math block)
+_DOLLAR_AMOUNT_RE = re.compile(r"^\s*(?:\\\$|\$(?![^$]*\$))\s?\d")
+_CELSIUS_RE = re.compile(r"(?:°|\\circ\}?)\s*([CF])(?![A-Za-z])")
+
+
+def _unit_of(answer: str) -> tuple[tuple[str, int], ...] | None:
+    """The unit a number is written with, as (name, power) factors: "5 \\text{ cm}^2" -> (("cm", 2),),
+    "60 km/h" -> (("km", 1), ("h", -1)), "30^\\circ" -> (("degree", 1),), "$5" -> (("dollar", 1),)
+    (not "$5$"); () for a bare number; None when the answer is not a number and a unit, or its unit
+    is unknown."""
+    raw = answer[:200]
+    celsius = _CELSIUS_RE.search(raw)
+    degree = _DEGREE_RE.search(raw) is not None
+    text = _strip_wrappers(raw).rstrip(_TRAILING_PUNCT)
+    quantity = _LEADING_QUANTITY_RE.match(text)
+    if quantity is None:
+        return None
+    rest = text[quantity.end() :].strip()
+    if celsius is not None:
+        return (("degree-" + celsius.group(1), 1),) if rest == celsius.group(1) else None
+    signs: list[str] = [_CURRENCY_SIGNS[quantity.group(1)]] if quantity.group(1) else []
+    if not signs and _DOLLAR_AMOUNT_RE.match(raw):  # "$18": its "$" was read as a math delimiter
+        signs.append("dollar")
+    if degree:
+        signs.append("degree")
+    signed = tuple(sorted((name, 1) for name in signs))
+    if not rest:
+        return signed
+    unit = _unit_factors(rest)
+    if unit is None or (signed and unit != signed):
+        return None  # "€5 cents": no single unit
+    return unit
+
+
+def _unit_factors(text: str) -> tuple[tuple[str, int], ...] | None:
+    """ "km/h" -> (("km", 1), ("h", -1)), "square feet" -> (("ft", 2),); None unless every word is a
+    known unit (or a power word)."""
+    if _UNIT_TEXT_RE.match(text) is None:
+        return None
+    text = re.sub(r"\s+per\s+", "/", text.casefold().replace("²", "^2").replace("³", "^3"))
+    text = _SPEED_ABBREVIATIONS.get(text, text)
+    factors: list[tuple[str, int]] = []
+    for side, part in enumerate(text.split("/")):
+        match = re.match(r"^\s*((?:[a-z.¢']+\s+)*?[a-z.¢']+)\s*(?:\^\s*\{?\s*(-?\d)\s*\}?)?\s*$", part)
+        if match is None:
+            return None
+        words, power = match.group(1).replace(".", " ").split(), int(match.group(2) or 1)
+        names = [word for word in words if word not in _UNIT_POWER_WORDS]
+        if len(names) != 1 or names[0] not in _UNIT_NAMES:
+            return None
+        power *= max([_UNIT_POWER_WORDS[word] for word in words if word in _UNIT_POWER_WORDS] or [1])
+        factors.append((_UNIT_NAMES[names[0]], -power if side else power))
+    return tuple(sorted(factors))
+
+
+def _units_differ(predicted: str, reference: str) -> bool:
+    """Whether both answers name a known unit and not the same one ("5 m" for "5 cm", "30 rad" for
+    "30^\\circ", "1 h" for "60 min": no conversion, the reference's unit is the one asked for). An
+    answer without a unit, or a reference without one, is not judged here (units are dropped)."""
+    ref_unit = _unit_of(reference)
+    if not ref_unit:
+        return False
+    pred_unit = _unit_of(predicted)
+    return bool(pred_unit) and pred_unit != ref_unit
+
+
 # ---------------------------------------------------------------- choices, bases, clock times
 
 _CHOICE_RE = re.compile(r"^\(?([A-J])\)?\.?$")
+# "Option B", "Option (B)", "Choice (C) 12": the word before a choice letter names it, adds nothing
+_CHOICE_WORD_RE = re.compile(r"^(?i:option|choice)\s*(?=\(?[A-J](?:[).:]|\s|$))")
 # "(B) 12", "B) 12", "(D) None of the above", "B. 12": a choice letter, then the option's text
 _LEADING_CHOICE_RE = re.compile(r"^(?:\(([A-J])\)|([A-J])[).:])(?:\s+(.*))?$", re.DOTALL)
 _OTHER_CHOICE_RE = re.compile(
@@ -1261,7 +1426,8 @@ _OTHER_CHOICE_RE = re.compile(
 
 
 def _choice_letter(answer: str) -> str | None:
-    match = _CHOICE_RE.match(_strip_wrappers(answer[:100]).strip().rstrip(".").strip())
+    text = _CHOICE_WORD_RE.sub("", _strip_wrappers(answer[:100]).strip().rstrip(".").strip())
+    match = _CHOICE_RE.match(text)
     return match.group(1) if match else None
 
 
@@ -1269,9 +1435,13 @@ def _choices_equal(predicted: str, reference: str) -> bool | None:
     """A multiple-choice reference ("B", "(B)") against an answer that gives a letter then the
     option's text ("(B) 12", "B) 12"): the letters decide. None when either is not such."""
     ref = _choice_letter(reference)
-    if ref is None:
-        return _option_reference_equal(predicted, reference)
-    text = _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip()
+    if ref is None:  # "Option B: 12" for "(B) 12": without the word
+        unnamed = _CHOICE_WORD_RE.sub("", _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
+        return _option_reference_equal(unnamed, reference)
+    letter = _choice_letter(predicted)
+    if letter is not None:  # "B", "(B)", "Option B", "Choice (B)"
+        return letter == ref
+    text = _CHOICE_WORD_RE.sub("", _strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
     match = _LEADING_CHOICE_RE.match(text)
     if match is None or _OTHER_CHOICE_RE.search(match.group(3) or ""):
         return None  # "(B) or (C)": a hedge, left to the shotgun and the other checks

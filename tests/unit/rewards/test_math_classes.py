@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from nova_rewards.dimensions import Sample, ScoringContext, get_dimension_class
 from nova_rewards.mathparse import answers_equal, extract_answer, parse_number
 
 
@@ -286,3 +287,134 @@ def test_a_consequence_after_the_answer_is_not_part_of_it(
     found = extract_answer(response, fallback_last_number=False)
     assert found.answer is not None
     assert (answers_equal(found.answer, reference) is True) is expected
+
+
+def _graded(response: str, reference: str) -> float | None:
+    """The `math_equivalence` score of a response, symbolic fallback included (a generous time
+    limit: the worker may start cold)."""
+    cls = get_dimension_class("math_equivalence")
+    dim = cls(cls.Params(symbolic_timeout_s=20))
+    return dim.score(Sample("s", (), response, {"final_answer": reference}), ScoringContext()).value
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("Answer: 20 - 2 = 18", "18", 1.0),  # a chain is worth its last side, whatever the operator
+        ("Answer: 20 - 2 = 18", "20", 0.0),
+        ("The answer is 84 - 12 = 72.", "72", 1.0),
+        ("The answer is 84 - 12 = 72.", "84", 0.0),
+        ("**Answer:** $45 - $5 = $40", "40", 1.0),
+        ("**Answer:** $45 - $5 = $40", "45", 0.0),
+        ("Answer: 18 + 2 = 20", "20", 1.0),
+        ("Answer: 18 + 2 = 20", "18", 0.0),
+        ("The answer is 42 - that is the total.", "42", 1.0),  # a dash before words is still a dash
+    ],
+)
+def test_an_answer_chain_is_read_as_its_last_side(response: str, reference: str, expected: float) -> None:
+    assert _graded(response, reference) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "expected"),
+    [
+        ("30 \\text{ radians}", "30^\\circ", False),  # another unit: another quantity
+        ("30 rad", "30^\\circ", False),
+        ("5 m", "5 \\text{ cm}", False),
+        ("45 \\text{ seconds}", "45 \\text{ minutes}", False),
+        ("64 ft", "64 \\text{ ft}^2", False),  # a length for an area
+        ("60 mph", "60 km/h", False),
+        ("18 cents", "$18", False),  # a dollar amount: its "$" is a unit, not a math delimiter
+        ("$18", "18 cents", False),
+        ("$18.00", "$18", True),
+        ("18 dollars", "\\$18", True),
+        ("18", "$18", True),
+        ("30 degrees", "30^\\circ", True),  # the same unit spelled otherwise
+        ("5 centimeters", "5 \\text{ cm}", True),
+        ("45 min", "45 \\text{ minutes}", True),
+        ("64 square feet", "64 \\text{ ft}^2", True),
+        ("60 kilometers per hour", "60 km/h", True),
+        ("30", "30^\\circ", True),  # no unit in the answer: dropped, as before
+        ("5 apples", "5 \\text{ cm}", True),  # not a unit: what is counted, ignored
+        ("18 cents", "18", True),  # no unit in the reference: dropped (debatable, see README)
+    ],
+)
+def test_a_unit_other_than_the_references_is_another_quantity(
+    answer: str, reference: str, expected: bool
+) -> None:
+    assert (answers_equal(answer, reference) is True) is expected
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("**Answer: x² + 1**", "x^2+1", True),  # a unicode superscript is a power
+        ("**Answer: n² + n**", "n^2+n", True),
+        ("**Final Answer:** 2⁵", "32", True),
+        ("**Final Answer:** 10³", "1000", True),
+        ("**Final Answer:** 3 × 10⁴", "30000", True),
+        ("**Final Answer:** 2⁵", "25", False),  # not the digits side by side
+        ("**Final Answer:** 5²", "5", False),  # a power of the number is not the number
+        ("**Answer:** 64 ft²", "64", True),  # a unit's exponent stays the unit's
+    ],
+)
+def test_unicode_superscripts_are_powers(response: str, reference: str, expected: bool) -> None:
+    assert (_graded(response, reference) == 1.0) is expected
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("**Answer: Option B**", "B", True),  # the word before a choice letter names it
+        ("**Answer: Option (B)**", "B", True),
+        ("**Answer: Choice (C)**", "C", True),
+        ("**Final Answer:** Choice B", "B", True),
+        ("Only the third works.\n\nCorrect option: C", "C", True),  # a marker of its own
+        ("Only the third works.\n\nThe correct answer choice is **(C)**.", "C", True),
+        ("Only the first works.\n\nThe answer choice is (A).", "A", True),
+        ("**Answer: Option B**", "C", False),
+        ("Correct option: C", "B", False),
+        ("**Answer: Option B or C**", "B", False),  # two options are a hedge
+        ("Answer: Option B) 24", "B", True),  # the word, the letter and the option's text
+        ("Answer: Option B: 24", "(B) 24", True),
+        ("Answer: Option (C) 12", "(B) 24", False),
+        ("Answer: Optional B", "B", False),  # not the word "option"
+    ],
+)
+def test_choice_phrasings_name_the_letter(response: str, reference: str, expected: bool) -> None:
+    assert (_graded(response, reference) == 1.0) is expected
+
+
+@pytest.mark.parametrize(
+    "response",
+    ["Correct option: C", "The correct answer choice is (C).", "The answer choice is (C)."],
+)
+def test_a_choice_phrase_is_an_answer_marker_for_the_format_too(response: str) -> None:
+    found = extract_answer(response, fallback_last_number=False)
+    assert found.marker == "answer_is"
+    assert found.answer is not None and "C" in found.answer
+
+
+def test_a_choice_word_in_prose_is_not_a_marker() -> None:
+    found = extract_answer("The best choice is to multiply both sides by 3.", fallback_last_number=False)
+    assert found.marker is None
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "expected"),
+    [
+        ("Thus, the answer is:\n\n\\[\n\\boxed{5!}\n\\]", "120", True),  # in a box: a factorial
+        ("\\boxed{4!}", "24", True),
+        ("\\boxed{4!}", "4", False),
+        ("The answer is $3!$.", "6", True),  # in a math block: a factorial
+        ("Final Answer: 5!", "120", True),  # alone after a label: a factorial
+        ("Final Answer: 5!", "5", False),
+        ("The answer is 4!", "4", True),  # ending an answer sentence: an exclamation mark
+        ("The answer is 4!", "24", False),
+        ("The answer is $12!", "12", True),  # dollars, exclaimed
+    ],
+)
+def test_a_factorial_in_math_and_an_exclamation_in_prose(
+    response: str, reference: str, expected: bool
+) -> None:
+    assert (_graded(response, reference) == 1.0) is expected

@@ -28,8 +28,9 @@ CASES: list[dict[str, Any]] = [
 CLEAR_CASES = [case for case in CASES if not case["debatable"]]
 CLEAR_WRONG = [case for case in CLEAR_CASES if not case["expected"]]
 
-# Measured on 2026-11-30: 316 of 352 clear cases (0.898). The floor allows two more misses.
-ACCURACY_FLOOR = 0.89
+# Measured on 2026-11-30: 344 of 352 clear cases (0.977), the 8 misses all listed below. The floor
+# allows two more misses.
+ACCURACY_FLOOR = 0.97
 
 # Wrong answers the grader accepts today, by class. Strict xfail: a fix turns them into failures that
 # ask for the entry to be removed.
@@ -39,17 +40,8 @@ KNOWN_FALSE_POSITIVES = {
     "hedge-final-then-doubt": "hedge after the marker: 'Final Answer: 72 ... it might be 84'",
     "p3-after-not-confident": "hedge after the marker: '72, but I'm not confident; it might be 84'",
     "p3-after-alternatively": "hedge after the marker: 'Answer: 72. Alternatively, 84.'",
-    # 'a - b = c' is read as a (while 'a + b = c', 'a / b = c' and 'a x b = c' are read as c)
-    "p2-answer-equation-chain": "subtraction chain read as its first term: 'Answer: 18 - 2 = 16' for 18",
-    "p3-chain-reversed-wrong": "subtraction chain read as its first term: '84 - 12 = 72' for 84",
-    "p4-sub-chain-wrong": "subtraction chain read as its first term: '50 - 8 = 42' for 50",
-    "p4-sub-chain-money-wrong": "subtraction chain read as its first term: '$45 - $5 = $40' for 45",
-    # a unit is dropped before comparing, also when the reference has a different one
-    "math-deg-wrong-radians": "unit ignored: '30 radians' for 30 degrees",
-    "unit-radian-plain": "unit ignored: '30 rad' for 30 degrees",
-    "p3-unit-m-for-cm": "unit ignored: '5 m' for '5 cm'",
-    "p3-unit-seconds-for-minutes-ref": "unit ignored: '45 seconds' for '45 minutes'",
-    # the reference has no unit, the question did
+    # the reference has no unit, the question did (debatable to fix: a reference without a unit
+    # cannot say which one was asked, and dropping units is what credits "18 dollars" for "18")
     "unit-cents-for-dollars": "unit ignored: '18 cents' where dollars were asked",
     "unit-seconds-for-minutes": "unit ignored: '225 seconds' where minutes were asked",
     "unit-km-for-miles": "unit ignored: '60 km' where miles were asked",
