@@ -328,6 +328,7 @@ def _clip_sentence(candidate: str) -> str:
     # ("0.333... (repeating)") does not; nor does a justification ("8, since 4 x 2 = 8") belong to it
     cut = re.search(
         r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|(?<!\s),?\s+(?:since|because)\s|,\s*as\s"
+        r"|,?\s(?:i\.e|e\.g)\."  # "12, i.e. 13": what follows is read as the text after the answer
         r"|\s\((?:not|and not|but not)\s",  # "48 (not 42)": the rejected value is not a candidate
         candidate,
     )
@@ -356,7 +357,10 @@ def _without_consequence(candidate: str) -> str:
         return candidate
     if _NUMBER_RE.match(candidate.lstrip("$\\([ ")) is not None:
         hedged = _HEDGE_WORD_RE.search(candidate, conclusion.start()) is not None
-        return candidate if hedged else candidate[: conclusion.start()]
+        restated = _RESTATED_VALUE_RE.match(candidate, conclusion.end())
+        value = candidate[restated.end() - 1 :] if restated else ""
+        another = restated is not None and _differs(value, candidate[: conclusion.start()])
+        return candidate if hedged or another else candidate[: conclusion.start()]
     if _has_prose(candidate[: conclusion.start()]):
         return candidate[conclusion.end() :]
     return candidate
@@ -365,6 +369,13 @@ def _without_consequence(candidate: str) -> str:
 # A clause after the answer that adds another quantity, and the conclusion of an answer sentence.
 _ASIDE_RE = re.compile(r",\s*(?:for a total of|making|bringing|giving|leaving)\s", re.IGNORECASE)
 _CONCLUSION_RE = re.compile(r",\s*(?:so|thus|therefore|hence)\s+", re.IGNORECASE)
+# A conclusion that gives the answer again ("12, so it is 13", "12, so x = 13", "12, so 13 apples"):
+# a second candidate, not a consequence.
+_RESTATED_VALUE_RE = re.compile(
+    r"(?:(?:it|that|this|which|the\s(?:answer|result|total)|[A-Za-z](?:_\w{1,4})?)\s?"
+    r"(?:is|was|equals|=|'s|would\sbe|must\sbe)\s?)?[$\\(]{0,3}[-+]?\d",
+    re.IGNORECASE,
+)
 
 
 def _line_after(text: str, start: int) -> str:
@@ -564,10 +575,53 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
     found = _marked_candidates(text)
     if found:
         marker, answer = _final_group(found, text)
+        competing = _competing_value(text, max(end for _, end, _, _ in found), answer) if answer else None
+        if competing is not None:  # "Answer: 12\n13", "The answer is 12. Or maybe 13.": a hedge
+            answer = f"{answer}, {competing}"
         return Extraction(answer or None, marker)
     if fallback_last_number:
         return Extraction(_unmarked(text), None)
     return Extraction(None, None)
+
+
+# After the final answer: a value on the next lines on its own, or in a sentence that hedges, is a
+# second candidate ("Answer: 12\n13", "12. Or maybe 13.", "12. However, with Tom it is 13").
+_TAIL_CHARS = 400
+_TAIL_LINES = 3
+_TAIL_SENTENCE_END_RE = re.compile(r"(?<!\.)(?<!\b[a-z]\.[a-z])\.(?!\.)(?=\s|$)|[;!?](?=\s|$)|\n")
+_TAIL_HEDGE_RE = re.compile(
+    r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|probably|might|could|alternatively|actually|otherwise"
+    r"|unless|if|however|though|instead|either|i\.e|that\s+is)(?![A-Za-z])|\u2248|\\approx(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _competing_value(text: str, end: int, answer: str) -> str | None:
+    """A value after the final answer (from `end`) that differs from it and is offered as another
+    answer: alone on one of the next lines, or in a hedging sentence; None when there is none."""
+    tail = text[end : end + _TAIL_CHARS]
+    lines = [line.strip(_MARKDOWN_STRIP + ".,;:$()[]\\") for line in tail.split("\n")[1:]]
+    for line in [line for line in lines if line][:_TAIL_LINES]:
+        if _is_bare_value(line) and _differs(line, answer):
+            return line
+        break  # prose: what follows is an explanation, not a list of candidates
+    for sentence in _TAIL_SENTENCE_END_RE.split(tail)[:_TAIL_LINES]:
+        numbers = _NUMBER_RE.findall(sentence)
+        if numbers and _TAIL_HEDGE_RE.search(sentence) and _differs(numbers[-1].strip(), answer):
+            return numbers[-1].strip()
+    return None
+
+
+def _differs(value: str, answer: str) -> bool:
+    """Whether `value` is none of the values of `answer` (compared as numbers when both are)."""
+    number = parse_number(value)
+    for item in answer_items(answer) or [answer]:
+        other = parse_number(item)
+        if number is not None and other is not None and number.value == other.value:
+            return False
+        if normalise_expression(item) == normalise_expression(value):
+            return False
+    return True
 
 
 def canonical_text(text: str) -> str:
@@ -957,6 +1011,9 @@ _SECOND_CANDIDATE_RE = re.compile(
     r"(?:(?<![A-Za-z])(?:or|and)\s+|,\s*)\(?[A-Za-z]\)?(?![A-Za-z.])", re.IGNORECASE
 )  # "12 or C", "12, (B)": a number and a letter are two candidates
 _LETTER_WORD_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
+# "or" after a number offers something else, whatever it is written in (superscript digits, Roman
+# numerals, "or so"): the number alone is not the answer.
+_OR_WORD_RE = re.compile(r"(?<![A-Za-z\\])or(?![A-Za-z])", re.IGNORECASE)
 _NOT_UNIT_WORDS = frozenset(
     (
         "or",
@@ -1067,8 +1124,8 @@ def _parse_with_words(text: str, percent: bool) -> Number | None:
         return _scaled(text, scales[0], percent)
     tail = _after_last_copula(text)
     two_values = _holds_two_values(_UNIT_EXPONENT_RE.sub("", tail))  # "3 m^2" holds one
-    if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail) or two_values:
-        return None  # "5 times x"; "12 or C", "12 or thirteen": two candidates
+    if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail) or _OR_WORD_RE.search(tail) or two_values:
+        return None  # "5 times x"; "12 or C", "12 or thirteen", "12 or XIII", "12 or so": not one value
     value = None
     # words around a number: "about 42 apples", "42 km/h", "x is 5"
     stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))))
@@ -1173,6 +1230,27 @@ def normalise_expression(text: str) -> str:
     return text
 
 
+_APPROX_SIGN_RE = re.compile(r"\\approx(?![A-Za-z])|\u2248")
+_DECIMALS_RE = re.compile(r"\.(\d+)")
+
+
+def _approximation_contradicts(answer: str) -> bool:
+    """Whether a constant is followed by an approximation it does not round or truncate to
+    ("12 \\approx 13", "\\frac{1}{3} \u2248 0.4"): two candidates, not a value and its decimal form."""
+    sign = _APPROX_SIGN_RE.search(answer)
+    if sign is None or sign.start() == 0:
+        return False
+    exact_text = answer[: sign.start()].strip().strip("$")
+    approx_text = answer[sign.end() :].strip().strip("$").rstrip(_TRAILING_PUNCT)
+    exact = _constant_value(exact_text, parse_number(exact_text))
+    approx = _constant_value(approx_text, parse_number(approx_text))
+    if exact is None or approx is None:
+        return False
+    decimals = _DECIMALS_RE.search(approx_text)
+    unit = 10.0 ** -(len(decimals.group(1)) if decimals else 0)
+    return not abs(exact[0] - approx[0]) < unit
+
+
 def _exact_part(answer: str) -> str:
     """ "\\frac{\\sqrt{3}}{3} \\approx 0.577" -> the exact value before `\\approx` (when there is one)."""
     cut = answer.find("\\approx")
@@ -1196,6 +1274,8 @@ def answers_equal(
     Undecided means at least one side is not a plain number and the normalised texts differ; the
     caller may then try the symbolic fallback.
     """
+    if _approximation_contradicts(str(predicted)):
+        return False
     predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
     predicted, reference = _without_memberships(predicted, reference)
     predicted, reference = _plus_minus(predicted), _plus_minus(reference)
@@ -1241,13 +1321,26 @@ def answers_equal(
     parts = _parts_equal(str(predicted), str(reference), tolerances)
     if parts is not None:
         return parts
-    return _collections_equal(
+    collections = _collections_equal(
         str(predicted),
         str(reference),
         rel_tol=rel_tol,
         abs_tol=abs_tol,
         percent_as_fraction=percent_as_fraction,
     )
+    if collections is None and _hedges_in_text(str(predicted)):
+        return False  # left to Math-Verify, the hedge inside \\text{} would be dropped
+    return collections
+
+
+_HEDGE_IN_TEXT_RE = re.compile(r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly)(?![A-Za-z])", re.IGNORECASE)
+
+
+def _hedges_in_text(answer: str) -> bool:
+    """ "12 \\text{ (or 13)}", "\\mathrm{12 or 13}": words inside a LaTeX text command that offer a
+    second value (Math-Verify ignores text commands, so it would read the first value alone)."""
+    words = " ".join(match.group(1) for match in _TEXT_CMD_RE.finditer(answer[:MAX_ANSWER_CHARS]))
+    return _HEDGE_IN_TEXT_RE.search(words) is not None and _holds_two_values(_strip_wrappers(answer))
 
 
 # ---------------------------------------------------------------- choices, bases, clock times

@@ -1,0 +1,78 @@
+"""Hedges against the lenient answer parsing, scored end to end through the bundled `math` spec: a
+policy that does not know the answer offers a second value where the parser reads one (after the
+answer on the next line, in a hedging sentence, in a restated conclusion, behind "or" in digits the
+number reader skips, inside `\\text{}`, behind an approximation sign). Each class is checked both
+ways: the hedge earns no correctness, the same shape with one value still does."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.rewards.test_math_spec import _event, _spec
+
+REFERENCE = {"final_answer": "12"}
+
+
+def _correctness(response: str, reference: dict[str, str] = REFERENCE) -> float:
+    from nova_rewards.handler import handle
+
+    result = handle(_event(response, reference), None, _spec())[0]
+    return {m["name"]: m["value"] for m in result["metrics_list"]}["correctness"]
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        # a bare value on the lines after the answer
+        "Answer: 12\n13\n14",
+        "**Answer:** 12\n\n13",
+        "The answer is:\n12\n13",
+        # a hedging sentence after the answer
+        "The answer is 12. Or maybe 13.",
+        "The answer is 12. It could also be 13.",
+        "**Final Answer**\n12\n\nActually it could be 13.",
+        "## Answer\nThe total is 12. Or maybe 13.",
+        "The answer is 12. However, if Tom is included it is 13.",
+        "The answer is 12 apples; 13 if Tom is included.",
+        "The answer is 12, i.e. 13.",
+        # a conclusion that restates another value
+        "The answer is 12, so it is 13.",
+        "The answer is 12, so x = 13.",
+        "The answer is 12, so 13 apples.",
+        # "or" before something the number reader does not read as a number
+        "The answer is 12 or \u00b9\u00b3.",
+        "The answer is 12 or \u2081\u2083.",
+        "The answer is 12 (or \u00b9\u00b3).",
+        "The answer is 12 or XIII.",
+        "The answer is 12 or so.",
+        # a hedge inside a text command, which Math-Verify would drop
+        "\\boxed{12 \\text{ (or 13)}}",
+        # an approximation the value does not round to
+        "The answer is 12 \\approx 13.",
+        "The answer is 12 \u2248 13.",
+    ],
+)
+def test_a_hedged_answer_earns_no_correctness(response: str) -> None:
+    assert _correctness(response) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("response", "reference"),
+    [
+        ("The answer is 12.\n\nThis is because 3 \u00d7 4 = 12.", "12"),
+        ("**Answer:** 12\n\n1. First we count 3 boxes.\n2. Each has 4 pens.", "12"),
+        ("Answer: 12\n12", "12"),
+        ("The answer is 12, so it is 12.", "12"),
+        ("The answer is 12, i.e. one dozen.", "12"),
+        ("The answer is 12, i.e. 12 pens.", "12"),
+        ("The answer is 18 dollars per day, so she earns 540 per month.", "18"),
+        ("The answer is 12 pens.\nCheck: 3 boxes x 4 pens = 12 pens, or 4 + 4 + 4 = 12.", "12"),
+        ("Therefore, the answer is $\\boxed{12}$.\n\nLet me know if you have 2 more questions.", "12"),
+        ("The answer is $\\frac{1}{3} \\approx 0.333$.", "1/3"),
+        ("$\\boxed{\\frac{2}{3} \\approx 0.67}$", "2/3"),
+        ("$\\boxed{\\frac{2}{3} \\approx 0.666}$", "2/3"),
+        ("\\boxed{x = 2 \\text{ or } x = 3}", "2, 3"),
+    ],
+)
+def test_the_same_shapes_with_one_value_are_still_credited(response: str, reference: str) -> None:
+    assert _correctness(response, {"final_answer": reference}) == 1.0
