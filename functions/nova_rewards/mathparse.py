@@ -321,19 +321,30 @@ def _last_boxed(text: str) -> str | None:
     return found[1] if found else None
 
 
+_SENTENCE_CUT_RE = re.compile(
+    r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|(?<!\s),?\s+(?:since|because)\s|,\s*as\s"
+    r"|,?\s(?:i\.e|e\.g)\."  # "12, i.e. 13": what follows is read as the text after the answer
+    # "48 (not 42)": the rejected value is not a candidate (but "12 (not counting Tom; 13 with him)" and
+    # "12 (not 13, or maybe 13)" are)
+    r"|\s\((?:not|and not|but not)\s[^;()]{0,60}\)"
+)
+
+
 def _clip_sentence(candidate: str) -> str:
     """The answer part of "the answer is 42 apples. Next sentence..." (up to the sentence end)."""
     candidate = candidate.strip()
     # a period followed by a space (or the end) ends the sentence; a decimal point or an ellipsis
     # ("0.333... (repeating)") does not; nor does a justification ("8, since 4 x 2 = 8") belong to it
-    cut = re.search(
-        r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|(?<!\s),?\s+(?:since|because)\s|,\s*as\s"
-        r"|,?\s(?:i\.e|e\.g)\."  # "12, i.e. 13": what follows is read as the text after the answer
-        r"|\s\((?:not|and not|but not)\s",  # "48 (not 42)": the rejected value is not a candidate
-        candidate,
+    cut = next(
+        (c for c in _SENTENCE_CUT_RE.finditer(candidate) if not _HEDGE_WORD_RE.search(c.group(0))), None
     )
     if cut:
-        candidate = candidate[: cut.start()]
+        end = cut.start()
+        if candidate.count("(", 0, end) > candidate.count(")", 0, end):
+            # "12 (not counting Tom; 13 with him)": the parenthesis is part of the answer
+            close = candidate.find(")", end, end + _MAX_BARE_EXPRESSION)
+            end = close + 1 if close >= 0 else end
+        candidate = candidate[:end]
     return _without_consequence(_without_aside(candidate)).strip()
 
 
@@ -433,7 +444,9 @@ def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
         close = text.find(_ANSWER_TAG_CLOSE, start, start + MAX_ANSWER_CHARS)
         end = close if close >= 0 else min(len(text), start + MAX_ANSWER_CHARS)
         inner = text[start:end].strip()
-        found.append((tag, end, "answer_tag", _last_boxed(inner) or _unmarked_in_tag(inner)))
+        # ends after its closing tag: "<answer>13</answer><answer>12</answer>" is one group (a shotgun)
+        after = end + len(_ANSWER_TAG_CLOSE) if close >= 0 else end
+        found.append((tag, after, "answer_tag", _last_boxed(inner) or _unmarked_in_tag(inner)))
     phrases = list(_MARKER_RE.finditer(text))[-_MAX_MARKERS_TRIED:]
     for phrase, following in zip(phrases, [*phrases[1:], None][: len(phrases)], strict=True):
         line = _line_after(text, phrase.end())
@@ -591,25 +604,60 @@ _TAIL_LINES = 3
 _TAIL_SENTENCE_END_RE = re.compile(r"(?<!\.)(?<!\b[a-z]\.[a-z])\.(?!\.)(?=\s|$)|[;!?](?=\s|$)|\n")
 _TAIL_HEDGE_RE = re.compile(
     r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|probably|might|could|alternatively|actually|otherwise"
-    r"|unless|if|however|though|instead|either|i\.e|that\s+is)(?![A-Za-z])|\u2248|\\approx(?![A-Za-z])",
+    r"|instead|either|i\.e|that\s+is|wait|hmm|reconsider|oops|mistake)(?![A-Za-z])"
+    r"|\u2248|\\approx(?![A-Za-z])",
     re.IGNORECASE,
 )
+_REJECTION_RE = re.compile(r"(?<![A-Za-z])(?:not|no|incorrect|wrong|isn't|cannot|can't)(?![A-Za-z])", re.I)
+_TAIL_LABEL_RE = re.compile(r"[A-Za-z][A-Za-z ]{0,30}:")  # a short label before a value on its own line
 
 
 def _competing_value(text: str, end: int, answer: str) -> str | None:
     """A value after the final answer (from `end`) that differs from it and is offered as another
-    answer: alone on one of the next lines, or in a hedging sentence; None when there is none."""
+    answer: alone (or behind a short label) on one of the next lines, or in or after a hedging
+    sentence; None when there is none."""
     tail = text[end : end + _TAIL_CHARS]
     lines = [line.strip(_MARKDOWN_STRIP + ".,;:$()[]\\") for line in tail.split("\n")[1:]]
     for line in [line for line in lines if line][:_TAIL_LINES]:
-        if _is_bare_value(line) and _differs(line, answer):
-            return line
-        break  # prose: what follows is an explanation, not a list of candidates
-    for sentence in _TAIL_SENTENCE_END_RE.split(tail)[:_TAIL_LINES]:
-        numbers = _NUMBER_RE.findall(sentence)
-        if numbers and _TAIL_HEDGE_RE.search(sentence) and _differs(numbers[-1].strip(), answer):
-            return numbers[-1].strip()
-    return None
+        labelled = _TAIL_LABEL_RE.match(line)  # "Backup: 13", "Other possibility: 13"
+        value = _result_of(line[labelled.end() :].strip(_MARKDOWN_STRIP) if labelled else line)
+        if _is_bare_value(value) and _differs(value, answer):
+            return value
+        if not labelled:
+            break  # prose: what follows is an explanation, not a list of candidates
+    return _hedged_value(tail, answer)
+
+
+def _hedged_value(tail: str, answer: str) -> str | None:
+    """The value the sentences after the answer end on once they hedge ("12. Or maybe 13."), unless
+    they reject it ("we'd get 8, but that's incorrect") or come back to the answer ("maybe it's 6?
+    No, 5 is right"). A note on another reading of the question ("if it meant 6 boxes, the answer
+    would be 6") is not a hedge."""
+    hedged, offered = False, None
+    sentences = [sentence for sentence in _TAIL_SENTENCE_END_RE.split(tail) if sentence.strip()]
+    for sentence in sentences[: _TAIL_LINES + 1]:
+        hedged = hedged or _TAIL_HEDGE_RE.search(sentence) is not None
+        found = _last_value(sentence)
+        if found is None or not hedged:
+            continue
+        if not _differs(found[1], answer):
+            offered = None  # back to the answer
+        elif _REJECTION_RE.search(sentence) is None:
+            offered = found[1]
+    return offered
+
+
+def _last_value(sentence: str) -> tuple[int, str] | None:
+    """The last number or number word of a sentence ("Or maybe thirteen." -> "thirteen"); "one" and
+    "zero" are too often words ("the one", "one dozen") to count."""
+    last: tuple[int, str] | None = None
+    for match in _NUMBER_RE.finditer(sentence):
+        last = (match.start(), match.group(0).strip())
+    for match in _LETTER_WORD_RE.finditer(sentence):
+        value = _word_number(match.group(0).casefold())
+        if (last is None or match.start() > last[0]) and value is not None and value > 1:  # "the one"
+            last = (match.start(), match.group(0))
+    return last
 
 
 def _differs(value: str, answer: str) -> bool:
@@ -1232,6 +1280,7 @@ def normalise_expression(text: str) -> str:
 
 _APPROX_SIGN_RE = re.compile(r"\\approx(?![A-Za-z])|\u2248")
 _DECIMALS_RE = re.compile(r"\.(\d+)")
+_APPROX_SLACK = 0.02
 
 
 def _approximation_contradicts(answer: str) -> bool:
@@ -1248,7 +1297,9 @@ def _approximation_contradicts(answer: str) -> bool:
         return False
     decimals = _DECIMALS_RE.search(approx_text)
     unit = 10.0 ** -(len(decimals.group(1)) if decimals else 0)
-    return not abs(exact[0] - approx[0]) < unit
+    error = abs(exact[0] - approx[0])
+    # a sloppy last digit is still the value's decimal form ("\\frac{9.5}{3.14159} \\approx 3.01")
+    return error >= unit and error > _APPROX_SLACK * abs(exact[0])
 
 
 def _exact_part(answer: str) -> str:

@@ -32,9 +32,18 @@ def _correctness(response: str, reference: dict[str, str] = REFERENCE) -> float:
         "The answer is 12. It could also be 13.",
         "**Final Answer**\n12\n\nActually it could be 13.",
         "## Answer\nThe total is 12. Or maybe 13.",
-        "The answer is 12. However, if Tom is included it is 13.",
-        "The answer is 12 apples; 13 if Tom is included.",
         "The answer is 12, i.e. 13.",
+        "The answer is 12. Or maybe thirteen.",
+        "The answer is 12.\n\nHmm, wait, let me reconsider. 13.",
+        # a labelled second value on its own line
+        "Answer: 12.\n\nBackup: 13",
+        "Answer: 12\n\nOther possibility: 13",
+        # a parenthesis that rejects one value and offers it again, or goes on past a ';'
+        "Answer: 12 (not 13, or maybe 13)",
+        "Answer: 12 (not counting Tom; 13 with him).",
+        # answer tags next to each other are one group, not a self-correction
+        "<answer>13</answer><answer>12</answer>",
+        "<answer>13</answer>\n<answer>12</answer>",
         # a conclusion that restates another value
         "The answer is 12, so it is 13.",
         "The answer is 12, so x = 13.",
@@ -72,6 +81,15 @@ def test_a_hedged_answer_earns_no_correctness(response: str) -> None:
         ("$\\boxed{\\frac{2}{3} \\approx 0.67}$", "2/3"),
         ("$\\boxed{\\frac{2}{3} \\approx 0.666}$", "2/3"),
         ("\\boxed{x = 2 \\text{ or } x = 3}", "2, 3"),
+        # a note on another reading, a rejected alternative, a doubt resolved: not hedges
+        ("The answer is 12. However, if the question asks for the total with Tom, it would be 15.", "12"),
+        ("The answer is 4.\n\nAlternatively, counting the corners twice gives 8, but that's incorrect.", "4"),
+        ("\\boxed{5}\n\nHmm, wait. Let me reconsider: maybe it's 6? No, 5 is right.", "5"),
+        ("Answer: 12\n\nCheck: 3 \u00d7 4 = 12", "12"),
+        ("Answer: 48 (not 42)", "48"),
+        ("The answer is 12 (13 - 1).", "12"),
+        ("<answer>12</answer>\n<answer>12</answer>", "12"),
+        ("Answer: x = 3 + 4 = 7", "7"),
     ],
 )
 def test_the_same_shapes_with_one_value_are_still_credited(response: str, reference: str) -> None:
