@@ -1103,7 +1103,7 @@ def _holds_two_values(text: str) -> bool:
     "12 to fifteen"); "twelve (12)" holds one."""
     values: set[Fraction] = set()
     for token in _NUMBER_RE.findall(text[:_MAX_BARE_EXPRESSION]):
-        value = _parse_core(token.replace(",", ""))
+        value = _parse_core(_strip_percent(token.replace(",", ""))[0])  # "80% (or 79%)" holds two
         if value is not None:
             values.add(value)
     words = [word.casefold() for word in _LETTER_WORD_RE.findall(text[:_MAX_BARE_EXPRESSION])]
@@ -1291,6 +1291,8 @@ def _approximation_contradicts(answer: str) -> bool:
         return False
     exact_text = answer[: sign.start()].strip().strip("$")
     approx_text = answer[sign.end() :].strip().strip("$").rstrip(_TRAILING_PUNCT)
+    if exact_text.endswith("%") and approx_text.endswith("%"):  # "80\\% \\approx 84\\%": 80 against 84
+        exact_text, approx_text = exact_text[:-1].removesuffix("\\"), approx_text[:-1].removesuffix("\\")
     exact = _constant_value(exact_text, parse_number(exact_text))
     approx = _constant_value(approx_text, parse_number(approx_text))
     if exact is None or approx is None:
@@ -1298,8 +1300,9 @@ def _approximation_contradicts(answer: str) -> bool:
     decimals = _DECIMALS_RE.search(approx_text)
     unit = 10.0 ** -(len(decimals.group(1)) if decimals else 0)
     error = abs(exact[0] - approx[0])
-    # a sloppy last digit is still the value's decimal form ("\\frac{9.5}{3.14159} \\approx 3.01")
-    return error >= unit and error > _APPROX_SLACK * abs(exact[0])
+    # one off in the last digit is still the value's decimal form ("\\frac{9.5}{3.14159} \\approx 3.01"),
+    # unless that digit is most of the value ("12 \\approx 13")
+    return error >= 1.5 * unit or (error >= unit and error > _APPROX_SLACK * abs(exact[0]))
 
 
 def _exact_part(answer: str) -> str:

@@ -59,10 +59,24 @@ def _correctness(response: str, reference: dict[str, str] = REFERENCE) -> float:
         # an approximation the value does not round to
         "The answer is 12 \\approx 13.",
         "The answer is 12 \u2248 13.",
+        "The answer is 12 \\approx 22.",
     ],
 )
 def test_a_hedged_answer_earns_no_correctness(response: str) -> None:
     assert _correctness(response) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("response", "reference"),
+    [
+        ("\\boxed{80\\% \\text{ (or 79\\%)}}", "80%"),
+        ("The answer is 80% \\approx 84%.", "80%"),
+        ("The answer is 137.5 \\approx 139.", "137.5"),
+        ("The answer is 191.25 \\approx 193.75.", "191.25"),
+    ],
+)
+def test_a_hedged_percentage_or_decimal_earns_no_correctness(response: str, reference: str) -> None:
+    assert _correctness(response, {"final_answer": reference}) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -90,6 +104,12 @@ def test_a_hedged_answer_earns_no_correctness(response: str) -> None:
         ("The answer is 12 (13 - 1).", "12"),
         ("<answer>12</answer>\n<answer>12</answer>", "12"),
         ("Answer: x = 3 + 4 = 7", "7"),
+        (
+            "$\\frac{9.5}{3.14159} \\approx 3.01$ is the answer: \\boxed{\\frac{9.5}{3.14159} \\approx 3.01}",
+            "9.5/3.14159",
+        ),
+        ("The answer is $\\frac{1}{3} \\approx 33\\%$.", "1/3"),
+        ("The answer is 137.5 \\approx 138.", "137.5"),
     ],
 )
 def test_the_same_shapes_with_one_value_are_still_credited(response: str, reference: str) -> None:
