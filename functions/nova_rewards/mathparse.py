@@ -588,7 +588,7 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
     found = _marked_candidates(text)
     if found:
         marker, answer = _final_group(found, text)
-        competing = _competing_value(text, max(end for _, end, _, _ in found), answer) if answer else None
+        competing = _competing_value(text, max(found)[1], answer) if answer else None  # after the last one
         if competing is not None:  # "Answer: 12\n13", "The answer is 12. Or maybe 13.": a hedge
             answer = f"{answer}, {competing}"
         return Extraction(answer or None, marker)
@@ -604,11 +604,22 @@ _TAIL_LINES = 3
 _TAIL_SENTENCE_END_RE = re.compile(r"(?<!\.)(?<!\b[a-z]\.[a-z])\.(?!\.)(?=\s|$)|[;!?](?=\s|$)|\n")
 _TAIL_HEDGE_RE = re.compile(
     r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|probably|might|could|alternatively|actually|otherwise"
-    r"|instead|either|i\.e|that\s+is|wait|hmm|reconsider|oops|mistake)(?![A-Za-z])"
+    r"|instead|either|i\.e|wait|hmm|reconsider|oops|mistake)(?![A-Za-z])"
     r"|\u2248|\\approx(?![A-Za-z])",
     re.IGNORECASE,
 )
 _REJECTION_RE = re.compile(r"(?<![A-Za-z])(?:not|no|incorrect|wrong|isn't|cannot|can't)(?![A-Za-z])", re.I)
+_CHOICE_IN_SENTENCE_RE = re.compile(
+    r"(?<![A-Za-z])(?:\(([A-J])\)|([A-J])\)|(?:option|choice)\s([A-J])(?![A-Za-z])|([A-J])(?=[\s*_]{0,3}$))",
+    re.IGNORECASE,
+)
+# An operation right after the final answer makes it an operand: "\\boxed{12} + 1", "\\boxed{12}^{13}"
+# (not * or _, which are Markdown emphasis: "**Answer:** **8**")
+_OPERATION_AFTER_RE = re.compile(
+    r"[ \t$]{0,4}(?:[-+/^\u00d7\u00b7]|\\(?:times|cdot|div)(?![A-Za-z])|(?:plus|minus|times|divided\sby)\s)"
+    r"[ \t]{0,3}[\d{(\\][^\n]{0,60}",
+    re.IGNORECASE,
+)
 _TAIL_LABEL_RE = re.compile(r"[A-Za-z][A-Za-z ]{0,30}:")  # a short label before a value on its own line
 
 
@@ -617,18 +628,25 @@ def _competing_value(text: str, end: int, answer: str) -> str | None:
     answer: alone (or behind a short label) on one of the next lines, or in or after a hedging
     sentence; None when there is none."""
     tail = text[end : end + _TAIL_CHARS]
+    operation = _OPERATION_AFTER_RE.match(tail)
+    if operation is not None:  # "\\boxed{12} + 1 = 13", "\\boxed{12}^{2}": the answer is an operand
+        return operation.group(0).strip(" $")
+    letter = _choice_letter(answer)
     lines = [line.strip(_MARKDOWN_STRIP + ".,;:$()[]\\") for line in tail.split("\n")[1:]]
     for line in [line for line in lines if line][:_TAIL_LINES]:
         labelled = _TAIL_LABEL_RE.match(line)  # "Backup: 13", "Other possibility: 13"
         value = _result_of(line[labelled.end() :].strip(_MARKDOWN_STRIP) if labelled else line)
         if _is_bare_value(value) and _differs(value, answer):
             return value
+        other = _choice_letter(value)
+        if letter is not None and other is not None and other != letter:  # "Answer: B\nC"
+            return other
         if not labelled:
             break  # prose: what follows is an explanation, not a list of candidates
-    return _hedged_value(tail, answer)
+    return _hedged_value(tail, answer, letter)
 
 
-def _hedged_value(tail: str, answer: str) -> str | None:
+def _hedged_value(tail: str, answer: str, letter: str | None = None) -> str | None:
     """The value the sentences after the answer end on once they hedge ("12. Or maybe 13."), unless
     they reject it ("we'd get 8, but that's incorrect") or come back to the answer ("maybe it's 6?
     No, 5 is right"). A note on another reading of the question ("if it meant 6 boxes, the answer
@@ -637,7 +655,7 @@ def _hedged_value(tail: str, answer: str) -> str | None:
     sentences = [sentence for sentence in _TAIL_SENTENCE_END_RE.split(tail) if sentence.strip()]
     for sentence in sentences[: _TAIL_LINES + 1]:
         hedged = hedged or _TAIL_HEDGE_RE.search(sentence) is not None
-        found = _last_value(sentence)
+        found = _last_value(sentence) if letter is None else _last_choice(sentence)
         if found is None or not hedged:
             continue
         if not _differs(found[1], answer):
@@ -645,6 +663,15 @@ def _hedged_value(tail: str, answer: str) -> str | None:
         elif _REJECTION_RE.search(sentence) is None:
             offered = found[1]
     return offered
+
+
+def _last_choice(sentence: str) -> tuple[int, str] | None:
+    """The last choice letter of a sentence: "(C)", "C)", "option C", or a letter that ends it ("Or
+    maybe C.") - not any capital ("I think", "A box")."""
+    last = None
+    for last in _CHOICE_IN_SENTENCE_RE.finditer(sentence):  # noqa: B007 - the last one is wanted
+        pass
+    return (last.start(), next(g for g in last.groups() if g)) if last else None
 
 
 def _last_value(sentence: str) -> tuple[int, str] | None:
@@ -1407,6 +1434,14 @@ _OTHER_CHOICE_RE = re.compile(
 )
 
 
+_NAMED_CHOICE_RE = re.compile(r"(?<![A-Za-z])(?:\(([A-J])\)|([A-J])\))")
+
+
+def _named_choices(answer: str) -> set[str]:
+    """The letters written as choices ("(B)", "C)") in an answer."""
+    return {a or b for a, b in _NAMED_CHOICE_RE.findall(_strip_wrappers(answer[:MAX_ANSWER_CHARS]))}
+
+
 def _choice_letter(answer: str) -> str | None:
     match = _CHOICE_RE.match(_strip_wrappers(answer[:100]).strip().rstrip(".").strip())
     return match.group(1) if match else None
@@ -1435,9 +1470,14 @@ def _option_reference_equal(predicted: str, reference: str) -> bool | None:
     pred_letter = _choice_letter(predicted)
     if pred_letter is not None:
         return pred_letter == letter
+    if any(named != letter for named in _named_choices(predicted)):
+        return False  # "12 (C)", "(B) 12 (C) 13": another option is named too
     leading = _LEADING_CHOICE_RE.match(_strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
     if leading is not None:
-        return None if leading.group(3) is None else (leading.group(1) or leading.group(2)) == letter
+        if leading.group(3) is None or (leading.group(1) or leading.group(2)) != letter:
+            return None if leading.group(3) is None else False
+        # the right letter with another option's text ("(B) 13" for "(B) 12") is not the option
+        return answers_equal(leading.group(3), option) is not False
     if len(answer_items(predicted)) > 1:
         return False  # "12 or C": the reference holds two names of one option, not two candidates
     return answers_equal(predicted, option)

@@ -82,6 +82,30 @@ def test_a_hedged_percentage_or_decimal_earns_no_correctness(response: str, refe
 @pytest.mark.parametrize(
     ("response", "reference"),
     [
+        # another option named next to the right one, or the right letter with another option's text
+        ("The answer is (B) 12 (C) 13.", "(B) 12"),
+        ("The answer is 12 (C).", "(B) 12"),
+        ("The answer is (B) 13.", "(B) 12"),
+        # a second letter after a letter answer
+        ("Answer: B\nC", "B"),
+        ("Answer: B\n\nAlternatively: C", "B"),
+        ("The answer is B. Or maybe C.", "B"),
+        # an operation right after the answer makes it an operand
+        ("The answer is \\boxed{12} + 1 = 13.", "12"),
+        ("\\boxed{12} \\times 13", "12"),
+        ("\\boxed{12}^{13}", "12"),
+        ("The answer is \\boxed{12} minus 1.", "12"),
+    ],
+)
+def test_a_second_choice_or_an_operation_after_the_answer_earns_no_correctness(
+    response: str, reference: str
+) -> None:
+    assert _correctness(response, {"final_answer": reference}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("response", "reference"),
+    [
         ("The answer is 12.\n\nThis is because 3 \u00d7 4 = 12.", "12"),
         ("**Answer:** 12\n\n1. First we count 3 boxes.\n2. Each has 4 pens.", "12"),
         ("Answer: 12\n12", "12"),
@@ -110,6 +134,11 @@ def test_a_hedged_percentage_or_decimal_earns_no_correctness(response: str, refe
         ),
         ("The answer is $\\frac{1}{3} \\approx 33\\%$.", "1/3"),
         ("The answer is 137.5 \\approx 138.", "137.5"),
+        ("The answer is (B) 12.", "(B) 12"),
+        ("The answer is (B).", "(B) 12"),
+        ("The answer is B.\n\nI double-checked each option.", "B"),
+        ("*Answer:* **8**", "8"),
+        ("The answer is \\boxed{12}. That is 3 boxes of 4.", "12"),
     ],
 )
 def test_the_same_shapes_with_one_value_are_still_credited(response: str, reference: str) -> None:
