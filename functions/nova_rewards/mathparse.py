@@ -600,11 +600,14 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
 # After the final answer: a value on the next lines on its own, or in a sentence that hedges, is a
 # second candidate ("Answer: 12\n13", "12. Or maybe 13.", "12. However, with Tom it is 13").
 _TAIL_CHARS = 400
+_MAX_TAIL_READ = 6000  # the response's ending is read too, up to this far after the answer
 _TAIL_LINES = 3
 _TAIL_SENTENCE_END_RE = re.compile(r"(?<!\.)(?<!\b[a-z]\.[a-z])\.(?!\.)(?=\s|$)|[;!?](?=\s|$)|\n")
 _TAIL_HEDGE_RE = re.compile(
     r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|probably|might|could|alternatively|actually|otherwise"
-    r"|instead|either|i\.e|wait|hmm|reconsider|oops|mistake)(?![A-Za-z])"
+    r"|instead|either|i\.e|wait|hmm|reconsider|oops|mistake|alternative"
+    r"|also\s(?:works?|work|acceptable|valid|correct|possible|right|be)"  # "13 also works"
+    r"|another\s(?:valid\s|possible\s|correct\s)?(?:answer|solution|option))(?![A-Za-z])"
     r"|\u2248|\\approx(?![A-Za-z])",
     re.IGNORECASE,
 )
@@ -643,17 +646,20 @@ def _competing_value(text: str, end: int, answer: str) -> str | None:
             return other
         if not labelled:
             break  # prose: what follows is an explanation, not a list of candidates
-    return _hedged_value(tail, answer, letter)
+    ending = text[end + _TAIL_CHARS : end + _MAX_TAIL_READ][-_TAIL_CHARS:]  # "... Or maybe 13." far below
+    return _hedged_value(tail, answer, letter) or (
+        _hedged_value(ending, answer, letter, last=True) if ending else None
+    )
 
 
-def _hedged_value(tail: str, answer: str, letter: str | None = None) -> str | None:
+def _hedged_value(tail: str, answer: str, letter: str | None = None, *, last: bool = False) -> str | None:
     """The value the sentences after the answer end on once they hedge ("12. Or maybe 13."), unless
     they reject it ("we'd get 8, but that's incorrect") or come back to the answer ("maybe it's 6?
     No, 5 is right"). A note on another reading of the question ("if it meant 6 boxes, the answer
     would be 6") is not a hedge."""
     hedged, offered = False, None
     sentences = [sentence for sentence in _TAIL_SENTENCE_END_RE.split(tail) if sentence.strip()]
-    for sentence in sentences[: _TAIL_LINES + 1]:
+    for sentence in sentences[-(_TAIL_LINES + 1) :] if last else sentences[: _TAIL_LINES + 1]:
         hedged = hedged or _TAIL_HEDGE_RE.search(sentence) is not None
         found = _last_value(sentence) if letter is None else _last_choice(sentence)
         if found is None or not hedged:

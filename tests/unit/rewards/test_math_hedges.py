@@ -35,6 +35,13 @@ def _correctness(response: str, reference: dict[str, str] = REFERENCE) -> float:
         "The answer is 12, i.e. 13.",
         "The answer is 12. Or maybe thirteen.",
         "The answer is 12.\n\nHmm, wait, let me reconsider. 13.",
+        "The answer is 12. 13 is also acceptable.",
+        "The answer is 12. 13 would also work.",
+        "The answer is 12. Another valid answer is 13.",
+        # a hedge at the end of a long response, far below the answer
+        "The answer is 12.\n\n"
+        + " ".join(f"Step {k}: the boxes in row {k} were counted and checked twice." for k in range(1, 15))
+        + "\n\nOr maybe 13.",
         # a labelled second value on its own line
         "Answer: 12.\n\nBackup: 13",
         "Answer: 12\n\nOther possibility: 13",
@@ -138,6 +145,14 @@ def test_a_second_choice_or_an_operation_after_the_answer_earns_no_correctness(
         ("The answer is (B).", "(B) 12"),
         ("The answer is B.\n\nI double-checked each option.", "B"),
         ("*Answer:* **8**", "8"),
+        ("The answer is 12. We can also check it: 3 boxes of 4 pens make 12.", "12"),
+        (
+            "The answer is 12.\n\n"
+            + " ".join(
+                f"Step {k}: the boxes in row {k} were counted and checked twice." for k in range(1, 15)
+            ),
+            "12",
+        ),
         ("The answer is \\boxed{12}. That is 3 boxes of 4.", "12"),
     ],
 )
