@@ -15,7 +15,12 @@ marker, and only when asked (`fallback_last_number`): the last math block (`$...
 whole response when it is a bare expression, else the last number that is not part of a word.
 
 Shotguns (`is_shotgun`): an answer that lists more distinct candidates than the reference has parts
-("40, 41, 42 or 43", `\\boxed{41} \\boxed{42}` for a single number) earns nothing.
+("40, 41, 42 or 43", `\\boxed{41} \\boxed{42}` for a single number) earns nothing. So does a second
+value offered after the final answer (`_competing_value`): alone or labelled on the next lines
+("Answer: 12\\n13", "Backup: 13"), in a hedging sentence just below or at the end of the response ("Or
+maybe 13.", "13 also works"), or as an operation on it (`\\boxed{12} + 1`); a rejected alternative
+("8, but that's incorrect") and a note on another reading of the question ("if it meant 6 boxes, it
+would be 6") are not hedges.
 
 Cost: every regular expression here is linear in its input (no nested or overlapping quantifiers,
 no end-anchored search over long text: trailing parts are stripped by hand); the property test
