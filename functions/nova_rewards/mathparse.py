@@ -1425,7 +1425,11 @@ def answers_equal(
     return collections
 
 
-_HEDGE_IN_TEXT_RE = re.compile(r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly)(?![A-Za-z])", re.IGNORECASE)
+_HEDGE_IN_TEXT_RE = re.compile(
+    r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|alternatively|also|approx|approximately|about|around|roughly"
+    r"|rounded|nearly|almost)(?![A-Za-z])",
+    re.IGNORECASE,
+)
 
 
 def _hedges_in_text(answer: str) -> bool:

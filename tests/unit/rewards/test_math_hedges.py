@@ -63,6 +63,8 @@ def _correctness(response: str, reference: dict[str, str] = REFERENCE) -> float:
         "The answer is 12 or so.",
         # a hedge inside a text command, which Math-Verify would drop
         "\\boxed{12 \\text{ (or 13)}}",
+        "\\boxed{12 \\text{ (approx. 13)}}",
+        "\\boxed{12 \\text{ (rounded: 13)}}",
         # an approximation the value does not round to
         "The answer is 12 \\approx 13.",
         "The answer is 12 \u2248 13.",
