@@ -236,7 +236,9 @@ _VALUE_CHANGER_RE = re.compile(
     # a bound, not a value: "at least 12", "more than 12", "12 or more", "between 12 and 15"
     r"|(?i:(?<![A-Za-z])(?:at\s+(?:least|most)|(?:more|less|fewer|greater|higher|lower)\s+than|up\s+to"
     r"|or\s+(?:more|less|fewer|greater|higher|lower|above|below)|and\s+(?:above|below|up|over)"
-    r"|between|no\s+(?:more|less|fewer))(?![A-Za-z]))"
+    r"|between|no\s+(?:more|less|fewer)"
+    # "under 12", "almost 12", "12 max": a bound too ("min" is minutes)
+    r"|under|below|above|nearly|almost|max|maximum|minimum)(?![A-Za-z]))"
     r"|(?i:(?<![A-Za-z])(?:times|plus|minus|over|divided|to\s+the)\s+(?=[\w\\(]))"
     r"|(?<![A-Za-z\s])\s*\^"  # a power of the number itself (a unit's exponent was removed before)
 )
