@@ -611,7 +611,10 @@ _MAX_TAIL_READ = 6000  # the response's ending is read too, up to this far after
 _TAIL_LINES = 3
 _TAIL_SENTENCE_END_RE = re.compile(r"(?<!\.)(?<!\b[a-z]\.[a-z])\.(?!\.)(?=\s|$)|[;!?](?=\s|$)|\n")
 _TAIL_HEDGE_RE = re.compile(
-    r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|probably|might|could|alternatively|actually|otherwise"
+    # words that also explain ("or", "could") count only before a value: "or 13", "it could be 13",
+    # not "3 boxes or 4 bags", "each friend could get 4"
+    r"(?<![A-Za-z])(?:or[^A-Za-z\d]{1,4}(?=[$\\\d])|(?:could|might|may)\s(?:also|be\s(?=[$\\\d]))"
+    r"|maybe|perhaps|possibly|alternatively|actually|otherwise"
     r"|instead|either|i\.e|wait|hmm|reconsider|oops|mistake|alternative"
     r"|also\s(?:works?|work|acceptable|valid|correct|possible|right|be)"  # "13 also works"
     r"|another\s(?:valid\s|possible\s|correct\s)?(?:answer|solution|option))(?![A-Za-z])"

@@ -30,6 +30,8 @@ def _correctness(response: str, reference: dict[str, str] = REFERENCE) -> float:
         # a hedging sentence after the answer
         "The answer is 12. Or maybe 13.",
         "The answer is 12. It could also be 13.",
+        "The answer is 12.\nIt may be 13.",
+        "\\boxed{12}\\text{ or }13",
         "**Final Answer**\n12\n\nActually it could be 13.",
         "## Answer\nThe total is 12. Or maybe 13.",
         "The answer is 12, i.e. 13.",
@@ -148,6 +150,8 @@ def test_a_second_choice_or_an_operation_after_the_answer_earns_no_correctness(
         ("The answer is B.\n\nI double-checked each option.", "B"),
         ("*Answer:* **8**", "8"),
         ("The answer is 12. We can also check it: 3 boxes of 4 pens make 12.", "12"),
+        ("The answer is 12 cookies.\n\nNote: each of the 3 friends could get 4 cookies.", "12"),
+        ("The answer is 12.\n\nShe might want to buy 3 more next week.", "12"),
         (
             "The answer is 12.\n\n"
             + " ".join(
