@@ -15,7 +15,12 @@ marker, and only when asked (`fallback_last_number`): the last math block (`$...
 whole response when it is a bare expression, else the last number that is not part of a word.
 
 Shotguns (`is_shotgun`): an answer that lists more distinct candidates than the reference has parts
-("40, 41, 42 or 43", `\\boxed{41} \\boxed{42}` for a single number) earns nothing.
+("40, 41, 42 or 43", `\\boxed{41} \\boxed{42}` for a single number) earns nothing. So does a second
+value offered after the final answer (`_competing_value`): alone or labelled on the next lines
+("Answer: 12\\n13", "Backup: 13"), in a hedging sentence just below or at the end of the response ("Or
+maybe 13.", "13 also works"), or as an operation on it (`\\boxed{12} + 1`); a rejected alternative
+("8, but that's incorrect") and a note on another reading of the question ("if it meant 6 boxes, it
+would be 6") are not hedges.
 
 Cost: every regular expression here is linear in its input (no nested or overlapping quantifiers,
 no end-anchored search over long text: trailing parts are stripped by hand); the property test
@@ -233,7 +238,9 @@ _VALUE_CHANGER_RE = re.compile(
     # a bound, not a value: "at least 12", "more than 12", "12 or more", "between 12 and 15"
     r"|(?i:(?<![A-Za-z])(?:at\s+(?:least|most)|(?:more|less|fewer|greater|higher|lower)\s+than|up\s+to"
     r"|or\s+(?:more|less|fewer|greater|higher|lower|above|below)|and\s+(?:above|below|up|over)"
-    r"|between|no\s+(?:more|less|fewer))(?![A-Za-z]))"
+    r"|between|no\s+(?:more|less|fewer)"
+    # "under 12", "almost 12", "12 max": a bound too ("min" is minutes)
+    r"|under|below|above|nearly|almost|max|maximum|minimum)(?![A-Za-z]))"
     r"|(?i:(?<![A-Za-z])(?:times|plus|minus|over|divided|to\s+the)\s+(?=[\w\\(]))"
     r"|(?<![A-Za-z\s])\s*\^"  # a power of the number itself (a unit's exponent was removed before)
 )
@@ -323,18 +330,30 @@ def _last_boxed(text: str) -> str | None:
     return found[1] if found else None
 
 
+_SENTENCE_CUT_RE = re.compile(
+    r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|(?<!\s),?\s+(?:since|because)\s|,\s*as\s"
+    r"|,?\s(?:i\.e|e\.g)\."  # "12, i.e. 13": what follows is read as the text after the answer
+    # "48 (not 42)": the rejected value is not a candidate (but "12 (not counting Tom; 13 with him)" and
+    # "12 (not 13, or maybe 13)" are)
+    r"|\s\((?:not|and not|but not)\s[^;()]{0,60}\)"
+)
+
+
 def _clip_sentence(candidate: str) -> str:
     """The answer part of "the answer is 42 apples. Next sentence..." (up to the sentence end)."""
     candidate = _minus_signs_joined(candidate.strip())
     # a period followed by a space (or the end) ends the sentence; a decimal point or an ellipsis
     # ("0.333... (repeating)") does not; nor does a justification ("8, since 4 x 2 = 8") belong to it
-    cut = re.search(
-        r"(?<!\.)\.(?!\.)(?:\s|$)|;\s|\s-{1,2}\s|\bI hope\b|(?<!\s),?\s+(?:since|because)\s|,\s*as\s"
-        r"|\s\((?:not|and not|but not)\s",  # "48 (not 42)": the rejected value is not a candidate
-        candidate,
+    cut = next(
+        (c for c in _SENTENCE_CUT_RE.finditer(candidate) if not _HEDGE_WORD_RE.search(c.group(0))), None
     )
     if cut:
-        candidate = candidate[: cut.start()]
+        end = cut.start()
+        if candidate.count("(", 0, end) > candidate.count(")", 0, end):
+            # "12 (not counting Tom; 13 with him)": the parenthesis is part of the answer
+            close = candidate.find(")", end, end + _MAX_BARE_EXPRESSION)
+            end = close + 1 if close >= 0 else end
+        candidate = candidate[:end]
     return _without_consequence(_without_aside(candidate)).strip()
 
 
@@ -368,7 +387,10 @@ def _without_consequence(candidate: str) -> str:
         return candidate
     if _NUMBER_RE.match(candidate.lstrip("$\\([ ")) is not None:
         hedged = _HEDGE_WORD_RE.search(candidate, conclusion.start()) is not None
-        return candidate if hedged else candidate[: conclusion.start()]
+        restated = _RESTATED_VALUE_RE.match(candidate, conclusion.end())
+        value = candidate[restated.end() - 1 :] if restated else ""
+        another = restated is not None and _differs(value, candidate[: conclusion.start()])
+        return candidate if hedged or another else candidate[: conclusion.start()]
     if _has_prose(candidate[: conclusion.start()]):
         return candidate[conclusion.end() :]
     return candidate
@@ -377,6 +399,13 @@ def _without_consequence(candidate: str) -> str:
 # A clause after the answer that adds another quantity, and the conclusion of an answer sentence.
 _ASIDE_RE = re.compile(r",\s*(?:for a total of|making|bringing|giving|leaving)\s", re.IGNORECASE)
 _CONCLUSION_RE = re.compile(r",\s*(?:so|thus|therefore|hence)\s+", re.IGNORECASE)
+# A conclusion that gives the answer again ("12, so it is 13", "12, so x = 13", "12, so 13 apples"):
+# a second candidate, not a consequence.
+_RESTATED_VALUE_RE = re.compile(
+    r"(?:(?:it|that|this|which|the\s(?:answer|result|total)|[A-Za-z](?:_\w{1,4})?)\s?"
+    r"(?:is|was|equals|=|'s|would\sbe|must\sbe)\s?)?[$\\(]{0,3}[-+]?\d",
+    re.IGNORECASE,
+)
 
 
 def _line_after(text: str, start: int) -> str:
@@ -434,7 +463,9 @@ def _marked_candidates(text: str) -> list[tuple[int, int, str, str]]:
         close = text.find(_ANSWER_TAG_CLOSE, start, start + MAX_ANSWER_CHARS)
         end = close if close >= 0 else min(len(text), start + MAX_ANSWER_CHARS)
         inner = text[start:end].strip()
-        found.append((tag, end, "answer_tag", _last_boxed(inner) or _unmarked_in_tag(inner)))
+        # ends after its closing tag: "<answer>13</answer><answer>12</answer>" is one group (a shotgun)
+        after = end + len(_ANSWER_TAG_CLOSE) if close >= 0 else end
+        found.append((tag, after, "answer_tag", _last_boxed(inner) or _unmarked_in_tag(inner)))
     phrases = list(_MARKER_RE.finditer(text))[-_MAX_MARKERS_TRIED:]
     for phrase, following in zip(phrases, [*phrases[1:], None][: len(phrases)], strict=True):
         line = _line_after(text, phrase.end())
@@ -589,11 +620,125 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> Extractio
     found = _marked_candidates(text)
     if found:
         marker, answer = _final_group(found, text)
+        competing = _competing_value(text, max(found)[1], answer) if answer else None  # after the last one
+        if competing is not None:  # "Answer: 12\n13", "The answer is 12. Or maybe 13.": a hedge
+            answer = f"{answer}, {competing}"
         return Extraction(answer or None, marker)
     if fallback_last_number:
         unmarked = _unmarked(text)
         return Extraction(_superscripts_as_powers(unmarked) if unmarked else None, None)
     return Extraction(None, None)
+
+
+# After the final answer: a value on the next lines on its own, or in a sentence that hedges, is a
+# second candidate ("Answer: 12\n13", "12. Or maybe 13.", "12. However, with Tom it is 13").
+_TAIL_CHARS = 400
+_MAX_TAIL_READ = 6000  # the response's ending is read too, up to this far after the answer
+_TAIL_LINES = 3
+_TAIL_SENTENCE_END_RE = re.compile(r"(?<!\.)(?<!\b[a-z]\.[a-z])\.(?!\.)(?=\s|$)|[;!?](?=\s|$)|\n")
+_TAIL_HEDGE_RE = re.compile(
+    # words that also explain ("or", "could") count only before a value: "or 13", "it could be 13",
+    # not "3 boxes or 4 bags", "each friend could get 4"
+    r"(?<![A-Za-z])(?:or[^A-Za-z\d]{1,4}(?=[$\\\d])|(?:could|might|may)\s(?:also|be\s(?=[$\\\d]))"
+    r"|maybe|perhaps|possibly|alternatively|actually|otherwise"
+    r"|instead|either|i\.e|wait|hmm|reconsider|oops|mistake|alternative"
+    r"|also\s(?:works?|work|acceptable|valid|correct|possible|right|be)"  # "13 also works"
+    r"|another\s(?:valid\s|possible\s|correct\s)?(?:answer|solution|option))(?![A-Za-z])"
+    r"|\u2248|\\approx(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_REJECTION_RE = re.compile(r"(?<![A-Za-z])(?:not|no|incorrect|wrong|isn't|cannot|can't)(?![A-Za-z])", re.I)
+_CHOICE_IN_SENTENCE_RE = re.compile(
+    r"(?<![A-Za-z])(?:\(([A-J])\)|([A-J])\)|(?:option|choice)\s([A-J])(?![A-Za-z])|([A-J])(?=[\s*_]{0,3}$))",
+    re.IGNORECASE,
+)
+# An operation right after the final answer makes it an operand: "\\boxed{12} + 1", "\\boxed{12}^{13}"
+# (not * or _, which are Markdown emphasis: "**Answer:** **8**")
+_OPERATION_AFTER_RE = re.compile(
+    r"[ \t$]{0,4}(?:[-+/^\u00d7\u00b7]|\\(?:times|cdot|div)(?![A-Za-z])|(?:plus|minus|times|divided\sby)\s)"
+    r"[ \t]{0,3}[\d{(\\][^\n]{0,60}",
+    re.IGNORECASE,
+)
+_TAIL_LABEL_RE = re.compile(r"[A-Za-z][A-Za-z ]{0,30}:")  # a short label before a value on its own line
+
+
+def _competing_value(text: str, end: int, answer: str) -> str | None:
+    """A value after the final answer (from `end`) that differs from it and is offered as another
+    answer: alone (or behind a short label) on one of the next lines, or in or after a hedging
+    sentence; None when there is none."""
+    tail = text[end : end + _TAIL_CHARS]
+    operation = _OPERATION_AFTER_RE.match(tail)
+    if operation is not None:  # "\\boxed{12} + 1 = 13", "\\boxed{12}^{2}": the answer is an operand
+        return operation.group(0).strip(" $")
+    letter = _choice_letter(answer)
+    lines = [line.strip(_MARKDOWN_STRIP + ".,;:$()[]\\") for line in tail.split("\n")[1:]]
+    for line in [line for line in lines if line][:_TAIL_LINES]:
+        labelled = _TAIL_LABEL_RE.match(line)  # "Backup: 13", "Other possibility: 13"
+        value = _result_of(line[labelled.end() :].strip(_MARKDOWN_STRIP) if labelled else line)
+        if _is_bare_value(value) and _differs(value, answer):
+            return value
+        other = _choice_letter(value)
+        if letter is not None and other is not None and other != letter:  # "Answer: B\nC"
+            return other
+        if not labelled:
+            break  # prose: what follows is an explanation, not a list of candidates
+    ending = text[end + _TAIL_CHARS : end + _MAX_TAIL_READ][-_TAIL_CHARS:]  # "... Or maybe 13." far below
+    return _hedged_value(tail, answer, letter) or (
+        _hedged_value(ending, answer, letter, last=True) if ending else None
+    )
+
+
+def _hedged_value(tail: str, answer: str, letter: str | None = None, *, last: bool = False) -> str | None:
+    """The value the sentences after the answer end on once they hedge ("12. Or maybe 13."), unless
+    they reject it ("we'd get 8, but that's incorrect") or come back to the answer ("maybe it's 6?
+    No, 5 is right"). A note on another reading of the question ("if it meant 6 boxes, the answer
+    would be 6") is not a hedge."""
+    hedged, offered = False, None
+    sentences = [sentence for sentence in _TAIL_SENTENCE_END_RE.split(tail) if sentence.strip()]
+    for sentence in sentences[-(_TAIL_LINES + 1) :] if last else sentences[: _TAIL_LINES + 1]:
+        hedged = hedged or _TAIL_HEDGE_RE.search(sentence) is not None
+        found = _last_value(sentence) if letter is None else _last_choice(sentence)
+        if found is None or not hedged:
+            continue
+        if not _differs(found[1], answer):
+            offered = None  # back to the answer
+        elif _REJECTION_RE.search(sentence) is None:
+            offered = found[1]
+    return offered
+
+
+def _last_choice(sentence: str) -> tuple[int, str] | None:
+    """The last choice letter of a sentence: "(C)", "C)", "option C", or a letter that ends it ("Or
+    maybe C.") - not any capital ("I think", "A box")."""
+    last = None
+    for last in _CHOICE_IN_SENTENCE_RE.finditer(sentence):  # noqa: B007 - the last one is wanted
+        pass
+    return (last.start(), next(g for g in last.groups() if g)) if last else None
+
+
+def _last_value(sentence: str) -> tuple[int, str] | None:
+    """The last number or number word of a sentence ("Or maybe thirteen." -> "thirteen"); "one" and
+    "zero" are too often words ("the one", "one dozen") to count."""
+    last: tuple[int, str] | None = None
+    for match in _NUMBER_RE.finditer(sentence):
+        last = (match.start(), match.group(0).strip())
+    for match in _LETTER_WORD_RE.finditer(sentence):
+        value = _word_number(match.group(0).casefold())
+        if (last is None or match.start() > last[0]) and value is not None and value > 1:  # "the one"
+            last = (match.start(), match.group(0))
+    return last
+
+
+def _differs(value: str, answer: str) -> bool:
+    """Whether `value` is none of the values of `answer` (compared as numbers when both are)."""
+    number = parse_number(value)
+    for item in answer_items(answer) or [answer]:
+        other = parse_number(item)
+        if number is not None and other is not None and number.value == other.value:
+            return False
+        if normalise_expression(item) == normalise_expression(value):
+            return False
+    return True
 
 
 def canonical_text(text: str) -> str:
@@ -1010,6 +1155,9 @@ _SECOND_CANDIDATE_RE = re.compile(
     r"(?:(?<![A-Za-z])(?:or|and)\s+|,\s*)\(?[A-Za-z]\)?(?![A-Za-z.])", re.IGNORECASE
 )  # "12 or C", "12, (B)": a number and a letter are two candidates
 _LETTER_WORD_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
+# "or" after a number offers something else, whatever it is written in (superscript digits, Roman
+# numerals, "or so"): the number alone is not the answer.
+_OR_WORD_RE = re.compile(r"(?<![A-Za-z\\])or(?![A-Za-z])", re.IGNORECASE)
 _NOT_UNIT_WORDS = frozenset(
     (
         "or",
@@ -1051,7 +1199,7 @@ def _holds_two_values(text: str) -> bool:
     "12 to fifteen"); "twelve (12)" holds one."""
     values: set[Fraction] = set()
     for token in _NUMBER_RE.findall(text[:_MAX_BARE_EXPRESSION]):
-        value = _parse_core(token.replace(",", ""))
+        value = _parse_core(_strip_percent(token.replace(",", ""))[0])  # "80% (or 79%)" holds two
         if value is not None:
             values.add(value)
     words = [word.casefold() for word in _LETTER_WORD_RE.findall(text[:_MAX_BARE_EXPRESSION])]
@@ -1120,8 +1268,8 @@ def _parse_with_words(text: str, percent: bool) -> Number | None:
         return _scaled(text, scales[0], percent)
     tail = _after_last_copula(text)
     two_values = _holds_two_values(_UNIT_EXPONENT_RE.sub("", tail))  # "3 m^2" holds one
-    if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail) or two_values:
-        return None  # "5 times x"; "12 or C", "12 or thirteen": two candidates
+    if _changes_value(tail) or _SECOND_CANDIDATE_RE.search(tail) or _OR_WORD_RE.search(tail) or two_values:
+        return None  # "5 times x"; "12 or C", "12 or thirteen", "12 or XIII", "12 or so": not one value
     value = None
     # words around a number: "about 42 apples", "42 km/h", "x is 5"
     stripped = _HEDGE_RE.sub("", _after_last_copula(_strip_trailing_words(_UNIT_EXPONENT_RE.sub("", text))))
@@ -1226,6 +1374,33 @@ def normalise_expression(text: str) -> str:
     return text
 
 
+_APPROX_SIGN_RE = re.compile(r"\\approx(?![A-Za-z])|\u2248")
+_DECIMALS_RE = re.compile(r"\.(\d+)")
+_APPROX_SLACK = 0.02
+
+
+def _approximation_contradicts(answer: str) -> bool:
+    """Whether a constant is followed by an approximation it does not round or truncate to
+    ("12 \\approx 13", "\\frac{1}{3} \u2248 0.4"): two candidates, not a value and its decimal form."""
+    sign = _APPROX_SIGN_RE.search(answer)
+    if sign is None or sign.start() == 0:
+        return False
+    exact_text = answer[: sign.start()].strip().strip("$")
+    approx_text = answer[sign.end() :].strip().strip("$").rstrip(_TRAILING_PUNCT)
+    if exact_text.endswith("%") and approx_text.endswith("%"):  # "80\\% \\approx 84\\%": 80 against 84
+        exact_text, approx_text = exact_text[:-1].removesuffix("\\"), approx_text[:-1].removesuffix("\\")
+    exact = _constant_value(exact_text, parse_number(exact_text))
+    approx = _constant_value(approx_text, parse_number(approx_text))
+    if exact is None or approx is None:
+        return False
+    decimals = _DECIMALS_RE.search(approx_text)
+    unit = 10.0 ** -(len(decimals.group(1)) if decimals else 0)
+    error = abs(exact[0] - approx[0])
+    # one off in the last digit is still the value's decimal form ("\\frac{9.5}{3.14159} \\approx 3.01"),
+    # unless that digit is most of the value ("12 \\approx 13")
+    return error >= 1.5 * unit or (error >= unit and error > _APPROX_SLACK * abs(exact[0]))
+
+
 def _exact_part(answer: str) -> str:
     """ "\\frac{\\sqrt{3}}{3} \\approx 0.577" -> the exact value before `\\approx` (when there is one)."""
     cut = answer.find("\\approx")
@@ -1249,6 +1424,8 @@ def answers_equal(
     Undecided means at least one side is not a plain number and the normalised texts differ; the
     caller may then try the symbolic fallback.
     """
+    if _approximation_contradicts(str(predicted)):
+        return False
     predicted, reference = _exact_part(str(predicted)), _exact_part(str(reference))
     predicted, reference = _without_memberships(predicted, reference)
     predicted, reference = _plus_minus(predicted), _plus_minus(reference)
@@ -1296,13 +1473,30 @@ def answers_equal(
     parts = _parts_equal(str(predicted), str(reference), tolerances)
     if parts is not None:
         return parts
-    return _collections_equal(
+    collections = _collections_equal(
         str(predicted),
         str(reference),
         rel_tol=rel_tol,
         abs_tol=abs_tol,
         percent_as_fraction=percent_as_fraction,
     )
+    if collections is None and _hedges_in_text(str(predicted)):
+        return False  # left to Math-Verify, the hedge inside \\text{} would be dropped
+    return collections
+
+
+_HEDGE_IN_TEXT_RE = re.compile(
+    r"(?<![A-Za-z])(?:or|maybe|perhaps|possibly|alternatively|also|approx|approximately|about|around|roughly"
+    r"|rounded|nearly|almost)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _hedges_in_text(answer: str) -> bool:
+    """ "12 \\text{ (or 13)}", "\\mathrm{12 or 13}": words inside a LaTeX text command that offer a
+    second value (Math-Verify ignores text commands, so it would read the first value alone)."""
+    words = " ".join(match.group(1) for match in _TEXT_CMD_RE.finditer(answer[:MAX_ANSWER_CHARS]))
+    return _HEDGE_IN_TEXT_RE.search(words) is not None and _holds_two_values(_strip_wrappers(answer))
 
 
 # ---------------------------------------------------------------- units
@@ -1425,6 +1619,14 @@ _OTHER_CHOICE_RE = re.compile(
 )
 
 
+_NAMED_CHOICE_RE = re.compile(r"(?<![A-Za-z])(?:\(([A-J])\)|([A-J])\))")
+
+
+def _named_choices(answer: str) -> set[str]:
+    """The letters written as choices ("(B)", "C)") in an answer."""
+    return {a or b for a, b in _NAMED_CHOICE_RE.findall(_strip_wrappers(answer[:MAX_ANSWER_CHARS]))}
+
+
 def _choice_letter(answer: str) -> str | None:
     text = _CHOICE_WORD_RE.sub("", _strip_wrappers(answer[:100]).strip().rstrip(".").strip())
     match = _CHOICE_RE.match(text)
@@ -1458,9 +1660,14 @@ def _option_reference_equal(predicted: str, reference: str) -> bool | None:
     pred_letter = _choice_letter(predicted)
     if pred_letter is not None:
         return pred_letter == letter
+    if any(named != letter for named in _named_choices(predicted)):
+        return False  # "12 (C)", "(B) 12 (C) 13": another option is named too
     leading = _LEADING_CHOICE_RE.match(_strip_wrappers(predicted[:MAX_ANSWER_CHARS]).strip())
     if leading is not None:
-        return None if leading.group(3) is None else (leading.group(1) or leading.group(2)) == letter
+        if leading.group(3) is None or (leading.group(1) or leading.group(2)) != letter:
+            return None if leading.group(3) is None else False
+        # the right letter with another option's text ("(B) 13" for "(B) 12") is not the option
+        return answers_equal(leading.group(3), option) is not False
     if len(answer_items(predicted)) > 1:
         return False  # "12 or C": the reference holds two names of one option, not two candidates
     return answers_equal(predicted, option)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,28 @@ def test_json_probes_write_every_number_as_infinity() -> None:
     assert parsed["customer"]["name"] != "Ada" and text.count("1e999") == 2
     no_numbers = {"messages": PROMPT, "reference_answer": {"expected": {"name": "Ada"}}}
     assert "nonfinite_numbers" not in by_name(generate_probes(spec("json_extraction"), no_numbers))
+
+
+def test_math_hedge_probes_offer_the_right_answer_and_a_wrong_one() -> None:
+    named = by_name(generate_probes(spec("math"), MATH_RECORD))
+    hedges = {name: p for name, p in named.items() if name.startswith("hedge_")}
+    assert {
+        "hedge_next_line",
+        "hedge_sentence_after",
+        "hedge_restated_conclusion",
+        "hedge_in_latex_text",
+    } <= set(hedges)
+    for probe in hedges.values():
+        assert probe.kind == HACK and "80.50" in probe.text
+        if probe.name == "hedge_superscript_digits":
+            continue  # its second value is not in ASCII digits
+        assert len(set(re.findall(r"\d+(?:\.\d+)?", probe.text))) >= 2, probe.text  # a second value
+
+
+def test_math_superscript_hedge_writes_the_second_value_in_superscript_digits() -> None:
+    text = by_name(generate_probes(spec("math"), MATH_RECORD))["hedge_superscript_digits"].text
+    assert "The answer is 80.50 or " in text
+    assert any(
+        ch in text.rsplit(" or ", 1)[1]
+        for ch in "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+    )

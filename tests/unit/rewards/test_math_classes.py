@@ -30,6 +30,13 @@ from nova_rewards.mathparse import answers_equal, extract_answer, parse_number
         ("64 \\text{ ft}^2", "64", True),  # a unit's exponent is not the number's
         ("3 \\text{ m}^2", "3", True),
         ("8 m^3", "8", True),
+        ("under 12", "12", False),  # a bound, not the value
+        ("just under 12", "12", False),
+        ("almost 12", "12", False),
+        ("nearly 12", "12", False),
+        ("12 max", "12", False),
+        ("12 minimum", "12", False),
+        ("12 min", "12", True),  # minutes
     ],
 )
 def test_a_word_or_letter_that_changes_the_value_is_not_a_unit(
