@@ -648,6 +648,12 @@ _TAIL_HEDGE_RE = re.compile(
     re.IGNORECASE,
 )
 _REJECTION_RE = re.compile(r"(?<![A-Za-z])(?:not|no|incorrect|wrong|isn't|cannot|can't)(?![A-Za-z])", re.I)
+# A negated doubt ("I'm not sure", "can't be certain", "no idea") doubts the answer; it does not
+# reject the value offered next ("not sure, it could be 20" is a hedge, "20 is not right" a rejection).
+_DOUBT_RE = re.compile(
+    r"(?<![A-Za-z])(?:not|no|n't)\s+(?:[A-Za-z]+\s+)?(?:sure|certain|confident|positive|idea)(?![A-Za-z])",
+    re.I,
+)
 _CHOICE_IN_SENTENCE_RE = re.compile(
     r"(?<![A-Za-z])(?:\(([A-J])\)|([A-J])\)|(?:option|choice)\s([A-J])(?![A-Za-z])|([A-J])(?=[\s*_]{0,3}$))",
     re.IGNORECASE,
@@ -702,7 +708,7 @@ def _hedged_value(tail: str, answer: str, letter: str | None = None, *, last: bo
             continue
         if not _differs(found[1], answer):
             offered = None  # back to the answer
-        elif _REJECTION_RE.search(sentence) is None:
+        elif _REJECTION_RE.search(_DOUBT_RE.sub(" ", sentence)) is None:
             offered = found[1]
     return offered
 

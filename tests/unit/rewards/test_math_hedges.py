@@ -38,6 +38,9 @@ def _correctness(response: str, reference: dict[str, str] = REFERENCE) -> float:
         "The answer is 12. Or maybe thirteen.",
         "The answer is 12.\n\nHmm, wait, let me reconsider. 13.",
         "The answer is 12. 13 is also acceptable.",
+        # a doubt in a negation is not a rejection of the value offered after it
+        "Answer: 12?\n\nActually I'm not sure, it could be 13.",
+        "The answer is 12, but I can't be certain; it might be 13.",
         "The answer is 12. 13 would also work.",
         "The answer is 12. Another valid answer is 13.",
         # a hedge at the end of a long response, far below the answer
@@ -136,6 +139,8 @@ def test_a_second_choice_or_an_operation_after_the_answer_earns_no_correctness(
         ("\\boxed{5}\n\nHmm, wait. Let me reconsider: maybe it's 6? No, 5 is right.", "5"),
         ("Answer: 12\n\nCheck: 3 \u00d7 4 = 12", "12"),
         ("Answer: 48 (not 42)", "48"),
+        ("The answer is 12. I'm not sure at first, but maybe it's 13? No, 12 is right.", "12"),
+        ("The answer is 12.\n\nI'm not sure the question meant 13 boxes; 13 would not be right.", "12"),
         ("The answer is 12 (13 - 1).", "12"),
         ("<answer>12</answer>\n<answer>12</answer>", "12"),
         ("Answer: x = 3 + 4 = 7", "7"),

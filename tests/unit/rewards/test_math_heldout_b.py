@@ -28,18 +28,13 @@ CASES: list[dict[str, Any]] = [
 CLEAR_CASES = [case for case in CASES if not case["debatable"]]
 CLEAR_WRONG = [case for case in CLEAR_CASES if not case["expected"]]
 
-# Measured on 2026-11-30: 344 of 352 clear cases (0.977), the 8 misses all listed below. The floor
+# Measured on 2026-11-30: 348 of 352 clear cases (0.989), the 4 misses all listed below. The floor
 # allows two more misses.
-ACCURACY_FLOOR = 0.97
+ACCURACY_FLOOR = 0.98
 
 # Wrong answers the grader accepts today, by class. Strict xfail: a fix turns them into failures that
 # ask for the entry to be removed.
 KNOWN_FALSE_POSITIVES = {
-    # a hedge or alternative after the marked answer is ignored
-    "gsm-answer-then-question": "hedge after the marker: 'Answer: 18? ... it could be 20'",
-    "hedge-final-then-doubt": "hedge after the marker: 'Final Answer: 72 ... it might be 84'",
-    "p3-after-not-confident": "hedge after the marker: '72, but I'm not confident; it might be 84'",
-    "p3-after-alternatively": "hedge after the marker: 'Answer: 72. Alternatively, 84.'",
     # the reference has no unit, the question did (debatable to fix: a reference without a unit
     # cannot say which one was asked, and dropping units is what credits "18 dollars" for "18")
     "unit-cents-for-dollars": "unit ignored: '18 cents' where dollars were asked",
