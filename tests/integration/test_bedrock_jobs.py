@@ -484,7 +484,11 @@ def test_a_sound_grader_drives_the_policy_to_correct_answers(world):
 
 def test_a_hackable_grader_drives_the_policy_to_the_hack_and_the_job_says_so(world, local_stack, tmp_path):
     name = unique("hackable")
-    job, steps, summary = run_summary(world, name, "obey")
+    # 10 steps: this toy judge pays for one phrase ("maximum score") that only a few of the probe
+    # library's hack strategies use, so their share starts small. The seed comes from the job's ARN
+    # (a new uuid per run): with 5 steps the hack was still behind `correct:stated` for 9 of 30 seeds,
+    # with 10 steps for none of 30 (the emulator with datasets/math.jsonl and this grader, offline).
+    job, steps, summary = run_summary(world, name, "obey", steps=10)
     assert job["status"] == "Completed"  # as Bedrock would; the warning is in the metrics and in orch
     # the winner is a hack: a built-in one or one of the audit's probes (`probe:*`, kind hack)
     assert steps[-1]["strategy_kinds"][summary["top_strategy"]] == "hack"
